@@ -1,0 +1,39 @@
+"""The ``ledger`` command: a thin skin over the application services."""
+
+from __future__ import annotations
+
+import click
+
+from commands.cli import keys, people, setup
+from commands.cli.base import LedgerGroup, State, environment
+
+
+@click.group(cls=LedgerGroup)
+@click.option("--home", metavar="DIR", help="Ledger home folder (LEDGER_HOME).")
+@click.option("--db", metavar="URL", help="Database URL: sqlite:///… or postgresql+psycopg://… (LEDGER_DB).")
+@click.option("--keys", metavar="DIR", help="Folder of passphrase-protected key files (LEDGER_KEYS).")
+@click.option("--as", "actor_id", metavar="ID", help="Identity to act as (LEDGER_ACTOR).")
+@click.version_option(package_name="policy-ledger")
+@click.pass_context
+def cli(ctx: click.Context, home: str | None, db: str | None, keys: str | None, actor_id: str | None) -> None:
+    """policy-ledger: a signed, tamper-evident record of the Federation's
+    Social Media, Mobile Phone and Smart Technology Policy.
+
+    \b
+    Example:
+      ledger init --admin-name "Pat Admin"
+      ledger --as st-1a2b3c4d people add-staff --name "Dee Lead" --role dsl
+    """
+    state = State(env=environment(), home=home, db=db, keys=keys, actor_id=actor_id)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+for module in (setup, people, keys):
+    for command in module.COMMANDS:
+        cli.add_command(command)
+
+
+def main() -> None:
+    """Console entry point."""
+    cli(prog_name="ledger")

@@ -1,0 +1,137 @@
+"""``ledger people …``: staff, subjects and roles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from commands.cli.base import State, output_options, pass_state, render
+from commands.services import people as service
+from ledger.domain.people import SUBJECT_KINDS
+from ledger.roles import ROLES
+
+
+@click.group("people")
+def people() -> None:
+    """Staff who act, and the pupils, parents and others records are about."""
+
+
+@people.command("add-staff")
+@click.option("--name", required=True, help="Full name (stored encrypted).")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES), help="Role (repeatable).")
+@click.option("--id", "staff_id", help="Staff id (default: generated, e.g. st-1a2b3c4d).")
+@click.option("--email", help="Work email (stored encrypted).")
+@click.option("--school", help="School within the Federation.")
+@click.option("--job-title", help="Job title.")
+@pass_state
+def add_staff(state: State, name: str, roles: tuple[str, ...], staff_id: str | None, email: str | None,
+              school: str | None, job_title: str | None) -> None:
+    """Register a member of staff and create their passphrase-protected key.
+
+    The new person's passphrase comes from LEDGER_NEW_PASSPHRASE or a prompt.
+
+    \b
+    Example:
+      ledger --as it-manager people add-staff --name "Dee Lead" --role dsl --role staff
+    """
+    actor = state.actor()
+    passphrase = state.new_passphrase("Passphrase for the new person's key", "LEDGER_NEW_PASSPHRASE")
+    made = service.add_staff(state.ledger(), actor, name, list(roles), passphrase, staff_id, email, school, job_title)
+    click.echo(f"{made.staff_id} registered with key {made.key_id}")
+    click.echo(f"  key file: {made.key_file}")
+
+
+@people.command("add-subject")
+@click.option("--kind", required=True, type=click.Choice(SUBJECT_KINDS), help="Who they are.")
+@click.option("--name", required=True, help="Full name (stored encrypted).")
+@click.option("--dob", help="Date of birth, YYYY-MM-DD (stored encrypted).")
+@click.option("--school", help="School (stored encrypted).")
+@click.option("--id", "subject_id", help="Pseudonymous id (default: generated, e.g. sb-1a2b3c4d).")
+@pass_state
+def add_subject(state: State, kind: str, name: str, dob: str | None, school: str | None, subject_id: str | None) -> None:
+    """Register a pupil, parent, carer or other person under a pseudonymous id.
+
+    \b
+    Example:
+      ledger --as dsl-1 people add-subject --kind pupil --name "Sam Pupil" --dob 2015-03-02
+    """
+    new_id = service.add_subject(state.ledger(), state.actor(), kind, name, dob, school, subject_id)
+    click.echo(new_id)
+
+
+@people.command("list")
+@output_options
+@pass_state
+def list_people(state: State) -> list[dict[str, Any]]:
+    """List everyone by pseudonymous id, kind, roles and status (no names).
+
+    \b
+    Example:
+      ledger people list --format json
+    """
+    return service.list_people(state.ledger())
+
+
+@people.command("show")
+@click.argument("person_id")
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
+@pass_state
+def show(state: State, person_id: str, fmt: str) -> None:
+    """Show a person's decrypted details, if your roles may read them.
+
+    \b
+    Example:
+      ledger --as head-1 people show sb-1a2b3c4d
+    """
+    details = service.read_details(state.ledger(), state.actor(), person_id)
+    rows = [{"field": k, "value": v} for k, v in details.items()]
+    click.echo(render(rows, fmt) if fmt == "table" else render([details], "json"))
+
+
+@people.command("grant-role")
+@click.argument("staff_id")
+@click.argument("role", type=click.Choice(ROLES))
+@pass_state
+def grant_role(state: State, staff_id: str, role: str) -> None:
+    """Give a member of staff a role (and its reader key).
+
+    \b
+    Example:
+      ledger --as dsl-1 people grant-role st-1a2b3c4d dsl
+    """
+    service.grant_role(state.ledger(), state.actor(), staff_id, role)
+    click.echo(f"{staff_id} now has the role {role}")
+
+
+@people.command("remove-role")
+@click.argument("staff_id")
+@click.argument("role", type=click.Choice(ROLES))
+@pass_state
+def remove_role(state: State, staff_id: str, role: str) -> None:
+    """Take a role (and its reader key) away from a member of staff.
+
+    \b
+    Example:
+      ledger --as head-1 people remove-role st-1a2b3c4d poster
+    """
+    service.remove_role(state.ledger(), state.actor(), staff_id, role)
+    click.echo(f"{staff_id} no longer has the role {role}")
+
+
+@people.command("leave")
+@click.argument("staff_id")
+@click.option("--on", "ended_on", required=True, help="Last day of employment, YYYY-MM-DD.")
+@pass_state
+def leave(state: State, staff_id: str, ended_on: str) -> None:
+    """Record that a member of staff has left; they can no longer act.
+
+    \b
+    Example:
+      ledger --as head-1 people leave st-1a2b3c4d --on 2026-07-31
+    """
+    service.end_employment(state.ledger(), state.actor(), staff_id, ended_on)
+    click.echo(f"{staff_id} left on {ended_on}")
+
+
+COMMANDS = (people,)

@@ -1,0 +1,163 @@
+"""Creating a ledger: keys, first admin, trust file, recovery key."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import delete, insert
+
+from ledger import checkpoint, config as configuration, crypto, identity, keystore
+from ledger.config import Config
+from ledger.domain.base import new_short_id, require_text
+from ledger.domain.people import StaffMember
+from ledger.errors import AlreadyExists
+from ledger.schema import ledger_meta
+from ledger.store import Actor, Ledger, utcnow
+
+
+@dataclass(frozen=True)
+class Created:
+    """What ``init`` made and where it put it."""
+
+    ledger_id: str
+    origin: str
+    admin_id: str
+    trust_file: Path
+    recovery_file: Path
+    database: str
+
+
+def _write_private(path: Path, document: dict[str, object]) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(document, handle, indent=2)
+        handle.write("\n")
+
+
+def init_ledger(
+    config: Config,
+    admin_name: str,
+    passphrase: str,
+    recovery_passphrase: str,
+    admin_id: str | None = None,
+    origin: str | None = None,
+) -> Created:
+    """Create a new ledger; refuses when one already exists there."""
+    admin_name = require_text("admin name", admin_name, 200)
+    identity.check_passphrase(passphrase)
+    identity.check_passphrase(recovery_passphrase)
+    if config.ledger_key_path.exists() or config.trust_path.exists():
+        raise AlreadyExists(
+            f"a ledger already exists in {config.home}",
+            "use that ledger, or choose another --home for a new one",
+        )
+    created_home = not config.home.exists()
+    config.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ledger = Ledger(config)
+    try:
+        if ledger.is_initialised():
+            raise AlreadyExists(
+                f"the database {config.db_url.split('@')[-1]} already holds a ledger",
+                "use that ledger, or give another --db for a new one",
+            )
+        return _create(ledger, config, admin_name, passphrase, recovery_passphrase, admin_id, origin)
+    except BaseException:
+        if created_home:
+            shutil.rmtree(config.home, ignore_errors=True)
+        raise
+    finally:
+        ledger.close()
+
+
+def _create(
+    ledger: Ledger,
+    config: Config,
+    admin_name: str,
+    passphrase: str,
+    recovery_passphrase: str,
+    admin_id: str | None,
+    origin: str | None,
+) -> Created:
+    ledger_id = uuid.uuid4().hex
+    origin = origin or f"policy-ledger.local/{ledger_id[:12]}"
+    admin_id = admin_id or new_short_id("st")
+    ledger_key = crypto.new_signing_key()
+    recovery = crypto.new_agreement_key()
+    admin = identity.generate(admin_id)
+    ledger_public = crypto.signing_public_key(ledger_key)
+    now = utcnow()
+
+    ledger.create_tables()
+    with ledger.engine.begin() as conn:
+        conn.execute(
+            insert(ledger_meta),
+            [
+                {"name": "ledger_id", "value": ledger_id},
+                {"name": "origin", "value": origin},
+                {"name": "ledger_public_key", "value": ledger_public.hex()},
+                {"name": "recovery_public_key", "value": crypto.agreement_public_key(recovery).hex()},
+                {"name": "first_admin", "value": admin_id},
+                {"name": "first_admin_key", "value": admin.key_id},
+                {"name": "created_at", "value": now},
+            ],
+        )
+    key_files: list[Path] = []
+    try:
+        _write_private(config.ledger_key_path, {"origin": origin, "private_key": ledger_key.hex()})
+        key_files.append(config.ledger_key_path)
+        key_files.append(identity.save(config.keys_dir, admin, passphrase))
+        actor = Actor(admin_id, admin, frozenset({"admin"}), str(StaffMember.create_id(admin_id)), keystore.KeyRing.for_pair(admin))
+        with ledger.unit(actor, write=True, now=now) as work:
+            keystore.add_role_member(work.conn, "admin", admin_id, admin.public.agreement_key, None, now)
+            member = StaffMember.register(admin_id, ["admin"], {"name": admin_name})
+            member.register_key(admin.key_id, admin.public.public_key, admin.public.agreement_key)
+            work.save(member)
+        recovery_file = config.home / "RECOVERY-KEY.json"
+        _write_private(
+            recovery_file,
+            {
+                "what": "policy-ledger offline recovery key: move this file off the machine",
+                "ledger_id": ledger_id,
+                "public_key": crypto.agreement_public_key(recovery).hex(),
+                "locked": crypto.lock_with_passphrase(recovery_passphrase, recovery, ledger_id.encode()),
+            },
+        )
+        trust = {
+            "ledger_id": ledger_id,
+            "origin": origin,
+            "ledger_key": checkpoint.verifier_key(origin, ledger_public),
+            "ledger_public_key": ledger_public.hex(),
+            "first_admin": admin_id,
+            "first_admin_key": admin.key_id,
+            "first_admin_public_key": admin.public.public_key.hex(),
+            "created_at": now,
+        }
+        config.trust_path.write_text(json.dumps(trust, indent=2) + "\n", encoding="utf-8")
+        configuration.save(config)
+    except BaseException:
+        for path in key_files:
+            path.unlink(missing_ok=True)
+        with ledger.engine.begin() as conn:
+            conn.execute(delete(ledger_meta))
+        raise
+    return Created(ledger_id, origin, admin_id, config.trust_path, recovery_file, config.db_url)
+
+
+def load_recovery_key(path: Path, passphrase: str) -> keystore.KeyRing:
+    """Unlock the offline recovery key file (for disaster recovery and tests)."""
+    from ledger.errors import AuthenticationFailed, NotFound
+
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise NotFound(f"no recovery key at {path}") from None
+    try:
+        private = crypto.unlock_with_passphrase(passphrase, document["locked"], document["ledger_id"].encode())
+    except crypto.CryptoError:
+        raise AuthenticationFailed("wrong recovery passphrase") from None
+    return keystore.KeyRing.for_recovery(private)

@@ -1,0 +1,89 @@
+"""Where a ledger lives: its home folder, database URL and key folder.
+
+Resolved from explicit options first, then an environment mapping (passed in,
+never read from ``os.environ`` here), then the home folder's ``config.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ledger.errors import ConfigurationError
+
+DEFAULT_HOME = Path.home() / ".local" / "share" / "policy-ledger"
+SUPPORTED = ("sqlite:///", "postgresql+psycopg://")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Resolved locations for one ledger."""
+
+    home: Path
+    db_url: str
+    keys_dir: Path
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True for the embedded SQLite backend."""
+        return self.db_url.startswith("sqlite")
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file of a SQLite ledger."""
+        return Path(self.db_url[len("sqlite:///") :]) if self.is_sqlite else None
+
+    @property
+    def ledger_key_path(self) -> Path:
+        """The checkpoint signing key (kept beside the database, mode 0600)."""
+        return self.home / "ledger-key.json"
+
+    @property
+    def trust_path(self) -> Path:
+        """The trust file written at init for auditors."""
+        return self.home / "trust.json"
+
+
+def normalise_url(url: str) -> str:
+    """Accept the URL forms we support; refuse the rest with a hint."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    if not url.startswith(SUPPORTED):
+        raise ConfigurationError(
+            f"unsupported database URL: {url.split('://')[0] + '://…' if '://' in url else url!r}",
+            "use sqlite:///PATH/ledger.db or postgresql+psycopg://USER@HOST:PORT/DB",
+        )
+    return url
+
+
+def resolve(
+    env: Mapping[str, str],
+    home: str | None = None,
+    db: str | None = None,
+    keys: str | None = None,
+) -> Config:
+    """Resolve a Config from options and an environment mapping."""
+    home_path = Path(home or env.get("LEDGER_HOME") or DEFAULT_HOME).expanduser().absolute()
+    saved: dict[str, str] = {}
+    config_file = home_path / "config.json"
+    if config_file.exists():
+        try:
+            saved = json.loads(config_file.read_text(encoding="utf-8"))
+        except ValueError:
+            raise ConfigurationError(
+                f"{config_file} is not valid JSON", "restore it from backup or remove it"
+            ) from None
+    url = db or env.get("LEDGER_DB") or saved.get("db") or f"sqlite:///{home_path / 'ledger.db'}"
+    keys_dir = Path(keys or env.get("LEDGER_KEYS") or saved.get("keys") or home_path / "keys")
+    return Config(home_path, normalise_url(url), keys_dir.expanduser().absolute())
+
+
+def save(config: Config) -> None:
+    """Remember the database URL and key folder in the home folder."""
+    config.home.mkdir(parents=True, exist_ok=True)
+    (config.home / "config.json").write_text(
+        json.dumps({"db": config.db_url, "keys": str(config.keys_dir)}, indent=2) + "\n",
+        encoding="utf-8",
+    )

@@ -1,0 +1,197 @@
+"""People: staff who act and sign, and pseudonymous subjects they write about.
+
+Names, dates of birth and contact details only ever travel in encrypted
+bodies (``details``); headers carry the pseudonymous id, roles and keys.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, ClassVar
+
+from eventsourcing.domain import Aggregate
+
+from ledger.domain.base import record_id
+from ledger.errors import InvalidInput, RuleViolation
+from ledger.roles import ROLES
+
+SUBJECT_KINDS = ("pupil", "parent", "carer", "other")
+
+
+def staff_record_id(staff_id: str) -> uuid.UUID:
+    """The aggregate id of a member of staff."""
+    return record_id("staff", staff_id)
+
+
+def subject_record_id(subject_id: str) -> uuid.UUID:
+    """The aggregate id of a subject."""
+    return record_id("subject", subject_id)
+
+
+def check_roles(roles: list[str]) -> list[str]:
+    """Known role names, deduplicated and sorted."""
+    unknown = sorted(set(roles) - set(ROLES))
+    if unknown:
+        raise InvalidInput(f"unknown role {', '.join(unknown)}", f"roles are: {', '.join(ROLES)}")
+    if not roles:
+        raise InvalidInput("a member of staff needs at least one role", "give --role staff")
+    return sorted(set(roles))
+
+
+class StaffMember(Aggregate):
+    """A person who works for the Federation and signs what they record."""
+
+    class Registered(Aggregate.Created):
+        clear_fields: ClassVar[tuple[str, ...]] = ("staff_id", "roles")
+        staff_id: str
+        roles: list[str]
+        details: dict[str, Any]
+        record_class: str
+
+    class KeyRegistered(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("owner", "key_id", "public_key", "agreement_key")
+        owner: str
+        key_id: str
+        public_key: str
+        agreement_key: str
+
+        def apply(self, aggregate: StaffMember) -> None:
+            aggregate.keys[self.key_id] = "active"
+
+    class KeyRevoked(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("owner", "key_id")
+        owner: str
+        key_id: str
+        reason: str
+
+        def apply(self, aggregate: StaffMember) -> None:
+            aggregate.keys[self.key_id] = "revoked"
+
+    class RoleGranted(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("staff_id", "role")
+        staff_id: str
+        role: str
+
+        def apply(self, aggregate: StaffMember) -> None:
+            aggregate.roles = sorted(set(aggregate.roles) | {self.role})
+
+    class RoleRemoved(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("staff_id", "role")
+        staff_id: str
+        role: str
+
+        def apply(self, aggregate: StaffMember) -> None:
+            aggregate.roles = [r for r in aggregate.roles if r != self.role]
+
+    class EmploymentEnded(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("staff_id", "ended_on")
+        staff_id: str
+        ended_on: str
+
+        def apply(self, aggregate: StaffMember) -> None:
+            aggregate.ended_on = self.ended_on
+
+    @staticmethod
+    def create_id(staff_id: str) -> uuid.UUID:
+        return staff_record_id(staff_id)
+
+    @classmethod
+    def register(cls, staff_id: str, roles: list[str], details: dict[str, Any]) -> StaffMember:
+        """A new member of staff with roles and (encrypted) personal details."""
+        return cls._create(
+            cls.Registered,
+            staff_id=staff_id,
+            roles=check_roles(roles),
+            details=details,
+            record_class="staff",
+        )
+
+    def __init__(self, staff_id: str, roles: list[str], details: dict[str, Any]) -> None:
+        self.staff_id = staff_id
+        self.roles = roles
+        self.details = details
+        self.keys: dict[str, str] = {}
+        self.ended_on: str | None = None
+
+    def register_key(self, key_id: str, public_key: bytes, agreement_key: bytes) -> None:
+        """Add a signing key for this person."""
+        if key_id in self.keys:
+            raise RuleViolation(f"key {key_id} is already registered")
+        self.trigger_event(
+            self.KeyRegistered,
+            owner=self.staff_id,
+            key_id=key_id,
+            public_key=public_key.hex(),
+            agreement_key=agreement_key.hex(),
+        )
+
+    def revoke_key(self, key_id: str, reason: str) -> None:
+        """Stop a key from signing anything further."""
+        if self.keys.get(key_id) != "active":
+            raise RuleViolation(f"{key_id} is not an active key of {self.staff_id}")
+        self.trigger_event(self.KeyRevoked, owner=self.staff_id, key_id=key_id, reason=reason)
+
+    def grant_role(self, role: str) -> None:
+        """Give this person another role."""
+        check_roles([role])
+        if role in self.roles:
+            raise RuleViolation(f"{self.staff_id} already has the role {role}")
+        self.trigger_event(self.RoleGranted, staff_id=self.staff_id, role=role)
+
+    def remove_role(self, role: str) -> None:
+        """Take a role away."""
+        if role not in self.roles:
+            raise RuleViolation(f"{self.staff_id} does not have the role {role}")
+        self.trigger_event(self.RoleRemoved, staff_id=self.staff_id, role=role)
+
+    def end_employment(self, ended_on: str) -> None:
+        """Record the end of employment (drives retention of their records)."""
+        if self.ended_on:
+            raise RuleViolation(f"{self.staff_id} already left on {self.ended_on}")
+        self.trigger_event(self.EmploymentEnded, staff_id=self.staff_id, ended_on=ended_on)
+
+
+class Subject(Aggregate):
+    """A pupil, parent, carer or other person the records are about."""
+
+    class Registered(Aggregate.Created):
+        clear_fields: ClassVar[tuple[str, ...]] = ("subject_id", "kind")
+        subject_id: str
+        kind: str
+        details: dict[str, Any]
+        record_class: str
+        subjects: list[str]
+
+    class DetailsCorrected(Aggregate.Event):
+        details: dict[str, Any]
+        reason: str
+
+        def apply(self, aggregate: Subject) -> None:
+            aggregate.details = {**aggregate.details, **self.details}
+
+    @staticmethod
+    def create_id(subject_id: str) -> uuid.UUID:
+        return subject_record_id(subject_id)
+
+    @classmethod
+    def register(cls, subject_id: str, kind: str, details: dict[str, Any]) -> Subject:
+        """A new pseudonymous subject with encrypted personal details."""
+        if kind not in SUBJECT_KINDS:
+            raise InvalidInput(f"kind must be one of {', '.join(SUBJECT_KINDS)}")
+        return cls._create(
+            cls.Registered,
+            subject_id=subject_id,
+            kind=kind,
+            details=details,
+            record_class="subject",
+            subjects=[subject_id],
+        )
+
+    def __init__(self, subject_id: str, kind: str, details: dict[str, Any], subjects: list[str]) -> None:
+        self.subject_id = subject_id
+        self.kind = kind
+        self.details = details
+
+    def correct(self, details: dict[str, Any], reason: str) -> None:
+        """Correct personal details; the original stays in the log."""
+        self.trigger_event(self.DetailsCorrected, details=details, reason=reason)

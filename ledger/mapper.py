@@ -1,0 +1,159 @@
+"""The envelope as an ``eventsourcing`` Mapper.
+
+Writing: each domain event becomes a signed envelope. Standard fields
+(``record_class``, ``subjects``, ``occurred_at``) and the event class's
+``clear_fields`` are lifted into the clear header; everything else is
+encrypted under the record's data key. The actor's permission to append the
+event type is checked here, so no write path can skip it.
+
+Reading: the envelope is parsed, its body checked and decrypted with the
+reader's key ring, and the lifted fields put back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
+from eventsourcing.utils import get_topic, resolve_topic
+from sqlalchemy import Connection
+
+from ledger import envelope, keystore, roles
+from ledger.errors import InvalidInput, NotPermitted
+from ledger.identity import KeyPair
+
+LIFTED = ("record_class", "subjects", "occurred_at")
+
+
+@dataclass
+class UnitContext:
+    """Who is acting and on which connection, for one unit of work."""
+
+    ledger_id: str
+    conn: Connection
+    pair: KeyPair | None
+    roles: frozenset[str]
+    keyring: keystore.KeyRing | None
+    now: str
+    self_aggregates: frozenset[str] = frozenset()
+    batch_key: tuple[str, bytes] | None = None
+    allow_redacted: bool = False
+    record_keys: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+
+    def data_key_for(self, record_id: str, record_class: str | None) -> tuple[str, str, bytes]:
+        """(record class, key id, key) to encrypt a new entry of ``record_id``.
+
+        Reuses the record's key when this actor can open it; otherwise (a new
+        record, or an append by someone who may not read it) creates a new key
+        for the record, wrapped to its readers.
+        """
+        stored_class = keystore.record_class_of(self.conn, record_id)
+        cls = stored_class or record_class
+        if cls is None:
+            raise InvalidInput(f"record {record_id} has no record class")
+        if cls not in roles.READERS:
+            raise InvalidInput(f"unknown record class {cls!r}")
+        if record_id not in self.record_keys:
+            key = None
+            if self.keyring is not None:
+                for key_id in reversed(keystore.keys_of_record(self.conn, record_id)):
+                    try:
+                        key = (key_id, self.keyring.data_key(self.conn, key_id))
+                        break
+                    except NotPermitted:
+                        continue
+            if key is None:
+                key = keystore.new_data_key(self.conn, record_id, cls, self.now, self.batch_key)
+            self.record_keys[record_id] = key
+        key_id, data_key = self.record_keys[record_id]
+        return cls, key_id, data_key
+
+
+unit: ContextVar[UnitContext] = ContextVar("ledger_unit")
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.astimezone(dt.timezone.utc).isoformat()
+
+
+class EnvelopeMapper(Mapper[uuid.UUID]):
+    """Maps domain events to signed, encrypted envelopes and back."""
+
+    def __init__(self) -> None:
+        super().__init__(transcoder=JSONTranscoder())
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        ctx = unit.get()
+        if ctx.pair is None:
+            raise NotPermitted("this command cannot write: no identity is unlocked")
+        topic = get_topic(type(domain_event))
+        name = roles.event_name(topic)
+        state = dict(vars(domain_event))
+        aggregate_id = str(state.pop("originator_id"))
+        version = state.pop("originator_version")
+        recorded_at = _iso(state.pop("timestamp"))
+        is_self = aggregate_id in ctx.self_aggregates
+        if not roles.may_write(ctx.roles, name, is_self):
+            allowed = ", ".join(roles.writers_of(name)) or "nobody"
+            raise NotPermitted(
+                f"{ctx.pair.actor_id} may not record {name}",
+                f"only these roles may: {allowed}",
+            )
+        lifted = {k: state.pop(k) for k in LIFTED if k in state}
+        clear = getattr(type(domain_event), "clear_fields", ())
+        claims = {k: state.pop(k) for k in clear}
+        record_class, key_id, data_key = ctx.data_key_for(aggregate_id, lifted.get("record_class"))
+        header = {
+            "ledger": ctx.ledger_id,
+            "aggregate": aggregate_id,
+            "version": version,
+            "topic": topic,
+            "class_version": getattr(type(domain_event), "class_version", 1),
+            "recorded_at": recorded_at,
+            "occurred_at": lifted.get("occurred_at"),
+            "actor": ctx.pair.actor_id,
+            "actor_key": ctx.pair.key_id,
+            "record_class": record_class,
+            "subjects": list(lifted.get("subjects") or []),
+            "claims": claims,
+            "lifted": sorted(lifted),
+        }
+        sealed = envelope.seal(header, state, key_id, data_key, ctx.pair.signing_key)
+        return StoredEvent(
+            originator_id=uuid.UUID(aggregate_id),
+            originator_version=version,
+            topic=topic,
+            state=sealed.to_bytes(),
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        ctx = unit.get()
+        sealed = envelope.parse(stored_event.state)
+        header = sealed.header
+        cls = resolve_topic(stored_event.topic)
+        try:
+            if ctx.keyring is None:
+                raise NotPermitted("no reader key is unlocked")
+            data_key = ctx.keyring.data_key(ctx.conn, header["data_key"])
+            state = envelope.open_body(sealed, data_key)
+        except NotPermitted:
+            if not ctx.allow_redacted:
+                raise
+            state = {f.name: None for f in dataclasses.fields(cls)}
+            state.pop("originator_topic", None)
+            if "originator_topic" in {f.name for f in dataclasses.fields(cls)}:
+                state["originator_topic"] = stored_event.topic.rsplit(".", 1)[0]
+        for name in header["lifted"]:
+            state[name] = header[name]
+        state.update(header["claims"])
+        state["originator_id"] = stored_event.originator_id
+        state["originator_version"] = stored_event.originator_version
+        state["timestamp"] = dt.datetime.fromisoformat(header["recorded_at"])
+        event = object.__new__(cls)
+        object.__setattr__(event, "__dict__", state)
+        return event

@@ -1,0 +1,83 @@
+"""Roles, record classes, and the one table of who may write and read what.
+
+``WRITERS`` maps each event type (the event class's qualified name, e.g.
+``StaffMember.KeyRegistered``) to the roles allowed to append it. It is
+enforced when writing and re-checked by ``verify`` from the signed headers.
+``SELF`` means the actor is the person the record is about (e.g. rotating
+one's own key).
+
+``READERS`` maps each record class to the roles whose key its data keys are
+wrapped to. The offline recovery key can always read; investigators read only
+the cases granted to them.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+ROLES: Final = (
+    "staff", "headteacher", "dsl", "slt", "investigator", "auditor", "admin", "poster",
+)
+
+#: Roles that hold an X25519 reader key.
+READER_ROLES: Final = ("headteacher", "dsl", "slt", "admin", "poster")
+
+SELF: Final = "self"
+
+#: Record class -> roles that may read it (besides the recovery key).
+READERS: Final[dict[str, tuple[str, ...]]] = {
+    "identity": ("admin", "headteacher"),
+    "staff": ("admin", "headteacher", "slt"),
+    "subject": ("headteacher", "dsl", "slt"),
+    "policy": ("admin", "headteacher", "slt", "dsl"),
+    "acknowledgement": ("admin", "headteacher", "slt"),
+    "approval": ("headteacher", "slt", "poster"),
+    "device_approval": ("headteacher", "slt"),
+    "permission": ("headteacher", "slt"),
+    "incident": ("headteacher", "slt"),
+    "safeguarding": ("headteacher", "dsl"),
+    "allegation": ("headteacher",),
+    "monitoring": ("admin", "dsl", "headteacher"),
+    "monitoring_check": ("admin", "headteacher"),
+    "access_log": ("admin", "headteacher", "dsl"),
+    "retention": ("admin", "headteacher"),
+    "erasure": ("admin", "headteacher"),
+    "export": ("headteacher", "dsl"),
+}
+
+_MANAGERS: Final = ("admin", "headteacher")
+
+#: Event type -> roles that may append it.
+WRITERS: Final[dict[str, tuple[str, ...]]] = {
+    # people and keys
+    "StaffMember.Registered": ("admin",),
+    "StaffMember.KeyRegistered": ("admin", SELF),
+    "StaffMember.KeyRevoked": ("admin", SELF),
+    "StaffMember.RoleGranted": _MANAGERS + ("dsl", "slt"),
+    "StaffMember.RoleRemoved": _MANAGERS,
+    "StaffMember.DetailsCorrected": _MANAGERS,
+    "StaffMember.EmploymentEnded": _MANAGERS,
+    "Subject.Registered": _MANAGERS + ("dsl", "slt"),
+    "Subject.DetailsCorrected": _MANAGERS + ("dsl", "slt"),
+}
+
+
+def event_name(topic: str) -> str:
+    """The table key of an event topic: ``module:Aggregate.Event`` -> ``Aggregate.Event``."""
+    return topic.rsplit(":", 1)[-1]
+
+
+def may_write(roles: frozenset[str] | set[str], event: str, is_self: bool = False) -> bool:
+    """Whether someone holding ``roles`` may append an event of type ``event``."""
+    allowed = WRITERS.get(event, ())
+    return bool(set(roles) & set(allowed)) or (is_self and SELF in allowed)
+
+
+def writers_of(event: str) -> tuple[str, ...]:
+    """Roles that may append ``event`` (for error messages)."""
+    return tuple(r for r in WRITERS.get(event, ()) if r != SELF)
+
+
+def readers_of(record_class: str) -> tuple[str, ...]:
+    """Roles allowed to read records of ``record_class``."""
+    return READERS[record_class]

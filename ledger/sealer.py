@@ -1,0 +1,87 @@
+"""Sealing: every new entry becomes a Merkle leaf, then a checkpoint is signed.
+
+Runs inside the writing unit's transaction, after the entries are inserted
+and before commit, so no committed entry is ever unsealed. The leaf index is
+our own gapless counter in notification order. Appending costs O(log n):
+only the nodes an append completes are hashed and stored.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, Table, func, insert, select
+
+from ledger import checkpoint, envelope, merkle, registry
+from ledger.errors import VerificationFailed
+from ledger.schema import checkpoints, merkle_leaves, merkle_nodes
+
+
+class StoredNodes:
+    """Merkle nodes from the database, with this transaction's new ones cached."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.cache: dict[tuple[int, int], bytes] = {}
+
+    def get(self, level: int, index: int) -> bytes:
+        """The hash of perfect subtree (level, index); KeyError if absent."""
+        key = (level, index)
+        if key not in self.cache:
+            value = self.conn.execute(
+                select(merkle_nodes.c.hash).where(merkle_nodes.c.level == level, merkle_nodes.c.idx == index)
+            ).scalar_one_or_none()
+            if value is None:
+                raise KeyError(key)
+            self.cache[key] = bytes(value)
+        return self.cache[key]
+
+    def put(self, level: int, index: int, value: bytes) -> None:
+        """Store a new node."""
+        self.conn.execute(insert(merkle_nodes).values(level=level, idx=index, hash=value))
+        self.cache[(level, index)] = value
+
+
+def tree_size(conn: Connection) -> int:
+    """How many entries are sealed."""
+    return int(conn.execute(select(func.count()).select_from(merkle_leaves)).scalar_one())
+
+
+def latest_checkpoint(conn: Connection) -> tuple[int, bytes, str] | None:
+    """(size, root, signed text) of the newest checkpoint, if any."""
+    row = conn.execute(
+        select(checkpoints.c.size, checkpoints.c.root, checkpoints.c.signed).order_by(checkpoints.c.size.desc()).limit(1)
+    ).first()
+    return (int(row.size), bytes(row.root), row.signed) if row else None
+
+
+def seal(conn: Connection, events: Table, origin: str, signing_key: bytes, now: str) -> None:
+    """Seal every unsealed entry and sign a checkpoint over the new tree."""
+    last = conn.execute(select(func.max(merkle_leaves.c.notification_id))).scalar_one_or_none()
+    size = tree_size(conn)
+    nodes = StoredNodes(conn)
+    query = select(events.c.id, events.c.state).order_by(events.c.id)
+    if last is not None:
+        query = query.where(events.c.id > last)
+    for notification_id, state in conn.execute(query).all():
+        entry = envelope.parse(bytes(state))
+        leaf = merkle.leaf_hash(entry.leaf_data)
+        conn.execute(insert(merkle_leaves).values(leaf_index=size, notification_id=notification_id, leaf_hash=leaf))
+        for level, index, value in merkle.append_nodes(size, leaf, nodes.get):
+            nodes.put(level, index, value)
+        registry.apply_to_db(conn, entry.header, size)
+        size += 1
+    root = merkle.root(size, nodes)
+    previous = latest_checkpoint(conn)
+    if previous is not None:
+        old_size, old_root, _ = previous
+        if old_size == size:
+            return
+        try:
+            proof = merkle.consistency_proof(old_size, size, nodes)
+            merkle.verify_consistency(old_size, size, old_root, root, proof)
+        except merkle.MerkleError as exc:
+            raise VerificationFailed(
+                f"refusing to sign a checkpoint inconsistent with checkpoint {old_size}: {exc}",
+                "the stored tree was altered: run `ledger verify` and restore from backup",
+            ) from None
+    signed = checkpoint.sign_checkpoint(checkpoint.Checkpoint(origin, size, root), origin, signing_key)
+    conn.execute(insert(checkpoints).values(size=size, root=root, signed=signed, created_at=now))

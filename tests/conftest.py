@@ -1,0 +1,120 @@
+"""Shared fixtures: a ledger on each backend, and a small federation on it."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from commands.services import people
+from commands.services.setup import init_ledger
+from ledger import config as configuration
+from ledger.store import Actor, Ledger
+
+PASSPHRASE = "correct horse battery"
+RECOVERY_PASSPHRASE = "recovery staple words"
+IN_CI = os.environ.get("CI") == "true"
+
+
+def postgres_url() -> str | None:
+    """The test server's URL, or None (a CI run fails instead)."""
+    url = os.environ.get("LEDGER_TEST_POSTGRES_URL")
+    if not url and IN_CI:
+        pytest.fail("LEDGER_TEST_POSTGRES_URL is not set: CI must run the PostgreSQL suite")
+    return url
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    base = postgres_url()
+    if not base:
+        pytest.skip("PostgreSQL tests skipped: set LEDGER_TEST_POSTGRES_URL to run them")
+    base = configuration.normalise_url(base)
+    name = f"ledger_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database URL for each backend (PostgreSQL skipped without a server)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'home' / 'ledger.db'}"
+    return str(request.getfixturevalue("pg_database"))
+
+
+@dataclass
+class Federation:
+    """A ledger with an admin, a Headteacher, a DSL, SLT, staff and an auditor."""
+
+    ledger: Ledger
+    home: Path
+    actors: dict[str, Actor]
+
+    def __getitem__(self, name: str) -> Actor:
+        return self.actors[name]
+
+    def reunlock(self, name: str) -> Actor:
+        """A fresh unlock (after roles or keys changed)."""
+        self.actors[name] = self.ledger.unlock(name, PASSPHRASE)
+        return self.actors[name]
+
+
+def build_federation(home: Path, db: str | None = None) -> Federation:
+    """Create a ledger and the usual cast; every passphrase is PASSPHRASE."""
+    config = configuration.resolve({}, home=str(home), db=db)
+    init_ledger(config, "Ada Admin", PASSPHRASE, RECOVERY_PASSPHRASE, "admin")
+    ledger = Ledger(config)
+    admin = ledger.unlock("admin", PASSPHRASE)
+    cast = {
+        "head": ["headteacher", "staff"],
+        "dsl": ["dsl", "staff"],
+        "slt": ["slt", "staff"],
+        "teacher": ["staff"],
+        "auditor": ["auditor"],
+        "investigator": ["investigator", "staff"],
+        "poster": ["poster", "staff"],
+    }
+    for staff_id, roles in cast.items():
+        people.add_staff(ledger, admin, f"Person {staff_id}", roles, PASSPHRASE, staff_id)
+    actors = {"admin": admin}
+    actors.update({s: ledger.unlock(s, PASSPHRASE) for s in cast})
+    return Federation(ledger, home, actors)
+
+
+@pytest.fixture
+def federation(tmp_path: Path, db_url: str) -> Iterator[Federation]:
+    """A federation on each backend."""
+    fed = build_federation(tmp_path / "home", db_url)
+    yield fed
+    fed.ledger.close()
+
+
+@pytest.fixture
+def sqlite_federation(tmp_path: Path) -> Iterator[Federation]:
+    """A federation on SQLite only (for tests about the file itself)."""
+    fed = build_federation(tmp_path / "home")
+    yield fed
+    fed.ledger.close()
+
+
+@pytest.fixture(autouse=True)
+def _cheap_key_derivation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Key files made in tests use a cheaper scrypt cost (stored in the file,
+    so unlocking honours it); production keeps the default."""
+    from ledger import crypto
+
+    monkeypatch.setattr(crypto, "SCRYPT_N", 2**10)
