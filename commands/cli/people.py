@@ -75,16 +75,19 @@ def list_people(state: State) -> list[dict[str, Any]]:
 
 @people.command("show")
 @click.argument("person_id")
+@click.option("--reason", required=True, help="Why you need to see it (recorded in the access log).")
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
 @pass_state
-def show(state: State, person_id: str, fmt: str) -> None:
+def show(state: State, person_id: str, reason: str, fmt: str) -> None:
     """Show a person's decrypted details, if your roles may read them.
+
+    The read is recorded in the access log, with your reason.
 
     \b
     Example:
-      ledger --as head-1 people show sb-1a2b3c4d
+      ledger --as head-1 people show sb-1a2b3c4d --reason "checking parental contact"
     """
-    details = service.read_details(state.ledger(), state.actor(), person_id)
+    details = service.read_details(state.ledger(), state.actor(), person_id, reason)
     rows = [{"field": k, "value": v} for k, v in details.items()]
     click.echo(render(rows, fmt) if fmt == "table" else render([details], "json"))
 

@@ -60,6 +60,6 @@ def run(directory: Path | None, env: Mapping[str, str]) -> Iterator[str]:
         yield ""
         yield "Try:"
         yield f"  ledger --home {directory} people list"
-        yield f"  LEDGER_PASSPHRASE='{DEMO_PASSPHRASE}' ledger --home {directory} --as dsl people show {parent}"
+        yield f"  LEDGER_PASSPHRASE='{DEMO_PASSPHRASE}' ledger --home {directory} --as dsl people show {parent} --reason \"checking contact details\""
     finally:
         ledger.close()

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from commands.services.access import record_access
 from ledger import identity, keystore
 from ledger.domain.base import new_short_id, parse_date, require_text
 from ledger.domain.people import StaffMember, Subject, check_roles, staff_record_id, subject_record_id
@@ -200,9 +201,13 @@ def list_keys(ledger: Ledger) -> list[dict[str, Any]]:
     ]
 
 
-def read_details(ledger: Ledger, actor: Actor, person_id: str) -> dict[str, Any]:
-    """A person's decrypted details, if the actor's roles may read them."""
-    with ledger.unit(actor) as work:
+def read_details(ledger: Ledger, actor: Actor, person_id: str, reason: str) -> dict[str, Any]:
+    """A person's decrypted details, if the actor's roles may read them.
+
+    The read is recorded in the access log with ``reason``.
+    """
+    reason = require_text("reason", reason, 2000)
+    with ledger.unit(actor, write=True) as work:
         for record_id, cls, what in (
             (staff_record_id(person_id), StaffMember, "member of staff"),
             (subject_record_id(person_id), Subject, "subject"),
@@ -215,5 +220,6 @@ def read_details(ledger: Ledger, actor: Actor, person_id: str) -> dict[str, Any]
                         f"{actor.actor_id} may not read the details of {person_id}",
                         "only roles allowed to read this record class can",
                     ) from exc
+                record_access(work, actor.actor_id, "read", [str(record_id)], [person_id], reason)
                 return {"id": person_id, **person.details}
     raise NotFound(f"no person {person_id!r}", "`ledger people list` shows them")

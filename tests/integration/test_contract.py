@@ -72,11 +72,11 @@ def test_a_failure_before_commit_leaves_no_event_and_no_key(federation: Federati
 def test_need_to_know_is_enforced_by_keys(federation: Federation) -> None:
     ledger = federation.ledger
     subject_id = people.add_subject(ledger, federation["dsl"], "pupil", "Private Person", "2016-01-01")
-    assert people.read_details(ledger, federation["dsl"], subject_id)["name"] == "Private Person"
-    assert people.read_details(ledger, federation["head"], subject_id)["date_of_birth"] == "2016-01-01"
+    assert people.read_details(ledger, federation["dsl"], subject_id, "test")["name"] == "Private Person"
+    assert people.read_details(ledger, federation["head"], subject_id, "test")["date_of_birth"] == "2016-01-01"
     for reader in ("teacher", "auditor", "admin", "poster"):
         with pytest.raises(NotPermitted):
-            people.read_details(ledger, federation[reader], subject_id)
+            people.read_details(ledger, federation[reader], subject_id, "test")
 
 
 def test_the_auditor_cannot_open_any_data_key(federation: Federation) -> None:
@@ -109,7 +109,7 @@ def test_a_new_reader_role_member_needs_a_current_member(federation: Federation)
     people.grant_role(federation.ledger, federation["dsl"], "teacher", "dsl")
     teacher = federation.reunlock("teacher")
     subject_id = people.add_subject(federation.ledger, federation["dsl"], "pupil", "Shared With New Dsl")
-    assert people.read_details(federation.ledger, teacher, subject_id)["name"] == "Shared With New Dsl"
+    assert people.read_details(federation.ledger, teacher, subject_id, "test")["name"] == "Shared With New Dsl"
 
 
 def test_revoked_key_can_no_longer_act_and_rotation_keeps_reading(federation: Federation) -> None:
@@ -121,7 +121,7 @@ def test_revoked_key_can_no_longer_act_and_rotation_keeps_reading(federation: Fe
     assert rows[old_key] == "revoked" and rows[made.key_id] == "active"
     dsl = ledger.unlock("dsl", "a new passphrase")
     subject_id = people.add_subject(ledger, dsl, "pupil", "After Rotation")
-    assert people.read_details(ledger, dsl, subject_id)["name"] == "After Rotation"
+    assert people.read_details(ledger, dsl, subject_id, "test")["name"] == "After Rotation"
 
 
 def test_people_list_shows_no_personal_data(federation: Federation) -> None:
