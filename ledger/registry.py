@@ -89,3 +89,45 @@ def apply_to_db(conn: Connection, header: dict[str, Any], leaf_index: int) -> No
         conn.execute(update(actors).where(who).values(roles=json.dumps(sorted(current))))
     elif change.kind == "left":
         conn.execute(update(actors).where(who).values(active=False))
+
+
+@dataclass
+class KeyFact:
+    """A registered key as verification sees it."""
+
+    actor_id: str
+    public_key: bytes
+    registered_leaf: int
+    revoked_leaf: int | None = None
+
+
+@dataclass
+class Replay:
+    """The registry rebuilt in memory from headers, entry by entry (for verify)."""
+
+    keys: dict[str, KeyFact] = field(default_factory=dict)
+    roles: dict[str, set[str]] = field(default_factory=dict)
+    aggregates: dict[str, str] = field(default_factory=dict)
+    left: set[str] = field(default_factory=set)
+
+    def apply(self, header: dict[str, Any], leaf_index: int) -> None:
+        """Take in one verified header's registry change."""
+        change = interpret(header)
+        if change is None:
+            return
+        if change.kind in ("staff", "subject"):
+            self.aggregates[change.actor_id] = change.detail["aggregate"]
+            if change.kind == "staff":
+                self.roles[change.actor_id] = set(change.detail["roles"])
+        elif change.kind == "key":
+            self.keys[change.detail["key_id"]] = KeyFact(
+                change.actor_id, bytes.fromhex(change.detail["public_key"]), leaf_index
+            )
+        elif change.kind == "revoke" and change.detail["key_id"] in self.keys:
+            self.keys[change.detail["key_id"]].revoked_leaf = leaf_index
+        elif change.kind == "grant":
+            self.roles.setdefault(change.actor_id, set()).add(change.detail["role"])
+        elif change.kind == "remove":
+            self.roles.setdefault(change.actor_id, set()).discard(change.detail["role"])
+        elif change.kind == "left":
+            self.left.add(change.actor_id)

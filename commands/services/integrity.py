@@ -1,0 +1,85 @@
+"""Checkpoints, proofs and verification for users and auditors."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from ledger import checkpoint, proofs
+from ledger.errors import InvalidInput, NotFound
+from ledger.schema import checkpoints
+from ledger.store import Ledger
+from ledger.trust import Trust
+from ledger.verify import Report, verify
+
+
+def latest_checkpoint(ledger: Ledger) -> str:
+    """The newest signed checkpoint text."""
+    meta = ledger.meta()
+    with ledger.engine.connect() as conn:
+        return proofs.checkpoint_for(conn, meta["origin"], bytes.fromhex(meta["ledger_public_key"]), None)[2]
+
+
+def list_checkpoints(ledger: Ledger) -> list[dict[str, Any]]:
+    """Every checkpoint: size, root, when."""
+    with ledger.engine.connect() as conn:
+        rows = conn.execute(select(checkpoints).order_by(checkpoints.c.size)).all()
+    return [
+        {"size": r.size, "root": base64.b64encode(bytes(r.root)).decode(), "created_at": r.created_at} for r in rows
+    ]
+
+
+def inclusion_proof(ledger: Ledger, ref: str, checkpoint_text: str | None) -> dict[str, Any]:
+    """Proof that an entry is in a checkpoint (the latest unless one is given)."""
+    meta = ledger.meta()
+    with ledger.engine.connect() as conn:
+        index = proofs.leaf_index(conn, ledger.app.events_table, ref)
+        size, root, signed = proofs.checkpoint_for(
+            conn, meta["origin"], bytes.fromhex(meta["ledger_public_key"]), checkpoint_text
+        )
+        proof = proofs.inclusion(conn, index, size)
+        leaf = proofs.leaf_hash(conn, index)
+    return {
+        "index": index,
+        "tree_size": size,
+        "leaf_hash": base64.b64encode(leaf).decode(),
+        "root": base64.b64encode(root).decode(),
+        "proof": [base64.b64encode(h).decode() for h in proof],
+        "checkpoint": signed,
+        "text": checkpoint.format_inclusion_proof(index, proof, signed),
+    }
+
+
+def consistency_proof(ledger: Ledger, old: int, new: int | None) -> dict[str, Any]:
+    """Proof that the tree at ``old`` is a prefix of the tree at ``new``."""
+    ledger.meta()
+    with ledger.engine.connect() as conn:
+        if new is None:
+            latest = proofs.latest_checkpoint(conn)
+            if latest is None:
+                raise NotFound("the ledger has no checkpoint yet")
+            new = latest[0]
+        return proofs.consistency(conn, old, new)
+
+
+def verify_ledger(ledger: Ledger, trust_file: Path, since_file: Path | None) -> Report:
+    """Verify the whole ledger against a trust file (and a saved checkpoint)."""
+    trust = Trust.load(trust_file)
+    since = None
+    if since_file is not None:
+        try:
+            text = since_file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise NotFound(f"no saved checkpoint at {since_file}") from None
+        try:
+            since = checkpoint.open_checkpoint(text, trust.origin, trust.ledger_public_key)
+        except checkpoint.CheckpointError as exc:
+            raise InvalidInput(
+                f"{since_file} is not a checkpoint signed by this ledger's key: {exc}",
+                "use a checkpoint saved with `ledger checkpoint --out`",
+            ) from None
+    with ledger.engine.connect() as conn:
+        return verify(conn, ledger.app.events_table, trust, since)

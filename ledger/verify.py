@@ -1,0 +1,457 @@
+"""``verify``: recompute everything from stored bytes and a trust file.
+
+Trusted: only the trust file (ledger public key, first admin key) and, when
+given, the auditor's own saved checkpoint. Checked, streaming the log in
+notification order in bounded memory:
+
+- each entry parses, belongs to this ledger and to the row it is stored in;
+- its signature, by a key registered (by an earlier valid entry) to the
+  header's actor, not revoked before it, whose holder's roles at that moment
+  allowed that event type;
+- its body against the signed body hash (and key commitment when a reader
+  key is given); an empty body only if an erasure entry covers the record;
+- it is sealed: its leaf hash matches, leaves are gapless and in order;
+- stored Merkle nodes match the recomputed tree;
+- every checkpoint's signature, and its root against the recomputed tree at
+  its size (so successive checkpoints are consistent: all are prefixes of
+  one recomputed log);
+- with a saved checkpoint, that the log still extends it.
+
+Signatures are checked in parallel across cores for large logs.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Table, func, select
+
+from ledger import checkpoint, crypto, envelope, merkle, roles
+from ledger.errors import VerificationFailed
+from ledger.keystore import KeyRing
+from ledger.registry import KeyFact, Replay, interpret
+from ledger.schema import checkpoints, merkle_leaves, merkle_nodes
+from ledger.trust import Trust
+
+BATCH = 2000
+PARALLEL_FROM = 4000
+ERASURE_EVENT = "Erasure.Recorded"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing wrong, located as precisely as the evidence allows."""
+
+    problem: str
+    leaf: int | None = None
+    aggregate: str | None = None
+    version: int | None = None
+    event_type: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """For JSON output."""
+        return {
+            "leaf": self.leaf, "aggregate": self.aggregate, "version": self.version,
+            "event_type": self.event_type, "problem": self.problem,
+        }
+
+
+@dataclass
+class Report:
+    """What verification checked and what it found."""
+
+    entries: int = 0
+    signatures: int = 0
+    bodies: int = 0
+    commitments: int = 0
+    erased: int = 0
+    checkpoints: int = 0
+    nodes: int = 0
+    tree_size: int = 0
+    root: str = ""
+    since: int | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True only when something was checked and nothing is wrong."""
+        return self.entries > 0 and self.checkpoints > 0 and not self.findings
+
+    def as_dict(self) -> dict[str, Any]:
+        """For JSON output."""
+        return {
+            "ok": self.ok, "entries": self.entries, "signatures_checked": self.signatures,
+            "bodies_checked": self.bodies, "key_commitments_checked": self.commitments,
+            "erased_entries": self.erased, "checkpoints_checked": self.checkpoints,
+            "merkle_nodes_checked": self.nodes, "tree_size": self.tree_size, "root": self.root,
+            "since": self.since, "findings": [f.as_dict() for f in self.findings],
+        }
+
+
+class Frontier:
+    """The right edge of a Merkle tree: O(log n) memory, roots at any size."""
+
+    def __init__(self) -> None:
+        self.stack: list[tuple[int, bytes]] = []
+        self.size = 0
+
+    def append(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
+        """Add a leaf; returns the perfect-subtree nodes it completes."""
+        made = [(0, self.size, leaf)]
+        self.stack.append((0, leaf))
+        self.size += 1
+        while len(self.stack) > 1 and self.stack[-1][0] == self.stack[-2][0]:
+            level, right = self.stack.pop()
+            _, left = self.stack.pop()
+            parent = merkle.node_hash(left, right)
+            self.stack.append((level + 1, parent))
+            made.append((level + 1, (self.size >> (level + 1)) - 1, parent))
+        return made
+
+    def root(self) -> bytes:
+        """The root of the tree so far."""
+        if not self.stack:
+            return merkle.EMPTY_ROOT
+        value = self.stack[-1][1]
+        for _, left in reversed(self.stack[:-1]):
+            value = merkle.node_hash(left, value)
+        return value
+
+
+def _check_signatures(items: list[tuple[bytes, bytes, bytes]]) -> list[bool]:
+    results = []
+    for public, header_bytes, signature in items:
+        try:
+            crypto.verify(public, envelope.SIGNATURE_DOMAIN, header_bytes, signature)
+            results.append(True)
+        except crypto.CryptoError:
+            results.append(False)
+    return results
+
+
+@dataclass
+class _Pending:
+    finding_base: Finding
+    item: tuple[bytes, bytes, bytes]
+
+
+class Verifier:
+    """One verification run over one ledger."""
+
+    def __init__(self, conn: Connection, events: Table, trust: Trust, keyring: KeyRing | None = None) -> None:
+        self.conn = conn
+        self.events = events
+        self.trust = trust
+        self.keyring = keyring
+        self.report = Report()
+        self.replay = Replay()
+        self.frontier = Frontier()
+        self.erased_records: set[str] = set()
+        self.empty_bodies: list[Finding] = []
+        self.pool: ProcessPoolExecutor | None = None
+
+    def run(self, since: checkpoint.Checkpoint | None = None) -> Report:
+        """Verify the whole log (signatures only after ``since``)."""
+        total = int(self.conn.execute(select(func.count()).select_from(self.events)).scalar_one())
+        if total >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
+            self.pool = ProcessPoolExecutor(max_workers=os.cpu_count())
+        try:
+            self._stream(since)
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown()
+        self._finish(since)
+        return self.report
+
+    # -- entries -----------------------------------------------------------------
+
+    def _rows(self) -> Iterator[list[Any]]:
+        last = 0
+        while True:
+            rows = self.conn.execute(
+                select(self.events.c.id, self.events.c.originator_id, self.events.c.originator_version,
+                       self.events.c.topic, self.events.c.state)
+                .where(self.events.c.id > last).order_by(self.events.c.id).limit(BATCH)
+            ).all()
+            if not rows:
+                return
+            yield rows
+            last = rows[-1].id
+
+    def _stream(self, since: checkpoint.Checkpoint | None) -> None:
+        cps = iter(self.conn.execute(
+            select(checkpoints.c.size, checkpoints.c.root, checkpoints.c.signed).order_by(checkpoints.c.size)
+        ).all())
+        self._next_cp = next(cps, None)
+        self._cps = cps
+        self._check_checkpoints_at(0)
+        since_size = since.size if since else 0
+        for rows in self._rows():
+            sealed = {
+                int(r.notification_id): (int(r.leaf_index), bytes(r.leaf_hash))
+                for r in self.conn.execute(
+                    select(merkle_leaves).where(merkle_leaves.c.notification_id.between(rows[0].id, rows[-1].id))
+                )
+            }
+            pending: list[_Pending] = []
+            made: list[tuple[int, int, bytes]] = []
+            for row in rows:
+                self._entry(row, sealed, pending, made, since_size)
+            self._flush_signatures(pending)
+            self._compare_nodes(made)
+
+    def _entry(self, row: Any, sealed: dict[int, tuple[int, bytes]], pending: list[_Pending],
+               made: list[tuple[int, int, bytes]], since_size: int) -> None:
+        self.report.entries += 1
+        position = self.frontier.size
+        try:
+            entry = envelope.parse(bytes(row.state))
+        except VerificationFailed as exc:
+            self._add(Finding(f"stored entry is unreadable: {exc}", position, str(row.originator_id),
+                              row.originator_version, roles.event_name(row.topic)))
+            self._seal_position(row, None, sealed, made, position)
+            return
+        header = entry.header
+        where = Finding("", position, header.get("aggregate"), header.get("version"),
+                        roles.event_name(str(header.get("topic"))))
+        self._check_identity(row, header, where)
+        leaf = merkle.leaf_hash(entry.leaf_data)
+        position = self._seal_position(row, leaf, sealed, made, position, where)
+        if position is None:
+            return
+        if position < since_size:
+            self._apply_registry(header, position)
+            return
+        self._check_body(entry, where)
+        item = self._authorise(entry, where, position)
+        if item is None:
+            return
+        if interpret(header) is not None:
+            if _check_signatures([item])[0]:
+                self.report.signatures += 1
+                self._apply_registry(header, position)
+            else:
+                self._add(_at(where, "signature does not verify"))
+        else:
+            pending.append(_Pending(where, item))
+
+    def _check_identity(self, row: Any, header: dict[str, Any], where: Finding) -> None:
+        if header["ledger"] != self.trust.ledger_id:
+            self._add(_at(where, f"belongs to ledger {header['ledger']}, not {self.trust.ledger_id}"))
+        if (str(row.originator_id), int(row.originator_version), row.topic) != (
+            header["aggregate"], header["version"], header["topic"]
+        ):
+            self._add(_at(where, f"stored in the row of {row.originator_id} v{row.originator_version}: "
+                                 "entries were moved or swapped"))
+
+    def _seal_position(self, row: Any, leaf: bytes | None, sealed: dict[int, tuple[int, bytes]],
+                       made: list[tuple[int, int, bytes]], position: int,
+                       where: Finding | None = None) -> int | None:
+        where = where or Finding("", position)
+        if row.id not in sealed:
+            self._add(_at(where, "is not sealed: no Merkle leaf was recorded for it"))
+            return None
+        leaf_index, stored_leaf = sealed[row.id]
+        if leaf_index < position:
+            self._add(_at(where, f"sealed as leaf {leaf_index}, which is already taken: entries reordered"))
+            return None
+        if leaf_index > position:
+            self._missing_leaves(position, leaf_index, made)
+        if leaf is not None and leaf != stored_leaf:
+            self._add(_at(where, "bytes differ from what was sealed (leaf hash mismatch)"))
+        self._append(leaf if leaf is not None else stored_leaf, made)
+        return leaf_index
+
+    def _missing_leaves(self, start: int, end: int, made: list[tuple[int, int, bytes]]) -> None:
+        rows = self.conn.execute(
+            select(merkle_leaves.c.leaf_index, merkle_leaves.c.leaf_hash)
+            .where(merkle_leaves.c.leaf_index.between(start, end - 1)).order_by(merkle_leaves.c.leaf_index)
+        ).all()
+        known = {int(r.leaf_index): bytes(r.leaf_hash) for r in rows}
+        for index in range(start, end):
+            self._add(Finding("entry is missing from the log (deleted?)", index))
+            self._append(known.get(index, b"\x00" * 32), made)
+
+    def _append(self, leaf: bytes, made: list[tuple[int, int, bytes]]) -> None:
+        made.extend(self.frontier.append(leaf))
+        if self._watch == self.frontier.size:
+            self._since_root = self.frontier.root()
+        self._check_checkpoints_at(self.frontier.size)
+
+    def _check_body(self, entry: envelope.Envelope, where: Finding) -> None:
+        if entry.erased:
+            self.empty_bodies.append(where)
+            return
+        try:
+            envelope.check_body_hash(entry)
+            self.report.bodies += 1
+        except VerificationFailed:
+            self._add(_at(where, "body does not match its signed body hash"))
+            return
+        if self.keyring is not None:
+            try:
+                key = self.keyring.data_key(self.conn, entry.header["data_key"])
+            except Exception:  # noqa: BLE001 - a key we cannot open is simply not checked
+                return
+            try:
+                envelope.check_key_commitment(entry, key)
+                self.report.commitments += 1
+            except VerificationFailed:
+                self._add(_at(where, "data key does not match the key commitment"))
+
+    def _authorise(self, entry: envelope.Envelope, where: Finding, position: int) -> tuple[bytes, bytes, bytes] | None:
+        header = entry.header
+        actor, key_id = header["actor"], header["actor_key"]
+        fact = self.replay.keys.get(key_id)
+        bootstrap = actor == self.trust.first_admin and key_id == self.trust.first_admin_key
+        if fact is None and bootstrap:
+            fact = KeyFact(actor, self.trust.first_admin_public_key, -1)
+        if fact is None:
+            self._add(_at(where, f"signed by unregistered key {key_id}"))
+            return None
+        if fact.actor_id != actor:
+            self._add(_at(where, f"key {key_id} belongs to {fact.actor_id}, not to {actor}"))
+            return None
+        if fact.revoked_leaf is not None and fact.revoked_leaf < position:
+            self._add(_at(where, f"signed by key {key_id}, revoked at entry {fact.revoked_leaf}"))
+            return None
+        if actor in self.replay.left:
+            self._add(_at(where, f"signed by {actor} after they left"))
+            return None
+        held = self.replay.roles.get(actor)
+        if held is None and bootstrap:
+            held = {"admin"}
+        name = roles.event_name(header["topic"])
+        is_self = self.replay.aggregates.get(actor) == header["aggregate"]
+        if not roles.may_write(held or set(), name, is_self):
+            self._add(_at(where, f"{actor} (roles: {', '.join(sorted(held or [])) or 'none'}) may not write {name}"))
+            return None
+        if name == ERASURE_EVENT:
+            self.erased_records.update(header["claims"].get("records", []))
+        return (fact.public_key, entry.header_bytes, entry.signature)
+
+    def _apply_registry(self, header: dict[str, Any], position: int) -> None:
+        self.replay.apply(header, position)
+        if roles.event_name(header["topic"]) == ERASURE_EVENT:
+            self.erased_records.update(header["claims"].get("records", []))
+
+    def _flush_signatures(self, pending: list[_Pending]) -> None:
+        if not pending:
+            return
+        items = [p.item for p in pending]
+        if self.pool is not None and len(items) > 64:
+            workers = self.pool._max_workers  # noqa: SLF001
+            size = -(-len(items) // workers)
+            chunks = [items[i : i + size] for i in range(0, len(items), size)]
+            results = [ok for chunk in self.pool.map(_check_signatures, chunks) for ok in chunk]
+        else:
+            results = _check_signatures(items)
+        for entry, ok in zip(pending, results):
+            if ok:
+                self.report.signatures += 1
+            else:
+                self._add(_at(entry.finding_base, "signature does not verify"))
+
+    # -- tree and checkpoints --------------------------------------------------------
+
+    def _compare_nodes(self, made: list[tuple[int, int, bytes]]) -> None:
+        by_level: dict[int, dict[int, bytes]] = {}
+        for level, index, value in made:
+            by_level.setdefault(level, {})[index] = value
+        for level, wanted in by_level.items():
+            stored = {
+                int(r.idx): bytes(r.hash)
+                for r in self.conn.execute(
+                    select(merkle_nodes.c.idx, merkle_nodes.c.hash).where(
+                        merkle_nodes.c.level == level, merkle_nodes.c.idx.between(min(wanted), max(wanted))
+                    )
+                )
+            }
+            for index, value in wanted.items():
+                self.report.nodes += 1
+                if stored.get(index) != value:
+                    self._add(Finding(f"stored Merkle node (level {level}, index {index}) is wrong or missing",
+                                      index << level))
+
+    def _check_checkpoints_at(self, size: int) -> None:
+        while self._next_cp is not None and int(self._next_cp.size) <= size:
+            row = self._next_cp
+            self._next_cp = next(self._cps, None)
+            self.report.checkpoints += 1
+            try:
+                opened = checkpoint.open_checkpoint(row.signed, self.trust.origin, self.trust.ledger_public_key)
+            except checkpoint.CheckpointError as exc:
+                self._add(Finding(f"checkpoint {row.size}: {exc}"))
+                continue
+            if opened.origin != self.trust.origin or opened.size != int(row.size) or opened.root != bytes(row.root):
+                self._add(Finding(f"checkpoint {row.size}: signed text does not match its stored size/root"))
+            elif int(row.size) == size and opened.root != self.frontier.root():
+                self._add(Finding(f"checkpoint {row.size}: root does not match the log as stored"))
+
+    def _finish(self, since: checkpoint.Checkpoint | None) -> None:
+        size = self.frontier.size
+        self.report.tree_size = size
+        self.report.root = base64.b64encode(self.frontier.root()).decode()
+        while self._next_cp is not None:
+            self._add(Finding(f"checkpoint {self._next_cp.size} covers more entries than the log holds ({size}): "
+                              "entries were deleted from the end"))
+            self._next_cp = next(self._cps, None)
+        extra = int(self.conn.execute(select(func.count()).select_from(merkle_leaves)
+                                      .where(merkle_leaves.c.leaf_index >= size)).scalar_one())
+        if extra:
+            self._add(Finding(f"{extra} sealed leaves beyond the end of the log: entries were deleted from the end"))
+        latest = self.conn.execute(select(func.max(checkpoints.c.size))).scalar_one_or_none()
+        if latest is not None and int(latest) < size:
+            self._add(Finding(f"entries {latest}..{size - 1} are not covered by any checkpoint"))
+        for where in self.empty_bodies:
+            if where.aggregate in self.erased_records:
+                self.report.erased += 1
+            else:
+                self._add(_at(where, "body is missing and no erasure entry covers the record"))
+        if self.report.entries == 0:
+            self._add(Finding("the log is empty: there is nothing to verify"))
+        if since is not None:
+            self.report.since = since.size
+            self._check_since(since)
+
+    def _check_since(self, since: checkpoint.Checkpoint) -> None:
+        if since.size > self.frontier.size:
+            self._add(Finding(f"your saved checkpoint covers {since.size} entries but the log now holds "
+                              f"{self.frontier.size}: history was truncated"))
+            return
+        if self._root_at(since.size) != since.root:
+            self._add(Finding(f"the log no longer extends your saved checkpoint of size {since.size}: "
+                              "history was rewritten"))
+
+    def watch(self, size: int) -> None:
+        """Remember the recomputed root when the stream reaches ``size``."""
+        self._watch = size
+        if size == 0:
+            self._since_root = merkle.EMPTY_ROOT
+
+    def _root_at(self, size: int) -> bytes | None:
+        return self._since_root if self._watch == size else None
+
+    def _add(self, finding: Finding) -> None:
+        self.report.findings.append(finding)
+
+    _watch: int | None = None
+    _since_root: bytes | None = None
+
+
+def _at(where: Finding, problem: str) -> Finding:
+    return Finding(problem, where.leaf, where.aggregate, where.version, where.event_type)
+
+
+def verify(conn: Connection, events: Table, trust: Trust, since: checkpoint.Checkpoint | None = None,
+           keyring: KeyRing | None = None) -> Report:
+    """Verify the ledger behind ``conn`` against ``trust``."""
+    verifier = Verifier(conn, events, trust, keyring)
+    if since is not None:
+        verifier.watch(since.size)
+    return verifier.run(since)

@@ -1,0 +1,214 @@
+"""The tamper matrix: every alteration is caught by verify and named."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, insert, select, update
+
+from commands.services import people
+from ledger import checkpoint, crypto, envelope, sealer
+from ledger.schema import checkpoints, merkle_leaves, merkle_nodes
+from ledger.trust import Trust
+from ledger.verify import Report, verify
+from tests.conftest import Federation
+
+
+def run_verify(fed: Federation, since: checkpoint.Checkpoint | None = None) -> Report:
+    trust = Trust.load(fed.ledger.config.trust_path)
+    with fed.ledger.engine.connect() as conn:
+        return verify(conn, fed.ledger.app.events_table, trust, since)
+
+
+def problems(report: Report) -> str:
+    return "\n".join(f"{f.leaf}|{f.event_type}|{f.problem}" for f in report.findings)
+
+
+def rows(fed: Federation) -> list[tuple[int, bytes]]:
+    table = fed.ledger.app.events_table
+    with fed.ledger.engine.connect() as conn:
+        return [(r.id, bytes(r.state)) for r in conn.execute(select(table.c.id, table.c.state).order_by(table.c.id))]
+
+
+def set_state(fed: Federation, row_id: int, state: bytes) -> None:
+    table = fed.ledger.app.events_table
+    with fed.ledger.engine.begin() as conn:
+        conn.execute(update(table).where(table.c.id == row_id).values(state=state))
+
+
+def forge(fed: Federation, signing_key: bytes, actor: str, key_id: str, topic: str, claims: dict[str, object]) -> None:
+    """Append an entry outside the application and seal it with the REAL ledger key."""
+    table = fed.ledger.app.events_table
+    aggregate = uuid.uuid4()
+    header = {
+        "ledger": fed.ledger.meta()["ledger_id"], "aggregate": str(aggregate), "version": 1, "topic": topic,
+        "class_version": 1, "recorded_at": "2026-11-24T12:00:00+00:00", "occurred_at": None, "actor": actor,
+        "actor_key": key_id, "record_class": "subject", "subjects": [], "claims": claims, "lifted": [],
+    }
+    entry = envelope.seal(header, {"name": "Forged"}, "dk-forged", crypto.random_key(), signing_key)
+    meta = fed.ledger.meta()
+    with fed.ledger.engine.begin() as conn:
+        conn.execute(insert(table).values(originator_id=aggregate, originator_version=1, topic=topic,
+                                          state=entry.to_bytes()))
+        sealer.seal(conn, table, meta["origin"], fed.ledger.ledger_signing_key(), "2026-11-24T12:00:00+00:00")
+
+
+SUBJECT = "ledger.domain.people:Subject.Registered"
+
+
+def test_an_untouched_ledger_verifies(federation: Federation) -> None:
+    report = run_verify(federation)
+    assert report.ok, problems(report)
+    assert report.signatures == report.entries > 10
+
+
+def test_a_flipped_body_byte_is_caught(federation: Federation) -> None:
+    row_id, state = rows(federation)[4]
+    tampered = bytearray(state)
+    tampered[-5] ^= 0x40
+    set_state(federation, row_id, bytes(tampered))
+    report = run_verify(federation)
+    assert not report.ok
+    assert "4|" in problems(report) and "body does not match its signed body hash" in problems(report)
+
+
+def test_a_changed_header_field_is_caught(federation: Federation) -> None:
+    row_id, state = rows(federation)[6]
+    entry = envelope.parse(state)
+    changed = entry.header_bytes.replace(b'"recorded_at":"2', b'"recorded_at":"1')
+    assert changed != entry.header_bytes
+    set_state(federation, row_id, envelope.Envelope(changed, entry.header, entry.signature, entry.body).to_bytes())
+    text = problems(run_verify(federation))
+    assert "6|StaffMember" in text
+    assert "signature does not verify" in text and "leaf hash mismatch" in text
+
+
+def test_two_swapped_states_are_caught(federation: Federation) -> None:
+    (a, sa), (b, sb) = rows(federation)[3], rows(federation)[8]
+    set_state(federation, a, sb)
+    set_state(federation, b, sa)
+    text = problems(run_verify(federation))
+    assert text.count("entries were moved or swapped") == 2
+
+
+def test_a_deleted_middle_row_is_caught(federation: Federation) -> None:
+    row_id, _ = rows(federation)[5]
+    table = federation.ledger.app.events_table
+    with federation.ledger.engine.begin() as conn:
+        conn.execute(delete(table).where(table.c.id == row_id))
+    text = problems(run_verify(federation))
+    assert "5|None|entry is missing from the log (deleted?)" in text
+
+
+def test_deleted_last_rows_are_caught(federation: Federation) -> None:
+    table = federation.ledger.app.events_table
+    last_ids = [r for r, _ in rows(federation)[-3:]]
+    with federation.ledger.engine.begin() as conn:
+        conn.execute(delete(table).where(table.c.id.in_(last_ids)))
+    text = problems(run_verify(federation))
+    assert "covers more entries than the log holds" in text
+    assert "3 sealed leaves beyond the end of the log" in text
+
+
+def test_a_row_forged_with_an_unregistered_key_is_caught(federation: Federation) -> None:
+    forge(federation, crypto.new_signing_key(), "dsl", "k-made-up", SUBJECT, {"subject_id": "sb-x", "kind": "pupil"})
+    text = problems(run_verify(federation))
+    assert "signed by unregistered key k-made-up" in text and "Subject.Registered" in text
+
+
+def test_a_row_signed_with_a_revoked_key_is_caught(federation: Federation) -> None:
+    old = federation["dsl"].pair
+    people.rotate_key(federation.ledger, federation["dsl"], "dsl", "the new passphrase")
+    forge(federation, old.signing_key, "dsl", old.key_id, SUBJECT, {"subject_id": "sb-y", "kind": "pupil"})
+    text = problems(run_verify(federation))
+    assert f"signed by key {old.key_id}, revoked at entry" in text
+
+
+def test_a_row_by_a_role_that_may_not_write_it_is_caught(federation: Federation) -> None:
+    teacher = federation["teacher"].pair
+    forge(federation, teacher.signing_key, "teacher", teacher.key_id, SUBJECT, {"subject_id": "sb-z", "kind": "pupil"})
+    text = problems(run_verify(federation))
+    assert "teacher (roles: staff) may not write Subject.Registered" in text
+
+
+def test_a_replaced_checkpoint_is_caught(federation: Federation) -> None:
+    impostor = crypto.new_signing_key()
+    meta = federation.ledger.meta()
+    with federation.ledger.engine.begin() as conn:
+        size, root, _ = sealer.latest_checkpoint(conn)  # type: ignore[misc]
+        forged = checkpoint.sign_checkpoint(checkpoint.Checkpoint(meta["origin"], size, root), meta["origin"], impostor)
+        conn.execute(update(checkpoints).where(checkpoints.c.size == size).values(signed=forged))
+    text = problems(run_verify(federation))
+    assert f"checkpoint {size}:" in text
+
+
+def test_a_checkpoint_with_a_wrong_root_is_caught(federation: Federation) -> None:
+    meta = federation.ledger.meta()
+    key = federation.ledger.ledger_signing_key()
+    with federation.ledger.engine.begin() as conn:
+        size, _, _ = sealer.latest_checkpoint(conn)  # type: ignore[misc]
+        bogus = bytes(32)
+        signed = checkpoint.sign_checkpoint(checkpoint.Checkpoint(meta["origin"], size, bogus), meta["origin"], key)
+        conn.execute(update(checkpoints).where(checkpoints.c.size == size).values(signed=signed, root=bogus))
+    assert f"checkpoint {size}: root does not match the log as stored" in problems(run_verify(federation))
+
+
+def test_a_truncated_and_resealed_log_is_caught_with_a_saved_checkpoint(federation: Federation, tmp_path: Path) -> None:
+    ledger = federation.ledger
+    meta = ledger.meta()
+    trust = Trust.load(ledger.config.trust_path)
+    with ledger.engine.connect() as conn:
+        saved = checkpoint.open_checkpoint(sealer.latest_checkpoint(conn)[2], trust.origin, trust.ledger_public_key)  # type: ignore[index]
+    cut = saved.size - 3
+    table = ledger.app.events_table
+    with ledger.engine.begin() as conn:
+        doomed = [r.notification_id for r in conn.execute(select(merkle_leaves).where(merkle_leaves.c.leaf_index >= cut))]
+        conn.execute(delete(table).where(table.c.id.in_(doomed)))
+        conn.execute(delete(merkle_leaves).where(merkle_leaves.c.leaf_index >= cut))
+        conn.execute(delete(checkpoints).where(checkpoints.c.size > cut))
+        for level in range(0, 20):
+            conn.execute(delete(merkle_nodes).where(merkle_nodes.c.level == level,
+                                                    merkle_nodes.c.idx >= (cut >> level)))
+    # the attacker, holding the real ledger key, writes a different history on top
+    people.add_subject(ledger, federation["dsl"], "pupil", "Rewritten History")
+    assert run_verify(federation).ok, "without a saved checkpoint the rewrite is self-consistent"
+    report = run_verify(federation, since=saved)
+    assert not report.ok
+    assert "history was" in problems(report)
+
+
+def test_verify_since_a_saved_checkpoint_checks_only_what_came_after(federation: Federation) -> None:
+    trust = Trust.load(federation.ledger.config.trust_path)
+    with federation.ledger.engine.connect() as conn:
+        saved = checkpoint.open_checkpoint(sealer.latest_checkpoint(conn)[2], trust.origin, trust.ledger_public_key)  # type: ignore[index]
+    people.add_subject(federation.ledger, federation["dsl"], "pupil", "Afterwards")
+    report = run_verify(federation, since=saved)
+    assert report.ok, problems(report)
+    assert report.signatures == report.entries - saved.size == 1
+
+
+def test_a_trust_file_for_another_ledger_fails(federation: Federation, tmp_path: Path) -> None:
+    trust = json.loads(federation.ledger.config.trust_path.read_text())
+    trust["ledger_id"] = "someone-else"
+    path = tmp_path / "other.json"
+    path.write_text(json.dumps(trust))
+    with federation.ledger.engine.connect() as conn:
+        report = verify(conn, federation.ledger.app.events_table, Trust.load(path))
+    assert "not someone-else" in problems(report)
+
+
+def test_an_unsealed_entry_is_caught(federation: Federation) -> None:
+    with federation.ledger.engine.begin() as conn:
+        last = conn.execute(select(merkle_leaves.c.leaf_index).order_by(merkle_leaves.c.leaf_index.desc())).first()
+        conn.execute(delete(merkle_leaves).where(merkle_leaves.c.leaf_index == last[0]))  # type: ignore[index]
+    assert "is not sealed" in problems(run_verify(federation))
+
+
+def test_a_tampered_merkle_node_is_caught(federation: Federation) -> None:
+    with federation.ledger.engine.begin() as conn:
+        conn.execute(update(merkle_nodes).where(merkle_nodes.c.level == 1, merkle_nodes.c.idx == 2)
+                     .values(hash=bytes(32)))
+    assert "stored Merkle node (level 1, index 2) is wrong or missing" in problems(run_verify(federation))
