@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
@@ -82,11 +83,19 @@ def signing_public_key(private_key: bytes) -> bytes:
     )
 
 
+@lru_cache(maxsize=64)
+def _private(private_key: bytes) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(private_key)
+
+
+@lru_cache(maxsize=4096)
+def _public(public_key: bytes) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(public_key)
+
+
 def sign(private_key: bytes, domain: str, message: bytes) -> bytes:
     """Ed25519 signature over ``domain`` || 0x00 || ``message``."""
-    return Ed25519PrivateKey.from_private_bytes(private_key).sign(
-        _label(domain) + message
-    )
+    return _private(private_key).sign(_label(domain) + message)
 
 
 def verify(public_key: bytes, domain: str, message: bytes, signature: bytes) -> None:
@@ -97,13 +106,13 @@ def verify(public_key: bytes, domain: str, message: bytes, signature: bytes) -> 
 def sign_raw(private_key: bytes, message: bytes) -> bytes:
     """Ed25519 over exactly ``message``: for formats that fix their own framing
     (C2SP signed notes, the bundle's SHA256SUMS checked by openssl)."""
-    return Ed25519PrivateKey.from_private_bytes(private_key).sign(message)
+    return _private(private_key).sign(message)
 
 
 def verify_raw(public_key: bytes, message: bytes, signature: bytes) -> None:
     """Raise CryptoError unless ``signature`` is a valid Ed25519 signature."""
     try:
-        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
+        _public(public_key).verify(signature, message)
     except (InvalidSignature, ValueError) as exc:
         raise CryptoError("signature does not verify") from exc
 

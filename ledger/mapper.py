@@ -43,7 +43,7 @@ class UnitContext:
     self_aggregates: frozenset[str] = frozenset()
     batch_key: tuple[str, bytes] | None = None
     allow_redacted: bool = False
-    record_keys: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    record_keys: dict[str, tuple[str, str, bytes]] = field(default_factory=dict)
 
     def data_key_for(self, record_id: str, record_class: str | None) -> tuple[str, str, bytes]:
         """(record class, key id, key) to encrypt a new entry of ``record_id``.
@@ -52,26 +52,25 @@ class UnitContext:
         record, or an append by someone who may not read it) creates a new key
         for the record, wrapped to its readers.
         """
-        stored_class = keystore.record_class_of(self.conn, record_id)
-        cls = stored_class or record_class
+        if record_id in self.record_keys:
+            return self.record_keys[record_id]
+        cls = keystore.record_class_of(self.conn, record_id) or record_class
         if cls is None:
             raise InvalidInput(f"record {record_id} has no record class")
         if cls not in roles.READERS:
             raise InvalidInput(f"unknown record class {cls!r}")
-        if record_id not in self.record_keys:
-            key = None
-            if self.keyring is not None:
-                for key_id in reversed(keystore.keys_of_record(self.conn, record_id)):
-                    try:
-                        key = (key_id, self.keyring.data_key(self.conn, key_id))
-                        break
-                    except NotPermitted:
-                        continue
-            if key is None:
-                key = keystore.new_data_key(self.conn, record_id, cls, self.now, self.batch_key)
-            self.record_keys[record_id] = key
-        key_id, data_key = self.record_keys[record_id]
-        return cls, key_id, data_key
+        key = None
+        if self.keyring is not None:
+            for key_id in reversed(keystore.keys_of_record(self.conn, record_id)):
+                try:
+                    key = (key_id, self.keyring.data_key(self.conn, key_id))
+                    break
+                except NotPermitted:
+                    continue
+        if key is None:
+            key = keystore.new_data_key(self.conn, record_id, cls, self.now, self.batch_key)
+        self.record_keys[record_id] = (cls, key[0], key[1])
+        return self.record_keys[record_id]
 
 
 unit: ContextVar[UnitContext] = ContextVar("ledger_unit")

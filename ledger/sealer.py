@@ -8,7 +8,7 @@ only the nodes an append completes are hashed and stored.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Table, func, insert, select
+from sqlalchemy import Connection, Table, func, insert, select, tuple_
 
 from ledger import checkpoint, envelope, merkle, registry
 from ledger.errors import VerificationFailed
@@ -21,6 +21,7 @@ class StoredNodes:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.cache: dict[tuple[int, int], bytes] = {}
+        self.staged: list[dict[str, object]] = []
 
     def get(self, level: int, index: int) -> bytes:
         """The hash of perfect subtree (level, index); KeyError if absent."""
@@ -35,9 +36,30 @@ class StoredNodes:
         return self.cache[key]
 
     def put(self, level: int, index: int, value: bytes) -> None:
-        """Store a new node."""
-        self.conn.execute(insert(merkle_nodes).values(level=level, idx=index, hash=value))
+        """Stage a new node; :meth:`flush` writes the staged ones in one statement."""
         self.cache[(level, index)] = value
+        self.staged.append({"level": level, "idx": index, "hash": value})
+
+    def prefetch(self, size: int) -> None:
+        """Load in one query the right-edge subtrees an append at ``size`` reads."""
+        wanted, start = [], 0
+        for level in reversed(range(size.bit_length())):
+            if size >> level & 1:
+                wanted.append((level, start >> level))
+                start += 1 << level
+        if wanted:
+            rows = self.conn.execute(
+                select(merkle_nodes.c.level, merkle_nodes.c.idx, merkle_nodes.c.hash).where(
+                    tuple_(merkle_nodes.c.level, merkle_nodes.c.idx).in_(wanted)
+                )
+            )
+            self.cache.update({(int(r.level), int(r.idx)): bytes(r.hash) for r in rows})
+
+    def flush(self) -> None:
+        """Insert every staged node."""
+        if self.staged:
+            self.conn.execute(insert(merkle_nodes), self.staged)
+            self.staged = []
 
 
 def tree_size(conn: Connection) -> int:
@@ -58,17 +80,22 @@ def seal(conn: Connection, events: Table, origin: str, signing_key: bytes, now: 
     last = conn.execute(select(func.max(merkle_leaves.c.notification_id))).scalar_one_or_none()
     size = tree_size(conn)
     nodes = StoredNodes(conn)
+    nodes.prefetch(size)
     query = select(events.c.id, events.c.state).order_by(events.c.id)
     if last is not None:
         query = query.where(events.c.id > last)
+    leaves: list[dict[str, object]] = []
     for notification_id, state in conn.execute(query).all():
         entry = envelope.parse(bytes(state))
         leaf = merkle.leaf_hash(entry.leaf_data)
-        conn.execute(insert(merkle_leaves).values(leaf_index=size, notification_id=notification_id, leaf_hash=leaf))
+        leaves.append({"leaf_index": size, "notification_id": notification_id, "leaf_hash": leaf})
         for level, index, value in merkle.append_nodes(size, leaf, nodes.get):
             nodes.put(level, index, value)
         registry.apply_to_db(conn, entry.header, size)
         size += 1
+    if leaves:
+        conn.execute(insert(merkle_leaves), leaves)
+    nodes.flush()
     root = merkle.root(size, nodes)
     previous = latest_checkpoint(conn)
     if previous is not None:

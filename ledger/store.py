@@ -180,6 +180,7 @@ class Ledger:
         self.engine = make_engine(config)
         self.mapper = EnvelopeMapper()
         self.app = LedgerApplication(self.engine, self.mapper)
+        self._meta: dict[str, str] | None = None
 
     def close(self) -> None:
         """Release database connections."""
@@ -200,14 +201,17 @@ class Ledger:
                 return conn.execute(select(ledger_meta.c.value).where(ledger_meta.c.name == "ledger_id")).first() is not None
 
     def meta(self) -> dict[str, str]:
-        """All ledger metadata (ids, origin, public keys)."""
+        """All ledger metadata (ids, origin, public keys); fixed at init, so cached."""
+        if self._meta is not None:
+            return self._meta
         if not self.is_initialised():
             raise NotFound(
                 f"no ledger in {self.config.db_url if not self.config.is_sqlite else self.config.sqlite_path}",
                 "run `ledger init` first, or point --home/--db at an existing ledger",
             )
         with self.engine.connect() as conn:
-            return {n: v for n, v in conn.execute(select(ledger_meta.c.name, ledger_meta.c.value))}
+            self._meta = {n: v for n, v in conn.execute(select(ledger_meta.c.name, ledger_meta.c.value))}
+        return self._meta
 
     def ledger_signing_key(self) -> bytes:
         """The checkpoint signing key from the home folder."""

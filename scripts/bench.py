@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""Benchmarks, each against a baseline measured in the same run.
+
+    python scripts/bench.py [--aggregates 300] [--events-per 10] [--postgres URL]
+
+1. append: events/s through the full ledger path (sign, encrypt, seal,
+   checkpoint) vs plain core ``eventsourcing`` on a SQLite file;
+2. verify: entries/s with signatures checked serially vs over all cores;
+3. merkle: cost of one append at 1k vs 256k leaves (should grow ~log n);
+4. verify memory: peak Python allocation verifying N vs 2N entries (bounded).
+
+Prints figures and ratios; asserts nothing (speed is never a test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from eventsourcing.application import Application  # noqa: E402
+from eventsourcing.domain import Aggregate, event  # noqa: E402
+
+from commands.services.setup import init_ledger  # noqa: E402
+from ledger import config as configuration  # noqa: E402
+from ledger import crypto, merkle, verify as verify_module  # noqa: E402
+from ledger.domain.people import Subject  # noqa: E402
+from ledger.store import Ledger  # noqa: E402
+from ledger.trust import Trust  # noqa: E402
+
+PASSPHRASE = "benchmark passphrase"
+
+
+class Plain(Aggregate):
+    """The baseline aggregate: same shape of events, no envelope."""
+
+    @event("Registered")
+    def __init__(self, details: dict[str, str]) -> None:
+        self.details = details
+
+    @event("Corrected")
+    def correct(self, details: dict[str, str]) -> None:
+        self.details = details
+
+
+def baseline_append(folder: Path, aggregates: int, per: int) -> float:
+    """Events/s of plain eventsourcing on a SQLite file, one save per aggregate."""
+    app: Application = Application(env={  # type: ignore[type-arg]
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(folder / "plain.db"),
+    })
+    start = time.perf_counter()
+    for n in range(aggregates):
+        item = Plain({"name": f"Person {n}"})
+        for m in range(per - 1):
+            item.correct({"name": f"Person {n}.{m}"})
+        app.save(item)
+    return aggregates * per / (time.perf_counter() - start)
+
+
+def make_ledger(folder: Path, db: str | None) -> Ledger:
+    crypto.SCRYPT_N = 2**12
+    config = configuration.resolve({}, home=str(folder / "ledger"), db=db)
+    init_ledger(config, "Bench Admin", PASSPHRASE, PASSPHRASE, "admin")
+    ledger = Ledger(config)
+    from commands.services import people
+
+    admin = ledger.unlock("admin", PASSPHRASE)
+    people.add_staff(ledger, admin, "Bench Lead", ["dsl"], PASSPHRASE, "dsl")
+    return ledger
+
+
+def ledger_append(ledger: Ledger, aggregates: int, per: int) -> float:
+    """Events/s through the ledger: one unit (transaction + checkpoint) per aggregate."""
+    dsl = ledger.unlock("dsl", PASSPHRASE)
+    start = time.perf_counter()
+    for n in range(aggregates):
+        with ledger.unit(dsl, write=True) as work:
+            subject = Subject.register(f"sb-b{n}", "pupil", {"name": f"Person {n}"})
+            for m in range(per - 1):
+                subject.correct({"name": f"Person {n}.{m}"}, "bench")
+            work.save(subject)
+    return aggregates * per / (time.perf_counter() - start)
+
+
+def timed_verify(ledger: Ledger, parallel: bool) -> tuple[float, int]:
+    trust = Trust.load(ledger.config.trust_path)
+    saved = verify_module.PARALLEL_FROM
+    verify_module.PARALLEL_FROM = 0 if parallel else 10**12
+    try:
+        with ledger.engine.connect() as conn:
+            start = time.perf_counter()
+            report = verify_module.verify(conn, ledger.app.events_table, trust)
+            elapsed = time.perf_counter() - start
+    finally:
+        verify_module.PARALLEL_FROM = saved
+    if not report.ok:
+        raise SystemExit(f"verify failed during the benchmark: {report.findings[:3]}")
+    return report.entries / elapsed, report.entries
+
+
+def merkle_append_cost(size: int, samples: int = 2000) -> float:
+    """Microseconds per append after ``size`` leaves (nodes in memory)."""
+    nodes = merkle.MemoryNodes()
+    for i in range(size):
+        nodes.append(i, merkle.leaf_hash(i.to_bytes(8, "big")))
+    start = time.perf_counter()
+    for i in range(size, size + samples):
+        for level, index, value in merkle.append_nodes(i, merkle.leaf_hash(i.to_bytes(8, "big")), nodes.get):
+            nodes.put(level, index, value)
+    return (time.perf_counter() - start) / samples * 1e6
+
+
+def verify_peak(ledger: Ledger) -> int:
+    trust = Trust.load(ledger.config.trust_path)
+    verify_module.PARALLEL_FROM = 10**12
+    tracemalloc.start()
+    with ledger.engine.connect() as conn:
+        verify_module.verify(conn, ledger.app.events_table, trust)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--aggregates", type=int, default=300)
+    parser.add_argument("--events-per", type=int, default=10)
+    parser.add_argument("--postgres", help="also measure the ledger on this PostgreSQL URL (an empty database)")
+    args = parser.parse_args()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"{platform.platform()}")
+    n_events = args.aggregates * args.events_per
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        base = baseline_append(folder, args.aggregates, args.events_per)
+        ledger = make_ledger(folder, None)
+        ours = ledger_append(ledger, args.aggregates, args.events_per)
+        print(f"\n1. append ({args.aggregates} aggregates x {args.events_per} events, SQLite file)")
+        print(f"   plain eventsourcing (baseline): {base:8.0f} events/s")
+        print(f"   ledger (sign+encrypt+seal):     {ours:8.0f} events/s   ratio {ours / base:.2f}x of baseline")
+        serial, entries = timed_verify(ledger, parallel=False)
+        par, _ = timed_verify(ledger, parallel=True)
+        print(f"\n2. verify ({entries} entries)")
+        print(f"   serial signatures (baseline):   {serial:8.0f} entries/s")
+        print(f"   parallel over {os.cpu_count()} cores:        {par:8.0f} entries/s   ratio {par / serial:.2f}x")
+        peak_n = verify_peak(ledger)
+        ledger.close()
+        small, large = merkle_append_cost(1_000), merkle_append_cost(256_000)
+        print("\n3. merkle append (in-memory node store)")
+        print(f"   at 1k leaves (baseline):        {small:8.1f} us/append")
+        print(f"   at 256k leaves:                 {large:8.1f} us/append   ratio {large / small:.2f}x "
+              f"(leaves x256, log2 grows 10 -> 18)")
+        double = make_ledger(folder / "double", None)
+        ledger_append(double, args.aggregates * 2, args.events_per)
+        peak_2n = verify_peak(double)
+        double.close()
+        print(f"\n4. verify peak Python memory")
+        print(f"   {n_events} entries (baseline):      {peak_n / 1e6:8.2f} MB")
+        print(f"   {2 * n_events} entries:                 {peak_2n / 1e6:8.2f} MB   ratio {peak_2n / peak_n:.2f}x")
+        if args.postgres:
+            pg = make_ledger(folder / "pg", args.postgres)
+            pg_rate = ledger_append(pg, args.aggregates, args.events_per)
+            pg.close()
+            print(f"\n5. append on PostgreSQL: {pg_rate:8.0f} events/s   ratio {pg_rate / base:.2f}x of SQLite baseline")
+
+
+if __name__ == "__main__":
+    main()
