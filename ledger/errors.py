@@ -28,6 +28,10 @@ class NotFound(LedgerError):
     """A named record, person, key or file does not exist."""
 
 
+class RecordErased(NotFound):
+    """The record's keys were destroyed: its content no longer exists."""
+
+
 class AlreadyExists(LedgerError):
     """Something that must be unique is already there (e.g. a ledger)."""
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, delete, insert, select
 
 from ledger import crypto, roles
-from ledger.errors import NotPermitted, RuleViolation
+from ledger.errors import NotPermitted, RecordErased, RuleViolation
 from ledger.identity import KeyPair
 from ledger.schema import data_keys, key_wraps, ledger_meta, role_keys, role_members
 
@@ -100,9 +100,11 @@ def grant_to_actor(conn: Connection, key_id: str, key: bytes, actor_id: str, agr
 
 
 def keys_of_record(conn: Connection, record_id: str) -> list[str]:
-    """Ids of every data key a record has had, oldest first."""
+    """Ids of the record's live (not destroyed) data keys, oldest first."""
     rows = conn.execute(
-        select(data_keys.c.key_id).where(data_keys.c.record_id == record_id).order_by(data_keys.c.created_at)
+        select(data_keys.c.key_id)
+        .where(data_keys.c.record_id == record_id, data_keys.c.destroyed_at.is_(None))
+        .order_by(data_keys.c.created_at)
     )
     return [r for (r,) in rows]
 
@@ -275,7 +277,10 @@ class KeyRing:
                 self._data_keys[key_id] = key
                 return key
         if not rows:
-            raise NotPermitted(f"data key {key_id} no longer exists (the record was erased)")
+            raise RecordErased(
+                "that record was erased: its content no longer exists",
+                "the erasure entry in the timeline says when and under which rule",
+            )
         raise NotPermitted(f"{self.actor_id} may not read records under data key {key_id}")
 
     def _try_open(self, conn: Connection, key_id: str, recipient: str, wrapped: bytes) -> bytes | None:

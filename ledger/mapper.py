@@ -24,7 +24,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 from sqlalchemy import Connection
 
 from ledger import envelope, keystore, roles
-from ledger.errors import InvalidInput, NotPermitted
+from ledger.errors import InvalidInput, NotPermitted, RecordErased
 from ledger.identity import KeyPair
 
 LIFTED = ("record_class", "subjects", "occurred_at")
@@ -140,7 +140,7 @@ class EnvelopeMapper(Mapper[uuid.UUID]):
                 raise NotPermitted("no reader key is unlocked")
             data_key = ctx.keyring.data_key(ctx.conn, header["data_key"])
             state = envelope.open_body(sealed, data_key)
-        except NotPermitted:
+        except (NotPermitted, RecordErased):
             if not ctx.allow_redacted:
                 raise
             state = {f.name: None for f in dataclasses.fields(cls)}

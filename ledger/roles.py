@@ -62,10 +62,57 @@ WRITERS: Final[dict[str, tuple[str, ...]]] = {
     # access log: anyone who may read something records that they did
     "AccessRecord.Recorded": ROLES,
     # -- policy versions and acknowledgements --
+    # The Board approves; the Headteacher (or the IT manager) records it. Every
+    # member of staff acknowledges for themselves (auditors and external
+    # investigators are not staff covered by the policy).
+    "PolicyVersion.Published": _MANAGERS,
+    "PolicyVersion.StaffNotified": _MANAGERS,
+    "PolicyAcknowledgement.Recorded": tuple(r for r in ROLES if r not in ("auditor", "investigator")),
     # -- approvals --
+    # Any member of staff proposes or requests and records consents, training
+    # and deletions for their own requests; the Headteacher alone decides and
+    # revokes; the reader roles of a post check it; designated posters publish.
+    "SocialMediaPost.Proposed": tuple(r for r in ROLES if r not in ("auditor", "investigator")),
+    "SocialMediaPost.ParentalPermissionRecorded": tuple(r for r in ROLES if r not in ("auditor", "investigator")),
+    "SocialMediaPost.IdentifyingInfoChecked": ("headteacher", "slt", "poster"),
+    "SocialMediaPost.Decided": ("headteacher",),
+    "SocialMediaPost.DecisionRevoked": ("headteacher",),
+    "SocialMediaPost.Published": ("poster",),
+    "SocialMediaPost.Removed": ("poster", "headteacher"),
+    "DeviceApproval.Requested": tuple(r for r in ROLES if r not in ("auditor", "investigator")),
+    "DeviceApproval.Decided": ("headteacher",),
+    "DeviceApproval.DecisionRevoked": ("headteacher",),
+    "DeviceApproval.DeletionConfirmed": tuple(r for r in ROLES if r not in ("auditor", "investigator")),
+    "PermissionRequest.Requested": tuple(r for r in ROLES if r not in ("auditor", "investigator")),
+    "PermissionRequest.ConsentRecorded": tuple(r for r in ROLES if r not in ("auditor", "investigator")),
+    "PermissionRequest.TrainingRecorded": tuple(r for r in ROLES if r not in ("auditor", "investigator")),
+    "PermissionRequest.Decided": ("headteacher",),
+    "PermissionRequest.DecisionRevoked": ("headteacher",),
     # -- incidents --
+    # Any member of staff reports (and hands in evidence with the report);
+    # every later step also needs a key that opens the incident's record.
+    "Incident.Reported": tuple(r for r in ROLES if r != "auditor"),
+    "Incident.EvidenceAdded": tuple(r for r in ROLES if r != "auditor"),
+    "Incident.Triaged": ("headteacher", "dsl", "slt"),
+    "Incident.PersonLinked": ("headteacher", "dsl", "slt", "investigator"),
+    "Incident.InvestigatorAssigned": ("headteacher", "dsl"),
+    "Incident.InvestigatorUnassigned": ("headteacher", "dsl"),
+    "Incident.NoteAdded": ("headteacher", "dsl", "slt", "investigator"),
+    "Incident.ActionRecorded": ("headteacher", "dsl", "slt", "investigator"),
+    "Incident.OutcomeRecorded": ("headteacher", "dsl", "slt"),
+    "Incident.Closed": ("headteacher", "dsl", "slt"),
+    "Incident.Reopened": ("headteacher", "dsl", "slt"),
     # -- monitoring --
     # -- retention and erasure --
+    # Erasure and sweeps: the Headteacher or the IT manager only. Holds may be
+    # placed by anyone running a case; only the Headteacher or admin lift one.
+    "Erasure.Recorded": _MANAGERS,
+    "RetentionSweep.Completed": _MANAGERS,
+    "RetentionRule.Set": ("admin",),
+    "RetentionRule.Changed": ("admin",),
+    "LegalHold.Placed": _MANAGERS + ("dsl", "investigator"),
+    "LegalHold.Renewed": _MANAGERS + ("dsl", "investigator"),
+    "LegalHold.Released": _MANAGERS,
     # -- exports --
 }
 

@@ -40,6 +40,7 @@ data_keys = Table(
     Column("record_class", String(64), nullable=False),
     Column("parent_key_id", String(64), nullable=True),
     Column("created_at", String(40), nullable=False),
+    Column("destroyed_at", String(40), nullable=True),
 )
 
 key_wraps = Table(
@@ -111,4 +112,16 @@ checkpoints = Table(
     Column("signed", Text, nullable=False),
     Column("created_at", String(40), nullable=False),
     UniqueConstraint("root", "size"),
+)
+
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("attachment_id", String(64), primary_key=True),
+    Column("record_id", String(64), nullable=False, index=True),
+    Column("key_id", String(64), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", BIG, nullable=False),
+    Column("ciphertext", LargeBinary, nullable=False),
+    Column("created_at", String(40), nullable=False),
 )

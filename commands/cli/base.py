@@ -85,6 +85,14 @@ class LedgerGroup(click.Group):
             if exc.hint:
                 click.echo(f"Hint: {exc.hint}", err=True)
             ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last line of defence for a person at a terminal
+            if os.environ.get("LEDGER_DEBUG"):
+                raise
+            click.echo(f"Error: unexpected failure: {type(exc).__name__}: {exc}", err=True)
+            click.echo("Hint: nothing was committed; set LEDGER_DEBUG=1 for details and report it", err=True)
+            ctx.exit(1)
 
 
 FORMATS = ("table", "json", "csv")
