@@ -24,9 +24,10 @@ def people() -> None:
 @click.option("--email", help="Work email (stored encrypted).")
 @click.option("--school", help="School within the Federation.")
 @click.option("--job-title", help="Job title.")
+@click.option("--dob", help="Date of birth, YYYY-MM-DD (encrypted; retention uses it for retirement age).")
 @pass_state
 def add_staff(state: State, name: str, roles: tuple[str, ...], staff_id: str | None, email: str | None,
-              school: str | None, job_title: str | None) -> None:
+              school: str | None, job_title: str | None, dob: str | None) -> None:
     """Register a member of staff and create their passphrase-protected key.
 
     The new person's passphrase comes from LEDGER_NEW_PASSPHRASE or a prompt.
@@ -37,7 +38,9 @@ def add_staff(state: State, name: str, roles: tuple[str, ...], staff_id: str | N
     """
     actor = state.actor()
     passphrase = state.new_passphrase("Passphrase for the new person's key", "LEDGER_NEW_PASSPHRASE")
-    made = service.add_staff(state.ledger(), actor, name, list(roles), passphrase, staff_id, email, school, job_title)
+    made = service.add_staff(
+        state.ledger(), actor, name, list(roles), passphrase, staff_id, email, school, job_title, dob
+    )
     click.echo(f"{made.staff_id} registered with key {made.key_id}")
     click.echo(f"  key file: {made.key_file}")
 

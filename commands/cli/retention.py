@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import click
 
 from commands.cli.base import State, output_options, pass_state
 from commands.services import retention as service
+from commands.services import retention_plan as plan_service
 
 
 @click.command("erase")
@@ -78,4 +80,93 @@ def hold_list(state: State) -> list[dict[str, Any]]:
     return service.list_holds(state.ledger())
 
 
-COMMANDS = (erase, hold)
+
+
+@click.group("retention")
+def retention_group() -> None:
+    """Retention rules, the plan of what falls due, and the sweep that erases it."""
+
+
+@retention_group.command("plan")
+@click.option("--as-of", "as_of", help="Plan as of this date, YYYY-MM-DD (default: today).")
+@click.option("--all", "show_all", is_flag=True, help="Also list records kept or under review.")
+@output_options
+@pass_state
+def retention_plan(state: State, as_of: str | None, show_all: bool) -> list[dict[str, Any]]:
+    """What would be erased, under which rule, and what is held back and why. Changes nothing.
+
+    Records whose rule needs a date of birth are undetermined unless your
+    roles may read it: run it as the Headteacher.
+
+    \b
+    Example:
+      ledger --as head retention plan --as-of 2027-09-01 --format csv
+    """
+    day = _day(as_of)
+    decisions, counts = plan_service.plan(state.ledger(), state.actor(), day)
+    click.echo(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "no records", err=True)
+    shown = [d for d in decisions if show_all or d.action in ("erase", "held", "undetermined")]
+    return [
+        {"record": d.label, "class": d.record_class, "action": d.action, "due": d.due, "rule": d.rule, "why": d.why}
+        for d in shown
+    ]
+
+
+@retention_group.command("sweep")
+@click.option("--reason", required=True, help="Why this sweep runs (e.g. termly retention review).")
+@click.option("--as-of", "as_of", help="Sweep as of this date (default: today).")
+@pass_state
+def retention_sweep(state: State, reason: str, as_of: str | None) -> None:
+    """Erase every record the plan lists as due and print a deletion certificate.
+
+    Each record is erased in its own transaction: if the sweep is stopped,
+    run it again to finish. The certificate's hash is recorded in the ledger.
+
+    \b
+    Example:
+      ledger --as head retention sweep --reason "autumn term retention review"
+    """
+    certificate = plan_service.sweep(state.ledger(), state.actor(), reason, _day(as_of))
+    click.echo(certificate.text)
+
+
+@retention_group.command("rules")
+@output_options
+@pass_state
+def retention_rules(state: State) -> list[dict[str, Any]]:
+    """The retention rule in force for every record class.
+
+    \b
+    Example:
+      ledger retention rules
+    """
+    return plan_service.rules(state.ledger())
+
+
+@retention_group.command("set")
+@click.argument("record_class")
+@click.option("--trigger", required=True, help="The fact the period runs from (see `ledger retention rules`).")
+@click.option("--months", type=click.IntRange(1, 1200), help="The period in months.")
+@click.option("--reason", required=True, help="Why the rule changes (e.g. trust policy update).")
+@pass_state
+def retention_set(state: State, record_class: str, trigger: str, months: int | None, reason: str) -> None:
+    """Change a record class's retention rule (IT manager; recorded as a signed entry).
+
+    \b
+    Example:
+      ledger --as it-manager retention set monitoring --trigger alert-time --months 6 --reason "trust schedule 2027"
+    """
+    rule = plan_service.change_rule(state.ledger(), state.actor(), record_class, trigger, months, reason)
+    click.echo(f"{record_class}: {rule.describe()}")
+
+
+def _day(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date: write YYYY-MM-DD", param_hint="--as-of") from None
+
+
+COMMANDS = (erase, hold, retention_group)

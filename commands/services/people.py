@@ -36,12 +36,18 @@ def add_staff(
     email: str | None = None,
     school: str | None = None,
     job_title: str | None = None,
+    date_of_birth: str | None = None,
 ) -> NewStaff:
-    """Register a member of staff with roles and a new passphrase-protected key."""
+    """Register a member of staff with roles and a new passphrase-protected key.
+
+    A date of birth (encrypted) lets retention work out normal retirement age.
+    """
     roles = check_roles(roles)
     identity.check_passphrase(passphrase)
     details = {"name": require_text("name", name, 200)}
     details.update({k: v for k, v in (("email", email), ("school", school), ("job_title", job_title)) if v})
+    if date_of_birth:
+        details["date_of_birth"] = parse_date("date of birth", date_of_birth)
     staff_id = staff_id or new_short_id("st")
     _check_id(staff_id)
     pair = identity.generate(staff_id)
