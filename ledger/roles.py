@@ -103,6 +103,15 @@ WRITERS: Final[dict[str, tuple[str, ...]]] = {
     "Incident.Closed": ("headteacher", "dsl", "slt"),
     "Incident.Reopened": ("headteacher", "dsl", "slt"),
     # -- monitoring --
+    # The IT Network Manager imports alerts, in liaison with the Headteacher
+    # (policy: "Personnel responsible"); linking needs a key that opens the
+    # alert. Decisions and reviews: SLT and DSL own them under the DfE standards.
+    "ImportBatch.Imported": ("admin", "headteacher"),
+    "Alert.Recorded": ("admin", "headteacher"),
+    "Alert.Linked": ("admin", "dsl", "headteacher"),
+    "Alert.Unlinked": ("admin", "dsl", "headteacher"),
+    "FilterDecision.Recorded": ("admin", "headteacher", "dsl", "slt"),
+    "FilteringReview.Recorded": ("admin", "headteacher", "dsl", "slt"),
     # -- retention and erasure --
     # Erasure and sweeps: the Headteacher or the IT manager only. Holds may be
     # placed by anyone running a case; only the Headteacher or admin lift one.
@@ -114,6 +123,10 @@ WRITERS: Final[dict[str, tuple[str, ...]]] = {
     "LegalHold.Renewed": _MANAGERS + ("dsl", "investigator"),
     "LegalHold.Released": _MANAGERS,
     # -- exports --
+    # Evidence bundles for a third party: the Headteacher, the DSL (safeguarding
+    # records) and an investigator (the cases assigned to them); the service
+    # checks the record. Each export is recorded by the one who made it.
+    "EvidenceExport.Exported": ("headteacher", "dsl", "investigator"),
 }
 
 

@@ -1,0 +1,340 @@
+"""``ledger incidents …``: report, triage, investigate, decide, close, reopen, read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from commands.cli.base import State, output_options, pass_state, render
+from commands.services import incidents as service
+from commands.services.evidence import EvidenceFile
+from ledger.domain import incident_categories as codes
+from ledger.domain.base import PRECISIONS
+from ledger.roles import ROLES
+from ledger.store import utcnow
+
+FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@click.group("incidents")
+def incidents() -> None:
+    """Incidents under the policy: any member of staff reports; only the roles
+    that may see an incident's class (or an assigned investigator) act on it."""
+
+
+@incidents.command("categories")
+@output_options
+def categories() -> list[dict[str, Any]]:
+    """List incident categories, the record class each is kept under and who owns it.
+
+    \b
+    Example:
+      ledger incidents categories --format csv
+    """
+    return service.categories()
+
+
+@incidents.command("report")
+@click.option("--category", required=True, type=click.Choice(list(codes.CATEGORIES)), help="What it is about.")
+@click.option("--occurred-at", required=True, help="When it happened: YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC).")
+@click.option("--precision", type=click.Choice(PRECISIONS), default="exact", show_default=True,
+              help="How precisely the time is known.")
+@click.option("--until", help="End of the range (with --precision range).")
+@click.option("--source", type=click.Choice(codes.SOURCES), default="seen", show_default=True,
+              help="Seen yourself, told by someone, or a monitoring alert.")
+@click.option("--source-detail", help="Who told you, or how you came to see it (encrypted).")
+@click.option("--alert", "alert_id", help="The monitoring alert id (with --source monitoring).")
+@click.option("--summary", required=True, help="One line saying what happened (encrypted).")
+@click.option("--facts", required=True, help="What was seen or heard, facts only (encrypted).")
+@click.option("--opinion", help="Your opinion, kept apart from the facts (encrypted).")
+@click.option("--child-words", help="A child's own words, verbatim (encrypted).")
+@click.option("--immediate-action", help="What you did straight away (encrypted).")
+@click.option("--person", "people", multiple=True, metavar="ID:PART",
+              help="Someone involved: victim, alleged, witness or reporter (repeatable).")
+@click.option("--allegation-against-staff", is_flag=True,
+              help="An allegation against a member of staff (KCSIE): Headteacher only.")
+@click.option("--reporter-role", type=click.Choice(ROLES), help="The role you report in (default: your main role).")
+@click.option("--evidence", "files", multiple=True, type=FILE, help="A file to hand in with the report (repeatable).")
+@click.option("--captured-at", help="When the evidence was captured (default: now).")
+@click.option("--method", default="handed in with the report", show_default=True, help="How it was captured.")
+@click.option("--device", default="not stated", show_default=True, help="Device it was captured on.")
+@pass_state
+def report(state: State, category: str, occurred_at: str, precision: str, until: str | None, source: str,
+           source_detail: str | None, alert_id: str | None, summary: str, facts: str, opinion: str | None,
+           child_words: str | None, immediate_action: str | None, people: tuple[str, ...],
+           allegation_against_staff: bool, reporter_role: str | None, files: tuple[Path, ...],
+           captured_at: str | None, method: str, device: str) -> None:
+    """Report an incident. Any member of staff may; you may not be able to read it afterwards.
+
+    Prints the new incident id.
+
+    \b
+    Example:
+      ledger --as st-1a2b3c4d incidents report --category child-on-child \\
+        --occurred-at 2026-03-02T12:30 --precision approximate \\
+        --summary "Image shared in a group chat" --facts "Pupil showed me the chat" \\
+        --person sb-1a2b3c4d:victim --child-words "everyone has seen it" --evidence chat.png
+    """
+    actor = state.actor()
+    when = captured_at or utcnow()
+    items = tuple(EvidenceFile(f.name, f.read_bytes(), actor.actor_id, when, method, device) for f in files)
+    form = service.IncidentReport(
+        category, occurred_at, summary, facts, source, precision, until, people, allegation_against_staff,
+        opinion, child_words, immediate_action, source_detail, alert_id, reporter_role, items,
+    )
+    click.echo(service.report(state.ledger(), actor, form))
+
+
+@incidents.command("triage")
+@click.argument("inc_id")
+@click.option("--rationale", required=True, help="Why this category and escalation (encrypted).")
+@click.option("--category", type=click.Choice(list(codes.CATEGORIES)), help="Correct the category (same record class).")
+@pass_state
+def triage(state: State, inc_id: str, rationale: str, category: str | None) -> None:
+    """Triage an incident: confirm or correct its category and escalate it to its owner role.
+
+    \b
+    Example:
+      ledger --as dsl-1 incidents triage inc-1a2b3c4d --rationale "Sharing images: safeguarding"
+    """
+    owner = service.triage(state.ledger(), state.actor(), inc_id, rationale, category)
+    click.echo(f"{inc_id} triaged and escalated to {owner}")
+
+
+@incidents.command("link")
+@click.argument("inc_id")
+@click.argument("person", metavar="ID:PART")
+@click.option("--reason", required=True, help="Why they are linked (encrypted).")
+@pass_state
+def link(state: State, inc_id: str, person: str, reason: str) -> None:
+    """Link another person to an incident as victim, alleged, witness or reporter.
+
+    \b
+    Example:
+      ledger --as dsl-1 incidents link inc-1a2b3c4d sb-5e6f7a8b:witness --reason "Was in the chat"
+    """
+    service.link_person(state.ledger(), state.actor(), inc_id, person, reason)
+    click.echo(f"{person.rpartition(':')[0]} linked to {inc_id}")
+
+
+@incidents.command("assign")
+@click.argument("inc_id")
+@click.argument("investigator")
+@click.option("--remit", required=True, help="What they are to investigate (encrypted).")
+@pass_state
+def assign(state: State, inc_id: str, investigator: str, remit: str) -> None:
+    """Assign an investigator: a signed event, and the case's keys wrapped to them.
+
+    \b
+    Example:
+      ledger --as head-1 incidents assign inc-1a2b3c4d st-9c8b7a6d --remit "Interview the witnesses"
+    """
+    service.assign(state.ledger(), state.actor(), inc_id, investigator, remit)
+    click.echo(f"{investigator} assigned to {inc_id}")
+
+
+@incidents.command("unassign")
+@click.argument("inc_id")
+@click.argument("investigator")
+@click.option("--reason", required=True, help="Why the assignment ends (encrypted).")
+@pass_state
+def unassign(state: State, inc_id: str, investigator: str, reason: str) -> None:
+    """End an investigator's assignment and destroy their copies of the case's keys.
+
+    \b
+    Example:
+      ledger --as head-1 incidents unassign inc-1a2b3c4d st-9c8b7a6d --reason "Report delivered"
+    """
+    service.unassign(state.ledger(), state.actor(), inc_id, investigator, reason)
+    click.echo(f"{investigator} no longer assigned to {inc_id}")
+
+
+@incidents.command("note")
+@click.argument("inc_id")
+@click.option("--kind", type=click.Choice(codes.NOTE_KINDS), default="fact", show_default=True,
+              help="A fact, an opinion, or a child's own words (verbatim).")
+@click.option("--text", required=True, help="The note (encrypted).")
+@pass_state
+def note(state: State, inc_id: str, kind: str, text: str) -> None:
+    """Add a note to an incident, kept as a fact, an opinion or a child's words.
+
+    \b
+    Example:
+      ledger --as st-9c8b7a6d incidents note inc-1a2b3c4d --kind fact --text "Phone handed to the office"
+    """
+    service.add_note(state.ledger(), state.actor(), inc_id, kind, text)
+    click.echo(f"{kind} noted on {inc_id}")
+
+
+@incidents.group("evidence")
+def evidence() -> None:
+    """Evidence files: hashed at intake, stored encrypted, read under the access log."""
+
+
+@evidence.command("add")
+@click.argument("inc_id")
+@click.option("--file", "path", required=True, type=FILE, help="The file (screenshot, export…).")
+@click.option("--captured-by", required=True, help="Who captured it (encrypted).")
+@click.option("--captured-at", required=True, help="When it was captured: YYYY-MM-DDTHH:MM.")
+@click.option("--method", required=True, help="How it was captured (encrypted).")
+@click.option("--device", required=True, help="The device it was captured on (encrypted).")
+@click.option("--description", help="What it shows (encrypted).")
+@click.option("--sha256", "expect_sha256", help="The hash taken at capture; intake refuses a different file.")
+@pass_state
+def evidence_add(state: State, inc_id: str, path: Path, captured_by: str, captured_at: str, method: str,
+                 device: str, description: str | None, expect_sha256: str | None) -> None:
+    """Take a file in as evidence; prints its attachment id and SHA-256.
+
+    \b
+    Example:
+      ledger --as dsl-1 incidents evidence add inc-1a2b3c4d --file post.png \\
+        --captured-by "Dee Lead" --captured-at 2026-03-02T13:05 \\
+        --method "screenshot of the public post" --device "school laptop OAK-12"
+    """
+    item = EvidenceFile(
+        path.name, path.read_bytes(), captured_by, captured_at, method, device, description, expect_sha256
+    )
+    attachment_id = service.add_evidence(state.ledger(), state.actor(), inc_id, item)
+    click.echo(attachment_id)
+
+
+@evidence.command("get")
+@click.argument("inc_id")
+@click.argument("attachment_id")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="New file to write.")
+@click.option("--reason", required=True, help="Why you need it (recorded in the access log).")
+@pass_state
+def evidence_get(state: State, inc_id: str, attachment_id: str, out: Path, reason: str) -> None:
+    """Decrypt an evidence file, check it against its intake SHA-256, and write it out.
+
+    \b
+    Example:
+      ledger --as dsl-1 incidents evidence get inc-1a2b3c4d att-5e6f7a8b --out post.png --reason "hearing bundle"
+    """
+    digest = service.get_evidence(state.ledger(), state.actor(), inc_id, attachment_id, out, reason)
+    click.echo(f"{out} written, sha256 {digest} verified", err=True)
+
+
+@incidents.command("action")
+@click.argument("inc_id")
+@click.argument("action", type=click.Choice(codes.ACTIONS))
+@click.option("--details", required=True, help="What was done, by whom, any reference (encrypted).")
+@click.option("--on", "taken_on", help="Date it was done, YYYY-MM-DD (default: today).")
+@pass_state
+def action(state: State, inc_id: str, action: str, details: str, taken_on: str | None) -> None:
+    """Record an action: removal requested or confirmed, platform report, parents, police, LADO.
+
+    \b
+    Example:
+      ledger --as head-1 incidents action inc-1a2b3c4d removal-requested --details "Asked by email"
+    """
+    service.record_action(state.ledger(), state.actor(), inc_id, action, details, taken_on)
+    click.echo(f"{action} recorded on {inc_id}")
+
+
+@incidents.command("outcome")
+@click.argument("inc_id")
+@click.option("--finding", required=True,
+              type=click.Choice(codes.ALLEGATION_FINDINGS + codes.INCIDENT_FINDINGS),
+              help="For allegations against staff the KCSIE outcomes; otherwise upheld, not-upheld….")
+@click.option("--summary", required=True, help="The decision and its reasons (encrypted).")
+@click.option("--disciplinary", type=click.Choice(codes.DISCIPLINARY), default="none", show_default=True,
+              help="Disciplinary outcome for a member of staff.")
+@click.option("--issued-on", help="Date the sanction was issued, YYYY-MM-DD.")
+@click.option("--decided-on", help="Date of the decision, YYYY-MM-DD (default: today).")
+@pass_state
+def outcome(state: State, inc_id: str, finding: str, summary: str, disciplinary: str, issued_on: str | None,
+            decided_on: str | None) -> None:
+    """Record the outcome of an incident (a later outcome supersedes an earlier one).
+
+    \b
+    Example:
+      ledger --as head-1 incidents outcome inc-1a2b3c4d --finding substantiated \\
+        --disciplinary written --issued-on 2026-03-20 --summary "Hearing found the breach proven"
+    """
+    service.record_outcome(state.ledger(), state.actor(), inc_id, finding, summary, disciplinary, issued_on, decided_on)
+    click.echo(f"outcome {finding} recorded on {inc_id}")
+
+
+@incidents.command("close")
+@click.argument("inc_id")
+@click.option("--summary", help="Closing remarks (encrypted).")
+@pass_state
+def close(state: State, inc_id: str, summary: str | None) -> None:
+    """Close an incident that has its outcome.
+
+    \b
+    Example:
+      ledger --as dsl-1 incidents close inc-1a2b3c4d
+    """
+    service.close(state.ledger(), state.actor(), inc_id, summary)
+    click.echo(f"{inc_id} closed")
+
+
+@incidents.command("reopen")
+@click.argument("inc_id")
+@click.option("--reason", required=True, help="Why it is reopened (encrypted).")
+@pass_state
+def reopen(state: State, inc_id: str, reason: str) -> None:
+    """Reopen a closed incident; it needs a fresh outcome before it closes again.
+
+    \b
+    Example:
+      ledger --as head-1 incidents reopen inc-1a2b3c4d --reason "Appeal lodged"
+    """
+    service.reopen(state.ledger(), state.actor(), inc_id, reason)
+    click.echo(f"{inc_id} reopened")
+
+
+@incidents.command("show")
+@click.argument("inc_id")
+@click.option("--reason", required=True, help="Why you need to see it (recorded in the access log).")
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
+@pass_state
+def show(state: State, inc_id: str, reason: str, fmt: str) -> None:
+    """Show an incident in full, with its timeline, if you may see it.
+
+    The read is recorded in the access log, with your reason.
+
+    \b
+    Example:
+      ledger --as dsl-1 incidents show inc-1a2b3c4d --reason "strategy meeting"
+    """
+    record = service.show(state.ledger(), state.actor(), inc_id, reason)
+    if fmt == "json":
+        click.echo(json.dumps(record, indent=2, default=str))
+        return
+    sections = ("people", "notes", "evidence", "actions", "timeline")
+    fields = [{"field": k, "value": _when(v) if k == "occurred_at" else v}
+              for k, v in record.items() if k not in sections and k != "outcome"]
+    fields += [{"field": f"outcome.{k}", "value": v} for k, v in (record["outcome"] or {}).items()]
+    click.echo(render(fields, "table"))
+    for name in sections:
+        click.echo(f"\n{name}:")
+        click.echo(render(record[name], "table"))
+
+
+def _when(occurred: dict[str, Any]) -> str:
+    until = f" until {occurred['until']}" if occurred.get("until") else ""
+    return f"{occurred['at']}{until} ({occurred['precision']})"
+
+
+@incidents.command("list")
+@click.option("--status", type=click.Choice(codes.STATUSES), help="Only incidents with this status.")
+@click.option("--category", type=click.Choice(list(codes.CATEGORIES)), help="Only this category.")
+@output_options
+@pass_state
+def list_incidents(state: State, status: str | None, category: str | None) -> list[dict[str, Any]]:
+    """List the incidents you may see: ids, categories, statuses, assignees, ages (no personal data).
+
+    \b
+    Example:
+      ledger --as dsl-1 incidents list --status triaged --format json
+    """
+    return service.list_incidents(state.ledger(), state.actor(), status, category)
+
+
+COMMANDS = (incidents,)

@@ -1,0 +1,146 @@
+"""Evidence files on incidents: hashed at intake, stored encrypted, read under the access log.
+
+A file's SHA-256 goes into the signed clear header of its ``EvidenceAdded``
+entry, so anyone can later prove that the file handed over is the one taken
+in. The content is encrypted (AES-256-GCM) under the incident's own data key
+with the incident, attachment id and hash as associated data, so a stored
+file cannot be swapped between attachments or incidents without detection,
+and erasing the incident's key makes the file unreadable too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import insert, select
+
+from ledger import crypto
+from ledger.domain.base import new_short_id, parse_moment
+from ledger.domain.incidents import Incident
+from ledger.errors import AlreadyExists, InvalidInput, NotFound, NotPermitted, VerificationFailed
+from ledger.schema import attachments
+from ledger.store import Actor, Unit
+
+MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
+AAD_DOMAIN = b"policy-ledger/attachment/v1\x00"
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """A file handed in as evidence, with how it was captured."""
+
+    filename: str
+    content: bytes
+    captured_by: str
+    captured_at: str
+    method: str
+    device: str
+    description: str | None = None
+    expect_sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class Staged:
+    """Evidence whose entry is pending in a unit, waiting to be stored."""
+
+    attachment_id: str
+    sha256: str
+    content: bytes
+
+
+def attachment_aad(record_id: str, attachment_id: str, sha256: str) -> bytes:
+    """Associated data binding an attachment's ciphertext to where it belongs."""
+    return AAD_DOMAIN + "\x00".join((record_id, attachment_id, sha256)).encode()
+
+
+def stage(incident: Incident, item: EvidenceFile) -> Staged:
+    """Hash ``item`` and record its intake on ``incident`` (not yet saved)."""
+    if not item.content:
+        raise InvalidInput(f"{item.filename} is empty", "evidence must be a file with content")
+    if len(item.content) > MAX_EVIDENCE_BYTES:
+        raise InvalidInput(
+            f"{item.filename} is larger than {MAX_EVIDENCE_BYTES // (1024 * 1024)} MB",
+            "hand large media in through the school's evidence store and note its reference",
+        )
+    digest = hashlib.sha256(item.content).hexdigest()
+    if item.expect_sha256 is not None and not hmac.compare_digest(digest, item.expect_sha256.strip().lower()):
+        raise InvalidInput(
+            f"{item.filename} does not match the SHA-256 given ({digest} was computed)",
+            "the file changed since it was captured: take it in again from the original",
+        )
+    attachment_id = new_short_id("att")
+    incident.add_evidence(
+        attachment_id=attachment_id,
+        sha256=digest,
+        size=len(item.content),
+        filename=Path(item.filename).name,
+        captured_by=item.captured_by,
+        captured_at=parse_moment("captured-at", item.captured_at),
+        method=item.method,
+        device=item.device,
+        description=item.description,
+    )
+    return Staged(attachment_id, digest, item.content)
+
+
+def store(work: Unit, incident: Incident, staged: Staged) -> None:
+    """Encrypt a staged file under the incident's key, after its entry was saved."""
+    record_id = str(incident.id)
+    _cls, key_id, key = work.ctx.data_key_for(record_id, None)
+    work.conn.execute(
+        insert(attachments).values(
+            attachment_id=staged.attachment_id,
+            record_id=record_id,
+            key_id=key_id,
+            sha256=staged.sha256,
+            size=len(staged.content),
+            ciphertext=crypto.encrypt(
+                key, staged.content, attachment_aad(record_id, staged.attachment_id, staged.sha256)
+            ),
+            created_at=work.now,
+        )
+    )
+
+
+def read(work: Unit, actor: Actor, incident: Incident, attachment_id: str) -> bytes:
+    """Decrypt one evidence file of a loaded incident and check it against its intake hash."""
+    entry = incident.evidence.get(attachment_id)
+    if entry is None:
+        raise NotFound(
+            f"{incident.inc_id} has no attachment {attachment_id}",
+            f"`ledger incidents show {incident.inc_id}` lists them",
+        )
+    row = work.conn.execute(select(attachments).where(attachments.c.attachment_id == attachment_id)).first()
+    if row is None or not row.ciphertext:
+        raise NotFound(f"the file of {attachment_id} is no longer stored (it was erased)")
+    record_id = str(incident.id)
+    if row.record_id != record_id or row.sha256 != entry["sha256"]:
+        raise VerificationFailed(f"the stored file of {attachment_id} does not belong to {incident.inc_id}")
+    try:
+        key = actor.keyring.data_key(work.conn, row.key_id)
+    except NotPermitted as exc:
+        raise NotPermitted(f"{actor.actor_id} may not open the evidence of {incident.inc_id}") from exc
+    try:
+        content = crypto.decrypt(key, bytes(row.ciphertext), attachment_aad(record_id, attachment_id, entry["sha256"]))
+    except crypto.CryptoError:
+        raise VerificationFailed(
+            f"the stored file of {attachment_id} fails its integrity check",
+            "it was altered or damaged after intake: restore the database from backup and run `ledger verify`",
+        ) from None
+    if hashlib.sha256(content).hexdigest() != entry["sha256"]:
+        raise VerificationFailed(f"{attachment_id} does not match the SHA-256 recorded at intake")
+    return content
+
+
+def write_new_file(out: Path, content: bytes) -> None:
+    """Write ``content`` to ``out``, which must not exist yet."""
+    try:
+        with out.open("xb") as handle:
+            handle.write(content)
+    except FileExistsError:
+        raise AlreadyExists(f"{out} already exists", "give --out a new file name") from None
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {out}: {exc.strerror}") from None

@@ -1,0 +1,481 @@
+"""Incidents: report, triage, investigate, decide, close, reopen, read.
+
+Any member of staff may report: creating the record needs only the public
+keys of its readers, so a reporter may not be able to read it afterwards.
+Every later step loads the incident, which needs a key that opens it: a
+reader role of its class, or an investigator it was assigned to. That is how
+only the roles that may see an incident can act on it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eventsourcing.utils import get_topic
+from sqlalchemy import delete, select
+
+from commands.services import evidence
+from commands.services.access import record_access
+from ledger import envelope, keystore, roles
+from ledger.domain import incident_categories as codes
+from ledger.domain.base import new_short_id, occurrence, parse_date, require_text
+from ledger.domain.incidents import Incident, Person, incident_record_id, today_of
+from ledger.domain.people import staff_record_id, subject_record_id
+from ledger.errors import InvalidInput, NotFound, NotPermitted, RuleViolation
+from ledger.schema import actor_keys, actors, data_keys, key_wraps
+from ledger.store import Actor, Ledger, Unit
+
+#: The role a reporter reports as, most specific first.
+ROLE_ORDER = ("headteacher", "dsl", "slt", "investigator", "admin", "poster", "staff")
+
+
+@dataclass(frozen=True)
+class IncidentReport:
+    """What a reporter knows when reporting."""
+
+    category: str
+    occurred_at: str
+    summary: str
+    facts: str
+    source: str = "seen"
+    precision: str = "exact"
+    until: str | None = None
+    people: tuple[str, ...] = ()
+    against_staff: bool = False
+    opinion: str | None = None
+    child_words: str | None = None
+    immediate_action: str | None = None
+    source_detail: str | None = None
+    alert_id: str | None = None
+    reporter_role: str | None = None
+    evidence: tuple[evidence.EvidenceFile, ...] = field(default_factory=tuple)
+
+
+# -- loading and checking -----------------------------------------------------
+
+
+def load_incident(work: Unit, actor: Actor, inc_id: str) -> Incident:
+    """Load (decrypt) an incident; NotPermitted for someone who may not see it."""
+    aggregate_id = incident_record_id(inc_id)
+    if not work.exists(aggregate_id):
+        raise NotFound(f"no incident {inc_id!r}", "`ledger incidents list` shows the incidents you may see")
+    try:
+        incident: Incident = work.get(Incident, aggregate_id, "incident")
+    except NotPermitted:
+        record_class = keystore.record_class_of(work.conn, str(aggregate_id)) or "incident"
+        raise NotPermitted(
+            f"{actor.actor_id} may not see or act on {inc_id}",
+            f"{record_class} records are open to: {', '.join(roles.readers_of(record_class))}, "
+            "and to an investigator assigned to the case",
+        ) from None
+    return incident
+
+
+def resolve_person(work: Unit, spec: str) -> Person:
+    """``ID:PART`` -> a linked person, checking the id is registered."""
+    person_id, sep, part = spec.rpartition(":")
+    if not sep or not person_id:
+        raise InvalidInput(
+            f"{spec!r} is not ID:PART", f"for example sb-1a2b3c4d:victim; parts: {', '.join(codes.PARTS)}"
+        )
+    codes.choose("part", part, codes.PARTS)
+    if work.exists(staff_record_id(person_id)):
+        return {"id": person_id, "part": part, "kind": "staff"}
+    if work.exists(subject_record_id(person_id)):
+        return {"id": person_id, "part": part, "kind": "subject"}
+    raise NotFound(
+        f"{person_id!r} is neither a member of staff nor a registered subject",
+        "register them first (`ledger people add-subject`); `ledger people list` shows ids",
+    )
+
+
+def _reporter_role(actor: Actor, wanted: str | None) -> str:
+    if wanted is not None:
+        if wanted not in actor.roles:
+            raise InvalidInput(
+                f"{actor.actor_id} does not hold the role {wanted}", f"they hold: {', '.join(sorted(actor.roles))}"
+            )
+        return wanted
+    for role in ROLE_ORDER:
+        if role in actor.roles:
+            return role
+    raise NotPermitted(f"{actor.actor_id} is not a member of staff", "only staff report incidents")
+
+
+def _staff_roles(work: Unit, staff_id: str) -> frozenset[str]:
+    row = work.conn.execute(select(actors).where(actors.c.actor_id == staff_id)).first()
+    if row is None or row.kind != "staff":
+        raise NotFound(f"no member of staff {staff_id!r}", "`ledger people list` shows them")
+    if not row.active:
+        raise RuleViolation(f"{staff_id} has left and cannot investigate")
+    return frozenset(json.loads(row.roles))
+
+
+def _agreement_key(work: Unit, staff_id: str) -> bytes:
+    value = work.conn.execute(
+        select(actor_keys.c.agreement_key)
+        .where(actor_keys.c.actor_id == staff_id, actor_keys.c.revoked_leaf.is_(None))
+        .order_by(actor_keys.c.registered_leaf.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if value is None:
+        raise NotFound(f"{staff_id} has no active key", "an admin must register a new key for them")
+    return bytes.fromhex(value)
+
+
+# -- the lifecycle ------------------------------------------------------------
+
+
+def report(ledger: Ledger, actor: Actor, form: IncidentReport) -> str:
+    """Record a new incident (and any evidence handed in with it); returns its id."""
+    inc_id = new_short_id("inc")
+    occurred = occurrence(form.occurred_at, form.precision, form.until)
+    role = _reporter_role(actor, form.reporter_role)
+    with ledger.unit(actor, write=True) as work:
+        people = [resolve_person(work, spec) for spec in form.people]
+        incident = Incident.report(
+            inc_id, form.category, actor.actor_id, role, form.source, occurred, form.summary, form.facts,
+            people, work.now, form.against_staff, form.opinion, form.child_words, form.immediate_action,
+            form.source_detail, form.alert_id,
+        )
+        staged = [evidence.stage(incident, item) for item in form.evidence]
+        work.save(incident)
+        for item in staged:
+            evidence.store(work, incident, item)
+    return inc_id
+
+
+def triage(ledger: Ledger, actor: Actor, inc_id: str, rationale: str, category: str | None = None) -> str:
+    """Confirm or correct the category and escalate to its owner role; returns that role."""
+    with ledger.unit(actor, write=True) as work:
+        incident = load_incident(work, actor, inc_id)
+        incident.triage(actor.roles, rationale, category)
+        work.save(incident)
+    return incident.owner
+
+
+def link_person(ledger: Ledger, actor: Actor, inc_id: str, spec: str, reason: str) -> None:
+    """Link another person to an incident as victim, alleged, witness or reporter."""
+    with ledger.unit(actor, write=True) as work:
+        incident = load_incident(work, actor, inc_id)
+        incident.link_person(resolve_person(work, spec), reason)
+        work.save(incident)
+
+
+def assign(ledger: Ledger, actor: Actor, inc_id: str, investigator: str, remit: str) -> None:
+    """Give an investigator the case: a signed assignment plus its data keys wrapped to them."""
+    with ledger.unit(actor, write=True) as work:
+        incident = load_incident(work, actor, inc_id)
+        incident.assign(investigator, _staff_roles(work, investigator), remit)
+        work.save(incident)
+        agreement = _agreement_key(work, investigator)
+        for key_id in keystore.keys_of_record(work.conn, str(incident.id)):
+            try:
+                key = actor.keyring.data_key(work.conn, key_id)
+            except NotPermitted:
+                raise NotPermitted(
+                    f"{actor.actor_id} cannot open every key of {inc_id}, so cannot share it",
+                    "ask a reader of the whole record (Headteacher or DSL) to assign the investigator",
+                ) from None
+            keystore.grant_to_actor(work.conn, key_id, key, investigator, agreement)
+
+
+def unassign(ledger: Ledger, actor: Actor, inc_id: str, investigator: str, reason: str) -> None:
+    """Take the case away: a signed event, and the investigator's key wraps destroyed."""
+    with ledger.unit(actor, write=True) as work:
+        incident = load_incident(work, actor, inc_id)
+        incident.unassign(investigator, reason)
+        work.save(incident)
+        key_ids = keystore.keys_of_record(work.conn, str(incident.id))
+        work.conn.execute(
+            delete(key_wraps).where(key_wraps.c.key_id.in_(key_ids), key_wraps.c.recipient == f"actor:{investigator}")
+        )
+
+
+def add_note(ledger: Ledger, actor: Actor, inc_id: str, kind: str, text: str) -> None:
+    """Add a fact, an opinion or a child's own words to an incident."""
+    with ledger.unit(actor, write=True) as work:
+        incident = load_incident(work, actor, inc_id)
+        incident.add_note(kind, text)
+        work.save(incident)
+
+
+def record_action(
+    ledger: Ledger, actor: Actor, inc_id: str, action: str, details: str, taken_on: str | None = None
+) -> None:
+    """Record something done: removal requested/confirmed, platform report, parents, police, LADO."""
+    with ledger.unit(actor, write=True) as work:
+        today = today_of(work.now)
+        incident = load_incident(work, actor, inc_id)
+        incident.record_action(action, parse_date("date", taken_on) if taken_on else today, details, today)
+        work.save(incident)
+
+
+def record_outcome(
+    ledger: Ledger,
+    actor: Actor,
+    inc_id: str,
+    finding: str,
+    summary: str,
+    disciplinary: str = "none",
+    issued_on: str | None = None,
+    decided_on: str | None = None,
+) -> None:
+    """Record the finding and any disciplinary sanction (a later one supersedes)."""
+    with ledger.unit(actor, write=True) as work:
+        today = today_of(work.now)
+        incident = load_incident(work, actor, inc_id)
+        incident.record_outcome(
+            finding,
+            summary,
+            parse_date("decision date", decided_on) if decided_on else today,
+            today,
+            disciplinary,
+            parse_date("date of issue", issued_on) if issued_on else None,
+        )
+        work.save(incident)
+
+
+def close(ledger: Ledger, actor: Actor, inc_id: str, summary: str | None = None) -> None:
+    """Close an incident that has its outcome."""
+    with ledger.unit(actor, write=True) as work:
+        incident = load_incident(work, actor, inc_id)
+        incident.close(summary)
+        work.save(incident)
+
+
+def reopen(ledger: Ledger, actor: Actor, inc_id: str, reason: str) -> None:
+    """Reopen a closed incident (new information, appeal…)."""
+    with ledger.unit(actor, write=True) as work:
+        incident = load_incident(work, actor, inc_id)
+        incident.reopen(reason)
+        work.save(incident)
+
+
+def add_evidence(ledger: Ledger, actor: Actor, inc_id: str, item: evidence.EvidenceFile) -> str:
+    """Take a file in as evidence; returns its attachment id."""
+    with ledger.unit(actor, write=True) as work:
+        incident = load_incident(work, actor, inc_id)
+        staged = evidence.stage(incident, item)
+        work.save(incident)
+        evidence.store(work, incident, staged)
+    return staged.attachment_id
+
+
+def get_evidence(ledger: Ledger, actor: Actor, inc_id: str, attachment_id: str, out: Path, reason: str) -> str:
+    """Decrypt an evidence file to ``out`` after checking its hash; the read is logged. Returns the hash."""
+    reason = require_text("reason", reason, 2000)
+    if out.exists():
+        raise InvalidInput(f"{out} already exists", "give --out a new file name")
+    with ledger.unit(actor, write=True) as work:
+        incident = load_incident(work, actor, inc_id)
+        content = evidence.read(work, actor, incident, attachment_id)
+        record_access(work, actor.actor_id, "read-evidence", [str(incident.id)], sorted(incident.linked_ids), reason)
+    evidence.write_new_file(out, content)
+    return str(incident.evidence[attachment_id]["sha256"])
+
+
+# -- reading ------------------------------------------------------------------
+
+
+def show(ledger: Ledger, actor: Actor, inc_id: str, reason: str) -> dict[str, Any]:
+    """Everything about one incident, with its timeline; the read is logged."""
+    reason = require_text("reason", reason, 2000)
+    with ledger.unit(actor, write=True) as work:
+        incident = load_incident(work, actor, inc_id)
+        timeline = _timeline(work, incident)
+        record_access(work, actor.actor_id, "read", [str(incident.id)], sorted(incident.linked_ids), reason)
+    return {
+        "id": incident.inc_id,
+        "record_id": str(incident.id),
+        "category": incident.category,
+        "record_class": incident.record_class,
+        "allegation_against_staff": incident.against_staff,
+        "status": incident.status,
+        "reporter": incident.reporter,
+        "reporter_role": incident.reporter_role,
+        "recorded_at": incident.created_on.isoformat(),
+        "occurred_at": incident.occurred_at,
+        "source": incident.source,
+        "source_detail": incident.source_detail,
+        "alert_id": incident.alert_id,
+        "summary": incident.summary,
+        "facts": incident.facts,
+        "opinion": incident.opinion,
+        "child_words": incident.child_words,
+        "immediate_action": incident.immediate_action,
+        "escalated_to": incident.escalated_to,
+        "investigators": list(incident.investigators),
+        "people": list(incident.people),
+        "notes": list(incident.notes),
+        "evidence": list(incident.evidence.values()),
+        "actions": list(incident.actions),
+        "outcome": incident.outcome,
+        "timeline": timeline,
+    }
+
+
+def _timeline(work: Unit, incident: Incident) -> list[dict[str, Any]]:
+    table = work.ledger.app.events_table
+    rows = work.conn.execute(
+        select(table.c.originator_version, table.c.state)
+        .where(table.c.originator_id == incident.id)
+        .order_by(table.c.originator_version)
+    ).all()
+    headers = {version: envelope.parse(bytes(state)).header for version, state in rows}
+    lines = []
+    for event in work.ledger.app.events.get(incident.id):
+        header = headers[event.originator_version]
+        lines.append({
+            "entry": event.originator_version,
+            "recorded_at": header["recorded_at"],
+            "by": header["actor"],
+            "event": type(event).__name__,
+            "what": event.describe(),  # type: ignore[attr-defined]
+        })
+    return lines
+
+
+def visible_incident_ids(work: Unit, actor: Actor) -> list[str]:
+    """Record ids of incidents the actor may read (their roles, or an assignment)."""
+    table = work.ledger.app.events_table
+    reported = {
+        str(r)
+        for (r,) in work.conn.execute(
+            select(table.c.originator_id).where(table.c.topic == get_topic(Incident.Reported))
+        )
+    }
+    readable_classes = [c for c in codes.INCIDENT_CLASSES if set(roles.readers_of(c)) & actor.roles]
+    by_role = {
+        r for (r,) in work.conn.execute(
+            select(data_keys.c.record_id).where(data_keys.c.record_class.in_(readable_classes))
+        )
+    }
+    granted = {
+        r for (r,) in work.conn.execute(
+            select(data_keys.c.record_id)
+            .join(key_wraps, key_wraps.c.key_id == data_keys.c.key_id)
+            .where(key_wraps.c.recipient == f"actor:{actor.actor_id}")
+        )
+    }
+    return sorted(reported & (by_role | granted))
+
+
+def list_incidents(
+    ledger: Ledger, actor: Actor, status: str | None = None, category: str | None = None
+) -> list[dict[str, Any]]:
+    """Ids, categories, statuses, assignees and ages of the incidents the actor may
+    read; no personal data, so no reason is asked and nothing is logged."""
+    if status is not None:
+        codes.choose("status", status, codes.STATUSES)
+    if category is not None:
+        codes.category(category)
+    rows: list[tuple[dt.datetime, dict[str, Any]]] = []
+    with ledger.unit(actor) as work:
+        today = dt.datetime.fromisoformat(work.now)
+        for record_id in visible_incident_ids(work, actor):
+            incident = work.get(Incident, uuid.UUID(record_id), "incident", redacted=True)
+            if (status and incident.status != status) or (category and incident.category != category):
+                continue
+            rows.append((incident.created_on, {
+                "id": incident.inc_id,
+                "category": incident.category,
+                "class": incident.record_class,
+                "status": incident.status,
+                "escalated_to": incident.escalated_to or "",
+                "investigators": ",".join(incident.investigators),
+                "reported": incident.created_on.date().isoformat(),
+                "age_days": (today - incident.created_on).days,
+            }))
+    return [row for _, row in sorted(rows, key=lambda pair: pair[0])]
+
+
+def categories() -> list[dict[str, Any]]:
+    """Every incident category with its record class and owner role."""
+    return [
+        {"category": c.code, "title": c.title, "class": c.record_class, "escalated_to": c.owner, "policy": c.policy}
+        for c in codes.CATEGORIES.values()
+    ]
+
+
+# -- demo ---------------------------------------------------------------------
+
+
+def demo_chapter(ledger: Ledger, actors: dict[str, Actor], subjects: dict[str, str]) -> Iterator[str]:
+    """Walk one safeguarding incident, one conduct incident and one allegation
+    against staff through their lifecycles, as the people who would act."""
+    yesterday = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)).date().isoformat()
+    pupil1, pupil2, parent1 = subjects["pupil1"], subjects["pupil2"], subjects["parent1"]
+    shot = evidence.EvidenceFile(
+        "group-chat.png", b"\x89PNG demo screenshot of a group chat", "teacher-1", f"{yesterday}T12:40",
+        "screenshot of the pupil's screen, shown voluntarily", "school iPad OAK-07",
+    )
+    yield "Incidents:"
+    inc = report(ledger, actors["teacher-1"], IncidentReport(
+        "child-on-child", f"{yesterday}T12:30", "Image shared in a pupils' group chat",
+        "Pupil showed me a group chat with an image of another pupil.", precision="approximate",
+        people=(f"{pupil1}:victim", f"{pupil2}:alleged"), child_words="everyone in the chat has seen it",
+        immediate_action="Phone kept in the office; DSL told at 12:50.", evidence=(shot,),
+    ))
+    yield f"  {inc:<13} child-on-child reported by teacher-1 with the child's words and a screenshot"
+    yield "                (the screenshot's SHA-256 is in the signed header, its content encrypted)"
+    try:
+        show(ledger, actors["teacher-1"], inc, "checking my report")
+    except NotPermitted:
+        yield "                teacher-1 cannot read it back: safeguarding records are for the Headteacher and DSL"
+    dsl = actors["dsl"]
+    yield f"                triaged by dsl, escalated to {triage(ledger, dsl, inc, 'Sharing of images: safeguarding')}"
+    for action, details in (
+        ("parents-informed", "Both families called by the DSL."),
+        ("removal-requested", "Pupils asked to delete the image from the chat."),
+        ("reported-to-platform", "Reported through the app's report tool."),
+        ("removal-confirmed", "Image no longer in the chat, checked with the pupil."),
+    ):
+        record_action(ledger, dsl, inc, action, details)
+        yield f"                action {action} recorded by dsl"
+    record_outcome(ledger, dsl, inc, "upheld", "Image shared; pupils supported; behaviour plan agreed.")
+    close(ledger, dsl, inc)
+    yield "                outcome upheld and closed by dsl"
+
+    inc = report(ledger, actors["teacher-2"], IncidentReport(
+        "staff-phone-use", yesterday, "Phone used in class", "Phone in use during the phonics lesson.",
+        precision="day", people=("teacher-1:alleged",), opinion="It looked like a personal call.",
+    ))
+    yield f"  {inc:<13} staff phone use reported by teacher-2 (teacher-1 alleged)"
+    owner = triage(ledger, actors["slt"], inc, "Phone use around children")
+    yield f"                triaged by slt, escalated to {owner}"
+    head = actors["head"]
+    assign(ledger, head, inc, "investigator", "Establish what happened in the lesson.")
+    yield "                investigator assigned by head: the case's data key is wrapped to them alone"
+    add_note(ledger, actors["investigator"], inc, "fact", "Timetable confirms teacher-1 was teaching at the time.")
+    attachment = add_evidence(ledger, actors["investigator"], inc, evidence.EvidenceFile(
+        "statement.txt", b"Witness statement (demo)", "investigator", f"{yesterday}T15:00", "typed statement",
+        "office PC", "Statement of the teaching assistant",
+    ))
+    yield f"                note and evidence {attachment} added by investigator"
+    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    record_outcome(ledger, head, inc, "upheld", "Breach of the phone policy.", "oral", today)
+    close(ledger, head, inc)
+    yield "                outcome upheld with an oral warning (lapses after 6 months), closed by head"
+    reopen(ledger, head, inc, "Appeal lodged by the member of staff.")
+    unassign(ledger, head, inc, "investigator", "Investigation finished.")
+    yield "                reopened on appeal; investigator unassigned (their key wraps destroyed)"
+
+    inc = report(ledger, head, IncidentReport(
+        "other", yesterday, "Parent alleges inappropriate messages",
+        "Parent says a member of staff messaged their child.",
+        source="told", source_detail="Parent, in person at the office", against_staff=True, precision="day",
+        people=("teacher-2:alleged", f"{parent1}:reporter"),
+    ))
+    yield f"  {inc:<13} allegation against staff recorded by head (readable by the Headteacher only)"
+    triage(ledger, head, inc, "Allegation: managed by the Headteacher")
+    record_action(ledger, head, inc, "lado-referral", "Discussed with the LADO within one working day.")
+    record_outcome(ledger, head, inc, "unfounded", "No messages found; the parent was mistaken about the sender.")
+    close(ledger, head, inc)
+    yield "                triaged, referred to the LADO, found unfounded and closed by head"

@@ -1,0 +1,120 @@
+"""What an incident can be about, who owns it, and the codes of its lifecycle.
+
+Categories come from the policy. Each one names the record class its records
+are kept under (which decides who can read them and how long they are kept)
+and the role it is escalated to at triage. An allegation against a member of
+staff is its own class whatever the category: the Headteacher manages it
+(KCSIE part 4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from ledger.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class Category:
+    """One kind of incident the policy names."""
+
+    code: str
+    title: str
+    record_class: str
+    owner: str
+    policy: str
+
+
+CATEGORIES: Final[dict[str, Category]] = {
+    c.code: c
+    for c in (
+        Category("staff-phone-use", "Staff phone or smart technology use around children", "incident", "slt",
+                 "The use of Mobile Phones and Smart Technology: report to SLT or the DSL"),
+        Category("personal-social-media", "Personal social media in working time or on Federation systems",
+                 "incident", "headteacher", "Personal use of social media"),
+        Category("defamatory-post", "Disparaging or defamatory post", "incident", "headteacher",
+                 "Protecting our business reputation: report to the Headteacher without unreasonable delay"),
+        Category("confidentiality-breach", "Confidentiality or data protection breach", "incident", "headteacher",
+                 "Compliance with related policies; Respecting confidential information"),
+        Category("pupil-contact", "Pupil friend request or contact to staff", "incident", "slt",
+                 "Appendix 1: notify the senior leadership team or the Headteacher"),
+        Category("parent-contact", "Parent contact to staff on social media", "incident", "slt",
+                 "Appendix 1: a parent adds you on social media"),
+        Category("staff-harassed", "Member of staff harassed or abused online", "incident", "headteacher",
+                 "Appendix 1: you're being harassed on social media"),
+        Category("child-on-child", "Child-on-child online abuse or sharing of images", "safeguarding", "dsl",
+                 "The use of Mobile Phones and Smart Technology: safeguarding, to the DSL"),
+        Category("safeguarding-concern", "Other safeguarding concern arising online", "safeguarding", "dsl",
+                 "Safeguarding: to the DSL"),
+        Category("logo-ip-misuse", "Misuse of logos or intellectual property", "incident", "headteacher",
+                 "Respecting intellectual property and confidential information"),
+        Category("media-comment", "Unapproved comment to the media", "incident", "headteacher",
+                 "Educational or Extra Curricular Use: direct inquiries to the Headteacher"),
+        Category("social-reference", "Reference given on a social or professional network", "incident",
+                 "headteacher", "Compliance with related policies: never provide references on social networks"),
+        Category("other", "Other breach of the policy", "incident", "headteacher",
+                 "Misuse of social media is reported to the Headteacher in the first instance"),
+    )
+}
+
+#: Allegations against staff: class and owner regardless of category.
+ALLEGATION_CLASS: Final = "allegation"
+ALLEGATION_OWNER: Final = "headteacher"
+
+INCIDENT_CLASSES: Final = ("incident", "safeguarding", ALLEGATION_CLASS)
+
+SOURCES: Final = ("seen", "told", "monitoring")
+PARTS: Final = ("victim", "alleged", "witness", "reporter")
+NOTE_KINDS: Final = ("fact", "opinion", "child-words")
+ACTIONS: Final = (
+    "removal-requested", "removal-confirmed", "reported-to-platform", "parents-informed",
+    "police-contacted", "lado-referral", "other",
+)
+
+#: KCSIE outcomes of an allegation against staff.
+ALLEGATION_FINDINGS: Final = ("substantiated", "false", "malicious", "unsubstantiated", "unfounded")
+#: Findings of any other incident.
+INCIDENT_FINDINGS: Final = ("upheld", "partly-upheld", "not-upheld", "no-further-action")
+#: Findings that can carry a disciplinary sanction.
+SANCTIONABLE: Final = ("substantiated", "upheld", "partly-upheld")
+
+DISCIPLINARY: Final = ("none", "oral", "written", "final", "dismissal")
+#: Months after which a disciplinary warning lapses (retention reads this).
+WARNING_LAPSE_MONTHS: Final[dict[str, int]] = {"oral": 6, "written": 12, "final": 18}
+
+OPEN: Final = ("reported", "triaged", "investigating", "reopened")
+STATUSES: Final = OPEN + ("closed",)
+
+
+def category(code: str) -> Category:
+    """The category named ``code``; InvalidInput for an unknown one."""
+    try:
+        return CATEGORIES[code]
+    except KeyError:
+        raise InvalidInput(
+            f"unknown incident category {code!r}",
+            f"categories are: {', '.join(CATEGORIES)} (`ledger incidents categories` explains them)",
+        ) from None
+
+
+def record_class_for(code: str, against_staff: bool) -> str:
+    """The record class an incident of category ``code`` is kept under."""
+    return ALLEGATION_CLASS if against_staff else category(code).record_class
+
+
+def owner_for(code: str, against_staff: bool) -> str:
+    """The role an incident of category ``code`` is escalated to."""
+    return ALLEGATION_OWNER if against_staff else category(code).owner
+
+
+def findings_for(against_staff: bool) -> tuple[str, ...]:
+    """The findings allowed for an allegation against staff or another incident."""
+    return ALLEGATION_FINDINGS if against_staff else INCIDENT_FINDINGS
+
+
+def choose(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    """``value`` if it is one of ``allowed``; InvalidInput otherwise."""
+    if value not in allowed:
+        raise InvalidInput(f"{name} {value!r} is not known", f"{name} is one of: {', '.join(allowed)}")
+    return value

@@ -1,0 +1,607 @@
+"""Incidents: reported by anyone, triaged, investigated, decided, closed.
+
+What registers and retention need stays in clear headers: category, status
+changes, the role escalated to, whether it is an allegation against staff,
+the finding, outcome and warning dates, action kinds and evidence hashes.
+Everything a person wrote (summary, facts, opinion, a child's own words,
+notes, action details, who captured evidence and how) is encrypted.
+
+Rules are checked in the command methods; ``apply`` only changes state, and
+tolerates ``None`` for encrypted fields (a redacted load by someone who may
+see only the headers).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, ClassVar
+
+from eventsourcing.domain import Aggregate
+
+from ledger import roles
+from ledger.domain import incident_categories as codes
+from ledger.domain.base import record_id, require_text
+from ledger.errors import InvalidInput, NotPermitted, RuleViolation
+
+Person = dict[str, str]
+
+
+def incident_record_id(inc_id: str) -> uuid.UUID:
+    """The aggregate id of incident ``inc_id`` (monitoring links alerts by it)."""
+    return record_id("incident", inc_id)
+
+
+def _not_after(name: str, day: str, today: str) -> str:
+    if day > today:
+        raise InvalidInput(f"{name} {day} is in the future", "record it once it has happened")
+    return day
+
+
+class Incident(Aggregate):
+    """One reported breach of the policy or safeguarding concern."""
+
+    class Reported(Aggregate.Created):
+        clear_fields: ClassVar[tuple[str, ...]] = (
+            "inc_id", "category", "against_staff", "reporter", "reporter_role", "source", "alert_id",
+        )
+        inc_id: str
+        category: str
+        against_staff: bool
+        reporter: str
+        reporter_role: str
+        source: str
+        alert_id: str | None
+        summary: str
+        facts: str
+        opinion: str | None
+        child_words: str | None
+        immediate_action: str | None
+        source_detail: str | None
+        people: list[Person]
+        record_class: str
+        subjects: list[str]
+        occurred_at: dict[str, Any]
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            kind = "allegation against staff" if self.against_staff else self.category
+            return f"reported by {self.reporter} ({self.reporter_role}) as {kind}, {self.source}: {self.summary}"
+
+    class Triaged(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("category", "previous_category", "escalated_to")
+        category: str
+        previous_category: str
+        escalated_to: str
+        rationale: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.category = self.category
+            aggregate.escalated_to = self.escalated_to
+            aggregate.status = "triaged"
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            moved = f" (was {self.previous_category})" if self.category != self.previous_category else ""
+            return f"triaged as {self.category}{moved}, escalated to {self.escalated_to}: {self.rationale}"
+
+    class PersonLinked(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("person",)
+        person: str
+        part: str
+        kind: str
+        reason: str
+        subjects: list[str]
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.people.append({"id": self.person, "part": self.part, "kind": self.kind})
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            return f"{self.person} ({self.kind}) linked as {self.part}: {self.reason}"
+
+    class InvestigatorAssigned(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("investigator",)
+        investigator: str
+        remit: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.investigators.append(self.investigator)
+            if aggregate.status in ("triaged", "reopened"):
+                aggregate.status = "investigating"
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            return f"{self.investigator} assigned to investigate: {self.remit}"
+
+    class InvestigatorUnassigned(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("investigator",)
+        investigator: str
+        reason: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.investigators = [i for i in aggregate.investigators if i != self.investigator]
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            return f"{self.investigator} no longer assigned: {self.reason}"
+
+    class NoteAdded(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("kind",)
+        kind: str
+        text: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.notes.append({"kind": self.kind, "text": self.text})
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            return f"{self.kind} noted: {self.text}"
+
+    class EvidenceAdded(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("attachment_id", "sha256", "size")
+        attachment_id: str
+        sha256: str
+        size: int
+        filename: str
+        captured_by: str
+        captured_at: str
+        method: str
+        device: str
+        description: str | None
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.evidence[self.attachment_id] = {
+                "attachment_id": self.attachment_id,
+                "sha256": self.sha256,
+                "size": self.size,
+                "filename": self.filename,
+                "captured_by": self.captured_by,
+                "captured_at": self.captured_at,
+                "method": self.method,
+                "device": self.device,
+                "description": self.description,
+            }
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            return (
+                f"evidence {self.attachment_id} ({self.filename}, {self.size} bytes, sha256 {self.sha256[:16]}…) "
+                f"captured by {self.captured_by} at {self.captured_at} by {self.method} on {self.device}"
+            )
+
+    class ActionRecorded(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("action", "taken_on")
+        action: str
+        taken_on: str
+        details: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.actions.append({"action": self.action, "taken_on": self.taken_on, "details": self.details})
+            if self.action == "removal-requested":
+                aggregate.removals_outstanding += 1
+            elif self.action == "removal-confirmed":
+                aggregate.removals_outstanding -= 1
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            return f"action {self.action} on {self.taken_on}: {self.details}"
+
+    class OutcomeRecorded(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = (
+            "finding", "decided_on", "disciplinary", "warning_issued_on", "malicious", "supersedes",
+        )
+        finding: str
+        decided_on: str
+        disciplinary: str
+        warning_issued_on: str | None
+        malicious: bool
+        supersedes: int | None
+        summary: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.outcome = {
+                "finding": self.finding,
+                "decided_on": self.decided_on,
+                "disciplinary": self.disciplinary,
+                "warning_issued_on": self.warning_issued_on,
+                "malicious": self.malicious,
+                "summary": self.summary,
+            }
+            aggregate.outcome_version = self.originator_version
+            aggregate.outcome_pending = False
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            sanction = f", disciplinary {self.disciplinary}" if self.disciplinary != "none" else ""
+            issued = f" issued {self.warning_issued_on}" if self.warning_issued_on else ""
+            again = f" (supersedes entry {self.supersedes})" if self.supersedes else ""
+            return f"outcome {self.finding} decided {self.decided_on}{sanction}{issued}{again}: {self.summary}"
+
+    class Closed(Aggregate.Event):
+        summary: str | None
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.status = "closed"
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            return "closed" + (f": {self.summary}" if self.summary else "")
+
+    class Reopened(Aggregate.Event):
+        reason: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.status = "reopened"
+            aggregate.outcome_pending = True
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            return f"reopened: {self.reason}"
+
+    @staticmethod
+    def create_id(inc_id: str) -> uuid.UUID:
+        return incident_record_id(inc_id)
+
+    @classmethod
+    def report(
+        cls,
+        inc_id: str,
+        category: str,
+        reporter: str,
+        reporter_role: str,
+        source: str,
+        occurred_at: dict[str, Any],
+        summary: str,
+        facts: str,
+        people: list[Person],
+        now: str,
+        against_staff: bool = False,
+        opinion: str | None = None,
+        child_words: str | None = None,
+        immediate_action: str | None = None,
+        source_detail: str | None = None,
+        alert_id: str | None = None,
+    ) -> Incident:
+        """A new incident, as its reporter saw or heard of it.
+
+        ``people`` are ``{"id", "part", "kind"}`` with kind ``staff`` or
+        ``subject``. Facts and opinion are kept apart; a child's words are
+        kept exactly as given.
+        """
+        codes.category(category)
+        codes.choose("source", source, codes.SOURCES)
+        if dt.datetime.fromisoformat(occurred_at["at"]) > dt.datetime.fromisoformat(now):
+            raise InvalidInput("the incident cannot have occurred after it is recorded", "check --occurred-at")
+        if source == "monitoring" and not alert_id:
+            raise InvalidInput("a report from monitoring names its alert", "give --alert ALERT_ID")
+        if alert_id and source != "monitoring":
+            raise InvalidInput("only a report from monitoring names an alert", "use --source monitoring")
+        if source == "told" and not source_detail:
+            raise InvalidInput("say who told you", "give --source-detail")
+        people = _check_people(people)
+        if against_staff and not any(p["part"] == "alleged" and p["kind"] == "staff" for p in people):
+            raise RuleViolation(
+                "an allegation against staff names the member of staff it is about",
+                "add --person STAFF_ID:alleged",
+            )
+        if child_words is not None and not child_words.strip():
+            raise InvalidInput("a child's words must not be empty", "leave out --child-words if none were given")
+        return cls._create(
+            cls.Reported,
+            inc_id=inc_id,
+            category=category,
+            against_staff=against_staff,
+            reporter=reporter,
+            reporter_role=reporter_role,
+            source=source,
+            alert_id=alert_id,
+            summary=require_text("summary", summary, 500),
+            facts=require_text("facts", facts),
+            opinion=_optional("opinion", opinion),
+            child_words=child_words,
+            immediate_action=_optional("immediate action", immediate_action),
+            source_detail=_optional("source detail", source_detail),
+            people=people,
+            record_class=codes.record_class_for(category, against_staff),
+            subjects=sorted(p["id"] for p in people),
+            occurred_at=occurred_at,
+        )
+
+    def __init__(
+        self,
+        inc_id: str,
+        category: str,
+        against_staff: bool,
+        reporter: str,
+        reporter_role: str,
+        source: str,
+        alert_id: str | None,
+        summary: str | None,
+        facts: str | None,
+        opinion: str | None,
+        child_words: str | None,
+        immediate_action: str | None,
+        source_detail: str | None,
+        people: list[Person] | None,
+        record_class: str,
+        occurred_at: dict[str, Any],
+    ) -> None:
+        self.inc_id = inc_id
+        self.category = category
+        self.against_staff = against_staff
+        self.record_class = record_class
+        self.reporter = reporter
+        self.reporter_role = reporter_role
+        self.source = source
+        self.alert_id = alert_id
+        self.occurred_at = occurred_at
+        self.summary = summary
+        self.facts = facts
+        self.opinion = opinion
+        self.child_words = child_words
+        self.immediate_action = immediate_action
+        self.source_detail = source_detail
+        self.people: list[Person] = list(people or [])
+        self.status = "reported"
+        self.escalated_to: str | None = None
+        self.investigators: list[str] = []
+        self.notes: list[dict[str, str]] = []
+        self.evidence: dict[str, dict[str, Any]] = {}
+        self.actions: list[dict[str, str]] = []
+        self.removals_outstanding = 0
+        self.outcome: dict[str, Any] | None = None
+        self.outcome_version: int | None = None
+        self.outcome_pending = True
+
+    # -- rules shared by the steps -------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        """Whether work can still be recorded on this incident."""
+        return self.status in codes.OPEN
+
+    def _require_open(self, what: str) -> None:
+        if not self.is_open:
+            raise RuleViolation(
+                f"{self.inc_id} is closed: cannot {what}", f"reopen it first: `ledger incidents reopen {self.inc_id}`"
+            )
+
+    def _require_triaged(self, what: str) -> None:
+        if self.status == "reported":
+            raise RuleViolation(
+                f"{self.inc_id} has not been triaged: cannot {what}",
+                f"{_who(self.owner)} triages it first: `ledger incidents triage {self.inc_id}`",
+            )
+
+    @property
+    def owner(self) -> str:
+        """The role this incident is escalated to."""
+        return codes.owner_for(self.category, self.against_staff)
+
+    @property
+    def linked_ids(self) -> set[str]:
+        """Ids of everyone linked to the incident."""
+        return {p["id"] for p in self.people}
+
+    # -- commands --------------------------------------------------------------
+
+    def triage(self, actor_roles: frozenset[str], rationale: str, category: str | None = None) -> None:
+        """Confirm (or correct) the category and escalate to its owner role."""
+        if self.status != "reported":
+            raise RuleViolation(f"{self.inc_id} is already triaged (status {self.status})")
+        new = category or self.category
+        codes.category(new)
+        if codes.record_class_for(new, self.against_staff) != self.record_class:
+            raise RuleViolation(
+                f"{new} records are kept as {codes.record_class_for(new, self.against_staff)}, "
+                f"this incident as {self.record_class}",
+                "report a new incident in the right category and note the link on this one",
+            )
+        owner = codes.owner_for(new, self.against_staff)
+        if owner not in actor_roles and "headteacher" not in actor_roles:
+            raise NotPermitted(
+                f"{new} incidents are escalated to the {owner}",
+                f"ask {_who(owner)} to triage {self.inc_id}",
+            )
+        self.trigger_event(
+            self.Triaged,
+            category=new,
+            previous_category=self.category,
+            escalated_to=owner,
+            rationale=require_text("rationale", rationale, 2000),
+        )
+
+    def link_person(self, person: Person, reason: str) -> None:
+        """Link another person (victim, alleged, witness or reporter)."""
+        self._require_open("link a person")
+        _check_people([person])
+        if person["id"] in self.linked_ids:
+            raise RuleViolation(f"{person['id']} is already linked to {self.inc_id}")
+        self.trigger_event(
+            self.PersonLinked,
+            person=person["id"],
+            part=person["part"],
+            kind=person["kind"],
+            reason=require_text("reason", reason, 2000),
+            subjects=[person["id"]],
+        )
+
+    def assign(self, investigator: str, investigator_roles: frozenset[str], remit: str) -> None:
+        """Give an investigator this case."""
+        self._require_open("assign an investigator")
+        self._require_triaged("assign an investigator")
+        if investigator in self.investigators:
+            raise RuleViolation(f"{investigator} is already assigned to {self.inc_id}")
+        if investigator in self.linked_ids:
+            raise RuleViolation(
+                f"{investigator} is involved in {self.inc_id} and cannot investigate it",
+                "assign someone who is not linked to the incident",
+            )
+        allowed = {"investigator", *roles.readers_of(self.record_class)}
+        if not allowed & investigator_roles:
+            raise RuleViolation(
+                f"{investigator} holds none of the roles that may investigate {self.record_class} records",
+                f"give them the investigator role first, or assign one of: {', '.join(sorted(allowed))}",
+            )
+        remit = require_text("remit", remit, 2000)
+        self.trigger_event(self.InvestigatorAssigned, investigator=investigator, remit=remit)
+
+    def unassign(self, investigator: str, reason: str) -> None:
+        """Take the case away from an investigator (closed cases too)."""
+        if investigator not in self.investigators:
+            raise RuleViolation(f"{investigator} is not assigned to {self.inc_id}")
+        reason = require_text("reason", reason, 2000)
+        self.trigger_event(self.InvestigatorUnassigned, investigator=investigator, reason=reason)
+
+    def add_note(self, kind: str, text: str) -> None:
+        """A fact, an opinion or a child's words, each kept as what it is."""
+        self._require_open("add a note")
+        codes.choose("kind", kind, codes.NOTE_KINDS)
+        if kind == "child-words":
+            if not text.strip():
+                raise InvalidInput("a child's words must not be empty")
+        else:
+            text = require_text("note", text)
+        self.trigger_event(self.NoteAdded, kind=kind, text=text)
+
+    def add_evidence(
+        self,
+        attachment_id: str,
+        sha256: str,
+        size: int,
+        filename: str,
+        captured_by: str,
+        captured_at: str,
+        method: str,
+        device: str,
+        description: str | None = None,
+    ) -> None:
+        """Take in a file (screenshot, export…) with how it was captured."""
+        self._require_open("add evidence")
+        if attachment_id in self.evidence:
+            raise RuleViolation(f"attachment {attachment_id} is already on {self.inc_id}")
+        if any(e["sha256"] == sha256 for e in self.evidence.values()):
+            raise RuleViolation(
+                f"the same file (sha256 {sha256[:16]}…) is already evidence on {self.inc_id}",
+                "`ledger incidents show` lists the evidence taken in",
+            )
+        self.trigger_event(
+            self.EvidenceAdded,
+            attachment_id=attachment_id,
+            sha256=sha256,
+            size=size,
+            filename=require_text("file name", filename, 255),
+            captured_by=require_text("captured by", captured_by, 200),
+            captured_at=captured_at,
+            method=require_text("capture method", method, 500),
+            device=require_text("device", device, 200),
+            description=_optional("description", description),
+        )
+
+    def record_action(self, action: str, taken_on: str, details: str, today: str) -> None:
+        """Something done about the incident (removal, platform report, referral…)."""
+        self._require_open("record an action")
+        codes.choose("action", action, codes.ACTIONS)
+        _not_after("action date", taken_on, today)
+        if action == "removal-confirmed" and self.removals_outstanding < 1:
+            raise RuleViolation(
+                "no removal was requested, so none can be confirmed",
+                f"record `ledger incidents action {self.inc_id} removal-requested` first",
+            )
+        details = require_text("details", details)
+        self.trigger_event(self.ActionRecorded, action=action, taken_on=taken_on, details=details)
+
+    def record_outcome(
+        self,
+        finding: str,
+        summary: str,
+        decided_on: str,
+        today: str,
+        disciplinary: str = "none",
+        warning_issued_on: str | None = None,
+    ) -> None:
+        """The finding (KCSIE outcomes for allegations against staff) and any sanction."""
+        self._require_open("record an outcome")
+        self._require_triaged("record an outcome")
+        codes.choose("finding", finding, codes.findings_for(self.against_staff))
+        codes.choose("disciplinary outcome", disciplinary, codes.DISCIPLINARY)
+        _not_after("decision date", decided_on, today)
+        if disciplinary == "none":
+            if warning_issued_on:
+                raise InvalidInput("a date of issue needs a disciplinary outcome", "give --disciplinary as well")
+        else:
+            if finding not in codes.SANCTIONABLE:
+                raise RuleViolation(
+                    f"a {finding} finding cannot carry a disciplinary sanction",
+                    f"sanctions follow only a finding of: {', '.join(codes.SANCTIONABLE)}",
+                )
+            if not any(p["part"] == "alleged" and p["kind"] == "staff" for p in self.people):
+                raise RuleViolation(
+                    "a disciplinary outcome needs a member of staff linked as alleged",
+                    f"link them first: `ledger incidents link {self.inc_id} STAFF_ID:alleged`",
+                )
+            if not warning_issued_on:
+                raise InvalidInput("a disciplinary outcome needs its date of issue", "give --issued-on YYYY-MM-DD")
+            _not_after("date of issue", warning_issued_on, today)
+            if warning_issued_on < decided_on:
+                raise InvalidInput("a sanction cannot be issued before the decision")
+        self.trigger_event(
+            self.OutcomeRecorded,
+            finding=finding,
+            decided_on=decided_on,
+            disciplinary=disciplinary,
+            warning_issued_on=warning_issued_on,
+            malicious=finding == "malicious",
+            supersedes=self.outcome_version,
+            summary=require_text("summary", summary),
+        )
+
+    def close(self, summary: str | None = None) -> None:
+        """Close the incident once an outcome is recorded."""
+        self._require_open("close it again")
+        if self.outcome_pending:
+            again = " since it was reopened" if self.outcome is not None else ""
+            raise RuleViolation(
+                f"{self.inc_id} has no outcome{again}",
+                f"record one first: `ledger incidents outcome {self.inc_id} --finding …`",
+            )
+        if self.against_staff and not any(a["action"] == "lado-referral" for a in self.actions):
+            raise RuleViolation(
+                "an allegation against staff is referred to the local authority designated officer before it closes",
+                f"record the referral: `ledger incidents action {self.inc_id} lado-referral --details …`",
+            )
+        self.trigger_event(self.Closed, summary=_optional("summary", summary))
+
+    def reopen(self, reason: str) -> None:
+        """Reopen a closed incident; it needs a fresh outcome before closing again."""
+        if self.status != "closed":
+            raise RuleViolation(f"{self.inc_id} is not closed (status {self.status})")
+        self.trigger_event(self.Reopened, reason=require_text("reason", reason, 2000))
+
+
+def _who(owner: str) -> str:
+    return "the Headteacher" if owner == "headteacher" else f"the {owner.upper()} or the Headteacher"
+
+
+def _optional(name: str, value: str | None) -> str | None:
+    return require_text(name, value) if value is not None and value.strip() else None
+
+
+def _check_people(people: list[Person]) -> list[Person]:
+    seen: set[str] = set()
+    checked = []
+    for person in people:
+        codes.choose("part", person.get("part", ""), codes.PARTS)
+        if person.get("kind") not in ("staff", "subject"):
+            raise InvalidInput(f"{person.get('id')} is neither staff nor a registered subject")
+        if person["id"] in seen:
+            raise InvalidInput(f"{person['id']} is linked twice", "give each person once, with one part")
+        seen.add(person["id"])
+        checked.append({"id": person["id"], "part": person["part"], "kind": person["kind"]})
+    return checked
+
+
+def today_of(now: str) -> str:
+    """The date part of an ISO UTC timestamp."""
+    return dt.datetime.fromisoformat(now).date().isoformat()

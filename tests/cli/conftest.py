@@ -1,0 +1,155 @@
+"""Fixtures for the CLI tests: run ``ledger`` in-process against a federation's home.
+
+Every invocation gets an explicit environment: the LEDGER_* variables a test
+does not set are removed, so a developer's own shell settings cannot leak in.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import create_engine, text
+
+from commands.cli.main import cli
+from commands.services import people
+from ledger import config as configuration, crypto
+from tests.conftest import PASSPHRASE, Federation, build_federation, postgres_url
+
+#: Every variable the CLI reads; unset unless a test gives it.
+LEDGER_VARIABLES = (
+    "LEDGER_HOME", "LEDGER_DB", "LEDGER_KEYS", "LEDGER_ACTOR", "LEDGER_PASSPHRASE",
+    "LEDGER_NEW_PASSPHRASE", "LEDGER_RECOVERY_PASSPHRASE", "LEDGER_DEMO_DB",
+)
+
+#: Tables a write touches: events, key material, the registry and the seal.
+WRITTEN_TABLES = (
+    "policyledger_events", "data_keys", "key_wraps", "role_keys", "role_members",
+    "actors", "actor_keys", "merkle_leaves", "checkpoints",
+)
+
+NEW_PASSPHRASE = "a brand new passphrase"
+
+
+def clean_env(**values: str | None) -> dict[str, str | None]:
+    """An environment for ``CliRunner.invoke``: only the given LEDGER_* values."""
+    env: dict[str, str | None] = {name: None for name in LEDGER_VARIABLES}
+    env.update(values)
+    return env
+
+
+def invoke(args: list[str], env: dict[str, str | None], stdin: str | None = None) -> Result:
+    """Run ``ledger ARGS`` in-process; exceptions other than exits propagate."""
+    return CliRunner().invoke(cli, args, env=env, input=stdin, catch_exceptions=False)
+
+
+def table_counts(home: Path) -> dict[str, int]:
+    """Row counts of every table a write touches, for the ledger in ``home``."""
+    config = configuration.resolve({}, home=str(home))
+    engine = create_engine(config.db_url)
+    try:
+        with engine.connect() as conn:
+            return {t: int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()) for t in WRITTEN_TABLES}
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class LedgerCli:
+    """The ``ledger`` command pointed at one home folder."""
+
+    home: Path
+
+    def run(
+        self,
+        *args: str,
+        actor: str | None = None,
+        passphrase: str | None = PASSPHRASE,
+        new_passphrase: str | None = None,
+        stdin: str | None = None,
+        **extra: str | None,
+    ) -> Result:
+        """``ledger [--as ACTOR] ARGS`` with LEDGER_HOME set and the given passphrases."""
+        env = clean_env(
+            LEDGER_HOME=str(self.home), LEDGER_PASSPHRASE=passphrase, LEDGER_NEW_PASSPHRASE=new_passphrase, **extra
+        )
+        return invoke((["--as", actor] if actor else []) + list(args), env, stdin)
+
+    def rows(self, *args: str) -> list[dict[str, object]]:
+        """The parsed ``--format json`` output of a listing command."""
+        import json
+
+        result = self.run(*args, "--format", "json")
+        assert result.exit_code == 0, result.output
+        rows: list[dict[str, object]] = json.loads(result.stdout)
+        return rows
+
+    def snapshot(self) -> tuple[dict[str, int], list[str]]:
+        """Everything a write could change: table row counts and the key files."""
+        keys = sorted(str(p.relative_to(self.home)) for p in (self.home / "keys").rglob("*.json"))
+        return table_counts(self.home), keys
+
+
+@pytest.fixture
+def ledger_cli(federation: Federation) -> Iterator[LedgerCli]:
+    """The CLI on the usual federation, on SQLite and on PostgreSQL."""
+    yield LedgerCli(federation.home)
+
+
+@pytest.fixture
+def sqlite_ledger_cli(sqlite_federation: Federation) -> Iterator[LedgerCli]:
+    """The CLI on the usual federation, SQLite only."""
+    yield LedgerCli(sqlite_federation.home)
+
+
+@contextmanager
+def _fresh_postgres_database() -> Iterator[str]:
+    """Like ``pg_database`` in tests/conftest.py, for a module-scoped fixture."""
+    base = postgres_url()
+    if not base:
+        pytest.skip("PostgreSQL tests skipped: set LEDGER_TEST_POSTGRES_URL to run them")
+    base = configuration.normalise_url(base)
+    name = f"ledger_cli_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def shared_cli(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LedgerCli]:
+    """One federation per test module and backend, with the pupil ``sb-pip``.
+
+    Only for tests that must write nothing (refusals, usage errors, listings):
+    each of them checks that the ledger is unchanged afterwards, so sharing is
+    safe and saves building a federation per test.
+    """
+    home = tmp_path_factory.mktemp("shared") / "home"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(crypto, "SCRYPT_N", 2**10)
+        if request.param == "sqlite":
+            fed = build_federation(home)
+        else:
+            database = request.getfixturevalue("_module_postgres_database")
+            fed = build_federation(home, database)
+        people.add_subject(fed.ledger, fed["dsl"], "pupil", "Pip Pupil", "2016-04-12", subject_id="sb-pip")
+    try:
+        yield LedgerCli(home)
+    finally:
+        fed.ledger.close()
+
+
+@pytest.fixture(scope="module")
+def _module_postgres_database() -> Iterator[str]:
+    with _fresh_postgres_database() as url:
+        yield url
