@@ -1,0 +1,264 @@
+"""Policy versions, notice to staff, acknowledgements and who has acknowledged.
+
+Everything decided here uses clear header facts only (version, text hash,
+dates, staff ids), so a member of staff who cannot read the policy record's
+body can still acknowledge it, and the status needs no decryption.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from eventsourcing.utils import get_topic
+from sqlalchemy import select
+
+from ledger import envelope
+from ledger.domain.base import parse_date
+from ledger.domain.people import StaffMember
+from ledger.domain.policy import (
+    PolicyAcknowledgement,
+    PolicyVersion,
+    acknowledgement_record_id,
+    check_version_label,
+    current_version,
+    one_month_after,
+    policy_record_id,
+)
+from ledger.errors import AlreadyExists, InvalidInput, LedgerError, NotFound
+from ledger.roles import READERS, WRITERS
+from ledger.schema import actors
+from ledger.store import Actor, Ledger, Unit
+
+#: Roles whose holders the policy covers (and who must acknowledge it).
+COVERED_ROLES = WRITERS["PolicyAcknowledgement.Recorded"]
+
+
+def aggregate_ids(work: Unit, *created: type) -> list[uuid.UUID]:
+    """Ids of every record started by one of the ``created`` event classes, oldest first."""
+    table = work.ledger.app.events_table
+    topics = [get_topic(cls) for cls in created]
+    rows = work.conn.execute(
+        select(table.c.originator_id).where(table.c.topic.in_(topics)).order_by(table.c.id)
+    )
+    return [uuid.UUID(str(value)) for (value,) in rows]
+
+
+def sha256_file(path: Path, what: str = "file") -> str:
+    """The SHA-256 of a file's bytes, hex."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except FileNotFoundError:
+        raise NotFound(f"no {what} at {path}") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"{path} is a folder, not a {what}") from None
+
+
+def _today(work: Unit) -> str:
+    return work.now[:10]
+
+
+def _versions(work: Unit) -> list[PolicyVersion]:
+    return [
+        work.get(PolicyVersion, aggregate_id, "policy version", redacted=True)
+        for aggregate_id in aggregate_ids(work, PolicyVersion.Published)
+    ]
+
+
+def _load_version(work: Unit, version: str) -> PolicyVersion:
+    aggregate_id = policy_record_id(check_version_label(version))
+    if not work.exists(aggregate_id):
+        raise NotFound(f"no policy version {version!r}", "`ledger policy list` shows the published versions")
+    return work.get(PolicyVersion, aggregate_id, "policy version", redacted=True)
+
+
+def _version_row(version: PolicyVersion, as_of: str, current: PolicyVersion | None) -> dict[str, Any]:
+    if current is not None and version.label == current.label:
+        state = "current"
+    elif version.effective_on > as_of:
+        state = "upcoming"
+    else:
+        state = "superseded"
+    notice = "not recorded" if version.notified_on is None else ("short (overridden)" if version.short_notice else "ok")
+    return {
+        "version": version.label,
+        "state": state,
+        "approved_on": version.approved_on,
+        "effective_on": version.effective_on,
+        "notified_on": version.notified_on,
+        "notice": notice,
+        "text_hash": version.text_hash,
+    }
+
+
+def publish_version(
+    ledger: Ledger,
+    actor: Actor,
+    version: str,
+    approved_on: str,
+    effective_on: str,
+    approved_by: str,
+    text: str | None = None,
+    file: Path | None = None,
+    notified_on: str | None = None,
+    override_reason: str | None = None,
+) -> dict[str, Any]:
+    """Record a version the Board approved: its text (or file) hash and dates.
+
+    With ``notified_on`` the notice to staff is recorded in the same step
+    (and refused if shorter than a month, unless ``override_reason``).
+    """
+    check_version_label(version)
+    if text is not None and file is None:
+        if not text.strip():
+            raise InvalidInput("the policy text is empty")
+        text_hash, file_name = hashlib.sha256(text.encode("utf-8")).hexdigest(), None
+    elif file is not None and text is None:
+        text_hash, file_name = sha256_file(file, "policy file"), Path(file).name
+    else:
+        raise InvalidInput("give the policy text or its file (one of them)", "use --text or --file")
+    approved = parse_date("approval date", approved_on)
+    effective = parse_date("effective date", effective_on)
+    with ledger.unit(actor, write=True) as work:
+        if work.exists(policy_record_id(version)):
+            raise AlreadyExists(f"policy version {version} is already published", "choose a new version label")
+        existing = _versions(work)
+        policy = PolicyVersion.publish(version, text_hash, approved, effective, approved_by, text, file_name, existing)
+        if notified_on is not None:
+            policy.notify(parse_date("notification date", notified_on), _today(work), override_reason)
+        work.save(policy)
+        return _version_row(policy, _today(work), current_version([*existing, policy], _today(work)))
+
+
+def notify_staff(
+    ledger: Ledger, actor: Actor, version: str, notified_on: str, override_reason: str | None = None
+) -> dict[str, Any]:
+    """Record the day staff were notified of a version (at least a month ahead)."""
+    notified = parse_date("notification date", notified_on)
+    with ledger.unit(actor, write=True) as work:
+        policy = _load_version(work, version)
+        policy.notify(notified, _today(work), override_reason)
+        work.save(policy)
+        return _version_row(policy, _today(work), current_version(_versions(work), _today(work)))
+
+
+def acknowledge(ledger: Ledger, actor: Actor, version: str | None = None) -> dict[str, Any]:
+    """The acting member of staff acknowledges ``version`` (default: the current one)."""
+    if not set(actor.roles) & set(COVERED_ROLES):
+        raise InvalidInput(
+            f"{actor.actor_id} is not a member of staff covered by the policy",
+            f"acknowledgements are by holders of: {', '.join(COVERED_ROLES)}",
+        )
+    with ledger.unit(actor, write=True) as work:
+        today = _today(work)
+        versions = _versions(work)
+        if version is None:
+            chosen = current_version(versions, today)
+            if chosen is None:
+                raise NotFound(f"no policy version is in effect on {today}", "name the version to acknowledge")
+        else:
+            chosen = _load_version(work, version)
+        if work.exists(acknowledgement_record_id(actor.actor_id, chosen.label)):
+            raise AlreadyExists(f"{actor.actor_id} has already acknowledged version {chosen.label}")
+        work.save(PolicyAcknowledgement.record(actor.actor_id, chosen, today, versions))
+        return {"staff_id": actor.actor_id, "version": chosen.label, "text_hash": chosen.text_hash}
+
+
+def list_versions(ledger: Ledger, as_of: str | None = None) -> list[dict[str, Any]]:
+    """Every published version with its dates, notice and state on ``as_of`` (no text)."""
+    with ledger.unit() as work:
+        day = parse_date("date", as_of) if as_of else _today(work)
+        versions = _versions(work)
+        current = current_version(versions, day)
+        return [_version_row(v, day, current) for v in sorted(versions, key=lambda v: v.effective_on)]
+
+
+def _headers(work: Unit, created: type) -> Iterator[dict[str, Any]]:
+    """The clear headers of every entry of one event type, oldest first."""
+    table = work.ledger.app.events_table
+    rows = work.conn.execute(select(table.c.state).where(table.c.topic == get_topic(created)).order_by(table.c.id))
+    for (state,) in rows:
+        yield envelope.parse(bytes(state)).header
+
+
+def _acknowledgements(work: Unit, as_of: str) -> dict[tuple[str, str], str]:
+    """(staff id, version) -> when acknowledged, for acknowledgements recorded by ``as_of``."""
+    return {
+        (header["claims"]["staff_id"], header["claims"]["policy_version"]): header["recorded_at"]
+        for header in _headers(work, PolicyAcknowledgement.Recorded)
+        if header["recorded_at"][:10] <= as_of
+    }
+
+
+def acknowledgement_status(ledger: Ledger, actor: Actor, as_of: str | None = None) -> list[dict[str, Any]]:
+    """Who has and has not acknowledged the version in force on ``as_of``, and since when.
+
+    Outstanding since the later of the effective date and the day the member
+    of staff was registered. Readers of acknowledgements (admin, Headteacher,
+    SLT) see every member of staff; anyone else sees only their own row.
+    """
+    with ledger.unit(actor) as work:
+        day = parse_date("date", as_of) if as_of else _today(work)
+        versions = _versions(work)
+        current = current_version(versions, day)
+        if current is None:
+            raise NotFound(f"no policy version is in effect on {day}", "`ledger policy list` shows the versions")
+        acks = _acknowledgements(work, day)
+        joined = {h["claims"]["staff_id"]: h["recorded_at"][:10] for h in _headers(work, StaffMember.Registered)}
+        staff = work.conn.execute(
+            select(actors.c.actor_id, actors.c.roles).where(actors.c.kind == "staff", actors.c.active.is_(True))
+        ).all()
+    sees_all = bool(set(actor.roles) & set(READERS["acknowledgement"]))
+    older = sorted((v for v in versions if v.effective_on < current.effective_on), key=lambda v: v.effective_on)
+    rows = []
+    for staff_id, roles in sorted(staff):
+        if not set(json.loads(roles)) & set(COVERED_ROLES) or not (sees_all or staff_id == actor.actor_id):
+            continue
+        when = acks.get((staff_id, current.label))
+        previous = [v.label for v in older if (staff_id, v.label) in acks]
+        rows.append(
+            {
+                "staff_id": staff_id,
+                "version": current.label,
+                "effective_on": current.effective_on,
+                "acknowledged": when is not None,
+                "acknowledged_at": when,
+                "outstanding_since": None if when else max(current.effective_on, joined.get(staff_id, "")),
+                "previous_acknowledged": previous[-1] if previous else None,
+            }
+        )
+    return rows
+
+
+def demo_chapter(ledger: Ledger, actors: dict[str, Actor], subjects: dict[str, str]) -> Iterator[str]:
+    """Publish a version, notify staff, acknowledge it, and show who is outstanding."""
+    today = dt.date.today()
+    approved, notified = today - dt.timedelta(days=60), today - dt.timedelta(days=45)
+    first, second = f"{approved:%Y.%m}", f"{today:%Y.%m}"
+    yield "Policy versions and acknowledgements"
+    row = publish_version(
+        ledger, actors["head"], first, approved.isoformat(), one_month_after(notified).isoformat(),
+        "Board of Directors", text="Social Media, Mobile Phone and Smart Technology Policy",
+        notified_on=notified.isoformat(),
+    )
+    yield f"  head published version {row['version']} (approved {row['approved_on']}, " \
+          f"staff notified {row['notified_on']}, effective {row['effective_on']})"
+    amended = "Social Media, Mobile Phone and Smart Technology Policy, annual review"
+    try:
+        publish_version(ledger, actors["head"], second, today.isoformat(), (today + dt.timedelta(days=14)).isoformat(),
+                        "Board of Directors", text=amended, notified_on=today.isoformat())
+    except LedgerError as refused:
+        yield f"  refused: {refused.message}"
+    row = publish_version(ledger, actors["head"], second, today.isoformat(), one_month_after(today).isoformat(),
+                          "Board of Directors", text=amended, notified_on=today.isoformat())
+    yield f"  head published version {row['version']} with a full month's notice: effective {row['effective_on']}"
+    for who in ("head", "dsl", "teacher-1", "poster-1"):
+        done = acknowledge(ledger, actors[who])
+        yield f"  {who} acknowledged version {done['version']}"
+    waiting = [r["staff_id"] for r in acknowledgement_status(ledger, actors["head"]) if not r["acknowledged"]]
+    yield f"  not yet acknowledged: {', '.join(waiting)}"
