@@ -35,7 +35,7 @@ def shred(conn: Connection, events: Table, record_id: str, now: str) -> Shredded
     if keys:
         conn.execute(delete(key_wraps).where(key_wraps.c.key_id.in_(keys)))
         conn.execute(update(data_keys).where(data_keys.c.key_id.in_(keys)).values(destroyed_at=now))
-    scrubbed, subjects = 0, set()
+    scrubbed, subjects = 0, set[str]()
     rows = conn.execute(
         select(events.c.id, events.c.state).where(events.c.originator_id == uuid.UUID(record_id))
     ).all()

@@ -145,14 +145,16 @@ def add_role_member(
                 wrapped=crypto.seal_to(recovery_public_key(conn), private, _role_context(role, RECOVERY)),
             )
         )
+        _add_custody(conn, role, private, granter)
         if granter is not None:
             _catch_up(conn, role, crypto.agreement_public_key(private), granter)
     else:
         if granter is None or not granter.holds_role(conn, role):
+            who = f"a current {role} member" + (" or the Headteacher" if role != CUSTODIAN else "")
             raise RuleViolation(
-                f"only a current {role} member can add another {role}",
+                f"only {who} can add another {role}",
                 f"the {role} reader key must be re-wrapped by someone who holds it: "
-                f"ask a {role} member to run `ledger people grant-role`",
+                f"ask {who} to run `ledger people grant-role`",
             )
         private = granter.role_private(conn, role)
     conn.execute(
@@ -165,6 +167,34 @@ def add_role_member(
             wrapped=crypto.seal_to(agreement_key, private, _role_context(role, actor_id)),
         )
     )
+
+
+CUSTODIAN = "headteacher"
+
+
+def _add_custody(conn: Connection, role: str, private: bytes, granter: KeyRing | None) -> None:
+    """Let the Headteacher's role re-wrap every other reader role's key.
+
+    The Headteacher may read every record class, so holding the other roles'
+    keys gives no extra reading; it means a role whose members cannot grant
+    roles (posters) can still gain members, and a role whose only member lost
+    their key can be restored without the offline recovery key.
+    """
+    publics = role_public_keys(conn)
+    custodian = f"role:{CUSTODIAN}"
+    if role != CUSTODIAN and CUSTODIAN in publics:
+        conn.execute(insert(role_members).values(
+            role=role, actor_id=custodian,
+            wrapped=crypto.seal_to(publics[CUSTODIAN], private, _role_context(role, custodian)),
+        ))
+    if role == CUSTODIAN and granter is not None:
+        for other in publics:
+            if other != CUSTODIAN and granter.holds_role(conn, other):
+                conn.execute(insert(role_members).values(
+                    role=other, actor_id=custodian,
+                    wrapped=crypto.seal_to(publics[CUSTODIAN], granter.role_private(conn, other),
+                                           _role_context(other, custodian)),
+                ))
 
 
 def _catch_up(conn: Connection, role: str, role_public: bytes, granter: KeyRing) -> None:
@@ -250,11 +280,25 @@ class KeyRing:
                     opened = crypto.open_sealed(self.agreement_private, wrapped, _role_context(role, self.actor_id))
                 except crypto.CryptoError:
                     opened = None
+            if opened is None and role != CUSTODIAN:
+                opened = self._through_custody(conn, role)
             self._roles[role] = opened
         private = self._roles[role]
         if private is None:
             raise NotPermitted(f"{self.actor_id} does not hold the {role} reader key")
         return private
+
+    def _through_custody(self, conn: Connection, role: str) -> bytes | None:
+        custodian = f"role:{CUSTODIAN}"
+        wrapped = conn.execute(
+            select(role_members.c.wrapped).where(role_members.c.role == role, role_members.c.actor_id == custodian)
+        ).scalar_one_or_none()
+        if wrapped is None or not self.holds_role(conn, CUSTODIAN):
+            return None
+        try:
+            return crypto.open_sealed(self.role_private(conn, CUSTODIAN), wrapped, _role_context(role, custodian))
+        except crypto.CryptoError:
+            return None
 
     def holds_role(self, conn: Connection, role: str) -> bool:
         """Whether this holder can open ``role``'s private key."""

@@ -97,7 +97,7 @@ class LedgerApplication(Application[uuid.UUID]):
         factory.datastore = SQLAlchemyDatastore(session_maker=sessionmaker(bind=self._engine))  # type: ignore[attr-defined]
         return factory
 
-    def construct_mapper(self) -> EnvelopeMapper:  # type: ignore[override]
+    def construct_mapper(self) -> EnvelopeMapper:
         return self._mapper
 
     @property
@@ -145,7 +145,7 @@ class Unit:
         """
         self.ctx.allow_redacted = redacted
         try:
-            aggregate = self.ledger.app.repository.get(aggregate_id)
+            aggregate: Any = self.ledger.app.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(f"no {what} {aggregate_id}") from None
         finally:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -170,7 +170,7 @@ class Verifier:
 
     # -- entries -----------------------------------------------------------------
 
-    def _rows(self) -> Iterator[list[Any]]:
+    def _rows(self) -> Iterator[Sequence[Any]]:
         last = 0
         while True:
             rows = self.conn.execute(
@@ -221,9 +221,10 @@ class Verifier:
                         roles.event_name(str(header.get("topic"))))
         self._check_identity(row, header, where)
         leaf = merkle.leaf_hash(entry.leaf_data)
-        position = self._seal_position(row, leaf, sealed, made, position, where)
-        if position is None:
+        sealed_at = self._seal_position(row, leaf, sealed, made, position, where)
+        if sealed_at is None:
             return
+        position = sealed_at
         if position < since_size:
             self._apply_registry(header, position)
             return
@@ -345,7 +346,7 @@ class Verifier:
             return
         items = [p.item for p in pending]
         if self.pool is not None and len(items) > 64:
-            workers = self.pool._max_workers  # noqa: SLF001
+            workers = os.cpu_count() or 1
             size = -(-len(items) // workers)
             chunks = [items[i : i + size] for i in range(0, len(items), size)]
             results = [ok for chunk in self.pool.map(_check_signatures, chunks) for ok in chunk]

@@ -45,7 +45,12 @@ def checkpoints_cmd(state: State) -> list[dict[str, Any]]:
 
 @click.group("proof")
 def proof() -> None:
-    """RFC 9162 inclusion and consistency proofs."""
+    """RFC 9162 inclusion and consistency proofs.
+
+    \b
+    Example:
+      ledger proof inclusion 42 --format json
+    """
 
 
 @proof.command("inclusion")

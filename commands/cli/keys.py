@@ -12,7 +12,12 @@ from commands.services import people as service
 
 @click.group("keys")
 def keys() -> None:
-    """Signing keys: list, rotate, revoke."""
+    """Signing keys: list, rotate, revoke.
+
+    \b
+    Example:
+      ledger --as st-1a2b3c4d keys rotate
+    """
 
 
 @keys.command("list")

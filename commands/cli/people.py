@@ -14,7 +14,12 @@ from ledger.roles import ROLES
 
 @click.group("people")
 def people() -> None:
-    """Staff who act, and the pupils, parents and others records are about."""
+    """Staff who act, and the pupils, parents and others records are about.
+
+    \b
+    Example:
+      ledger --as it-manager people add-staff --name "Dee Lead" --role dsl
+    """
 
 
 @people.command("add-staff")

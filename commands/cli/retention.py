@@ -34,7 +34,12 @@ def erase(state: State, ref: str, ground: str, reason: str) -> None:
 
 @click.group("hold")
 def hold() -> None:
-    """Legal holds: block erasure of a record while it may be needed."""
+    """Legal holds: block erasure of a record while it may be needed.
+
+    \b
+    Example:
+      ledger --as head hold add --record inc-1a2b3c4d --reason "tribunal claim"
+    """
 
 
 @hold.command("add")
@@ -84,7 +89,12 @@ def hold_list(state: State) -> list[dict[str, Any]]:
 
 @click.group("retention")
 def retention_group() -> None:
-    """Retention rules, the plan of what falls due, and the sweep that erases it."""
+    """Retention rules, the plan of what falls due, and the sweep that erases it.
+
+    \b
+    Example:
+      ledger --as head retention plan --as-of 2027-09-01
+    """
 
 
 @retention_group.command("plan")

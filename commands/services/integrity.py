@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ledger import checkpoint, proofs
+from ledger import checkpoint, proofs, sealer
 from ledger.errors import InvalidInput, NotFound
 from ledger.schema import checkpoints
 from ledger.store import Ledger
@@ -58,7 +58,7 @@ def consistency_proof(ledger: Ledger, old: int, new: int | None) -> dict[str, An
     ledger.meta()
     with ledger.engine.connect() as conn:
         if new is None:
-            latest = proofs.latest_checkpoint(conn)
+            latest = sealer.latest_checkpoint(conn)
             if latest is None:
                 raise NotFound("the ledger has no checkpoint yet")
             new = latest[0]

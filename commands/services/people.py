@@ -149,8 +149,9 @@ def _current_agreement_key(conn: Any, staff_id: str) -> bytes:
 def rotate_key(ledger: Ledger, actor: Actor, staff_id: str, passphrase: str, revoke_old: bool = True) -> NewStaff:
     """Create and register a new key for ``staff_id``; revoke the old ones.
 
-    The person's role reader keys are re-wrapped to the new key, which needs
-    the person's own (unlocked) key when they rotate it themselves.
+    The person's role reader keys are re-wrapped to the new key by whoever
+    rotates it and holds them: the person themselves, or an admin for the
+    admin role (other roles then need a current member to re-grant them).
     """
     identity.check_passphrase(passphrase)
     pair = identity.generate(staff_id)
@@ -162,11 +163,10 @@ def rotate_key(ledger: Ledger, actor: Actor, staff_id: str, passphrase: str, rev
             for key_id in old:
                 member.revoke_key(key_id, "rotated")
         work.save(member)
-        if actor.actor_id == staff_id:
-            for role in member.roles:
-                if actor.keyring.holds_role(work.conn, role):
-                    private = actor.keyring.role_private(work.conn, role)
-                    keystore.rewrap_role(work.conn, role, staff_id, private, pair.public.agreement_key)
+        for role in member.roles:
+            if actor.keyring.holds_role(work.conn, role):
+                private = actor.keyring.role_private(work.conn, role)
+                keystore.rewrap_role(work.conn, role, staff_id, private, pair.public.agreement_key)
         path = identity.save(ledger.config.keys_dir, pair, passphrase)
     return NewStaff(staff_id, pair.key_id, str(path))
 
@@ -220,7 +220,7 @@ def read_details(ledger: Ledger, actor: Actor, person_id: str, reason: str) -> d
         ):
             if work.exists(record_id):
                 try:
-                    person = work.get(cls, record_id, what)
+                    person: Any = work.get(cls, record_id, what)
                 except NotPermitted as exc:
                     raise NotPermitted(
                         f"{actor.actor_id} may not read the details of {person_id}",

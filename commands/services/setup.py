@@ -58,6 +58,8 @@ def init_ledger(
         )
     created_home = not config.home.exists()
     config.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    config.home.chmod(0o700)
+    config.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     ledger = Ledger(config)
     try:
         if ledger.is_initialised():

@@ -144,3 +144,18 @@ def test_a_data_key_is_wrapped_only(federation: Federation) -> None:
         key = federation["dsl"].keyring.data_key(conn, key_ids[0])
         blobs = [bytes(w) for (w,) in conn.execute(select(key_wraps.c.wrapped))]
     assert all(key not in blob for blob in blobs)
+
+
+def test_the_headteacher_can_add_a_second_poster_and_dsl(federation: Federation) -> None:
+    from commands.services import approvals  # noqa: F401 - posters read approval records
+
+    people.add_staff(federation.ledger, federation["admin"], "Second Poster", ["staff"], PASSPHRASE, "poster2")
+    people.grant_role(federation.ledger, federation["head"], "poster2", "poster")
+    people.grant_role(federation.ledger, federation["head"], "teacher", "dsl")
+    teacher = federation.reunlock("teacher")
+    poster2 = federation.reunlock("poster2")
+    subject_id = people.add_subject(federation.ledger, federation["dsl"], "pupil", "Seen By New Dsl")
+    assert people.read_details(federation.ledger, teacher, subject_id, "test")["name"] == "Seen By New Dsl"
+    with federation.ledger.engine.connect() as conn:
+        assert poster2.keyring.holds_role(conn, "poster")
+        assert not federation["dsl"].keyring.holds_role(conn, "poster")
