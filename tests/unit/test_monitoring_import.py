@@ -1,0 +1,129 @@
+"""The alert file reader on its own: formats, line numbers, normalisation, fuzzing."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from commands.services.monitoring_import import COLUMNS, read_alert_file
+from ledger.errors import InvalidInput, NotFound
+
+NOW = "2026-01-01T00:00:00+00:00"
+HEADER = "time,source_system,source_record_id,device,user,category,severity,rule,action,detail"
+ROW = "2025-03-03T08:55:12Z,smoothwall,{id},OAK-07,jsmith,social-media,low,Social,blocked,{detail}"
+
+
+def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
+    path = tmp_path / name
+    if isinstance(text, str):
+        path.write_text(text, encoding="utf-8")
+    else:
+        path.write_bytes(text)
+    return path
+
+
+def test_a_csv_row_spanning_lines_is_numbered_by_its_first_line(tmp_path: Path) -> None:
+    text = "\n".join([HEADER, ROW.format(id="a", detail='"two\nlines"'), ROW.format(id="b", detail="ok"),
+                      ROW.format(id="c", detail="ok").replace("low", "loud")])
+    with pytest.raises(InvalidInput, match=r"line 5, column severity: 'loud' is not a known severity"):
+        read_alert_file(write(tmp_path, "a.csv", text), NOW)
+    rows = read_alert_file(write(tmp_path, "b.csv", "\n".join(text.split("\n")[:4])), NOW).rows
+    assert [r.line for r in rows] == [2, 4] and rows[0].detail == "two\nlines"
+
+
+def test_csv_headers_are_matched_loosely_and_a_byte_order_mark_is_allowed(tmp_path: Path) -> None:
+    header = "Time,Source System,source-record-id,Category,SEVERITY,Action"
+    text = "\ufeff" + header + "\n2025-03-03T08:55:12+01:00,SmoothWall,7,Self Harm,High,Flagged\n\n"
+    (row,) = read_alert_file(write(tmp_path, "x.csv", text), NOW).rows
+    assert (row.time, row.source_system, row.category, row.severity, row.action, row.user) == (
+        "2025-03-03T07:55:12+00:00", "smoothwall", "self-harm", "high", "flagged", None)
+
+
+def test_a_short_csv_row_is_refused_with_its_line(tmp_path: Path) -> None:
+    text = HEADER + "\n" + ROW.format(id="a", detail="x") + "\n2025-03-03T08:55:12Z,smoothwall,b\n"
+    with pytest.raises(InvalidInput, match="line 3: 3 field"):
+        read_alert_file(write(tmp_path, "s.csv", text), NOW)
+
+
+def test_json_lines_accept_missing_optional_keys_and_numeric_record_ids(tmp_path: Path) -> None:
+    lines = [
+        json.dumps({"time": "2025-03-05T11:02:00Z", "source_system": "senso", "source_record_id": 88121,
+                    "category": "malware", "severity": "info", "action": "blocked", "user": None}),
+        "",
+        json.dumps({"time": "2025-03-05T11:03:00Z", "source_system": "senso", "source_record_id": "x",
+                    "category": "malware", "severity": "info", "action": "blocked", "detail": "d"}),
+    ]
+    rows = read_alert_file(write(tmp_path, "a.jsonl", "\n".join(lines)), NOW).rows
+    assert [(r.line, r.source_record_id, r.detail) for r in rows] == [(1, "88121", None), (3, "x", "d")]
+
+
+@pytest.mark.parametrize("line, message", [
+    ("[1, 2]", "line 2: not a JSON object"),
+    ("{not json", "line 2: not valid JSON"),
+    ('{"time": "2025-03-05T11:02:00Z", "source_system": "s", "source_record_id": "1", "category": "other", '
+     '"severity": "low", "action": "allowed", "rule": 5}', "line 2, column rule: must be text, not int"),
+    ('{"time": "2025-03-05T11:02:00Z", "source_system": "s", "source_record_id": true, "category": "other", '
+     '"severity": "low", "action": "allowed"}', "line 2, column source_record_id: must be text, not bool"),
+    ('{"Time": "2025-03-05T11:02:00Z"}', "line 2: unknown column 'Time'"),
+])
+def test_bad_json_lines_name_their_line(tmp_path: Path, line: str, message: str) -> None:
+    good = json.dumps({"time": "2025-03-05T11:02:00Z", "source_system": "s", "source_record_id": "0",
+                       "category": "other", "severity": "low", "action": "allowed"})
+    with pytest.raises(InvalidInput, match=message):
+        read_alert_file(write(tmp_path, "bad.jsonl", good + "\n" + line + "\n"), NOW)
+
+
+def test_files_that_cannot_be_read_as_alerts_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(NotFound):
+        read_alert_file(tmp_path / "missing.csv", NOW)
+    with pytest.raises(InvalidInput, match="cannot tell the format"):
+        read_alert_file(write(tmp_path, "alerts.txt", HEADER), NOW)
+    with pytest.raises(InvalidInput, match="line 2: not UTF-8"):
+        read_alert_file(write(tmp_path, "latin.csv", (HEADER + "\nJos\xe9").encode("latin-1")), NOW)
+    with pytest.raises(InvalidInput, match="is empty"):
+        read_alert_file(write(tmp_path, "empty.csv", ""), NOW)
+    with pytest.raises(InvalidInput, match="unknown time zone"):
+        read_alert_file(write(tmp_path, "z.csv", HEADER + "\n"), NOW, assume_zone="Mars/Olympus")
+
+
+def test_the_file_is_fingerprinted_by_its_exact_bytes(tmp_path: Path) -> None:
+    text = HEADER + "\n" + ROW.format(id="a", detail="x") + "\n"
+    one = read_alert_file(write(tmp_path, "one.csv", text), NOW)
+    two = read_alert_file(write(tmp_path, "two.csv", text + "\n"), NOW)
+    assert one.rows == two.rows and one.sha256 != two.sha256
+
+
+free_text = st.text(st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from(',"\n\t'), max_size=40)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(users=st.lists(free_text, min_size=1, max_size=5), details=st.lists(free_text, min_size=5, max_size=5))
+def test_any_text_survives_a_csv_round_trip(tmp_path: Path, users: list[str], details: list[str]) -> None:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for n, user in enumerate(users):
+        writer.writerow({"time": "2025-03-03T08:55:12Z", "source_system": "fuzz", "source_record_id": f"r{n}",
+                         "device": "", "user": user, "category": "other", "severity": "low", "rule": "",
+                         "action": "allowed", "detail": details[n]})
+    rows = read_alert_file(write(tmp_path, "fuzz.csv", out.getvalue()), NOW).rows
+    assert [r.user for r in rows] == [u.strip() or None for u in users]
+    assert [r.detail for r in rows] == [d.strip() or None for d in details[: len(users)]]
+
+
+def test_the_examples_in_the_format_document_import_cleanly(tmp_path: Path) -> None:
+    doc = (Path(__file__).parent.parent.parent / "docs" / "monitoring-import-format.md").read_text()
+    blocks: dict[str, list[str]] = {"csv": [], "json": []}
+    for part in doc.split("```")[1::2]:
+        kind, _, body = part.partition("\n")
+        if kind in blocks:
+            blocks[kind].append(body)
+    assert len(blocks["csv"]) == 1 and len(blocks["json"]) == 1
+    assert len(read_alert_file(write(tmp_path, "doc.csv", blocks["csv"][0]), NOW).rows) == 2
+    assert len(read_alert_file(write(tmp_path, "doc.jsonl", blocks["json"][0]), NOW).rows) == 2
