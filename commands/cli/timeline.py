@@ -1,0 +1,90 @@
+"""``ledger timeline``: one chronology of an incident, a person or a period."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import click
+
+from commands.cli.base import State, pass_state, render
+from commands.services import readside as service
+from projections import timeline_html
+from projections.timeline import COLUMNS, Timeline, display_rows
+
+FORMATS = ("table", "json", "csv", "html")
+
+
+def render_timeline(found: Timeline, fmt: str) -> str:
+    """The timeline in one of FORMATS."""
+    if fmt == "html":
+        return timeline_html.render(found)
+    if fmt == "json":
+        document = {
+            "title": found.title,
+            "covers": found.selection.describe(),
+            "as_of": found.selection.as_of,
+            "generated_at": found.generated_at,
+            "reader": found.reader,
+            "rows": found.rows,
+        }
+        return json.dumps(document, indent=2, default=str)
+    if fmt == "csv":
+        return render(found.rows, "csv", COLUMNS)
+    return f"{found.title}\n\n" + render(display_rows(found), "table")
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to a new or existing file readable only by its owner."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+@click.command("timeline")
+@click.option("--incident", metavar="ID", help="An incident (or any record) by its short id, e.g. inc-1a2b3c4d.")
+@click.option("--person", metavar="ID", help="A person by pseudonymous id (sb-… or a staff id).")
+@click.option("--from", "start", metavar="DATE", help="Start of a period (YYYY-MM-DD or date-time, UTC).")
+@click.option("--to", "end", metavar="DATE", help="End of a period (a date includes that whole day).")
+@click.option("--category", "categories", multiple=True, metavar="NAME",
+              help="Only these kinds of record: incident, approval, monitoring, access, a record class "
+                   "or an incident category (repeatable).")
+@click.option("--as-of", metavar="DATETIME", help="Show only what had been recorded by then (a date: end of day).")
+@click.option("--reason", required=True, help="Why you need to see it (recorded in the access log).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="Output format; html is one self-contained, printable file.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file (mode 0600).")
+@pass_state
+def timeline(state: State, incident: str | None, person: str | None, start: str | None, end: str | None,
+             categories: tuple[str, ...], as_of: str | None, reason: str, fmt: str, out: Path | None) -> None:
+    """Merge every kind of record into one chronology, oldest first.
+
+    Each row says when it happened (and how precisely that is known), when and
+    by whom (and in which role) it was recorded, what happened, the action and
+    the outcome. LATE marks an entry recorded more than 24 hours after it
+    happened; a correction is shown right below what it corrects. Entries your
+    roles may not read are listed as withheld. The read is recorded in the
+    access log.
+
+    \b
+    Example:
+      ledger --as dsl timeline --incident inc-1a2b3c4d --reason "strategy meeting"
+      ledger --as dsl timeline --person sb-1a2b3c4d --as-of 2025-03-01T09:00 --reason "review" --format html --out case.html
+      ledger --as head timeline --from 2025-01-01 --to 2025-03-31 --category incident --reason "termly report"
+    """
+    chosen = [bool(incident), bool(person), bool(start or end)]
+    if sum(chosen) != 1:
+        raise click.UsageError("choose one of --incident, --person or --from/--to")
+    if bool(start) != bool(end):
+        raise click.UsageError("a period needs both --from and --to")
+    found = service.timeline(state.ledger(), state.actor(), reason, incident, person, start, end, categories, as_of)
+    text = render_timeline(found, fmt)
+    if out is not None:
+        _write_private(out, text)
+        click.echo(f"{len(found.rows)} entries written to {out}", err=True)
+    else:
+        click.echo(text)
+
+
+COMMANDS = (timeline,)

@@ -1,0 +1,169 @@
+"""The read side for commands: fresh projections, timelines, registers.
+
+Every read brings the projections up to date first (SQLite cannot push, so
+they poll the log). Reads that show personal data take a reason and append
+an access-log entry in the same unit, naming the records shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from commands.services.access import record_access
+from ledger.domain.base import parse_moment, require_text
+from ledger.errors import InvalidInput, LedgerError
+from ledger.store import Actor, Ledger, Unit
+from projections import runner, workflow_registers  # noqa: F401 - registers its registers
+from projections import registers as register_index
+from projections.records import records
+from projections.timeline import Selection, Timeline, build
+
+#: Records named by one access-log entry; a longer timeline is logged in several.
+ACCESS_CHUNK = 200
+
+
+def ensure_current(ledger: Ledger) -> int:
+    """Bring every projection up to the end of the log (call before any read)."""
+    return runner.catch_up(ledger)
+
+
+def projection_status(ledger: Ledger) -> list[dict[str, Any]]:
+    """Each projection's position and lag, as they are now (no catch-up first)."""
+    return runner.status(ledger)
+
+
+def rebuild(ledger: Ledger, name: str | None = None) -> list[dict[str, Any]]:
+    """Drop and replay one projection (or all); their status afterwards."""
+    runner.rebuild(ledger, [name] if name else None)
+    return [r for r in runner.status(ledger) if not name or r["name"] == name]
+
+
+def _is_date(value: str) -> bool:
+    return len(value.strip()) == 10
+
+
+def period(start: str, end: str) -> tuple[str, str]:
+    """``--from``/``--to`` as a half-open UTC interval; a date ``--to`` includes that day."""
+    begin = parse_moment("--from", start)
+    finish = parse_moment("--to", end)
+    if _is_date(end):
+        finish = (dt.datetime.fromisoformat(finish) + dt.timedelta(days=1)).isoformat()
+    return begin, finish
+
+
+def as_of_moment(value: str) -> str:
+    """``--as-of``: a date-time, or a date meaning the end of that day (UTC)."""
+    moment = parse_moment("--as-of", value)
+    if _is_date(value):
+        moment = (dt.datetime.fromisoformat(moment) + dt.timedelta(days=1, microseconds=-1)).isoformat()
+    return moment
+
+
+def _log_access(work: Unit, actor: Actor, found: Timeline, reason: str) -> None:
+    records = found.records
+    for start in range(0, len(records), ACCESS_CHUNK):
+        chunk = records[start : start + ACCESS_CHUNK]
+        subjects = sorted({s for r in chunk for s in found.record_subjects.get(r, ())})
+        record_access(work, actor.actor_id, "read", chunk, subjects, reason)
+
+
+def timeline(
+    ledger: Ledger,
+    actor: Actor,
+    reason: str,
+    incident: str | None = None,
+    person: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    categories: Sequence[str] = (),
+    as_of: str | None = None,
+) -> Timeline:
+    """The merged chronology of one incident (or record), person or period.
+
+    Entries the actor's keys cannot open are listed as withheld. The read is
+    recorded in the access log with ``reason``, naming every record shown.
+    """
+    reason = require_text("reason", reason, 2000)
+    if (start is None) != (end is None):
+        raise InvalidInput("a period needs both --from and --to", "e.g. --from 2025-01-01 --to 2025-03-31")
+    begin, finish = period(start, end) if start is not None and end is not None else (None, None)
+    selection = Selection(
+        incident=incident, person=person, start=begin, end=finish,
+        categories=tuple(categories), as_of=as_of_moment(as_of) if as_of else None,
+    )
+    selection.check()
+    ensure_current(ledger)
+    with ledger.unit(actor, write=True) as work:
+        found = build(work.conn, ledger.app.events_table, work.ctx.ledger_id, actor.keyring, selection,
+                      actor.actor_id, work.now)
+        if found.rows:
+            _log_access(work, actor, found, reason)
+    return found
+
+
+def register(
+    ledger: Ledger, actor: Actor, name: str, reason: str | None = None, **options: Any
+) -> list[dict[str, Any]]:
+    """The rows of register ``name`` as ``actor`` may see them.
+
+    A register showing decrypted content needs a reason and is logged.
+    """
+    chosen = register_index.get(name)
+    if chosen.shows_personal_data:
+        reason = require_text("reason", reason, 2000)
+    ensure_current(ledger)
+    with ledger.unit(actor, write=chosen.shows_personal_data) as work:
+        ctx = register_index.RegisterContext(
+            conn=work.conn, events=ledger.app.events_table, ledger_id=work.ctx.ledger_id,
+            reader_id=actor.actor_id, reader_roles=actor.roles, keyring=actor.keyring, now=work.now,
+            load=lambda aggregate: work.get(object, uuid.UUID(aggregate), "record", redacted=True),
+            options={k: v for k, v in options.items() if v not in (None, "")},
+        )
+        rows = chosen.rows(ctx)
+        if chosen.shows_personal_data and rows and reason:
+            shown = sorted({str(r["access_record"]) for r in rows})
+            for start in range(0, len(shown), ACCESS_CHUNK):
+                record_access(work, actor.actor_id, "read", shown[start : start + ACCESS_CHUNK], [], reason)
+    return rows
+
+
+def register_names() -> list[str]:
+    """Names of every register."""
+    return sorted(register_index.REGISTERS)
+
+
+def demo_chapter(ledger: Ledger, actors: dict[str, Actor], subjects: dict[str, str]) -> Iterator[str]:
+    """Bring the read models up to date, read the registers, and reconstruct a timeline."""
+    yield "Read side:"
+    applied = ensure_current(ledger)
+    yield f"  projections caught up from the log ({applied} entries indexed from their clear headers)"
+    head, dsl = actors["head"], actors["dsl"]
+    for name in ("incidents", "approvals", "acknowledgements"):
+        try:
+            rows = register(ledger, head, name)
+        except LedgerError as exc:
+            yield f"  register {name:<16} {exc.message}"
+            continue
+        yield f"  register {name:<16} {len(rows)} row(s) for head"
+    with ledger.engine.connect() as conn:
+        latest = conn.execute(
+            select(records.c.alias).where(records.c.kind == "Incident", records.c.record_class == "safeguarding")
+            .order_by(records.c.created_at.desc()).limit(1)
+        ).scalar_one_or_none()
+    if latest is None:
+        yield "  (no safeguarding incident yet: no timeline to show)"
+        return
+    found = timeline(ledger, dsl, "demo: preparing the strategy meeting", incident=latest)
+    late = sum(1 for r in found.rows if r["late"])
+    yield f"  timeline of {latest} for dsl: {len(found.rows)} entries, {late} recorded late; the read is in the access log"
+    for row in found.rows[:6]:
+        yield f"    {row['happened_at'][:16].replace('T', ' ')}  {row['recorded_by']:<10} {row['what'][:70]}"
+    withheld = timeline(ledger, actors["teacher-1"], "demo: what may a teacher see?", incident=latest)
+    hidden = sum(1 for r in withheld.rows if r["status"] == "withheld")
+    yield f"  the same timeline for teacher-1: {hidden} of {len(withheld.rows)} entries withheld (not readable by staff)"
+    yield f"  try: ledger --as dsl timeline --incident {latest} --reason \"case review\" --format html --out case.html"

@@ -1,0 +1,193 @@
+"""Registers: the lists the Headteacher and DSL work from, built on the indexes.
+
+A :class:`Register` is a name, a title and a function from a
+:class:`RegisterContext` to rows. Workflows plug theirs in with :func:`add`;
+each reads the record index (which records exist, of what kind and class)
+and, where the rules live in the domain, the record's clear state (replayed
+from signed headers only, exactly as the write side checks its rules), so a
+register and the command that enforces a rule can never disagree.
+
+Rows show pseudonymous ids and clear facts. A register that shows decrypted
+content (the access log's reasons) says so with ``shows_personal_data``: the
+read side then asks for a reason and records the read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.utils import get_topic
+from sqlalchemy import Connection, Table, select
+
+from ledger import roles
+from ledger.domain.access import AccessRecord
+from ledger.errors import NotFound
+from ledger.keystore import KeyRing
+from projections.access_log import access_rows
+from projections.base import utc
+from projections.entries import actor_roles, aliases_of, resolve
+from projections.reading import SHOWN, Reader, load_states
+from projections.records import record_rows, records
+
+
+@dataclass(frozen=True)
+class RegisterContext:
+    """What a register may use: the connection, the reader, the clock, options."""
+
+    conn: Connection
+    events: Table
+    ledger_id: str
+    reader_id: str
+    reader_roles: frozenset[str]
+    keyring: KeyRing | None
+    now: str
+    load: Callable[[str], Any]
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def today(self) -> str:
+        """Today's date (UTC) as YYYY-MM-DD."""
+        return self.now[:10]
+
+    def may_read(self, record_class: str) -> bool:
+        """Whether the reader holds a role that reads ``record_class``."""
+        return bool(self.reader_roles & set(roles.READERS.get(record_class, ())))
+
+    def option(self, name: str) -> Any:
+        """An option's value, or None."""
+        return self.options.get(name)
+
+
+@dataclass(frozen=True)
+class Register:
+    """One named register and how to build its rows."""
+
+    name: str
+    title: str
+    rows: Callable[[RegisterContext], list[dict[str, Any]]]
+    shows_personal_data: bool = False
+
+
+REGISTERS: dict[str, Register] = {}
+
+
+def add(register: Register) -> Register:
+    """Make a register available under its name."""
+    REGISTERS[register.name] = register
+    return register
+
+
+def get(name: str) -> Register:
+    """The register called ``name``; NotFound naming the others."""
+    try:
+        return REGISTERS[name]
+    except KeyError:
+        raise NotFound(f"no register named {name!r}", f"registers are: {', '.join(sorted(REGISTERS))}") from None
+
+
+def days_between(start: str, end: str) -> int:
+    """Whole days from ``start`` to ``end`` (dates or date-times)."""
+    return (dt.date.fromisoformat(end[:10]) - dt.date.fromisoformat(start[:10])).days
+
+
+# -- access log ---------------------------------------------------------------------
+
+
+def _access(ctx: RegisterContext) -> list[dict[str, Any]]:
+    """Who read or exported which record, when, and (for readers of the log) why."""
+    only = None
+    if ctx.option("record"):
+        found = resolve(ctx.conn, str(ctx.option("record")))
+        if found is None:
+            raise NotFound(f"no record {ctx.option('record')!r} in the ledger")
+        only = [found]
+    since = utc(ctx.option("since")) if ctx.option("since") else None
+    until = utc(ctx.option("until")) if ctx.option("until") else None
+    reader = ctx.option("reader")
+    if not ctx.may_read("access_log"):
+        reader = ctx.reader_id
+    found_rows = access_rows(ctx.conn, only, reader, since, until)
+    listed = sorted({r["record"] for r in found_rows if r["record"]})
+    names = aliases_of(ctx.conn, listed)
+    kinds: dict[str, str] = {}
+    for start in range(0, len(listed), 500):
+        query = select(records.c.aggregate, records.c.kind).where(records.c.aggregate.in_(listed[start : start + 500]))
+        kinds.update({str(a): str(k) for a, k in ctx.conn.execute(query)})
+    states = load_states(ctx.conn, ctx.events, [r["notification_id"] for r in found_rows])
+    opener = Reader(ctx.conn, ctx.ledger_id, ctx.keyring)
+    reasons: dict[int, str] = {}
+    rows = []
+    for row in found_rows:
+        nid = int(row["notification_id"])
+        if nid not in reasons:
+            opened = opener.open(states[nid], row["access_record"], 1, get_topic(AccessRecord.Recorded))
+            reasons[nid] = str(getattr(opened.event, "reason", "")) if opened.status == SHOWN else f"({opened.status})"
+        rows.append({
+            "when": row["recorded_at"],
+            "reader": row["reader"],
+            "action": row["action"],
+            "record": names.get(row["record"], row["record"]),
+            "kind": kinds.get(row["record"], ""),
+            "why": reasons[nid],
+            "access_record": row["access_record"],
+        })
+    return rows
+
+
+add(Register("access", "Access log: who read or exported which record, when, why", _access, shows_personal_data=True))
+
+
+# -- acknowledgements ------------------------------------------------------------------
+
+
+def _current_policy(ctx: RegisterContext) -> dict[str, Any]:
+    versions = [r for r in record_rows(ctx.conn, kinds=("PolicyVersion",)) if r["claims"].get("effective_on")]
+    in_force = [v for v in versions if str(v["claims"]["effective_on"]) <= ctx.today]
+    if not in_force:
+        raise NotFound(f"no policy version is in effect on {ctx.today}", "`ledger policy list` shows the versions")
+    return max(in_force, key=lambda v: str(v["claims"]["effective_on"]))
+
+
+def _acknowledgements(ctx: RegisterContext) -> list[dict[str, Any]]:
+    """Who has and has not acknowledged the version in force, and since when."""
+    current = _current_policy(ctx)
+    label, effective = str(current["claims"]["label"]), str(current["claims"]["effective_on"])
+    covered = set(roles.WRITERS.get("PolicyAcknowledgement.Recorded", roles.ROLES))
+    acks: dict[tuple[str, str], str] = {}
+    for ack in record_rows(ctx.conn, kinds=("PolicyAcknowledgement",)):
+        claims = ack["claims"]
+        acks[(str(claims.get("staff_id")), str(claims.get("policy_version")))] = ack["created_at"]
+    joined = {r["alias"]: r["created_at"] for r in record_rows(ctx.conn, kinds=("StaffMember",)) if r["alias"]}
+    older = sorted(
+        (r for r in record_rows(ctx.conn, kinds=("PolicyVersion",))
+         if str(r["claims"].get("effective_on", "")) < effective),
+        key=lambda r: str(r["claims"]["effective_on"]),
+    )
+    sees_all = ctx.may_read("acknowledgement")
+    rows = []
+    for staff in ctx.conn.execute(select(actor_roles).where(actor_roles.c.active.is_(True)).order_by(actor_roles.c.actor_id)):
+        held = set(json.loads(staff.roles))
+        if not held & covered or not (sees_all or staff.actor_id == ctx.reader_id):
+            continue
+        when = acks.get((staff.actor_id, label))
+        since = max(effective, str(joined.get(staff.actor_id, effective))[:10])
+        previous = [str(v["claims"]["label"]) for v in older if (staff.actor_id, str(v["claims"]["label"])) in acks]
+        rows.append({
+            "staff_id": staff.actor_id,
+            "roles": ",".join(sorted(held)),
+            "version": label,
+            "effective_on": effective,
+            "acknowledged": when is not None,
+            "acknowledged_at": when or "",
+            "outstanding_since": "" if when else since,
+            "days_outstanding": "" if when else max(0, days_between(since, ctx.today)),
+            "previous_acknowledged": previous[-1] if previous else "",
+        })
+    return rows
+
+
+add(Register("acknowledgements", "Acknowledgements of the policy version in force", _acknowledgements))

@@ -1,0 +1,380 @@
+"""One chronology of everything the ledger knows about an incident, a person or a period.
+
+Entries are selected from the index (never by scanning the log): for an
+incident (or any record), its own entries plus the records that point at it
+(an alert linked to it, the access log of who read it, its erasure) and the
+non-person records it points at; for a person, every entry naming them as a
+subject plus their own record; for a period, every entry that happened in it.
+``as_of`` keeps only what had been recorded by then: what the DSL knew when a
+decision was taken. Each row is then opened with the reader's key ring.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Table, and_, func, or_, select
+
+from ledger.errors import InvalidInput, NotFound
+from ledger.keystore import KeyRing
+from projections.base import utc
+from projections.entries import UUID_PATTERN, aliases, aliases_of, entries, entry_links, entry_subjects, resolve
+from projections.reading import ACTION_FIELDS, ERASED, OUTCOME_FIELDS, SHOWN, UNKNOWN, UNVERIFIED, Opened, Reader, load_states
+from projections.records import records
+
+#: Record classes of people: linked people are named, their records not pulled in.
+PEOPLE_CLASSES = frozenset({"identity", "staff", "subject"})
+
+#: ``--category`` names for families of record classes (a record class or a
+#: record's own clear ``category`` claim also work).
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "incident": ("incident", "safeguarding", "allegation"),
+    "approval": ("approval", "device_approval", "permission"),
+    "acknowledgement": ("acknowledgement", "policy"),
+    "monitoring": ("monitoring", "monitoring_check"),
+    "access": ("access_log",),
+    "export": ("export",),
+    "erasure": ("erasure", "retention"),
+    "people": ("identity", "staff", "subject"),
+}
+
+#: Claims (or decrypted fields) naming what a correction corrects or supersedes:
+#: a version of the same record (an int), or another record's short id.
+CORRECTION_FIELDS = ("corrects", "corrects_version", "corrected_version", "supersedes")
+
+#: Events that correct an earlier event of the same record with the same clear
+#: claims (a wrong link undone): event type -> the type it corrects.
+REVERSALS: dict[str, str] = {"Alert.Unlinked": "Alert.Linked"}
+
+#: Claims naming where a record came from (a monitoring system, a report channel).
+SOURCE_FIELDS = ("source", "source_system", "channel")
+
+COLUMNS = (
+    "ref", "happened_at", "precision", "happened_until", "recorded_at", "late", "recorded_after",
+    "recorded_by", "role", "source", "what", "action", "outcome", "corrects", "corrected_by",
+    "status", "record", "event", "version", "entry",
+)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which part of the ledger a timeline covers, and as of when."""
+
+    incident: str | None = None
+    person: str | None = None
+    start: str | None = None
+    end: str | None = None
+    categories: tuple[str, ...] = ()
+    as_of: str | None = None
+
+    def check(self) -> None:
+        """Exactly one of an incident, a person or a period; InvalidInput otherwise."""
+        chosen = [bool(self.incident), bool(self.person), bool(self.start or self.end)]
+        if sum(chosen) != 1:
+            raise InvalidInput(
+                "choose one of --incident, --person or --from/--to",
+                "e.g. `ledger timeline --incident inc-1a2b3c4d --reason …`",
+            )
+        if (self.start or self.end) and not (self.start and self.end):
+            raise InvalidInput("a period needs both --from and --to")
+        if self.start and self.end and self.end <= self.start:
+            raise InvalidInput("--to must be after --from")
+
+    def describe(self) -> str:
+        """One line saying what the timeline covers."""
+        if self.incident:
+            what = f"record {self.incident}"
+        elif self.person:
+            what = f"person {self.person}"
+        else:
+            what = f"period {self.start} to {self.end}"
+        if self.categories:
+            what += f", categories {', '.join(self.categories)}"
+        if self.as_of:
+            what += f", as known on {self.as_of}"
+        return what
+
+
+@dataclass
+class Timeline:
+    """The rows of one timeline and what they cover."""
+
+    selection: Selection
+    rows: list[dict[str, Any]]
+    reader: str
+    generated_at: str
+    records: list[str] = field(default_factory=list)
+    record_subjects: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def subjects(self) -> list[str]:
+        """Every pseudonymous person named by the rows."""
+        return sorted({s for names in self.record_subjects.values() for s in names})
+
+    @property
+    def title(self) -> str:
+        """A heading for the timeline."""
+        return f"Timeline of {self.selection.describe()}"
+
+
+def category_classes(categories: tuple[str, ...]) -> tuple[set[str], set[str]]:
+    """(record classes, category claim values) matched by ``--category`` names."""
+    classes: set[str] = set()
+    values: set[str] = set()
+    for name in categories:
+        key = name.strip().lower()
+        family = FAMILIES.get(key) or FAMILIES.get(key.rstrip("s"))
+        classes |= set(family or (key,))
+        values.add(key)
+    return classes, values
+
+
+def _people(conn: Connection, aggregates: set[str]) -> set[str]:
+    if not aggregates:
+        return set()
+    rows = conn.execute(
+        select(records.c.aggregate).where(records.c.aggregate.in_(aggregates), records.c.record_class.in_(PEOPLE_CLASSES))
+    )
+    return {str(a) for (a,) in rows}
+
+
+def _record_scope(conn: Connection, ref: str) -> set[str]:
+    """The record itself, records pointing at it, and non-person records it points at."""
+    anchor = resolve(conn, ref)
+    if anchor is None:
+        raise NotFound(f"no record {ref!r} in the ledger", "give the short id shown when it was recorded (e.g. inc-1a2b3c4d)")
+    names = {anchor} | set(aliases_of(conn, [anchor]).values())
+    inbound = {str(a) for (a,) in conn.execute(select(entry_links.c.aggregate).where(entry_links.c.ref.in_(names)).distinct())}
+    pointed = {str(r) for (r,) in conn.execute(select(entry_links.c.ref).where(entry_links.c.aggregate == anchor).distinct())}
+    outbound = {p for p in pointed if UUID_PATTERN.match(p)}
+    short = pointed - outbound
+    if short:
+        outbound |= {str(a) for (a,) in conn.execute(select(aliases.c.aggregate).where(aliases.c.alias.in_(short)))}
+    linked = (inbound | outbound) - {anchor}
+    return {anchor} | (linked - _people(conn, linked))
+
+
+def _person_scope(conn: Connection, person: str) -> tuple[set[int], str | None]:
+    ids = {int(n) for (n,) in conn.execute(select(entry_subjects.c.notification_id).where(entry_subjects.c.subject == person))}
+    own = resolve(conn, person)
+    if not ids and own is None:
+        raise NotFound(f"no entries about {person!r}", "give a pseudonymous id from `ledger people list`")
+    return ids, own
+
+
+def select_entries(conn: Connection, selection: Selection) -> list[Any]:
+    """Index rows (entries joined with their record's short id) in chronological order."""
+    selection.check()
+    query = select(entries, records.c.alias, records.c.category).select_from(
+        entries.outerjoin(records, records.c.aggregate == entries.c.aggregate)
+    )
+    if selection.incident:
+        query = query.where(entries.c.aggregate.in_(sorted(_record_scope(conn, selection.incident))))
+    elif selection.person:
+        ids, own = _person_scope(conn, selection.person)
+        scope: list[ColumnElement[bool]] = [entries.c.notification_id.in_(sorted(ids))] if ids else []
+        if own is not None:
+            scope.append(entries.c.aggregate == own)
+        query = query.where(or_(*scope))
+    elif selection.start and selection.end:
+        query = query.where(and_(entries.c.happened_at >= selection.start, entries.c.happened_at < selection.end))
+    if selection.as_of:
+        query = query.where(entries.c.recorded_at <= selection.as_of)
+    if selection.categories:
+        classes, values = category_classes(selection.categories)
+        query = query.where(
+            or_(entries.c.record_class.in_(classes), records.c.category.in_(values), func.lower(entries.c.kind).in_(values))
+        )
+    query = query.order_by(entries.c.happened_at, entries.c.recorded_at, entries.c.notification_id)
+    return list(conn.execute(query).all())
+
+
+def words(name: str) -> str:
+    """``AccessRecord.Recorded`` -> ``Access record: recorded``."""
+    parts = [re.sub(r"(?<!^)(?=[A-Z])", " ", p).lower() for p in name.split(".")]
+    text = ": ".join(p for p in parts if p)
+    return text[:1].upper() + text[1:]
+
+
+def _duration(seconds: float) -> str:
+    hours = seconds / 3600
+    return f"{hours / 24:.1f} days later" if hours >= 48 else f"{hours:.0f} hours later"
+
+
+def _correction_target(row: Any, name: str, claims: dict[str, Any], opened: Opened) -> tuple[str, int] | None:
+    """(record, version) this entry corrects or supersedes, if it says so."""
+    sources = [claims] + ([vars(opened.event)] if opened.event is not None else [])
+    for source in sources:
+        for field_name in CORRECTION_FIELDS:
+            value = source.get(field_name)
+            if isinstance(value, dict):
+                value = value.get("version")
+            if isinstance(value, bool) or value in (None, ""):
+                continue
+            if isinstance(value, int) or (isinstance(value, str) and value.lstrip("v").isdigit()):
+                target = int(str(value).lstrip("v"))
+                return (name, target) if 0 < target < int(row.version) else None
+            if isinstance(value, str) and value != name:
+                return value, 1
+    if str(row.event_type).endswith("Corrected") and int(row.version) > 1:
+        return name, 1
+    return None
+
+
+def _what(row: Any, opened: Opened) -> str:
+    name = words(str(row.event_type))
+    if opened.status == SHOWN:
+        return opened.description() or name
+    if opened.status == ERASED or row.erased_at:
+        when = f" on {str(row.erased_at)[:10]}" if row.erased_at else ""
+        rule = f" under {row.erasure_rule}" if row.erasure_rule else ""
+        return f"{name}: erased{when}{rule}"
+    if opened.status == UNVERIFIED:
+        return f"{name}: body fails verification ({opened.problem}); run `ledger verify`"
+    if opened.status == UNKNOWN:
+        return f"{name}: event type unknown to this version of the ledger"
+    return f"{name}: withheld (not readable by your roles)"
+
+
+def _row(row: Any, opened: Opened) -> dict[str, Any]:
+    claims = json.loads(row.claims) if row.claims else {}
+    name = row.alias or str(row.aggregate)
+    short = row.alias or str(row.aggregate)[:8]
+    delay = (dt.datetime.fromisoformat(row.recorded_at) - dt.datetime.fromisoformat(row.happened_until or row.happened_at)).total_seconds()
+    source = words(str(row.kind))
+    origin = next((claims[f] for f in SOURCE_FIELDS if claims.get(f)), None)
+    if origin:
+        source += f" ({origin})"
+    status = ERASED if row.erased_at and opened.status != SHOWN else opened.status
+    return {
+        "ref": f"{short}/v{row.version}",
+        "happened_at": row.happened_at,
+        "precision": row.precision,
+        "happened_until": row.happened_until,
+        "recorded_at": row.recorded_at,
+        "late": bool(row.late),
+        "recorded_after": _duration(delay) if row.late else "",
+        "recorded_by": row.actor,
+        "role": row.actor_roles,
+        "source": source,
+        "what": _what(row, opened),
+        "action": opened.field(ACTION_FIELDS, claims),
+        "outcome": opened.field(OUTCOME_FIELDS, claims),
+        "corrects": "",
+        "corrected_by": "",
+        "status": status,
+        "record": name,
+        "event": row.event_type,
+        "version": int(row.version),
+        "entry": row.leaf_index,
+    }
+
+
+def _place_corrections(rows: list[dict[str, Any]], targets: dict[int, tuple[str, int]]) -> list[dict[str, Any]]:
+    """Move each correction right after the row it corrects (when that row is shown)."""
+    by_key = {(r["record"], int(r["version"])): i for i, r in enumerate(rows)}
+    following: dict[int, list[int]] = {}
+    for index, key in sorted(targets.items()):
+        target = by_key.get(key)
+        if target is None:
+            continue
+        rows[index]["corrects"] = rows[target]["ref"]
+        following.setdefault(target, []).append(index)
+    moved = {i for group in following.values() for i in group}
+    ordered: list[dict[str, Any]] = []
+
+    def place(i: int) -> None:
+        ordered.append(rows[i])
+        for j in following.get(i, []):
+            rows[i]["corrected_by"] = ", ".join(filter(None, [rows[i]["corrected_by"], rows[j]["ref"]]))
+            place(j)
+
+    for i in range(len(rows)):
+        if i not in moved:
+            place(i)
+    return ordered
+
+
+def build(
+    conn: Connection,
+    events: Table,
+    ledger_id: str,
+    keyring: KeyRing | None,
+    selection: Selection,
+    reader: str,
+    now: str,
+) -> Timeline:
+    """Select, open and order the timeline rows for ``reader``."""
+    if selection.as_of:
+        selection = Selection(selection.incident, selection.person, selection.start, selection.end,
+                              selection.categories, utc(selection.as_of))
+    found = select_entries(conn, selection)
+    states = load_states(conn, events, [r.notification_id for r in found])
+    opener = Reader(conn, ledger_id, keyring)
+    rows: list[dict[str, Any]] = []
+    targets: dict[int, tuple[str, int]] = {}
+    seen: dict[tuple[str, str, str], list[int]] = {}
+    for row in found:
+        if str(row.event_type) in REVERSALS.values():
+            seen.setdefault((str(row.aggregate), str(row.event_type), str(row.claims)), []).append(int(row.version))
+    for row in found:
+        opened = opener.open(states[int(row.notification_id)], str(row.aggregate), int(row.version), str(row.topic))
+        built = _row(row, opened)
+        claims = json.loads(row.claims) if row.claims else {}
+        target = _correction_target(row, built["record"], claims, opened)
+        reversed_type = REVERSALS.get(str(row.event_type))
+        earlier = [v for v in seen.get((str(row.aggregate), str(reversed_type), str(row.claims)), [])
+                   if v < int(row.version)]
+        if target is None and reversed_type and earlier:
+            target = (built["record"], max(earlier))
+        if target is not None:
+            targets[len(rows)] = target
+        rows.append(built)
+    ids = [int(r.notification_id) for r in found]
+    named: dict[str, set[str]] = {}
+    for start in range(0, len(ids), 500):
+        query = (
+            select(entries.c.aggregate, entry_subjects.c.subject)
+            .join(entries, entries.c.notification_id == entry_subjects.c.notification_id)
+            .where(entry_subjects.c.notification_id.in_(ids[start : start + 500]))
+        )
+        for aggregate, subject in conn.execute(query):
+            named.setdefault(str(aggregate), set()).add(str(subject))
+    return Timeline(
+        selection=selection,
+        rows=_place_corrections(rows, targets),
+        reader=reader,
+        generated_at=now,
+        records=sorted({str(r.aggregate) for r in found}),
+        record_subjects={k: sorted(v) for k, v in sorted(named.items())},
+    )
+
+
+def display_rows(timeline: Timeline) -> list[dict[str, Any]]:
+    """Rows for a terminal table: fewer, shorter columns."""
+    shown = []
+    for row in timeline.rows:
+        happened = row["happened_at"][:16].replace("T", " ")
+        if row["precision"] == "day":
+            happened = row["happened_at"][:10]
+        elif row["precision"] == "range" and row["happened_until"]:
+            happened += " to " + row["happened_until"][:16].replace("T", " ")
+        elif row["precision"] == "approximate":
+            happened = "~" + happened
+        shown.append({
+            "happened": happened,
+            "precision": row["precision"],
+            "recorded": row["recorded_at"][:16].replace("T", " "),
+            "late": "LATE" if row["late"] else "",
+            "by": f"{row['recorded_by']} ({row['role']})",
+            "what": row["what"],
+            "action": row["action"],
+            "outcome": row["outcome"],
+            "ref": row["ref"],
+            "corrects": row["corrects"],
+        })
+    return shown

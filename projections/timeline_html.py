@@ -1,0 +1,140 @@
+"""A timeline as one self-contained HTML file for a case file.
+
+No scripts, no network, no external fonts or images: inline CSS only, with
+print rules (A4 landscape, repeated table header, rows kept whole). Every
+value is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from projections.reading import ERASED, WITHHELD
+from projections.timeline import Timeline
+
+STYLE = """
+*{box-sizing:border-box}
+body{font-family:"DejaVu Sans",Arial,Helvetica,sans-serif;font-size:10pt;color:#111;margin:16px;background:#fff}
+h1{font-size:15pt;margin:0 0 6px}
+dl.meta{display:grid;grid-template-columns:max-content auto;gap:2px 12px;margin:0 0 8px}
+dl.meta dt{font-weight:bold}
+dl.meta dd{margin:0}
+p.note{font-size:9pt;color:#333;margin:4px 0 10px;max-width:70em}
+table{border-collapse:collapse;width:100%}
+th,td{border:1px solid #888;padding:3px 5px;vertical-align:top;text-align:left}
+th{background:#e8e8e8}
+td.num,td.entry{text-align:right;white-space:nowrap}
+td.when{white-space:nowrap}
+span.flag{display:inline-block;border:1px solid #a00;color:#a00;font-weight:bold;padding:0 3px;margin-top:2px}
+span.small{display:block;font-size:8.5pt;color:#444}
+tr.late td.recorded{background:#fbe3e3}
+tr.correction td{background:#eef2fb}
+tr.correction td.what{padding-left:18px}
+tr.withheld td.what,tr.erased td.what{font-style:italic;color:#555}
+footer{margin-top:10px;font-size:8.5pt;color:#444}
+@media print{
+ @page{size:A4 landscape;margin:10mm}
+ body{margin:0;font-size:8.5pt}
+ thead{display:table-header-group}
+ tr{page-break-inside:avoid;break-inside:avoid}
+ th{background:#e8e8e8 !important;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+ tr.late td.recorded,tr.correction td{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+}
+"""
+
+HEADINGS = (
+    ("num", "#"), ("when", "Happened"), ("recorded", "Recorded"), ("by", "Recorded by (role)"),
+    ("source", "Source"), ("what", "What happened"), ("action", "Action taken"),
+    ("outcome", "Outcome"), ("entry", "Entry"),
+)
+
+
+def _happened(row: dict[str, Any]) -> str:
+    at = escape(str(row["happened_at"]).replace("T", " ")[:19])
+    precision = str(row["precision"])
+    if precision == "day":
+        at = escape(str(row["happened_at"])[:10])
+    if precision == "range" and row.get("happened_until"):
+        at += " to " + escape(str(row["happened_until"]).replace("T", " ")[:19])
+    label = "as recorded" if precision == "recorded" else precision
+    return f'{at}<span class="small">precision: {escape(label)}</span>'
+
+
+def _recorded(row: dict[str, Any]) -> str:
+    text = escape(str(row["recorded_at"]).replace("T", " ")[:19])
+    if row["late"]:
+        text += f'<br><span class="flag">LATE</span><span class="small">{escape(str(row["recorded_after"]))}</span>'
+    return text
+
+
+def _what(row: dict[str, Any]) -> str:
+    text = escape(str(row["what"]))
+    if row["corrects"]:
+        text = f'<span class="small">correction of {escape(str(row["corrects"]))}</span>' + text
+    if row["corrected_by"]:
+        text += f'<span class="small">corrected by {escape(str(row["corrected_by"]))} (below)</span>'
+    return text
+
+
+def _cells(number: int, row: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        ("num", str(number)),
+        ("when", _happened(row)),
+        ("recorded", _recorded(row)),
+        ("by", f'{escape(str(row["recorded_by"]))}<span class="small">{escape(str(row["role"]))}</span>'),
+        ("source", escape(str(row["source"]))),
+        ("what", _what(row)),
+        ("action", escape(str(row["action"]))),
+        ("outcome", escape(str(row["outcome"]))),
+        ("entry", f'{escape(str(row["entry"] if row["entry"] is not None else ""))}'
+                  f'<span class="small">{escape(str(row["ref"]))}</span>'),
+    ]
+
+
+def render(timeline: Timeline) -> str:
+    """The whole timeline as one HTML document."""
+    rows = timeline.rows
+    counts = {
+        "late": sum(1 for r in rows if r["late"]),
+        "withheld": sum(1 for r in rows if r["status"] == WITHHELD),
+        "erased": sum(1 for r in rows if r["status"] == ERASED),
+        "corrections": sum(1 for r in rows if r["corrects"]),
+    }
+    summary = f"{len(rows)} entries" + "".join(f", {n} {k}" for k, n in counts.items() if n)
+    sel = timeline.selection
+    meta = [
+        ("Covers", sel.describe()),
+        ("As known on", sel.as_of or "now (everything recorded so far)"),
+        ("Generated", f"{timeline.generated_at} by {timeline.reader}"),
+        ("Entries", summary),
+    ]
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{escape(timeline.title)}</title>",
+        f"<style>{STYLE}</style></head><body>",
+        f"<header><h1>{escape(timeline.title)}</h1><dl class=\"meta\">",
+    ]
+    out += [f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in meta]
+    out.append(
+        "</dl><p class=\"note\">Times are UTC. <b>LATE</b> marks an entry recorded more than 24 hours after it "
+        "happened. A correction is shown directly below what it corrects; nothing recorded is ever altered. "
+        "Entries the reader's roles may not open are listed as withheld, erased ones as erased. The entry number "
+        "is the entry's position in the ledger's signed Merkle log, for inclusion proofs.</p></header>"
+    )
+    out.append("<table><thead><tr>" + "".join(f'<th class="{c}">{escape(t)}</th>' for c, t in HEADINGS) + "</tr></thead><tbody>")
+    for number, row in enumerate(rows, start=1):
+        classes = ["entry", escape(str(row["status"]).replace(" ", "-"))]
+        if row["late"]:
+            classes.append("late")
+        if row["corrects"]:
+            classes.append("correction")
+        cells = "".join(f'<td class="{c}">{v}</td>' for c, v in _cells(number, row))
+        out.append(f'<tr class="{" ".join(classes)}" data-ref="{escape(str(row["ref"]))}">{cells}</tr>')
+    if not rows:
+        out.append(f'<tr class="empty"><td colspan="{len(HEADINGS)}">No entries.</td></tr>')
+    out.append("</tbody></table>")
+    out.append(f"<footer>policy-ledger timeline. {escape(summary)}.</footer></body></html>")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,116 @@
+"""The approvals and incidents registers.
+
+Both take the list of records from the record index and each record's clear
+state from its signed headers (the same redacted replay the write side uses
+to check its rules), so "what is blocking this request" is the domain's own
+answer (``Request.row``), not a second copy of the rules.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from projections.registers import Register, RegisterContext, add, days_between
+from projections.records import record_rows
+from projections.timeline import FAMILIES
+
+#: The issue's words for the approval statuses the domain uses.
+APPROVAL_STATES = {
+    "awaiting-decision": "pending",
+    "revoked": "pending",
+    "approved": "approved",
+    "rejected": "rejected",
+    "published": "live",
+    "removed": "removed",
+    "expired": "expired",
+}
+
+#: An incident still "reported" (not triaged) after this many days is overdue.
+TRIAGE_WITHIN_DAYS = 1
+#: A requested removal of a post not confirmed after this many days is overdue.
+REMOVAL_WITHIN_DAYS = 7
+
+
+def _approvals(ctx: RegisterContext) -> list[dict[str, Any]]:
+    """Every approval request with its state and what it is waiting for."""
+    wanted = ctx.option("status")
+    rows = []
+    for record in record_rows(ctx.conn, classes=FAMILIES["approval"]):
+        claims = record["claims"]
+        if not (ctx.may_read(record["record_class"]) or claims.get("requested_by") == ctx.reader_id):
+            continue
+        request = ctx.load(record["aggregate"])
+        clear = request.row(ctx.today) if callable(getattr(request, "row", None)) else {}
+        status = str(clear.get("status") or record["status"] or "")
+        state = APPROVAL_STATES.get(status, status)
+        if wanted and wanted not in (state, status):
+            continue
+        rows.append({
+            "id": clear.get("id") or record["alias"] or record["aggregate"],
+            "kind": clear.get("kind") or record["kind"],
+            "state": state,
+            "status": status,
+            "requested_by": clear.get("requested_by") or claims.get("requested_by") or record["created_by"],
+            "requested_on": record["created_at"][:10],
+            "decided_on": clear.get("decided_on") or "",
+            "valid_until": clear.get("valid_until") or "",
+            "waiting_for": clear.get("blocked_by") or "",
+            "age_days": days_between(record["created_at"], ctx.today),
+        })
+    order = ["pending", "approved", "live", "expired", "rejected", "removed"]
+    rows.sort(key=lambda r: (order.index(r["state"]) if r["state"] in order else len(order), r["requested_on"], r["id"]))
+    return rows
+
+
+def _overdue(incident: Any, age: int, today: str) -> list[str]:
+    found = []
+    if getattr(incident, "status", "") == "reported" and age >= TRIAGE_WITHIN_DAYS:
+        found.append(f"triage overdue (reported {age} days ago)")
+    waiting: list[str] = []
+    for action in getattr(incident, "actions", []):
+        if action.get("action") == "removal-requested":
+            waiting.append(str(action.get("taken_on") or ""))
+        elif action.get("action") == "removal-confirmed" and waiting:
+            waiting.pop(0)
+    for day in waiting:
+        if day and days_between(day, today) >= REMOVAL_WITHIN_DAYS:
+            found.append(f"removal requested {day}, not confirmed after {days_between(day, today)} days")
+    return found
+
+
+def _incidents(ctx: RegisterContext) -> list[dict[str, Any]]:
+    """Incidents by status, category, assignee and age, with overdue actions."""
+    wanted, category, assignee = ctx.option("status") or "open", ctx.option("category"), ctx.option("assignee")
+    rows = []
+    for record in record_rows(ctx.conn, kinds=("Incident",)):
+        incident = ctx.load(record["aggregate"])
+        investigators = list(getattr(incident, "investigators", []) or [])
+        if not (ctx.may_read(record["record_class"]) or ctx.reader_id in investigators):
+            continue
+        status = str(getattr(incident, "status", record["status"]) or "")
+        is_open = bool(getattr(incident, "is_open", status != "closed"))
+        if wanted == "open" and not is_open or wanted not in ("open", "all", status):
+            continue
+        escalated = str(getattr(incident, "escalated_to", "") or "")
+        if category and getattr(incident, "category", record["category"]) != category:
+            continue
+        if assignee and assignee not in investigators and assignee != escalated:
+            continue
+        age = days_between(record["created_at"], ctx.today)
+        rows.append({
+            "id": record["alias"] or record["aggregate"],
+            "status": status,
+            "category": getattr(incident, "category", record["category"]) or "",
+            "class": record["record_class"],
+            "escalated_to": escalated,
+            "investigators": ",".join(investigators),
+            "reported_on": record["created_at"][:10],
+            "age_days": age,
+            "overdue": "; ".join(_overdue(incident, age, ctx.today)) if is_open else "",
+        })
+    rows.sort(key=lambda r: (r["status"], r["category"], r["escalated_to"], -int(r["age_days"]), r["id"]))
+    return rows
+
+
+add(Register("approvals", "Approvals: pending, approved, rejected, live, removed, and what blocks each", _approvals))
+add(Register("incidents", "Incidents by status, category, assignee and age, with overdue actions", _incidents))
