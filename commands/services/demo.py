@@ -6,13 +6,31 @@ import datetime as dt
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from commands.services import people
+from commands.services import approvals, export, incidents, monitoring, people, policy, readside
+from commands.services import integrity
 from commands.services.setup import init_ledger
 from ledger import config as configuration
 from ledger.errors import AlreadyExists
 from ledger.store import Ledger
 
 DEMO_PASSPHRASE = "demo passphrase"
+
+#: Each workflow walks through one of each of its steps, as the right people.
+CHAPTERS = (
+    policy.demo_chapter,
+    approvals.demo_chapter,
+    incidents.demo_chapter,
+    monitoring.demo_chapter,
+    readside.demo_chapter,
+    export.demo_chapter,
+)
+
+
+def _integrity(ledger: Ledger) -> Iterator[str]:
+    report = integrity.verify_ledger(ledger, ledger.config.trust_path, None)
+    yield "Integrity (as an auditor would check it, with only the trust file)"
+    verdict = "verifies" if report.ok else f"FAILS with {len(report.findings)} problem(s)"
+    yield f"  {report.entries} signed entries, {report.checkpoints} checkpoints: the ledger {verdict}"
 
 
 def run(directory: Path | None, env: Mapping[str, str]) -> Iterator[str]:
@@ -43,15 +61,23 @@ def run(directory: Path | None, env: Mapping[str, str]) -> Iterator[str]:
             yield f"  {staff_id:<13} {'+'.join(roles):<22} registered by it-manager, key created"
         dsl = ledger.unlock("dsl", DEMO_PASSPHRASE)
         pupils = [
-            ("Pip Pupil", "2016-04-12", "Oak Primary"),
-            ("Robin Reader", "2015-09-30", "Oak Primary"),
-            ("Kit Kestrel", "2017-01-05", "Elm Primary"),
+            ("pupil1", "Pip Pupil", "2016-04-12", "Oak Primary"),
+            ("pupil2", "Robin Reader", "2015-09-30", "Oak Primary"),
+            ("pupil3", "Kit Kestrel", "2017-01-05", "Elm Primary"),
         ]
-        for name, dob, school in pupils:
-            subject_id = people.add_subject(ledger, dsl, "pupil", name, dob, school)
-            yield f"  {subject_id:<13} pupil at {school}, registered by dsl (name and birth date encrypted)"
-        parent = people.add_subject(ledger, dsl, "parent", "Pat Parent", None, "Oak Primary")
-        yield f"  {parent:<13} parent, registered by dsl"
+        subjects: dict[str, str] = {}
+        for key, name, dob, school in pupils:
+            subjects[key] = people.add_subject(ledger, dsl, "pupil", name, dob, school)
+            yield f"  {subjects[key]:<13} pupil at {school}, registered by dsl (name and birth date encrypted)"
+        subjects["parent1"] = people.add_subject(ledger, dsl, "parent", "Pat Parent", None, "Oak Primary")
+        yield f"  {subjects['parent1']:<13} parent, registered by dsl"
+        actors = {"it-manager": admin}
+        actors.update({staff_id: ledger.unlock(staff_id, DEMO_PASSPHRASE) for staff_id, *_ in staff})
+        for chapter in CHAPTERS:
+            yield ""
+            yield from chapter(ledger, actors, subjects)
+        yield ""
+        yield from _integrity(ledger)
         yield ""
         yield "Where it lives:"
         yield f"  database:   {config.db_url}"
@@ -60,6 +86,9 @@ def run(directory: Path | None, env: Mapping[str, str]) -> Iterator[str]:
         yield ""
         yield "Try:"
         yield f"  ledger --home {directory} people list"
-        yield f"  LEDGER_PASSPHRASE='{DEMO_PASSPHRASE}' ledger --home {directory} --as dsl people show {parent} --reason \"checking contact details\""
+        yield f"  export LEDGER_PASSPHRASE='{DEMO_PASSPHRASE}'"
+        yield f"  ledger --home {directory} --as dsl people show {subjects['parent1']} --reason \"checking contact details\""
+        yield f"  ledger --home {directory} --as head timeline --person {subjects['pupil1']} --reason \"case review\""
+        yield f"  ledger --home {directory} verify --trust {config.trust_path}"
     finally:
         ledger.close()
