@@ -8,7 +8,7 @@ only the nodes an append completes are hashed and stored.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Table, func, insert, select, tuple_
+from sqlalchemy import Connection, Table, and_, func, insert, or_, select
 
 from ledger import checkpoint, envelope, merkle, registry
 from ledger.errors import VerificationFailed
@@ -50,7 +50,7 @@ class StoredNodes:
         if wanted:
             rows = self.conn.execute(
                 select(merkle_nodes.c.level, merkle_nodes.c.idx, merkle_nodes.c.hash).where(
-                    tuple_(merkle_nodes.c.level, merkle_nodes.c.idx).in_(wanted)
+                    or_(*(and_(merkle_nodes.c.level == level, merkle_nodes.c.idx == index) for level, index in wanted))
                 )
             )
             self.cache.update({(int(r.level), int(r.idx)): bytes(r.hash) for r in rows})
@@ -63,8 +63,9 @@ class StoredNodes:
 
 
 def tree_size(conn: Connection) -> int:
-    """How many entries are sealed."""
-    return int(conn.execute(select(func.count()).select_from(merkle_leaves)).scalar_one())
+    """How many entries are sealed (leaf indexes are gapless, so max + 1: an index lookup)."""
+    last = conn.execute(select(func.max(merkle_leaves.c.leaf_index))).scalar_one_or_none()
+    return 0 if last is None else int(last) + 1
 
 
 def latest_checkpoint(conn: Connection) -> tuple[int, bytes, str] | None:

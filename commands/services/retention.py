@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from commands.services import readside
 from commands.services.records import resolve
 from ledger import erasure
 from ledger.domain.base import require_text
@@ -123,7 +124,9 @@ def erase(ledger: Ledger, actor: Actor, ref: str, ground: str, reason: str) -> E
 
 
 def purge(ledger: Ledger) -> None:
-    """Push scrubbed bytes out of the database files after an erasure."""
+    """After erasures: drop the records' rows from the read models now (not at the
+    next read), then push scrubbed bytes out of the database files."""
+    readside.ensure_current(ledger)
     with ledger.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         erasure.purge_free_space(
             conn, ledger.engine.dialect.name, [ledger.app.events_table.name, attachments.name, key_wraps.name]
