@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,23 +30,51 @@ def postgres_url() -> str | None:
     return url
 
 
-@pytest.fixture
-def pg_database() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+@contextmanager
+def fresh_pg_database(prefix: str = "ledger_test") -> Iterator[str]:
+    """A new, empty PostgreSQL database, dropped afterwards (skips without a server)."""
     base = postgres_url()
     if not base:
         pytest.skip("PostgreSQL tests skipped: set LEDGER_TEST_POSTGRES_URL to run them")
     base = configuration.normalise_url(base)
-    name = f"ledger_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    server = create_engine(base, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         yield base.rsplit("/", 1)[0] + "/" + name
     finally:
-        with admin.connect() as conn:
+        with server.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        server.dispose()
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    with fresh_pg_database() as url:
+        yield url
+
+
+def module_federation(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, name: str
+) -> Iterator[Federation]:
+    """Body of a module-scoped ``fed`` fixture parametrized by backend: one
+    federation per module and backend, for tests that each use their own records."""
+    from ledger import crypto
+
+    home = tmp_path_factory.mktemp(name) / "home"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(crypto, "SCRYPT_N", 2**10)
+        if request.param == "sqlite":
+            federation = build_federation(home)
+            yield federation
+            federation.ledger.close()
+            return
+        with fresh_pg_database(f"ledger_{name}") as url:
+            federation = build_federation(home, url)
+            yield federation
+            federation.ledger.close()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from commands.services import approvals as service
 from commands.services import people
-from ledger import config as configuration, crypto, envelope
+from ledger import envelope
 from ledger.domain.approvals import APPROVED, REJECTED, request_record_id
 from ledger.errors import InvalidInput, LedgerError, NotFound, NotPermitted, RuleViolation
 from ledger.schema import data_keys, key_wraps
 from ledger.trust import Trust
 from ledger.verify import verify
-from tests.conftest import Federation, build_federation, postgres_url
+from tests.conftest import Federation, module_federation
 
 SENTINEL = "Philippa Ravenscroft-Adeyemi"
 TODAY = dt.date.today().isoformat()
@@ -32,30 +31,7 @@ YESTERDAY = (dt.date.today() - dt.timedelta(days=1)).isoformat()
 def fed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
     """One federation per backend for this module: every test works on its own
     requests and pupils, and every refusal is checked to write nothing."""
-    home = tmp_path_factory.mktemp("approvals") / "home"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(crypto, "SCRYPT_N", 2**10)
-        if request.param == "sqlite":
-            federation = build_federation(home)
-            yield federation
-            federation.ledger.close()
-            return
-        base = postgres_url()
-        if not base:
-            pytest.skip("PostgreSQL tests skipped: set LEDGER_TEST_POSTGRES_URL to run them")
-        base = configuration.normalise_url(base)
-        name = f"ledger_approvals_{uuid.uuid4().hex[:12]}"
-        server = create_engine(base, isolation_level="AUTOCOMMIT")
-        with server.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            federation = build_federation(home, base.rsplit("/", 1)[0] + "/" + name)
-            yield federation
-            federation.ledger.close()
-        finally:
-            with server.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            server.dispose()
+    yield from module_federation(request, tmp_path_factory, "approvals")
 
 
 def counts(fed: Federation) -> tuple[int, ...]:

@@ -11,16 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from commands.services import export as service
 from commands.services import incidents, people, readside, retention
 from commands.services.evidence import EvidenceFile
-from ledger import config as configuration
-from ledger import crypto, envelope
+from ledger import envelope
 from ledger.domain.export import EvidenceExport
 from ledger.errors import AlreadyExists, InvalidInput, LedgerError, NotFound, NotPermitted
-from tests.conftest import Federation, build_federation, postgres_url
+from tests.conftest import Federation, module_federation
 
 PUPIL_NAME = "Zebedee Quillfeather"
 WITNESS_NAME = "Ottoline Brackenbury"
@@ -30,30 +29,7 @@ SHOT = b"\x89PNG screenshot of the group chat"
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def fed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
     """One federation per backend for this module: each test makes its own incident."""
-    home = tmp_path_factory.mktemp("bundle") / "home"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(crypto, "SCRYPT_N", 2**10)
-        if request.param == "sqlite":
-            federation = build_federation(home)
-            yield federation
-            federation.ledger.close()
-            return
-        base = postgres_url()
-        if not base:
-            pytest.skip("PostgreSQL tests skipped: set LEDGER_TEST_POSTGRES_URL to run them")
-        base = configuration.normalise_url(base)
-        name = f"ledger_bundle_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            federation = build_federation(home, base.rsplit("/", 1)[0] + "/" + name)
-            yield federation
-            federation.ledger.close()
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+    yield from module_federation(request, tmp_path_factory, "bundle")
 
 
 def case(fed: Federation) -> tuple[str, str, str]:

@@ -5,25 +5,23 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, func, select, text, update
+from sqlalchemy import func, select, update
 
 from commands.services import incidents as service
 from commands.services import people
 from commands.services.evidence import EvidenceFile
-from ledger import config as configuration
-from ledger import crypto, envelope
+from ledger import envelope
 from ledger.domain.incidents import incident_record_id
-from ledger.errors import AlreadyExists, InvalidInput, LedgerError, NotFound, NotPermitted, RuleViolation, VerificationFailed
+from ledger.errors import InvalidInput, LedgerError, NotFound, NotPermitted, RuleViolation, VerificationFailed
 from ledger.schema import attachments, key_wraps
 from ledger.trust import Trust
 from ledger.verify import verify
-from tests.conftest import Federation, build_federation, postgres_url
+from tests.conftest import Federation, module_federation
 
 SENTINEL = "Zebedee Quillfeather"
 SHOT = b"\x89PNG screenshot bytes of a post"
@@ -33,30 +31,7 @@ SHOT = b"\x89PNG screenshot bytes of a post"
 def fed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
     """One federation per backend shared by this module: every test works on
     its own incidents, and each refusal is checked to write nothing."""
-    home = tmp_path_factory.mktemp("incidents") / "home"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(crypto, "SCRYPT_N", 2**10)
-        if request.param == "sqlite":
-            federation = build_federation(home)
-            yield federation
-            federation.ledger.close()
-            return
-        base = postgres_url()
-        if not base:
-            pytest.skip("PostgreSQL tests skipped: set LEDGER_TEST_POSTGRES_URL to run them")
-        base = configuration.normalise_url(base)
-        name = f"ledger_incidents_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            federation = build_federation(home, base.rsplit("/", 1)[0] + "/" + name)
-            yield federation
-            federation.ledger.close()
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+    yield from module_federation(request, tmp_path_factory, "incidents")
 
 
 def counts(fed: Federation) -> tuple[int, int, int]:

@@ -12,13 +12,12 @@ from typing import Any, ClassVar
 
 import pytest
 from eventsourcing.domain import Aggregate
-from sqlalchemy import create_engine, delete, func, select, text
+from sqlalchemy import delete, func, select
 
 from commands.services import monitoring as service
 from commands.services import monitoring_checks as checks
 from commands.services import people
-from ledger import config as configuration
-from ledger import crypto, envelope, keystore
+from ledger import envelope, keystore
 from ledger.domain.base import record_id
 from ledger.domain.monitoring import alert_id_for, alert_record_id, import_batch_key_id
 from ledger.errors import InvalidInput, LedgerError, NotFound, NotPermitted, RecordErased, RuleViolation
@@ -26,7 +25,7 @@ from ledger.schema import checkpoints, data_keys, key_wraps
 from ledger.store import Actor
 from ledger.trust import Trust
 from ledger.verify import verify
-from tests.conftest import Federation, build_federation, postgres_url
+from tests.conftest import Federation, module_federation
 from tests.data.generate_alerts import alerts, write
 
 DATA = Path(__file__).parent.parent / "data"
@@ -53,32 +52,9 @@ class Incident(Aggregate):
 def fed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
     """One federation per backend for this module: each test imports its own
     alerts (its own seed or source), and each refusal is checked to write nothing."""
-    home = tmp_path_factory.mktemp("monitoring") / "home"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(crypto, "SCRYPT_N", 2**10)
-        if request.param == "sqlite":
-            federation = build_federation(home)
-            people.add_subject(federation.ledger, federation["dsl"], "pupil", "Sam Sample", subject_id="sb-sample01")
-            yield federation
-            federation.ledger.close()
-            return
-        base = postgres_url()
-        if not base:
-            pytest.skip("PostgreSQL tests skipped: set LEDGER_TEST_POSTGRES_URL to run them")
-        base = configuration.normalise_url(base)
-        name = f"ledger_monitoring_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            federation = build_federation(home, base.rsplit("/", 1)[0] + "/" + name)
-            people.add_subject(federation.ledger, federation["dsl"], "pupil", "Sam Sample", subject_id="sb-sample01")
-            yield federation
-            federation.ledger.close()
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+    for federation in module_federation(request, tmp_path_factory, "monitoring"):
+        people.add_subject(federation.ledger, federation["dsl"], "pupil", "Sam Sample", subject_id="sb-sample01")
+        yield federation
 
 
 def counts(fed: Federation) -> tuple[int, ...]:

@@ -7,23 +7,20 @@ import os
 import subprocess
 import sys
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from commands.services import approvals, incidents, people, policy, readside, retention
-from ledger import config as configuration
-from ledger import crypto
 from ledger.errors import InvalidInput, NotFound
 from projections import runner
 from projections.base import metadata, positions
 from projections.entries import entries, entry_links, entry_subjects
 from projections.records import records
-from tests.conftest import Federation, build_federation, postgres_url
+from tests.conftest import Federation, module_federation
 
 SENTINEL = "Ottoline Quirkwhistle"
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,32 +29,9 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def fed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
     """One federation per backend for the module, with a little of every workflow."""
-    home = tmp_path_factory.mktemp("projections") / "home"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(crypto, "SCRYPT_N", 2**10)
-        if request.param == "sqlite":
-            federation = build_federation(home)
-            _populate(federation)
-            yield federation
-            federation.ledger.close()
-            return
-        base = postgres_url()
-        if not base:
-            pytest.skip("PostgreSQL tests skipped: set LEDGER_TEST_POSTGRES_URL to run them")
-        base = configuration.normalise_url(base)
-        name = f"ledger_projections_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            federation = build_federation(home, base.rsplit("/", 1)[0] + "/" + name)
-            _populate(federation)
-            yield federation
-            federation.ledger.close()
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+    for federation in module_federation(request, tmp_path_factory, "projections"):
+        _populate(federation)
+        yield federation
 
 
 def _populate(fed: Federation) -> None:
