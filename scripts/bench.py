@@ -24,6 +24,7 @@ import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from eventsourcing.application import Application  # noqa: E402
 from eventsourcing.domain import Aggregate, event  # noqa: E402
@@ -133,6 +134,8 @@ def main() -> None:
     parser.add_argument("--aggregates", type=int, default=300)
     parser.add_argument("--events-per", type=int, default=10)
     parser.add_argument("--postgres", help="also measure the ledger on this PostgreSQL URL (an empty database)")
+    parser.add_argument("--timeline-ledger", type=Path,
+                        help="home of a large ledger built by scripts/bench_timeline.py --dir (e.g. 1,000,000 events)")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{platform.platform()}")
@@ -169,6 +172,28 @@ def main() -> None:
             pg_rate = ledger_append(pg, args.aggregates, args.events_per)
             pg.close()
             print(f"\n5. append on PostgreSQL: {pg_rate:8.0f} events/s   ratio {pg_rate / base:.2f}x of SQLite baseline")
+        if args.timeline_ledger:
+            timeline_scaling(folder, args.timeline_ledger)
+
+
+def timeline_scaling(folder: Path, large_home: Path) -> None:
+    """One incident's timeline on a small ledger (baseline) and on a large one."""
+    import bench_timeline
+
+    small_ledger, cast, inc, _ = bench_timeline.build_ledger(folder / "timeline", None, 5_000, 1_000)
+    small = bench_timeline.measure(small_ledger, cast, inc)
+    small_ledger.close()
+    large_ledger, large_cast, large_inc = bench_timeline.reopen(large_home)
+    large = bench_timeline.measure(large_ledger, large_cast, large_inc)
+    large_ledger.close()
+    print("\n6. one incident's timeline, in the process (query + decrypt)")
+    print(f"   {small['events']:>9,.0f} events (baseline): median {small['timeline_median_ms']:6.1f} ms, "
+          f"p95 {small['timeline_p95_ms']:.1f} ms ({small['rows']:.0f} rows)")
+    print(f"   {large['events']:>9,.0f} events:            median {large['timeline_median_ms']:6.1f} ms, "
+          f"p95 {large['timeline_p95_ms']:.1f} ms ({large['rows']:.0f} rows)   "
+          f"ratio {large['timeline_median_ms'] / small['timeline_median_ms']:.2f}x; goal <= 50 ms")
+    print(f"   whole timeline command (with its access-log entry): {small['service_median_ms']:.0f} ms -> "
+          f"{large['service_median_ms']:.0f} ms")
 
 
 if __name__ == "__main__":

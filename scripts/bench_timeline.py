@@ -194,6 +194,17 @@ def measure(ledger: Ledger, cast: dict[str, Actor], inc: str, runs: int = 30) ->
     return result
 
 
+def reopen(home: Path, db: str | None = None) -> tuple[Ledger, dict[str, Actor], str]:
+    """A ledger built earlier by :func:`build_ledger`, and its target incident."""
+    ledger = Ledger(configuration.resolve({}, home=str(home), db=db))
+    cast = {name: ledger.unlock(name, PASS) for name in ("admin", "head", "dsl")}
+    runner.catch_up(ledger)
+    with ledger.engine.connect() as conn:
+        inc = str(conn.execute(text("SELECT alias FROM proj_records WHERE kind = 'Incident' "
+                                    "ORDER BY created_at DESC LIMIT 1")).scalar_one())
+    return ledger, cast, inc
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000, help="approximate ledger size")
@@ -205,12 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     home = args.dir or Path(tempfile.mkdtemp(prefix="bench-timeline-")) / "home"
     if args.reuse:
-        ledger = Ledger(configuration.resolve({}, home=str(home), db=args.db))
-        cast = {name: ledger.unlock(name, PASS) for name in ("admin", "head", "dsl")}
-        runner.catch_up(ledger)
-        with ledger.engine.connect() as conn:
-            inc = str(conn.execute(text("SELECT alias FROM proj_records WHERE kind = 'Incident' "
-                                        "ORDER BY created_at DESC LIMIT 1")).scalar_one())
+        ledger, cast, inc = reopen(home, args.db)
     else:
         _say(f"building a ledger of ~{args.events:,} events in {home} (real write path)")
         started = time.perf_counter()
