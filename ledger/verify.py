@@ -25,7 +25,8 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,7 @@ from ledger.trust import Trust
 
 BATCH = 2000
 PARALLEL_FROM = 4000
+POOL_MIN_BATCH = 64
 ERASURE_EVENT = "Erasure.Recorded"
 
 
@@ -154,6 +156,7 @@ class Verifier:
         self.erased_records: set[str] = set()
         self.empty_bodies: list[Finding] = []
         self.pool: ProcessPoolExecutor | None = None
+        self.in_flight: deque[tuple[list[_Pending], Future[list[bool]]]] = deque()
 
     def run(self, since: checkpoint.Checkpoint | None = None) -> Report:
         """Verify the whole log (signatures only after ``since``)."""
@@ -162,6 +165,8 @@ class Verifier:
             self.pool = ProcessPoolExecutor(max_workers=os.cpu_count())
         try:
             self._stream(since)
+            while self.in_flight:
+                self._collect_one()
         finally:
             if self.pool is not None:
                 self.pool.shutdown()
@@ -342,16 +347,23 @@ class Verifier:
             self.erased_records.update(header["claims"].get("records", []))
 
     def _flush_signatures(self, pending: list[_Pending]) -> None:
+        """Check a batch's signatures: inline, or handed to the pool while the
+        main process goes on parsing and hashing the next batches."""
         if not pending:
             return
         items = [p.item for p in pending]
-        if self.pool is not None and len(items) > 64:
-            workers = os.cpu_count() or 1
-            size = -(-len(items) // workers)
-            chunks = [items[i : i + size] for i in range(0, len(items), size)]
-            results = [ok for chunk in self.pool.map(_check_signatures, chunks) for ok in chunk]
-        else:
-            results = _check_signatures(items)
+        if self.pool is None or len(items) < POOL_MIN_BATCH:
+            self._record_signatures(pending, _check_signatures(items))
+            return
+        self.in_flight.append((pending, self.pool.submit(_check_signatures, items)))
+        while len(self.in_flight) > 2 * (os.cpu_count() or 1):
+            self._collect_one()
+
+    def _collect_one(self) -> None:
+        pending, future = self.in_flight.popleft()
+        self._record_signatures(pending, future.result())
+
+    def _record_signatures(self, pending: list[_Pending], results: list[bool]) -> None:
         for entry, ok in zip(pending, results):
             if ok:
                 self.report.signatures += 1
@@ -419,6 +431,7 @@ class Verifier:
         if since is not None:
             self.report.since = since.size
             self._check_since(since)
+        self.report.findings.sort(key=lambda f: (f.leaf is None, f.leaf or 0))
 
     def _check_since(self, since: checkpoint.Checkpoint) -> None:
         if since.size > self.frontier.size:

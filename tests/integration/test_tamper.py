@@ -212,3 +212,36 @@ def test_a_tampered_merkle_node_is_caught(federation: Federation) -> None:
         conn.execute(update(merkle_nodes).where(merkle_nodes.c.level == 1, merkle_nodes.c.idx == 2)
                      .values(hash=bytes(32)))
     assert "stored Merkle node (level 1, index 2) is wrong or missing" in problems(run_verify(federation))
+
+
+def test_the_parallel_signature_path_catches_a_bad_signature(
+    sqlite_federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ledger import verify as verify_module
+
+    pupil = people.add_subject(sqlite_federation.ledger, sqlite_federation["dsl"], "pupil", "Often Read")
+    for n in range(16):  # access-log entries: ordinary entries, checked in batches (not registry changes)
+        people.read_details(sqlite_federation.ledger, sqlite_federation["dsl"], pupil, f"read {n}")
+    all_rows = rows(sqlite_federation)
+    row_id, state = all_rows[-3]
+    entry = envelope.parse(state)
+    forged = bytearray(entry.signature)
+    forged[0] ^= 1
+    set_state(sqlite_federation, row_id,
+              envelope.Envelope(entry.header_bytes, entry.header, bytes(forged), entry.body).to_bytes())
+    monkeypatch.setattr(verify_module, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(verify_module, "POOL_MIN_BATCH", 1)
+    monkeypatch.setattr(verify_module, "BATCH", 4)
+    collected: list[int] = []
+    original = verify_module.Verifier._collect_one
+
+    def counting(self: verify_module.Verifier) -> None:
+        collected.append(1)
+        original(self)
+
+    monkeypatch.setattr(verify_module.Verifier, "_collect_one", counting)
+    report = run_verify(sqlite_federation)
+    assert len(collected) >= 4, "batches of ordinary entries went through the process pool"
+    bad = [f for f in report.findings if f.leaf == len(all_rows) - 3]
+    assert "signature does not verify" in [f.problem for f in bad]
+    assert report.signatures == report.entries - 1
