@@ -45,22 +45,23 @@ class UnitContext:
     allow_redacted: bool = False
     record_keys: dict[str, tuple[str, str, bytes]] = field(default_factory=dict)
 
-    def data_key_for(self, record_id: str, record_class: str | None) -> tuple[str, str, bytes]:
+    def data_key_for(self, record_id: str, record_class: str | None, new: bool = False) -> tuple[str, str, bytes]:
         """(record class, key id, key) to encrypt a new entry of ``record_id``.
 
         Reuses the record's key when this actor can open it; otherwise (a new
         record, or an append by someone who may not read it) creates a new key
-        for the record, wrapped to its readers.
+        for the record, wrapped to its readers. ``new`` (the record's first
+        entry) skips looking for keys that cannot exist yet.
         """
         if record_id in self.record_keys:
             return self.record_keys[record_id]
-        cls = keystore.record_class_of(self.conn, record_id) or record_class
+        cls = (None if new else keystore.record_class_of(self.conn, record_id)) or record_class
         if cls is None:
             raise InvalidInput(f"record {record_id} has no record class")
         if cls not in roles.READERS:
             raise InvalidInput(f"unknown record class {cls!r}")
         key = None
-        if self.keyring is not None:
+        if self.keyring is not None and not new:
             for key_id in reversed(keystore.keys_of_record(self.conn, record_id)):
                 try:
                     key = (key_id, self.keyring.data_key(self.conn, key_id))
@@ -106,7 +107,7 @@ class EnvelopeMapper(Mapper[uuid.UUID]):
         lifted = {k: state.pop(k) for k in LIFTED if k in state}
         clear = getattr(type(domain_event), "clear_fields", ())
         claims = {k: state.pop(k) for k in clear}
-        record_class, key_id, data_key = ctx.data_key_for(aggregate_id, lifted.get("record_class"))
+        record_class, key_id, data_key = ctx.data_key_for(aggregate_id, lifted.get("record_class"), new=version == 1)
         header = {
             "ledger": ctx.ledger_id,
             "aggregate": aggregate_id,
