@@ -16,7 +16,12 @@ REASON = click.option("--reason", required=True, help="Why (stored encrypted).")
 
 @click.group("approvals")
 def approvals() -> None:
-    """Social media posts, photo devices and permissions: staff ask, the Headteacher decides."""
+    """Social media posts, photo devices and permissions: staff ask, the Headteacher decides.
+
+    \b
+    Example:
+      ledger --as head approvals list --pending
+    """
 
 
 @approvals.command("list")
@@ -95,7 +100,12 @@ def _decision_commands(group: click.Group, kind: str, example_id: str) -> None:
 
 @approvals.group("post")
 def post() -> None:
-    """Posts on the Federation's own social media accounts."""
+    """Posts on the Federation's own social media accounts.
+
+    \b
+    Example:
+      ledger --as teacher-1 approvals post propose --text "Sports day!" --child sb-1a2b3c4d --image photo.jpg --account facebook
+    """
 
 
 @post.command("propose")
@@ -194,7 +204,12 @@ _decision_commands(post, "post", "post-1a2b3c4d")
 
 @approvals.group("device")
 def device() -> None:
-    """Taking photos on a device the Federation does not own."""
+    """Taking photos on a device the Federation does not own.
+
+    \b
+    Example:
+      ledger --as teacher-2 approvals device request --device "own phone" --purpose "sports day" --from 2026-06-01 --until 2026-06-01
+    """
 
 
 @device.command("request")
@@ -242,7 +257,12 @@ _decision_commands(device, "dev", "dev-1a2b3c4d")
 
 @approvals.group("permission")
 def permission_group() -> None:
-    """LinkedIn, brand, media enquiries, speaking for the Federation, posting about others."""
+    """LinkedIn, brand, media enquiries, speaking for the Federation, posting about others.
+
+    \b
+    Example:
+      ledger --as teacher-1 approvals permission request linkedin --details "mention my role at Oak Primary"
+    """
 
 
 @permission_group.command("request")

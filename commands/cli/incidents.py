@@ -22,7 +22,12 @@ FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.group("incidents")
 def incidents() -> None:
     """Incidents under the policy: any member of staff reports; only the roles
-    that may see an incident's class (or an assigned investigator) act on it."""
+    that may see an incident's class (or an assigned investigator) act on it.
+
+    \b
+    Example:
+      ledger --as dsl incidents list --format json
+    """
 
 
 @incidents.command("categories")
@@ -171,7 +176,12 @@ def note(state: State, inc_id: str, kind: str, text: str) -> None:
 
 @incidents.group("evidence")
 def evidence() -> None:
-    """Evidence files: hashed at intake, stored encrypted, read under the access log."""
+    """Evidence files: hashed at intake, stored encrypted, read under the access log.
+
+    \b
+    Example:
+      ledger --as dsl incidents evidence get inc-1a2b3c4d att-5e6f7a8b --out chat.png --reason "strategy meeting"
+    """
 
 
 @evidence.command("add")

@@ -16,7 +16,12 @@ from ledger.domain.monitoring import CATEGORIES, DECISION_KINDS, REVIEW_OUTCOMES
 
 @click.group("monitoring")
 def monitoring() -> None:
-    """IT filtering and monitoring: alerts, block/allow decisions, periodic reviews."""
+    """IT filtering and monitoring: alerts, block/allow decisions, periodic reviews.
+
+    \b
+    Example:
+      ledger --as it-manager monitoring import smoothwall.csv
+    """
 
 
 def _show(record: dict[str, Any], fmt: str) -> None:
@@ -88,7 +93,12 @@ def unlink(state: State, alert_id: str, incident_id: str, reason: str) -> None:
 
 @monitoring.group("alerts")
 def alerts() -> None:
-    """Imported alerts."""
+    """Imported alerts.
+
+    \b
+    Example:
+      ledger monitoring alerts list --severity high --unlinked
+    """
 
 
 @alerts.command("list")
@@ -130,7 +140,12 @@ def show_alert(state: State, alert_id: str, reason: str, fmt: str) -> None:
 
 @monitoring.group("check")
 def check() -> None:
-    """Decisions to block or allow sites, apps, keywords or categories."""
+    """Decisions to block or allow sites, apps, keywords or categories.
+
+    \b
+    Example:
+      ledger --as it-manager monitoring check record --kind block --target tiktok.com --reason "not needed in school"
+    """
 
 
 @check.command("record")
@@ -183,7 +198,12 @@ def show_decision(state: State, check_id: str, reason: str, fmt: str) -> None:
 
 @monitoring.group("review")
 def review() -> None:
-    """Periodic reviews of filtering and monitoring (at least yearly)."""
+    """Periodic reviews of filtering and monitoring (at least yearly).
+
+    \b
+    Example:
+      ledger --as head monitoring review list
+    """
 
 
 @review.command("record")

@@ -13,7 +13,12 @@ from commands.services import policy as service
 
 @click.group("policy")
 def policy() -> None:
-    """Policy versions the Board approved, notice to staff, acknowledgements."""
+    """Policy versions the Board approved, notice to staff, acknowledgements.
+
+    \b
+    Example:
+      ledger --as head policy status
+    """
 
 
 @policy.command("publish")

@@ -12,7 +12,12 @@ from commands.services import readside as service
 
 @click.group("projections")
 def projections() -> None:
-    """Read models built from the log: their position, lag and rebuilding."""
+    """Read models built from the log: their position, lag and rebuilding.
+
+    \b
+    Example:
+      ledger projections status
+    """
 
 
 @projections.command("status")
@@ -49,7 +54,12 @@ def rebuild(state: State, name: str | None) -> list[dict[str, Any]]:
 
 @click.group("registers")
 def registers() -> None:
-    """The lists people work from: acknowledgements, approvals, incidents, access."""
+    """The lists people work from: acknowledgements, approvals, incidents, access.
+
+    \b
+    Example:
+      ledger --as head registers incidents --format csv
+    """
 
 
 @registers.command("acknowledgements")

@@ -205,11 +205,12 @@ def test_demo_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
     assert [p.name for p in (tmp_path / "demo").iterdir()] == ["notes.txt"]
 
 
-def _leaf_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+def _leaf_commands(group: click.Group, prefix: tuple[str, ...] = (), groups: bool = False) -> list[tuple[str, ...]]:
     found: list[tuple[str, ...]] = []
     for name, command in sorted(group.commands.items()):
         if isinstance(command, click.Group):
-            found += _leaf_commands(command, prefix + (name,))
+            found += [prefix + (name,)] if groups else []
+            found += _leaf_commands(command, prefix + (name,), groups)
         else:
             found.append(prefix + (name,))
     return found
@@ -232,9 +233,9 @@ def test_help_shows_an_example(path: tuple[str, ...]) -> None:
     assert example[1].lstrip().startswith("ledger ")
 
 
-def test_every_command_of_the_ledger_has_an_example_in_its_help() -> None:
-    paths = _leaf_commands(cli)
-    assert ("people", "add-staff") in paths and ("keys", "revoke") in paths
+def test_every_command_and_group_of_the_ledger_has_an_example_in_its_help() -> None:
+    paths = _leaf_commands(cli, groups=True)
+    assert ("people", "add-staff") in paths and ("keys", "revoke") in paths and ("incidents",) in paths
     missing = []
     for path in paths:
         result = invoke([*path, "--help"], clean_env())
