@@ -6,9 +6,7 @@ does not set are removed, so a developer's own shell settings cannot leak in.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from sqlalchemy import create_engine, text
 from commands.cli.main import cli
 from commands.services import people
 from ledger import config as configuration, crypto
-from tests.conftest import PASSPHRASE, Federation, build_federation, postgres_url
+from tests.conftest import PASSPHRASE, Federation, build_federation, fresh_pg_database
 
 #: Every variable the CLI reads; unset unless a test gives it.
 LEDGER_VARIABLES = (
@@ -107,25 +105,6 @@ def sqlite_ledger_cli(sqlite_federation: Federation) -> Iterator[LedgerCli]:
     yield LedgerCli(sqlite_federation.home)
 
 
-@contextmanager
-def _fresh_postgres_database() -> Iterator[str]:
-    """Like ``pg_database`` in tests/conftest.py, for a module-scoped fixture."""
-    base = postgres_url()
-    if not base:
-        pytest.skip("PostgreSQL tests skipped: set LEDGER_TEST_POSTGRES_URL to run them")
-    base = configuration.normalise_url(base)
-    name = f"ledger_cli_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def shared_cli(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LedgerCli]:
     """One federation per test module and backend, with the pupil ``sb-pip``.
@@ -151,5 +130,5 @@ def shared_cli(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
 
 @pytest.fixture(scope="module")
 def _module_postgres_database() -> Iterator[str]:
-    with _fresh_postgres_database() as url:
+    with fresh_pg_database("ledger_cli") as url:
         yield url
