@@ -52,7 +52,7 @@ WRITERS: Final[dict[str, tuple[str, ...]]] = {
     # people and keys
     "StaffMember.Registered": ("admin",),
     "StaffMember.KeyRegistered": ("admin", SELF),
-    "StaffMember.KeyRevoked": ("admin", SELF),
+    "StaffMember.KeyRevoked": _MANAGERS + (SELF,),
     "StaffMember.RoleGranted": _MANAGERS + ("dsl", "slt"),
     "StaffMember.RoleRemoved": _MANAGERS,
     "StaffMember.DetailsCorrected": _MANAGERS,

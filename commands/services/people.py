@@ -124,11 +124,14 @@ def remove_role(ledger: Ledger, actor: Actor, staff_id: str, role: str) -> None:
 
 
 def end_employment(ledger: Ledger, actor: Actor, staff_id: str, ended_on: str) -> None:
-    """Record that someone has left: their identity can no longer act."""
+    """Record that someone has left: their keys are revoked and their role keys taken away."""
     ended_on = parse_date("end date", ended_on)
     with ledger.unit(actor, write=True) as work:
         member = _load_staff(work, staff_id)
         member.end_employment(ended_on)
+        for key_id, state in list(member.keys.items()):
+            if state == "active":
+                member.revoke_key(key_id, f"left on {ended_on}")
         work.save(member)
         for role in member.roles:
             keystore.remove_role_member(work.conn, role, staff_id)

@@ -159,3 +159,10 @@ def test_the_headteacher_can_add_a_second_poster_and_dsl(federation: Federation)
     with federation.ledger.engine.connect() as conn:
         assert poster2.keyring.holds_role(conn, "poster")
         assert not federation["dsl"].keyring.holds_role(conn, "poster")
+
+
+def test_leaving_revokes_the_leavers_keys(federation: Federation) -> None:
+    key_id = federation["teacher"].pair.key_id
+    people.end_employment(federation.ledger, federation["head"], "teacher", "2026-07-31")
+    status = {r["key_id"]: r["status"] for r in people.list_keys(federation.ledger)}
+    assert status[key_id] == "revoked"
