@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -138,6 +139,27 @@ def sqlite_federation(tmp_path: Path) -> Iterator[Federation]:
     fed = build_federation(tmp_path / "home")
     yield fed
     fed.ledger.close()
+
+
+def row_counts(fed: Federation) -> dict[str, int]:
+    """Rows in every table a write touches: equal before and after means nothing was written."""
+    from sqlalchemy import func, select
+
+    from ledger.schema import attachments, checkpoints, data_keys, key_wraps, merkle_leaves
+
+    tables = {"events": fed.ledger.app.events_table, "data_keys": data_keys, "key_wraps": key_wraps,
+              "attachments": attachments, "merkle_leaves": merkle_leaves, "checkpoints": checkpoints}
+    with fed.ledger.engine.connect() as conn:
+        return {name: int(conn.execute(select(func.count()).select_from(t)).scalar_one())
+                for name, t in tables.items()}
+
+
+def refused(fed: Federation, error: type[Exception], call: Callable[[], Any], match: str | None = None) -> None:
+    """``call`` raises ``error`` and writes nothing at all."""
+    before = row_counts(fed)
+    with pytest.raises(error, match=match):
+        call()
+    assert row_counts(fed) == before
 
 
 @pytest.fixture(autouse=True)

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from commands.services import approvals as service
 from commands.services import people
 from ledger import envelope
 from ledger.domain.approvals import APPROVED, REJECTED, request_record_id
-from ledger.errors import InvalidInput, LedgerError, NotFound, NotPermitted, RuleViolation
-from ledger.schema import data_keys, key_wraps
+from ledger.errors import InvalidInput, NotFound, NotPermitted, RuleViolation
 from ledger.trust import Trust
 from ledger.verify import verify
-from tests.conftest import Federation, module_federation
+from tests.conftest import Federation, module_federation, refused, row_counts
 
 SENTINEL = "Philippa Ravenscroft-Adeyemi"
 TODAY = dt.date.today().isoformat()
@@ -34,18 +33,8 @@ def fed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     yield from module_federation(request, tmp_path_factory, "approvals")
 
 
-def counts(fed: Federation) -> tuple[int, ...]:
-    table = fed.ledger.app.events_table
-    with fed.ledger.engine.connect() as conn:
-        return tuple(int(conn.execute(select(func.count()).select_from(t)).scalar_one()) for t in (table, data_keys, key_wraps))
 
 
-def refused(fed: Federation, error: type[LedgerError], call: Callable[[], Any], match: str | None = None) -> None:
-    """``call`` raises ``error`` and writes nothing at all."""
-    before = counts(fed)
-    with pytest.raises(error, match=match):
-        call()
-    assert counts(fed) == before
 
 
 def claims(fed: Federation, request_id: str) -> list[dict[str, Any]]:
@@ -368,9 +357,9 @@ def test_showing_a_request_needs_a_reader_role_and_is_logged(fed: Federation, tm
     refused(fed, InvalidInput, lambda: service.show(fed.ledger, fed["head"], post, ""))
     refused(fed, NotFound, lambda: service.show(fed.ledger, fed["head"], "post-00000000", "x"))
     refused(fed, NotFound, lambda: service.show(fed.ledger, fed["head"], "nonsense", "x"))
-    before = counts(fed)[0]
+    before = row_counts(fed)["events"]
     shown = service.show(fed.ledger, fed["poster"], post, "checking before publishing")
-    assert counts(fed)[0] == before + 1
+    assert row_counts(fed)["events"] == before + 1
     assert shown["history"][0].endswith("Sports day!") and len(shown["history"]) == 4
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from commands.services import incidents as service
 from commands.services import people
@@ -21,7 +21,7 @@ from ledger.errors import InvalidInput, LedgerError, NotFound, NotPermitted, Rul
 from ledger.schema import attachments, key_wraps
 from ledger.trust import Trust
 from ledger.verify import verify
-from tests.conftest import Federation, module_federation
+from tests.conftest import Federation, module_federation, refused, row_counts
 
 SENTINEL = "Zebedee Quillfeather"
 SHOT = b"\x89PNG screenshot bytes of a post"
@@ -34,21 +34,8 @@ def fed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     yield from module_federation(request, tmp_path_factory, "incidents")
 
 
-def counts(fed: Federation) -> tuple[int, int, int]:
-    table = fed.ledger.app.events_table
-    with fed.ledger.engine.connect() as conn:
-        return tuple(  # type: ignore[return-value]
-            int(conn.execute(select(func.count()).select_from(t)).scalar_one())
-            for t in (table, key_wraps, attachments)
-        )
 
 
-def refused(fed: Federation, error: type[LedgerError], call: Callable[[], Any], match: str | None = None) -> None:
-    """``call`` raises ``error`` and writes nothing at all."""
-    before = counts(fed)
-    with pytest.raises(error, match=match):
-        call()
-    assert counts(fed) == before
 
 
 def headers(fed: Federation, inc_id: str) -> list[dict[str, Any]]:
@@ -516,18 +503,18 @@ def test_a_reopened_incident_needs_a_fresh_outcome_before_it_closes_again(fed: F
 def test_show_needs_a_reason_and_records_the_read(fed: Federation) -> None:
     inc = conduct(fed)
     refused(fed, InvalidInput, lambda: service.show(fed.ledger, fed["slt"], inc, "  "))
-    before = counts(fed)[0]
+    before = row_counts(fed)["events"]
     service.show(fed.ledger, fed["slt"], inc, "weekly review")
-    assert counts(fed)[0] == before + 1
+    assert row_counts(fed)["events"] == before + 1
     refused(fed, NotFound, lambda: service.show(fed.ledger, fed["slt"], "inc-00000000", "x"))
 
 
 def test_the_list_shows_no_personal_data_and_filters(fed: Federation) -> None:
     inc = report(fed, "teacher", "staff-phone-use", facts=SENTINEL, summary=SENTINEL)
     other = conduct(fed)
-    before = counts(fed)
+    before = row_counts(fed)
     rows = service.list_incidents(fed.ledger, fed["head"])
-    assert counts(fed) == before
+    assert row_counts(fed) == before
     assert SENTINEL not in json.dumps(rows)
     assert set(rows[0]) == {"id", "category", "class", "status", "escalated_to", "investigators", "reported", "age_days"}
     assert inc in ids(fed, "head", status="reported") and inc not in ids(fed, "head", status="triaged")

@@ -4,38 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from commands.services import policy as service
 from ledger import envelope
 from ledger.domain.policy import acknowledgement_record_id, one_month_after, policy_record_id
-from ledger.errors import AlreadyExists, InvalidInput, LedgerError, NotFound, NotPermitted, RuleViolation
-from ledger.schema import data_keys, key_wraps
+from ledger.errors import AlreadyExists, InvalidInput, NotFound, NotPermitted, RuleViolation
 from ledger.trust import Trust
 from ledger.verify import verify
-from tests.conftest import Federation
+from tests.conftest import Federation, refused
 
 SENTINEL = "Quentin Marchbanks-Oduya"
 TODAY = dt.date.today()
 
 
-def counts(fed: Federation) -> tuple[int, ...]:
-    table = fed.ledger.app.events_table
-    with fed.ledger.engine.connect() as conn:
-        return tuple(int(conn.execute(select(func.count()).select_from(t)).scalar_one()) for t in (table, data_keys, key_wraps))
 
 
-def refused(fed: Federation, error: type[LedgerError], call: Callable[[], Any], match: str | None = None) -> None:
-    """``call`` raises ``error`` and writes nothing at all."""
-    before = counts(fed)
-    with pytest.raises(error, match=match):
-        call()
-    assert counts(fed) == before
 
 
 def headers(fed: Federation, aggregate_id: object) -> list[dict[str, Any]]:
