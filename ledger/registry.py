@@ -131,3 +131,21 @@ class Replay:
             self.roles.setdefault(change.actor_id, set()).discard(change.detail["role"])
         elif change.kind == "left":
             self.left.add(change.actor_id)
+
+
+def current_key(conn: Connection, actor_id: str) -> tuple[str, bytes]:
+    """(key id, X25519 public key) of the actor's newest unrevoked key.
+
+    NotFound when they have none (every key revoked, e.g. after leaving).
+    """
+    from ledger.errors import NotFound
+
+    row = conn.execute(
+        select(actor_keys.c.key_id, actor_keys.c.agreement_key)
+        .where(actor_keys.c.actor_id == actor_id, actor_keys.c.revoked_leaf.is_(None))
+        .order_by(actor_keys.c.registered_leaf.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        raise NotFound(f"{actor_id} has no active key", "an admin must register a new key for them")
+    return str(row.key_id), bytes.fromhex(row.agreement_key)

@@ -25,12 +25,12 @@ from sqlalchemy import Engine, Table, create_engine, event, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 from eventsourcing.utils import Environment
 
-from ledger import keystore, sealer
+from ledger import keystore, registry, sealer
 from ledger.config import Config
 from ledger.errors import LedgerError, NotFound, RuleViolation, StorageError
 from ledger.identity import KeyPair
 from ledger.mapper import EnvelopeMapper, UnitContext, unit
-from ledger.schema import actor_keys, actors, ledger_meta, metadata
+from ledger.schema import actors, ledger_meta, metadata
 
 T = TypeVar("T")
 APP_NAME = "PolicyLedger"
@@ -283,15 +283,11 @@ class Ledger:
                     "`ledger people list` shows them",
                 )
             if not row.active:
-                raise RuleViolation(f"{actor_id} has left: their identity can no longer act")
-            key_id = conn.execute(
-                select(actor_keys.c.key_id)
-                .where(actor_keys.c.actor_id == actor_id, actor_keys.c.revoked_leaf.is_(None))
-                .order_by(actor_keys.c.registered_leaf.desc())
-                .limit(1)
-            ).scalar_one_or_none()
-        if key_id is None:
-            raise NotFound(f"{actor_id} has no active key", "an admin must register a new key for them")
+                raise RuleViolation(
+                    f"{actor_id} has left: their identity can no longer act",
+                    "their records stay in the ledger; act as a current member of staff",
+                )
+            key_id, _ = registry.current_key(conn, actor_id)
         pair = identity.load(self.config.keys_dir, actor_id, key_id, passphrase)
         return Actor(
             actor_id, pair, frozenset(json.loads(row.roles)), row.aggregate_id, keystore.KeyRing.for_pair(pair)

@@ -28,7 +28,8 @@ from ledger.domain.base import new_short_id, occurrence, parse_date, require_tex
 from ledger.domain.incidents import Incident, Person, incident_record_id, today_of
 from ledger.domain.people import staff_record_id, subject_record_id
 from ledger.errors import InvalidInput, NotFound, NotPermitted, RuleViolation
-from ledger.schema import actor_keys, actors, data_keys, key_wraps
+from ledger.registry import current_key
+from ledger.schema import actors, data_keys, key_wraps
 from ledger.store import Actor, Ledger, Unit
 
 #: The role a reporter reports as, most specific first.
@@ -117,21 +118,6 @@ def _staff_roles(work: Unit, staff_id: str) -> frozenset[str]:
     return frozenset(json.loads(row.roles))
 
 
-def _agreement_key(work: Unit, staff_id: str) -> bytes:
-    value = work.conn.execute(
-        select(actor_keys.c.agreement_key)
-        .where(actor_keys.c.actor_id == staff_id, actor_keys.c.revoked_leaf.is_(None))
-        .order_by(actor_keys.c.registered_leaf.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    if value is None:
-        raise NotFound(f"{staff_id} has no active key", "an admin must register a new key for them")
-    return bytes.fromhex(value)
-
-
-# -- the lifecycle ------------------------------------------------------------
-
-
 def report(ledger: Ledger, actor: Actor, form: IncidentReport) -> str:
     """Record a new incident (and any evidence handed in with it); returns its id."""
     inc_id = new_short_id("inc")
@@ -174,7 +160,7 @@ def assign(ledger: Ledger, actor: Actor, inc_id: str, investigator: str, remit: 
         incident = load_incident(work, actor, inc_id)
         incident.assign(investigator, _staff_roles(work, investigator), remit)
         work.save(incident)
-        agreement = _agreement_key(work, investigator)
+        _, agreement = current_key(work.conn, investigator)
         for key_id in keystore.keys_of_record(work.conn, str(incident.id)):
             try:
                 key = actor.keyring.data_key(work.conn, key_id)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from commands.services.access import record_access
 from ledger import identity, keystore
+from ledger.registry import current_key
 from ledger.domain.base import new_short_id, parse_date, require_text
 from ledger.domain.people import StaffMember, Subject, check_roles, staff_record_id, subject_record_id
 from ledger.errors import AlreadyExists, InvalidInput, NotFound, NotPermitted
@@ -110,7 +111,7 @@ def grant_role(ledger: Ledger, actor: Actor, staff_id: str, role: str) -> None:
         member = _load_staff(work, staff_id)
         member.grant_role(role)
         work.save(member)
-        agreement = _current_agreement_key(work.conn, staff_id)
+        _, agreement = current_key(work.conn, staff_id)
         keystore.add_role_member(work.conn, role, staff_id, agreement, actor.keyring, work.now)
 
 
@@ -135,18 +136,6 @@ def end_employment(ledger: Ledger, actor: Actor, staff_id: str, ended_on: str) -
         work.save(member)
         for role in member.roles:
             keystore.remove_role_member(work.conn, role, staff_id)
-
-
-def _current_agreement_key(conn: Any, staff_id: str) -> bytes:
-    value = conn.execute(
-        select(actor_keys.c.agreement_key)
-        .where(actor_keys.c.actor_id == staff_id, actor_keys.c.revoked_leaf.is_(None))
-        .order_by(actor_keys.c.registered_leaf.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    if value is None:
-        raise NotFound(f"{staff_id} has no active key")
-    return bytes.fromhex(value)
 
 
 def rotate_key(ledger: Ledger, actor: Actor, staff_id: str, passphrase: str, revoke_old: bool = True) -> NewStaff:
