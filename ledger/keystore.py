@@ -335,26 +335,11 @@ class KeyRing:
             if kind == "actor" and name == self.actor_id:
                 return crypto.open_sealed(self.agreement_private, wrapped, _context(key_id, recipient))
             if kind == "role":
-                private = self._role_for_reading(conn, name)
-                if private is not None:
+                if not self.is_recovery and self.holds_role(conn, name):
+                    private = self.role_private(conn, name)
                     return crypto.open_sealed(private, wrapped, _context(key_id, recipient))
             if kind == "parent":
                 return crypto.unwrap_under(self.data_key(conn, name), wrapped)
         except (crypto.CryptoError, NotPermitted):
             return None
         return None
-
-    def _role_for_reading(self, conn: Connection, role: str) -> bytes | None:
-        if self.is_recovery:
-            wrapped = conn.execute(
-                select(role_members.c.wrapped).where(
-                    role_members.c.role == role, role_members.c.actor_id == RECOVERY
-                )
-            ).scalar_one_or_none()
-            if wrapped is None:
-                return None
-            return crypto.open_sealed(self.agreement_private, wrapped, _role_context(role, RECOVERY))
-        try:
-            return self.role_private(conn, role)
-        except NotPermitted:
-            return None

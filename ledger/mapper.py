@@ -145,8 +145,7 @@ class EnvelopeMapper(Mapper[uuid.UUID]):
             if not ctx.allow_redacted:
                 raise
             state = {f.name: None for f in dataclasses.fields(cls)}
-            state.pop("originator_topic", None)
-            if "originator_topic" in {f.name for f in dataclasses.fields(cls)}:
+            if "originator_topic" in state:  # a Created event: the aggregate's topic
                 state["originator_topic"] = stored_event.topic.rsplit(".", 1)[0]
         for name in header["lifted"]:
             state[name] = header[name]
