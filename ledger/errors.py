@@ -10,11 +10,13 @@ class LedgerError(Exception):
     """
 
     exit_code = 1
+    #: Shown when the raiser gives no more specific hint.
+    default_hint = ""
 
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = hint or self.default_hint
 
     def __str__(self) -> str:
         return self.message
@@ -23,9 +25,13 @@ class LedgerError(Exception):
 class InvalidInput(LedgerError):
     """The input is malformed or out of range."""
 
+    default_hint = 'correct the value and run the command again; `--help` shows what it expects'
+
 
 class NotFound(LedgerError):
     """A named record, person, key or file does not exist."""
+
+    default_hint = '`ledger people list` and the `list` command of each area show the ids that exist'
 
 
 class RecordErased(NotFound):
@@ -39,22 +45,34 @@ class AlreadyExists(LedgerError):
 class NotPermitted(LedgerError):
     """The acting identity's roles do not allow this."""
 
+    default_hint = 'run it as someone whose roles allow it (`ledger people list` shows roles)'
+
 
 class RuleViolation(LedgerError):
     """A policy rule forbids this step now."""
+
+    default_hint = 'the policy step this depends on is missing or already done: the `list` and `show` commands of that area say what is outstanding'
 
 
 class AuthenticationFailed(LedgerError):
     """A key could not be unlocked (wrong passphrase, damaged key file)."""
 
+    default_hint = 'check the passphrase (LEDGER_PASSPHRASE when scripted) and the key folder (--keys)'
+
 
 class ConfigurationError(LedgerError):
     """The ledger's location or settings are unusable."""
+
+    default_hint = 'check --home, --db and --keys (or LEDGER_HOME, LEDGER_DB, LEDGER_KEYS)'
 
 
 class VerificationFailed(LedgerError):
     """Stored bytes do not verify: tampering, corruption or a forged entry."""
 
+    default_hint = 'run `ledger verify --trust trust.json` for a full report'
+
 
 class StorageError(LedgerError):
     """The database refused or failed an operation."""
+
+    default_hint = 'check that the database is reachable and not locked by another program'

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +44,9 @@ def list_requests(state: State, kind: str | None, pending: bool) -> list[dict[st
 @approvals.command("show")
 @click.argument("request_id")
 @click.option("--reason", required=True, help="Why you need to see it (recorded in the access log).")
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
 @pass_state
-def show(state: State, request_id: str, reason: str) -> None:
+def show(state: State, request_id: str, reason: str, fmt: str) -> None:
     """Show a request's decrypted history, if your roles may read it.
 
     \b
@@ -51,6 +54,9 @@ def show(state: State, request_id: str, reason: str) -> None:
       ledger --as head approvals show post-1a2b3c4d --reason "deciding whether it can go live"
     """
     shown = service.show(state.ledger(), state.actor(), request_id, reason)
+    if fmt == "json":
+        click.echo(json.dumps(shown, indent=2, default=str))
+        return
     click.echo(f"{shown['id']} ({shown['kind']}): {shown['status']}")
     if shown["blocked_by"]:
         click.echo(f"waiting for: {shown['blocked_by']}")

@@ -70,11 +70,21 @@ def _kind_of(request_id: str) -> Kind:
     return KINDS[prefix]
 
 
+def _check_kind(request_id: str, expected: str | None) -> None:
+    """Refuse a request id of another kind than the command (``expected`` id prefix) handles."""
+    actual = _kind_of(request_id)
+    if expected is not None and KINDS[expected].cls is not actual.cls:
+        group = {"post": "post", "dev": "device", "perm": "permission"}[request_id.split("-", 1)[0]]
+        raise InvalidInput(
+            f"{request_id} is a {actual.what}, not a {KINDS[expected].what}",
+            f"use `ledger approvals {group} …` for {request_id}",
+        )
+
+
 def _load(work: Unit, cls: type[R], request_id: str, full: bool = False) -> R:
     """A request of class ``cls``; ``full`` needs the actor to be able to read it."""
     _, _, what, record_class = _kind_of(request_id)
-    if _kind_of(request_id).cls is not cls:
-        raise InvalidInput(f"{request_id} is a {what}, not a {KINDS[_prefix(cls)].what}")
+    _check_kind(request_id, _prefix(cls))
     aggregate_id = request_record_id(request_id)
     if not work.exists(aggregate_id):
         raise NotFound(f"no {what} {request_id}", "`ledger approvals list` shows the requests you may see")
@@ -190,9 +200,8 @@ def decide(
     kind: str | None = None,
 ) -> str:
     """The Headteacher approves or rejects a request, with a reason; returns its status."""
-    cls, _, what, _ = _kind_of(request_id)
-    if kind is not None and KINDS[kind].cls is not cls:
-        raise InvalidInput(f"{request_id} is a {what}, not a {KINDS[kind].what}")
+    _check_kind(request_id, kind)
+    cls = _kind_of(request_id).cls
     until = parse_date("end date", valid_until) if valid_until else None
     with ledger.unit(actor, write=True) as work:
         request = _load(work, cls, request_id, full=True)
@@ -213,9 +222,8 @@ def decide(
 
 def revoke(ledger: Ledger, actor: Actor, request_id: str, reason: str, kind: str | None = None) -> None:
     """Revoke a standing decision by a later event (the decision itself stays on record)."""
-    cls, _, what, _ = _kind_of(request_id)
-    if kind is not None and KINDS[kind].cls is not cls:
-        raise InvalidInput(f"{request_id} is a {what}, not a {KINDS[kind].what}")
+    _check_kind(request_id, kind)
+    cls = _kind_of(request_id).cls
     with ledger.unit(actor, write=True) as work:
         request = _load(work, cls, request_id, full=True)
         if isinstance(request, (SocialMediaPost, DeviceApproval, PermissionRequest)):

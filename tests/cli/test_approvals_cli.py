@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import datetime as dt
 import hashlib
 import re
@@ -86,7 +88,11 @@ def test_devices_and_permissions_through_the_cli(ledger_cli: LedgerCli) -> None:
     assert (result.exit_code, result.stdout) == (0, f"decision on {speak} revoked\n")
 
     result = ledger_cli.run("approvals", "device", "approve", speak, "--reason", "ok", actor="head")
-    assert (result.exit_code, result.stderr) == (1, f"Error: {speak} is a permission request, not a device request\n")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: {speak} is a permission request, not a device request\n"
+        f"Hint: use `ledger approvals permission …` for {speak}\n",
+    )
     statuses = {r["id"]: (r["kind"], r["status"]) for r in ledger_cli.rows("--as", "teacher", "approvals", "list")}
     assert statuses == {device: ("device", "approved"), speak: ("speak", "revoked")}
     pending = ledger_cli.rows("--as", "head", "approvals", "list", "--pending")
@@ -128,5 +134,10 @@ def test_show_needs_a_reader_role_and_no_name_reaches_the_database_in_clear(
     assert lines[1].endswith(f"teacher proposed post {post} on facebook (0 image(s), children {child}): "
                              f"Well done {SENTINEL}!")
     assert lines[2].endswith(f"Headteacher rejected on {TODAY}: {SENTINEL} is named")
+    as_json = sqlite_ledger_cli.run("approvals", "show", post, "--reason", "export to the case notes",
+                                    "--format", "json", actor="slt")
+    shown = json.loads(as_json.stdout)
+    assert (shown["id"], shown["status"]) == (post, "rejected")
+    assert shown["history"][-1].endswith(f"{SENTINEL} is named")
     stored = b"".join(p.read_bytes() for p in sqlite_ledger_cli.home.glob("ledger.db*"))
     assert SENTINEL.encode() not in stored
