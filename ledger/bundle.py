@@ -39,7 +39,9 @@ from sqlalchemy import Connection, Table, select
 
 from ledger import crypto, envelope, merkle, proofs, registry, roles
 from ledger.errors import NotFound, VerificationFailed
-from ledger.schema import actors, merkle_leaves
+from ledger.registry import staff_aggregate
+from ledger.roles import RECOVERY
+from ledger.schema import merkle_leaves
 from ledger.sealer import latest_checkpoint
 
 FORMAT = "policy-ledger evidence bundle v1"
@@ -156,25 +158,37 @@ def load(conn: Connection, events: Table, leaves: Iterable[int]) -> dict[int, en
     return found
 
 
-def registry_entries(conn: Connection, events: Table, size: int, signers: Iterable[str]) -> dict[int, envelope.Envelope]:
-    """Every registry entry (registration, keys, roles, leaving) of the signers,
-    and of whoever signed those, up to ``size``: enough to replay each signer's
-    key and roles back to the first admin."""
+#: Registry records every bundle carries whole: the permission tables in force and the recovery key.
+SETUP_KINDS = ("permission-table", "recovery-key")
+
+
+def registry_entries(conn: Connection, events: Table, size: int, signers: Iterable[str],
+                     table_versions: int) -> dict[int, envelope.Envelope]:
+    """The registry entries a bundle needs so each signer can be judged, up to ``size``.
+
+    Every permission table entry and the recovery key's, then the staff
+    records (registration, keys, resets, roles, leaving) of the signers and,
+    in turn, of whoever signed those: enough to replay each signer's key and
+    roles back to the first admin under the table then in force.
+    """
+    from ledger.domain.keys import permission_table_id, recovery_key_id
+
     found: dict[int, envelope.Envelope] = {}
+    setup = [recovery_key_id()] + [permission_table_id(v) for v in range(1, table_versions + 1)]
+    for leaf, entry in _entries_at(conn, events, events.c.originator_id.in_(setup)
+                                   & (merkle_leaves.c.leaf_index < size)).items():
+        found[leaf] = entry
     done: set[str] = set()
-    todo = set(signers)
+    todo = set(signers) | {str(e.header["actor"]) for e in found.values()}
     while todo - done:
         batch = sorted(todo - done)
         done |= set(batch)
-        aggregates = [str(a) for (a,) in conn.execute(
-            select(actors.c.aggregate_id).where(actors.c.actor_id.in_(batch), actors.c.kind == "staff")
-        )]
+        aggregates = [uuid.UUID(staff_aggregate(s)) for s in batch if s != RECOVERY]
         if not aggregates:
             continue
-        rows = _entries_at(conn, events, (events.c.originator_id.in_([uuid.UUID(a) for a in aggregates]))
-                           & (merkle_leaves.c.leaf_index < size))
+        rows = _entries_at(conn, events, events.c.originator_id.in_(aggregates) & (merkle_leaves.c.leaf_index < size))
         for leaf, entry in rows.items():
-            if registry.interpret(entry.header) is not None:
+            if registry.is_registry_event(str(entry.header["topic"])):
                 found[leaf] = entry
                 todo.add(str(entry.header["actor"]))
     return dict(sorted(found.items()))
@@ -319,7 +333,6 @@ def files(conn: Connection, contents: Contents, scrub: Pseudonyms) -> dict[str, 
         "covers": scrub.scrub(contents.covers), "checkpoint_size": snap.size, "redacted": contents.redacted,
         "entries": index, "registry": registry_rows,
     })
-    out["registry/writers.json"] = _json({k: list(v) for k, v in sorted(roles.WRITERS.items())})
     attachment_rows = []
     for attachment in contents.attachments:
         path = attachment.path

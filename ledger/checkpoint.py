@@ -58,6 +58,11 @@ MAX_SIZE = 2**64 - 1
 MAX_PROOF_HASHES = 128
 SIGNATURE_PREFIX = "\u2014 "
 PROOF_HEADER = "c2sp.org/tlog-proof@v1"
+#: This ledger's extension lines: when the checkpoint was signed (ISO UTC, never
+#: earlier than the one before), and the digest of the key and role registry
+#: replayed from the entries it covers.
+TIME_EXTENSION = "policy-ledger/time"
+REGISTRY_EXTENSION = "policy-ledger/registry"
 CONSISTENCY_HEADER = "policy-ledger/consistency-proof@v1"
 
 _DECIMAL = re.compile(r"(0|[1-9][0-9]*)")
@@ -92,6 +97,24 @@ class Checkpoint:
             raise CheckpointError(f"root hash must be {HASH_SIZE} bytes")
         for line in self.extensions:
             _check_line("extension line", line)
+
+    def extension(self, name: str) -> str | None:
+        """The value of extension line ``<name> <value>``, if the checkpoint has one."""
+        prefix = name + " "
+        for line in self.extensions:
+            if line.startswith(prefix):
+                return line[len(prefix):]
+        return None
+
+    @property
+    def time(self) -> str | None:
+        """When the ledger signed it (this project's ``policy-ledger/time`` line)."""
+        return self.extension(TIME_EXTENSION)
+
+    @property
+    def registry(self) -> str | None:
+        """The registry digest it commits to (``policy-ledger/registry`` line)."""
+        return self.extension(REGISTRY_EXTENSION)
 
     def body(self) -> str:
         """The note text: ``origin\\nsize\\nbase64(root)\\n`` plus any extension lines."""

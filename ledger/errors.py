@@ -48,6 +48,12 @@ class NotPermitted(LedgerError):
     default_hint = 'run it as someone whose roles allow it (`ledger people list` shows roles)'
 
 
+class KeyMaterialMissing(NotPermitted):
+    """A record's key wraps are gone although no signed erasure destroyed them."""
+
+    default_hint = "the key store does not match the log: run `ledger verify` and restore key_wraps from backup"
+
+
 class RuleViolation(LedgerError):
     """A policy rule forbids this step now."""
 

@@ -24,61 +24,87 @@ from eventsourcing.utils import get_topic, resolve_topic
 from sqlalchemy import Connection
 
 from ledger import envelope, keystore, roles
-from ledger.errors import InvalidInput, NotPermitted, RecordErased
+from ledger.errors import InvalidInput, NotPermitted, RecordErased, RuleViolation
 from ledger.identity import KeyPair
+from ledger.registry import Denied, NotAWriter, Registry, is_registry_event as registry_changes
 
 LIFTED = ("record_class", "subjects", "occurred_at")
 
 
 @dataclass
 class UnitContext:
-    """Who is acting and on which connection, for one unit of work."""
+    """Who is acting and on which connection, for one unit of work.
+
+    A writing unit holds the registry replayed from signed entries (checked
+    against the latest signed checkpoint), the tree size it started at (it
+    holds the write lock, so the leaves it adds are known in advance) and the
+    envelopes it produced, which the sealer seals without reading them back.
+    """
 
     ledger_id: str
     conn: Connection
     pair: KeyPair | None
-    roles: frozenset[str]
     keyring: keystore.KeyRing | None
     now: str
-    self_aggregates: frozenset[str] = frozenset()
+    registry: Registry | None = None
+    registry_shared: bool = False
+    registry_changed: bool = False
+    first_leaf: int = 0
+    produced: list[envelope.Envelope] = field(default_factory=list)
     batch_key: tuple[str, bytes] | None = None
     allow_redacted: bool = False
     record_keys: dict[str, tuple[str, str, bytes]] = field(default_factory=dict)
+    case_readers: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    role_privates: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def next_leaf(self) -> int:
+        """The leaf index the next entry of this unit will get."""
+        return self.first_leaf + len(self.produced)
+
+    def checked_registry(self) -> Registry:
+        """The unit's registry (writing units only)."""
+        if self.registry is None:
+            raise NotPermitted("this command cannot write: it holds no checked registry")
+        return self.registry
 
     def data_key_for(self, record_id: str, record_class: str | None, new: bool = False) -> tuple[str, str, bytes]:
         """(record class, key id, key) to encrypt a new entry of ``record_id``.
 
-        Reuses the record's key when this actor can open it; otherwise (a new
-        record, or an append by someone who may not read it) creates a new key
-        for the record, wrapped to its readers. ``new`` (the record's first
-        entry) skips looking for keys that cannot exist yet.
+        Reuses the record's newest key when this actor can open it and it is
+        still wrapped to exactly the readers a new key would get now; otherwise
+        (a new record, an append by someone who may not read it, a reader role
+        whose key was replaced, an investigator taken off the case) creates a
+        new key for the record. ``new`` (the record's first entry) skips looking
+        for keys that cannot exist yet.
         """
         if record_id in self.record_keys:
             return self.record_keys[record_id]
+        registry = self.checked_registry()
         cls = (None if new else keystore.record_class_of(self.conn, record_id)) or record_class
         if cls is None:
             raise InvalidInput(f"record {record_id} has no record class")
-        if cls not in roles.READERS:
+        perms = registry.permissions or roles.Permissions()
+        if not perms.knows_class(cls):
             raise InvalidInput(f"unknown record class {cls!r}")
+        people = self.case_readers.get(record_id)
         key = None
-        if self.keyring is not None and not new:
+        if self.keyring is not None and not new and self.batch_key is None:
             for key_id in reversed(keystore.keys_of_record(self.conn, record_id)):
+                if not keystore.is_current(self.conn, registry, key_id, cls, people):
+                    continue
                 try:
                     key = (key_id, self.keyring.data_key(self.conn, key_id))
                     break
-                except NotPermitted:
+                except (NotPermitted, RecordErased):
                     continue
         if key is None:
-            key = keystore.new_data_key(self.conn, record_id, cls, self.now, self.batch_key)
+            key = keystore.new_data_key(self.conn, registry, record_id, cls, self.now, self.batch_key, people)
         self.record_keys[record_id] = (cls, key[0], key[1])
         return self.record_keys[record_id]
 
 
 unit: ContextVar[UnitContext] = ContextVar("ledger_unit")
-
-
-def _iso(value: dt.datetime) -> str:
-    return value.astimezone(dt.timezone.utc).isoformat()
 
 
 class EnvelopeMapper(Mapper[uuid.UUID]):
@@ -91,39 +117,47 @@ class EnvelopeMapper(Mapper[uuid.UUID]):
         ctx = unit.get()
         if ctx.pair is None:
             raise NotPermitted("this command cannot write: no identity is unlocked")
+        registry = ctx.checked_registry()
         topic = get_topic(type(domain_event))
         name = roles.event_name(topic)
         state = dict(vars(domain_event))
         aggregate_id = str(state.pop("originator_id"))
         version = state.pop("originator_version")
-        recorded_at = _iso(state.pop("timestamp"))
-        is_self = aggregate_id in ctx.self_aggregates
-        if not roles.may_write(ctx.roles, name, is_self):
-            allowed = ", ".join(roles.writers_of(name)) or "nobody"
-            raise NotPermitted(
-                f"{ctx.pair.actor_id} may not record {name}",
-                f"only these roles may: {allowed}",
-            )
+        state.pop("timestamp")
         lifted = {k: state.pop(k) for k in LIFTED if k in state}
         clear = getattr(type(domain_event), "clear_fields", ())
         claims = {k: state.pop(k) for k in clear}
-        record_class, key_id, data_key = ctx.data_key_for(aggregate_id, lifted.get("record_class"), new=version == 1)
         header = {
             "ledger": ctx.ledger_id,
             "aggregate": aggregate_id,
             "version": version,
             "topic": topic,
             "class_version": getattr(type(domain_event), "class_version", 1),
-            "recorded_at": recorded_at,
+            "recorded_at": ctx.now,
             "occurred_at": lifted.get("occurred_at"),
             "actor": ctx.pair.actor_id,
             "actor_key": ctx.pair.key_id,
-            "record_class": record_class,
-            "subjects": list(lifted.get("subjects") or []),
             "claims": claims,
             "lifted": sorted(lifted),
         }
+        problem = registry.check(header, ctx.next_leaf)
+        if isinstance(problem, NotAWriter):
+            perms = registry.permissions or roles.Permissions()
+            allowed = ", ".join(r for r in perms.writers_of(name) if r != roles.SELF) or "nobody (its owner only)"
+            raise NotPermitted(f"{ctx.pair.actor_id} may not record {name}", f"only these roles may: {allowed}")
+        if problem is not None:
+            raise (NotPermitted if isinstance(problem, Denied) else RuleViolation)(str(problem))
+        record_class, key_id, data_key = ctx.data_key_for(aggregate_id, lifted.get("record_class"), new=version == 1)
+        header["record_class"] = record_class
+        header["subjects"] = list(lifted.get("subjects") or [])
         sealed = envelope.seal(header, state, key_id, data_key, ctx.pair.signing_key)
+        if registry_changes(topic):
+            if ctx.registry_shared:
+                ctx.registry = registry = registry.copy()
+                ctx.registry_shared = False
+            registry.apply(sealed.header, ctx.next_leaf)
+            ctx.registry_changed = True
+        ctx.produced.append(sealed)
         return StoredEvent(
             originator_id=uuid.UUID(aggregate_id),
             originator_version=version,

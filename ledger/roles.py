@@ -9,11 +9,25 @@ one's own key).
 ``READERS`` maps each record class to the roles whose key its data keys are
 wrapped to. The offline recovery key can always read; investigators read only
 the cases granted to them.
+
+``GRANTS`` says who may give (and take away) each role, and ``EXCLUSIVE``
+which roles one person may never hold together. Nobody grants a role to
+themselves.
+
+These tables are the code's *proposal*. What decides is the table **in
+force**: adopted by a signed ``PermissionTable`` entry (at ``init``, and
+later by a two-person proposal and approval), replayed from the log by the
+registry, so ``verify`` judges each entry by the table in force when it was
+written. :class:`Permissions` answers questions about one table.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Final
+
+from ledger import canonical, crypto
 
 ROLES: Final = (
     "staff", "headteacher", "dsl", "slt", "investigator", "auditor", "admin", "poster",
@@ -23,6 +37,12 @@ ROLES: Final = (
 READER_ROLES: Final = ("headteacher", "dsl", "slt", "admin", "poster")
 
 SELF: Final = "self"
+
+#: The offline recovery key, acting as a signer (it approves role recovery).
+RECOVERY: Final = "recovery"
+
+#: Version of the tables below; bump it whenever they change.
+TABLE_VERSION: Final = 2
 
 #: Record class -> roles that may read it (besides the recovery key).
 READERS: Final[dict[str, tuple[str, ...]]] = {
@@ -49,12 +69,24 @@ _MANAGERS: Final = ("admin", "headteacher")
 
 #: Event type -> roles that may append it.
 WRITERS: Final[dict[str, tuple[str, ...]]] = {
-    # people and keys
-    "StaffMember.Registered": ("admin",),
-    "StaffMember.KeyRegistered": ("admin", SELF),
+    # the ledger's own set-up: permission tables, the recovery key, role keys
+    # (the registry adds the rules: bootstrap, two people, grant table)
+    "PermissionTable.Proposed": ("admin",),
+    "PermissionTable.Adopted": _MANAGERS,
+    "RecoveryKey.Published": ("admin",),
+    "RecoveryKey.RoleRecoveryApproved": (RECOVERY,),
+    "ReaderRole.KeyCreated": _MANAGERS + ("dsl",),
+    "ReaderRole.KeyRotated": ("headteacher", "dsl", "slt", "admin", "poster"),
+    # people and keys: a key is registered by its owner only (the first one
+    # signed by the new key itself); anyone else's new key is a two-person reset
+    "StaffMember.Registered": _MANAGERS,
+    "StaffMember.KeyRegistered": (SELF,),
+    "StaffMember.KeyResetProposed": _MANAGERS,
+    "StaffMember.KeyResetApproved": _MANAGERS,
     "StaffMember.KeyRevoked": _MANAGERS + (SELF,),
-    "StaffMember.RoleGranted": _MANAGERS + ("dsl", "slt"),
-    "StaffMember.RoleRemoved": _MANAGERS,
+    "StaffMember.RoleGranted": _MANAGERS + ("dsl",),
+    "StaffMember.RoleRemoved": _MANAGERS + ("dsl",),
+    "StaffMember.RoleKeysRestored": _MANAGERS + ("dsl",),
     "StaffMember.DetailsCorrected": _MANAGERS,
     "StaffMember.EmploymentEnded": _MANAGERS,
     "Subject.Registered": _MANAGERS + ("dsl", "slt"),
@@ -130,19 +162,99 @@ WRITERS: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
+#: Role -> roles that may grant it to someone else (and take it away). The
+#: first admin comes from the trust file; the first Headteacher is granted by
+#: the admin while nobody has ever held the role; a role whose members are all
+#: gone comes back only with the offline recovery key's approval.
+GRANTS: Final[dict[str, tuple[str, ...]]] = {
+    "staff": _MANAGERS,
+    "headteacher": ("headteacher",),
+    "admin": ("headteacher",),
+    "dsl": ("headteacher", "dsl"),
+    "slt": ("headteacher",),
+    "investigator": ("headteacher", "dsl"),
+    "auditor": _MANAGERS,
+    "poster": ("headteacher",),
+}
+
+#: Roles one person may never hold together: the IT manager never becomes a
+#: reader of safeguarding or allegation records.
+EXCLUSIVE: Final[dict[str, tuple[str, ...]]] = {
+    "admin": ("headteacher", "dsl", "investigator"),
+}
+
+
+def current_table() -> dict[str, Any]:
+    """The code's tables as one document (what ``init`` adopts)."""
+    return {
+        "version": TABLE_VERSION,
+        "writers": {k: sorted(v) for k, v in sorted(WRITERS.items())},
+        "readers": {k: list(v) for k, v in sorted(READERS.items())},
+        "grants": {k: sorted(v) for k, v in sorted(GRANTS.items())},
+        "exclusive": {k: sorted(v) for k, v in sorted(EXCLUSIVE.items())},
+    }
+
+
+def table_digest(table: dict[str, Any]) -> str:
+    """The hash that names a permission table (hex SHA-256, domain-separated)."""
+    return crypto.tagged_hash("permission-table/v1", canonical.dumps(table)).hex()
+
+
+@dataclass(frozen=True)
+class Permissions:
+    """Questions answered by one permission table (the one in force, or the code's)."""
+
+    table: dict[str, Any] = field(default_factory=current_table)
+
+    @cached_property
+    def digest(self) -> str:
+        """This table's name."""
+        return table_digest(self.table)
+
+    @property
+    def version(self) -> int:
+        """The table's version number."""
+        return int(self.table["version"])
+
+    def writers_of(self, event: str) -> tuple[str, ...]:
+        """Roles (and ``self``) that may append ``event``."""
+        return tuple(self.table["writers"].get(event, ()))
+
+    def may_write(self, roles: frozenset[str] | set[str], event: str, is_self: bool = False) -> bool:
+        """Whether someone holding ``roles`` may append an event of type ``event``."""
+        allowed = self.writers_of(event)
+        return bool(set(roles) & set(allowed)) or (is_self and SELF in allowed)
+
+    def readers_of(self, record_class: str) -> tuple[str, ...]:
+        """Roles whose keys a record of ``record_class`` is wrapped to."""
+        return tuple(self.table["readers"].get(record_class, ()))
+
+    def knows_class(self, record_class: str) -> bool:
+        """Whether ``record_class`` is a record class of this table."""
+        return record_class in self.table["readers"]
+
+    def reader_roles(self) -> tuple[str, ...]:
+        """Roles that hold a reader key (they read some record class)."""
+        return tuple(sorted({r for readers in self.table["readers"].values() for r in readers}))
+
+    def granters_of(self, role: str) -> tuple[str, ...]:
+        """Roles that may grant ``role``."""
+        return tuple(self.table["grants"].get(role, ()))
+
+    def conflicts(self, held: set[str] | frozenset[str], role: str) -> list[str]:
+        """Roles in ``held`` that may not be held together with ``role``."""
+        exclusive = self.table["exclusive"]
+        bad = set(exclusive.get(role, ())) | {r for r, others in exclusive.items() if role in others}
+        return sorted(bad & set(held))
+
+
 def event_name(topic: str) -> str:
     """The table key of an event topic: ``module:Aggregate.Event`` -> ``Aggregate.Event``."""
     return topic.rsplit(":", 1)[-1]
 
 
-def may_write(roles: frozenset[str] | set[str], event: str, is_self: bool = False) -> bool:
-    """Whether someone holding ``roles`` may append an event of type ``event``."""
-    allowed = WRITERS.get(event, ())
-    return bool(set(roles) & set(allowed)) or (is_self and SELF in allowed)
-
-
 def writers_of(event: str) -> tuple[str, ...]:
-    """Roles that may append ``event`` (for error messages)."""
+    """Roles that may append ``event`` under the code's table (for messages)."""
     return tuple(r for r in WRITERS.get(event, ()) if r != SELF)
 
 

@@ -1,16 +1,17 @@
 """The ledger's own tables (the event log itself belongs to ``eventsourcing``).
 
-Key material lives apart from the log: ``data_keys`` and ``key_wraps`` hold
-only wrapped keys and are the only rows erasure deletes. ``actors`` and
-``actor_keys`` are the write side's registry, derived from signed headers in
-the same transaction as the entries that change them.
+Key material lives apart from the log: ``data_keys``, ``key_wraps`` and
+``role_members`` hold only wrapped keys; each wrap names the public key it is
+sealed to, so ``verify`` can check it against the registry replayed from the
+log. ``registry_state`` keeps that replay for the write side (its digest is
+signed into every checkpoint, so a changed row is caught); ``actors`` is a
+directory of ids for lookups and decides nothing.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
-    Boolean,
     Column,
     Integer,
     LargeBinary,
@@ -40,6 +41,7 @@ data_keys = Table(
     Column("record_class", String(64), nullable=False),
     Column("parent_key_id", String(64), nullable=True),
     Column("created_at", String(40), nullable=False),
+    Column("retired_at", String(40), nullable=True),
     Column("destroyed_at", String(40), nullable=True),
 )
 
@@ -48,23 +50,25 @@ key_wraps = Table(
     metadata,
     Column("key_id", String(64), primary_key=True),
     Column("recipient", String(96), primary_key=True),
+    Column("recipient_key", String(64), nullable=False),
     Column("wrapped", LargeBinary, nullable=False),
-)
-
-role_keys = Table(
-    "role_keys",
-    metadata,
-    Column("role", String(32), primary_key=True),
-    Column("public_key", String(64), nullable=False),
-    Column("created_at", String(40), nullable=False),
 )
 
 role_members = Table(
     "role_members",
     metadata,
     Column("role", String(32), primary_key=True),
-    Column("actor_id", String(64), primary_key=True),
+    Column("epoch", Integer, primary_key=True, autoincrement=False),
+    Column("holder", String(96), primary_key=True),
+    Column("sealed_to", String(64), nullable=False),
     Column("wrapped", LargeBinary, nullable=False),
+)
+
+registry_state = Table(
+    "registry_state",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("state", LargeBinary, nullable=False),
 )
 
 actors = Table(
@@ -73,19 +77,6 @@ actors = Table(
     Column("actor_id", String(64), primary_key=True),
     Column("kind", String(16), nullable=False),
     Column("aggregate_id", String(64), nullable=False, unique=True),
-    Column("roles", Text, nullable=False, default="[]"),
-    Column("active", Boolean, nullable=False, default=True),
-)
-
-actor_keys = Table(
-    "actor_keys",
-    metadata,
-    Column("key_id", String(64), primary_key=True),
-    Column("actor_id", String(64), nullable=False, index=True),
-    Column("public_key", String(64), nullable=False),
-    Column("agreement_key", String(64), nullable=False),
-    Column("registered_leaf", BIG, nullable=False),
-    Column("revoked_leaf", BIG, nullable=True),
 )
 
 merkle_leaves = Table(

@@ -1,18 +1,27 @@
 """Sealing: every new entry becomes a Merkle leaf, then a checkpoint is signed.
 
 Runs inside the writing unit's transaction, after the entries are inserted
-and before commit, so no committed entry is ever unsealed. The leaf index is
-our own gapless counter in notification order. Appending costs O(log n):
-only the nodes an append completes are hashed and stored.
+and before commit, so no committed entry is ever unsealed. The sealer is
+handed the envelopes the unit produced (it never re-reads rows, and never
+seals a row it did not write). The leaf index is our own gapless counter in
+notification order. Appending costs O(log n): only the nodes an append
+completes are hashed and stored. Each checkpoint carries two extension lines:
+the time it was signed (never earlier than the previous one) and the digest of
+the registry replayed from the entries it covers.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Table, and_, func, insert, or_, select
+from dataclasses import dataclass
+from typing import Any
 
-from ledger import checkpoint, envelope, merkle, registry
-from ledger.errors import VerificationFailed
-from ledger.schema import checkpoints, merkle_leaves, merkle_nodes
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select
+
+from ledger import checkpoint, envelope, merkle
+from ledger.errors import RuleViolation, VerificationFailed
+from ledger.registry import Registry
+from ledger.roles import event_name
+from ledger.schema import actors, checkpoints, merkle_leaves, merkle_nodes, registry_state
 
 
 class StoredNodes:
@@ -68,6 +77,21 @@ def tree_size(conn: Connection) -> int:
     return 0 if last is None else int(last) + 1
 
 
+@dataclass(frozen=True)
+class Head:
+    """The newest checkpoint: its stored row and its parsed, signed body."""
+
+    size: int
+    root: bytes
+    signed: str
+    checkpoint: checkpoint.Checkpoint
+
+    @property
+    def time(self) -> str:
+        """When it was signed (an empty string for a checkpoint without a time line)."""
+        return self.checkpoint.time or ""
+
+
 def latest_checkpoint(conn: Connection) -> tuple[int, bytes, str] | None:
     """(size, root, signed text) of the newest checkpoint, if any."""
     row = conn.execute(
@@ -76,40 +100,93 @@ def latest_checkpoint(conn: Connection) -> tuple[int, bytes, str] | None:
     return (int(row.size), bytes(row.root), row.signed) if row else None
 
 
-def seal(conn: Connection, events: Table, origin: str, signing_key: bytes, now: str) -> None:
-    """Seal every unsealed entry and sign a checkpoint over the new tree."""
-    last = conn.execute(select(func.max(merkle_leaves.c.notification_id))).scalar_one_or_none()
+def head(conn: Connection, origin: str, ledger_public_key: bytes) -> Head | None:
+    """The newest checkpoint, its signature checked with the ledger key; None on a new ledger."""
+    latest = latest_checkpoint(conn)
+    if latest is None:
+        return None
+    size, root, signed = latest
+    try:
+        opened = checkpoint.open_checkpoint(signed, origin, ledger_public_key, expected_origin=origin)
+    except checkpoint.CheckpointError as exc:
+        raise VerificationFailed(
+            f"the latest checkpoint ({size}) does not verify with the ledger key: {exc}",
+            "the checkpoints were changed outside the ledger: run `ledger verify --trust trust.json`",
+        ) from None
+    if opened.size != size or opened.root != root:
+        raise VerificationFailed(f"the latest checkpoint row ({size}) does not match its signed text")
+    return Head(size, root, signed, opened)
+
+
+def seal(conn: Connection, origin: str, signing_key: bytes, now: str, first_leaf: int,
+         produced: list[tuple[int, envelope.Envelope]], registry: Registry, registry_changed: bool,
+         previous: Head | None) -> str:
+    """Seal this unit's entries and sign a checkpoint over the new tree; returns its text.
+
+    ``produced`` is (notification id, envelope) of every entry the unit wrote,
+    in order. Rows the unit did not write are never sealed: a row inserted into
+    the event table by anything but the ledger stays outside the tree, where
+    ``verify`` names it. Times never go backwards: each entry and the new
+    checkpoint are no earlier than the previous checkpoint.
+    """
     size = tree_size(conn)
+    if size != first_leaf:
+        raise VerificationFailed(f"the tree grew from {first_leaf} to {size} during this unit: refusing to seal")
+    last_time = previous.time if previous else ""
+    if now < last_time:
+        raise RuleViolation(
+            f"the clock says {now}, before the ledger's last entry ({last_time}): refusing to write",
+            "check this machine's clock (NTP); entries may never go back in time",
+        )
     nodes = StoredNodes(conn)
     nodes.prefetch(size)
-    query = select(events.c.id, events.c.state).order_by(events.c.id)
-    if last is not None:
-        query = query.where(events.c.id > last)
     leaves: list[dict[str, object]] = []
-    for notification_id, state in conn.execute(query).all():
-        entry = envelope.parse(bytes(state))
+    people: list[dict[str, object]] = []
+    for notification_id, entry in produced:
+        if str(entry.header["recorded_at"]) < last_time:
+            raise RuleViolation(f"entry recorded at {entry.header['recorded_at']}, before {last_time}: refusing to seal")
         leaf = merkle.leaf_hash(entry.leaf_data)
         leaves.append({"leaf_index": size, "notification_id": notification_id, "leaf_hash": leaf})
         for level, index, value in merkle.append_nodes(size, leaf, nodes.get):
             nodes.put(level, index, value)
-        registry.apply_to_db(conn, entry.header, size)
+        person = directory_row(entry.header)
+        if person is not None:
+            people.append(person)
         size += 1
     if leaves:
         conn.execute(insert(merkle_leaves), leaves)
+    if people:
+        conn.execute(insert(actors), people)
     nodes.flush()
     root = merkle.root(size, nodes)
-    previous = latest_checkpoint(conn)
     if previous is not None:
-        old_size, old_root, _ = previous
-        if old_size == size:
-            return
         try:
-            proof = merkle.consistency_proof(old_size, size, nodes)
-            merkle.verify_consistency(old_size, size, old_root, root, proof)
+            proof = merkle.consistency_proof(previous.size, size, nodes)
+            merkle.verify_consistency(previous.size, size, previous.root, root, proof)
         except merkle.MerkleError as exc:
             raise VerificationFailed(
-                f"refusing to sign a checkpoint inconsistent with checkpoint {old_size}: {exc}",
+                f"refusing to sign a checkpoint inconsistent with checkpoint {previous.size}: {exc}",
                 "the stored tree was altered: run `ledger verify` and restore from backup",
             ) from None
-    signed = checkpoint.sign_checkpoint(checkpoint.Checkpoint(origin, size, root), origin, signing_key)
+    if registry_changed or previous is None:
+        state = registry.dumps()
+        conn.execute(delete(registry_state).where(registry_state.c.name == REGISTRY_ROW))
+        conn.execute(insert(registry_state).values(name=REGISTRY_ROW, state=state))
+    extensions = (f"{checkpoint.TIME_EXTENSION} {now}", f"{checkpoint.REGISTRY_EXTENSION} {registry.digest()}")
+    signed = checkpoint.sign_checkpoint(checkpoint.Checkpoint(origin, size, root, extensions), origin, signing_key)
     conn.execute(insert(checkpoints).values(size=size, root=root, signed=signed, created_at=now))
+    return signed
+
+
+REGISTRY_ROW = "registry"
+
+
+def directory_row(header: dict[str, Any]) -> dict[str, object] | None:
+    """The ``actors`` directory row a registration adds (an id lookup; it decides nothing)."""
+    name = event_name(str(header["topic"]))
+    claims = header.get("claims") or {}
+    if name == "StaffMember.Registered":
+        return {"actor_id": claims["staff_id"], "kind": "staff", "aggregate_id": header["aggregate"]}
+    if name == "Subject.Registered":
+        return {"actor_id": claims["subject_id"], "kind": claims["kind"], "aggregate_id": header["aggregate"]}
+    return None

@@ -9,7 +9,6 @@ queue instead of failing; on PostgreSQL the recorder's table lock orders them.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import uuid
 from collections.abc import Iterator
@@ -21,24 +20,26 @@ import sqlalchemy.exc
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import InfrastructureFactory, IntegrityError, PersistenceError
 from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
-from sqlalchemy import Engine, Table, create_engine, event, inspect, select
+from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, insert, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from eventsourcing.utils import Environment
 
-from ledger import keystore, registry, sealer
+from ledger import crypto, keystore, sealer
+from ledger.clock import Clock, SystemClock, iso as clock_iso
 from ledger.config import Config
-from ledger.errors import LedgerError, NotFound, RuleViolation, StorageError
+from ledger.errors import AuthenticationFailed, LedgerError, NotFound, RuleViolation, StorageError, VerificationFailed
 from ledger.identity import KeyPair
 from ledger.mapper import EnvelopeMapper, UnitContext, unit
-from ledger.schema import actors, ledger_meta, metadata
+from ledger.registry import KeyFact, Registry, digest_of
+from ledger.schema import ledger_meta, metadata, registry_state
 
 T = TypeVar("T")
 APP_NAME = "PolicyLedger"
 
 
 def utcnow() -> str:
-    """The clock, as an ISO-8601 UTC string."""
-    return dt.datetime.now(dt.timezone.utc).isoformat()
+    """This machine's clock, as an ISO-8601 UTC string (for bookkeeping rows, not entries)."""
+    return clock_iso(SystemClock().now())
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -108,13 +109,18 @@ class LedgerApplication(Application[uuid.UUID]):
 
 @dataclass(frozen=True)
 class Actor:
-    """The unlocked identity a command acts as."""
+    """The unlocked identity a command acts as (roles as the registry said at unlock).
+
+    ``notices`` are things the person must be told at this command, such as a
+    key that was set for them by a reset.
+    """
 
     actor_id: str
     pair: KeyPair
     roles: frozenset[str]
     aggregate_id: str
     keyring: keystore.KeyRing
+    notices: tuple[str, ...] = ()
 
 
 class Unit:
@@ -125,6 +131,7 @@ class Unit:
         self.session = session
         self.ctx = ctx
         self.saved = 0
+        self.sealing: list[tuple[int, Any]] = []
 
     @property
     def conn(self) -> Any:
@@ -162,8 +169,14 @@ class Unit:
         ).first()
         return row is not None
 
+    @property
+    def registry(self) -> Registry:
+        """The registry this writing unit acts under (replayed from signed entries)."""
+        return self.ctx.checked_registry()
+
     def save(self, *aggregates: Any) -> None:
         """Sign, encrypt and record the pending events of ``aggregates``."""
+        before = len(self.ctx.produced)
         try:
             recordings = self.ledger.app.save(*aggregates, session=self.session)
         except IntegrityError:
@@ -171,18 +184,35 @@ class Unit:
                 "the record was changed by someone else at the same time",
                 "run the command again",
             ) from None
+        produced = self.ctx.produced[before:]
+        if len(recordings) != len(produced):
+            raise StorageError("the event store recorded a different number of entries than were signed")
+        self.sealing.extend(zip((r.notification.id for r in recordings), produced))
         self.saved += len(recordings)
+
+    @contextmanager
+    def acting_as(self, pair: KeyPair) -> Iterator[None]:
+        """Sign the entries saved inside this block with ``pair`` (a new key signing its own registration)."""
+        previous = self.ctx.pair
+        self.ctx.pair = pair
+        try:
+            yield
+        finally:
+            self.ctx.pair = previous
 
 
 class Ledger:
-    """An opened ledger: engine, event store and metadata."""
+    """An opened ledger: engine, event store, metadata, and the checked registry."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, clock: Clock | None = None) -> None:
         self.config = config
+        self.clock = clock
         self.engine = make_engine(config)
         self.mapper = EnvelopeMapper()
         self.app = LedgerApplication(self.engine, self.mapper)
         self._meta: dict[str, str] | None = None
+        self._registry: tuple[str, Registry] | None = None
+        self._public_key: bytes | None = None
 
     def close(self) -> None:
         """Release database connections."""
@@ -203,7 +233,7 @@ class Ledger:
                 return conn.execute(select(ledger_meta.c.value).where(ledger_meta.c.name == "ledger_id")).first() is not None
 
     def meta(self) -> dict[str, str]:
-        """All ledger metadata (ids, origin, public keys); fixed at init, so cached."""
+        """Ledger metadata (ids, origin); fixed at init, so cached. Decides nothing on its own."""
         if self._meta is not None:
             return self._meta
         if not self.is_initialised():
@@ -226,16 +256,132 @@ class Ledger:
                 "writes need the ledger key: run on the ledger's host or restore it from backup",
             ) from None
 
+    def ledger_public_key(self) -> bytes:
+        """The ledger's public key, from the trust file in the home folder (not from a row).
+
+        The database's own copy must agree: a checkpoint signed by any other key
+        is not this ledger's.
+        """
+        if self._public_key is not None:
+            return self._public_key
+        path = self.config.trust_path
+        try:
+            public = bytes.fromhex(json.loads(path.read_text(encoding="utf-8"))["ledger_public_key"])
+        except FileNotFoundError:
+            raise NotFound(
+                f"the trust file {path} is missing",
+                "copy back trust.json (auditors hold a copy): it says which key signs this ledger",
+            ) from None
+        except (ValueError, KeyError):
+            raise VerificationFailed(f"the trust file {path} is damaged", "copy back the auditors' trust.json") from None
+        stored = self.meta().get("ledger_public_key")
+        if stored != public.hex():
+            raise VerificationFailed(
+                "the database says it is signed by another key than the trust file names",
+                "the database was replaced or altered: run `ledger verify --trust trust.json`",
+            )
+        self._public_key = public
+        return public
+
+    def _head(self, conn: Connection) -> sealer.Head | None:
+        return sealer.head(conn, self.meta()["origin"], self.ledger_public_key())
+
+    def _load_registry(self, conn: Connection, head: sealer.Head) -> Registry:
+        """The registry row, accepted only if it is the one the signed checkpoint names."""
+        if self._registry is not None and self._registry[0] == head.signed:
+            return self._registry[1]
+        data = conn.execute(
+            select(registry_state.c.state).where(registry_state.c.name == sealer.REGISTRY_ROW)
+        ).scalar_one_or_none()
+        wanted = head.checkpoint.registry
+        if data is None or wanted is None or digest_of(bytes(data)) != wanted:
+            raise VerificationFailed(
+                "the key and role registry does not match the latest signed checkpoint: "
+                "it was changed outside the ledger",
+                "nothing was written; run `ledger verify --trust trust.json`, then "
+                "`ledger registry rebuild` to restore it from the signed entries",
+            )
+        registry = Registry.loads(bytes(data))
+        self._registry = (head.signed, registry)
+        return registry
+
+    def registry(self) -> Registry:
+        """The registry as of the latest checkpoint, checked against its signed digest."""
+        with _storage_errors(self.config), self.engine.connect() as conn:
+            head = self._head(conn)
+            if head is None:
+                raise NotFound("this ledger has no checkpoint yet", "`ledger init` did not finish: create it again")
+            return self._load_registry(conn, head)
+
+    def rebuild_registry(self) -> int:
+        """Replay the registry from the signed entries and store it, if it is the one the latest
+        checkpoint names; returns how many registry entries were replayed.
+
+        Anyone may run it: it signs nothing, and a registry that does not match
+        the signed checkpoint is refused (then the log itself was altered).
+        """
+        from ledger import envelope
+        from ledger.registry import is_registry_event
+        from ledger.schema import merkle_leaves
+        from ledger.trust import Trust
+
+        trust = Trust.load(self.config.trust_path)
+        events = self.app.events_table
+        with _storage_errors(self.config), self.engine.begin() as conn:
+            head = self._head(conn)
+            if head is None:
+                raise NotFound("this ledger has no checkpoint yet")
+            registry = Registry(bootstrap=trust.bootstrap, recovery_hint=trust.recovery_agreement_key)
+            replayed = 0
+            rows = conn.execute(
+                select(merkle_leaves.c.leaf_index, events.c.state)
+                .join(events, events.c.id == merkle_leaves.c.notification_id)
+                .where(merkle_leaves.c.leaf_index < head.size, events.c.topic.in_(_registry_topics()))
+                .order_by(merkle_leaves.c.leaf_index)
+            )
+            for leaf, state in rows:
+                entry = envelope.parse(bytes(state))
+                public, problem = registry.signing_key(entry.header)
+                problem = problem or registry.check(entry.header, int(leaf))
+                if problem or public is None:
+                    raise VerificationFailed(f"entry {leaf} does not pass: {problem}", "run `ledger verify`")
+                envelope.verify_signature(entry, public)
+                if is_registry_event(str(entry.header["topic"])):
+                    registry.apply(entry.header, int(leaf))
+                    replayed += 1
+            if registry.digest() != head.checkpoint.registry:
+                raise VerificationFailed(
+                    "the registry replayed from the log is not the one the latest checkpoint names",
+                    "the log itself was altered: run `ledger verify --trust trust.json` and restore from backup",
+                )
+            conn.execute(delete(registry_state))
+            conn.execute(insert(registry_state).values(name=sealer.REGISTRY_ROW, state=registry.dumps()))
+        self._registry = None
+        return replayed
+
+    def _now(self, conn: Connection) -> str:
+        if self.clock is not None:
+            return clock_iso(self.clock.now())
+        if conn.dialect.name == "postgresql":
+            moment = conn.execute(text("SELECT clock_timestamp()")).scalar_one()
+            return clock_iso(moment)
+        return clock_iso(SystemClock().now())
+
     @contextmanager
     def unit(
         self,
         actor: Actor | None = None,
         write: bool = False,
         keyring: keystore.KeyRing | None = None,
-        bootstrap_roles: frozenset[str] | None = None,
-        now: str | None = None,
+        bootstrap: tuple[str, str, bytes] | None = None,
     ) -> Iterator[Unit]:
-        """A transaction acting as ``actor``; commits (and seals) only writes."""
+        """A transaction acting as ``actor``; commits (and seals) only writes.
+
+        A writing unit holds the write lock from its first statement, takes its
+        time from the clock under that lock (the database server's on
+        PostgreSQL), refuses a clock behind the last checkpoint, and acts under
+        the registry the latest signed checkpoint names.
+        """
         meta = self.meta()
         datastore = self.app.recorder.datastore  # type: ignore[attr-defined]
         with _storage_errors(self.config):
@@ -245,20 +391,28 @@ class Ledger:
             ledger_id=meta["ledger_id"],
             conn=conn,
             pair=actor.pair if actor else None,
-            roles=bootstrap_roles if bootstrap_roles is not None else (actor.roles if actor else frozenset()),
             keyring=keyring or (actor.keyring if actor else None),
-            now=now or utcnow(),
-            self_aggregates=frozenset({actor.aggregate_id}) if actor else frozenset(),
+            now="",
         )
         token = unit.set(ctx)
         datastore.set_scoped_session(session)
+        head: sealer.Head | None = None
         try:
             with _storage_errors(self.config):
+                if write:
+                    head = self._begin_write(conn, ctx, bootstrap)
+                else:
+                    ctx.now = self._now(conn)
                 work = Unit(self, session, ctx)
                 yield work
                 if write and work.saved:
-                    sealer.seal(conn, self.app.events_table, meta["origin"], self.ledger_signing_key(), ctx.now)
+                    assert ctx.registry is not None
+                    signed = sealer.seal(
+                        conn, meta["origin"], self.ledger_signing_key(), ctx.now, ctx.first_leaf,
+                        work.sealing, ctx.registry, ctx.registry_changed, head,
+                    )
                     session.commit()
+                    self._registry = (signed, ctx.registry)
                 else:
                     session.rollback()
         except BaseException:
@@ -270,28 +424,85 @@ class Ledger:
             datastore.session_maker = sessionmaker(bind=self.engine)
             session.close()
 
+    def _begin_write(self, conn: Connection, ctx: UnitContext, bootstrap: tuple[str, str, bytes] | None) -> sealer.Head | None:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"LOCK TABLE {self.app.events_table.name} IN EXCLUSIVE MODE"))
+        signing = self.ledger_signing_key()
+        if crypto.signing_public_key(signing) != self.ledger_public_key():
+            raise VerificationFailed(
+                "ledger-key.json is not the key the trust file names",
+                "restore the ledger key from backup; nothing was written",
+            )
+        head = self._head(conn)
+        if head is None:
+            if bootstrap is None:
+                raise NotFound("this ledger has no checkpoint yet", "`ledger init` did not finish: create it again")
+            ctx.registry = Registry(bootstrap=bootstrap)
+        else:
+            ctx.registry = self._load_registry(conn, head)
+            ctx.registry_shared = True
+        ctx.first_leaf = sealer.tree_size(conn)
+        ctx.now = self._now(conn)
+        if head is not None and ctx.now < head.time:
+            raise RuleViolation(
+                f"this machine's clock ({ctx.now}) is behind the ledger's last entry ({head.time})",
+                "entries may never go back in time: correct the clock (NTP), then run the command again",
+            )
+        return head
+
     def unlock(self, actor_id: str, passphrase: str) -> Actor:
-        """Unlock ``actor_id``'s current key with ``passphrase``."""
+        """Unlock ``actor_id``'s current key with ``passphrase``, as the checked registry says."""
         from ledger import identity
 
-        with self.engine.connect() as conn:
-            row = conn.execute(select(actors).where(actors.c.actor_id == actor_id)).first()
-            if row is None or row.kind != "staff":
-                raise NotFound(
-                    f"unknown actor {actor_id!r}",
-                    "act as a registered member of staff (--as ID or LEDGER_ACTOR); "
-                    "`ledger people list` shows them",
-                )
-            if not row.active:
-                raise RuleViolation(
-                    f"{actor_id} has left: their identity can no longer act",
-                    "their records stay in the ledger; act as a current member of staff",
-                )
-            key_id, _ = registry.current_key(conn, actor_id)
-        pair = identity.load(self.config.keys_dir, actor_id, key_id, passphrase)
-        return Actor(
-            actor_id, pair, frozenset(json.loads(row.roles)), row.aggregate_id, keystore.KeyRing.for_pair(pair)
-        )
+        registry = self.registry()
+        fact = registry.staff.get(actor_id)
+        if fact is None:
+            raise NotFound(
+                f"unknown actor {actor_id!r}",
+                "act as a registered member of staff (--as ID or LEDGER_ACTOR); "
+                "`ledger people list` shows them",
+            )
+        if not fact.active:
+            raise RuleViolation(
+                f"{actor_id} has left: their identity can no longer act",
+                "their records stay in the ledger; act as a current member of staff",
+            )
+        key = registry.current_key(actor_id)
+        if key is None:
+            raise NotFound(f"{actor_id} has no active key", "ask the IT manager to propose a key reset for them")
+        try:
+            pair = identity.load(self.config.keys_dir, actor_id, key.key_id, passphrase)
+        except (AuthenticationFailed, NotFound) as exc:
+            notice = reset_notice(key)
+            raise type(exc)(exc.message + (f" ({notice})" if notice else ""), exc.hint) from None
+        notices = (reset_notice(key),) if key.reset else ()
+        return Actor(actor_id, pair, frozenset(fact.roles), fact.aggregate,
+                     keystore.KeyRing.for_pair(pair), notices)
+
+
+def reset_notice(key: KeyFact) -> str:
+    """What a person must be told when their current key was set by a reset."""
+    if not key.reset:
+        return ""
+    return (f"your key {key.key_id} was set by a key reset proposed by {key.reset['proposed_by']} and "
+            f"approved by {key.reset['approved_by']} at entry {key.reset['leaf']}; if you did not ask for it, "
+            "tell the Headteacher at once, then `ledger keys rotate` to a key only you know")
+
+
+def _registry_topics() -> list[str]:
+    """Topics of every event the registry takes in."""
+    from eventsourcing.utils import get_topic
+
+    from ledger.domain import keys, people
+    from ledger.registry import is_registry_event
+
+    classes = [keys.PermissionTable, keys.RecoveryKey, keys.ReaderRole, people.StaffMember]
+    found = []
+    for cls in classes:
+        for value in vars(cls).values():
+            if isinstance(value, type) and is_registry_event(get_topic(value)):
+                found.append(get_topic(value))
+    return found
 
 
 @contextmanager

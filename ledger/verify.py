@@ -1,20 +1,29 @@
 """``verify``: recompute everything from stored bytes and a trust file.
 
-Trusted: only the trust file (ledger public key, first admin key) and, when
-given, the auditor's own saved checkpoint. Checked, streaming the log in
-notification order in bounded memory:
+Trusted: only the trust file (ledger public key, first admin key, recovery
+key, the permission table the ledger started with) and, when given, the
+auditor's own saved checkpoint. Checked, streaming the log in notification
+order:
 
 - each entry parses, belongs to this ledger and to the row it is stored in;
-- its signature, by a key registered (by an earlier valid entry) to the
-  header's actor, not revoked before it, whose holder's roles at that moment
-  allowed that event type;
+  each record's versions follow 1, 2, 3… with none missing;
+- its signature, and the registry's judgement (``ledger.registry``, the same
+  code the write path runs): a key registered to the signer on their own
+  record (or by a two-person reset), not revoked, the signer not gone, their
+  roles then allowed that event type under the permission table then in
+  force, grants and role keys by those allowed to make them;
+- times never go backwards, along the entries and the checkpoints;
 - its body against the signed body hash (and key commitment when a reader
   key is given); an empty body only if an erasure entry covers the record;
-- it is sealed: its leaf hash matches, leaves are gapless and in order;
+- it is sealed: its leaf hash matches, leaves are gapless and in order; a
+  row the ledger never sealed is named;
 - stored Merkle nodes match the recomputed tree;
-- every checkpoint's signature, and its root against the recomputed tree at
-  its size (so successive checkpoints are consistent: all are prefixes of
-  one recomputed log);
+- every checkpoint's signature, its root against the recomputed tree at its
+  size, its time, and its registry digest against the replayed registry;
+- key material (``ledger.verify_keys``): every data key named by an entry is
+  wrapped to exactly the readers its record class had when it was made, or
+  covered by a signed erasure; every role key copy belongs to a member;
+  every stored evidence file matches the hash its signed entry took in;
 - with a saved checkpoint, that the log still extends it.
 
 Signatures are checked in parallel across cores for large logs.
@@ -24,6 +33,7 @@ from __future__ import annotations
 
 import base64
 import os
+import uuid
 from collections.abc import Iterator, Sequence
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -35,9 +45,10 @@ from sqlalchemy import Connection, Table, func, select
 from ledger import checkpoint, crypto, envelope, merkle, roles
 from ledger.errors import VerificationFailed
 from ledger.keystore import KeyRing
-from ledger.registry import KeyFact, Replay, interpret
+from ledger.registry import Registry, is_registry_event
 from ledger.schema import checkpoints, merkle_leaves, merkle_nodes
 from ledger.trust import Trust
+from ledger.verify_keys import KeyAudit
 
 BATCH = 2000
 PARALLEL_FROM = 4000
@@ -151,10 +162,14 @@ class Verifier:
         self.trust = trust
         self.keyring = keyring
         self.report = Report()
-        self.replay = Replay()
+        self.registry = Registry(bootstrap=trust.bootstrap, recovery_hint=trust.recovery_agreement_key)
+        self.keys = KeyAudit(conn, self.registry, self._add)
         self.frontier = Frontier()
         self.erased_records: set[str] = set()
         self.empty_bodies: list[Finding] = []
+        self.versions: dict[bytes, int] = {}
+        self.last_time = ""
+        self.registry_dirty = True
         self.pool: ProcessPoolExecutor | None = None
         self.in_flight: deque[tuple[list[_Pending], Future[list[bool]]]] = deque()
 
@@ -209,6 +224,7 @@ class Verifier:
                 self._entry(row, sealed, pending, made, since_size)
             self._flush_signatures(pending)
             self._compare_nodes(made)
+            self.keys.check_batch()
 
     def _entry(self, row: Any, sealed: dict[int, tuple[int, bytes]], pending: list[_Pending],
                made: list[tuple[int, int, bytes]], since_size: int) -> None:
@@ -220,6 +236,7 @@ class Verifier:
             self._add(Finding(f"stored entry is unreadable: {exc}", position, str(row.originator_id),
                               row.originator_version, roles.event_name(row.topic)))
             self._seal_position(row, None, sealed, made, position)
+            self._check_checkpoints_at(self.frontier.size)
             return
         header = entry.header
         where = Finding("", position, header.get("aggregate"), header.get("version"),
@@ -230,21 +247,46 @@ class Verifier:
         if sealed_at is None:
             return
         position = sealed_at
+        self._check_sequence(header, where)
+        self.keys.see(entry, position)
         if position < since_size:
             self._apply_registry(header, position)
-            return
-        self._check_body(entry, where)
-        item = self._authorise(entry, where, position)
-        if item is None:
-            return
-        if interpret(header) is not None:
-            if _check_signatures([item])[0]:
-                self.report.signatures += 1
-                self._apply_registry(header, position)
-            else:
-                self._add(_at(where, "signature does not verify"))
         else:
-            pending.append(_Pending(where, item))
+            self._check_body(entry, where)
+            item = self._authorise(entry, where, position)
+            if item is not None:
+                if is_registry_event(str(header["topic"])):
+                    if _check_signatures([item])[0]:
+                        self.report.signatures += 1
+                        self._apply_registry(header, position)
+                    else:
+                        self._add(_at(where, "signature does not verify"))
+                else:
+                    pending.append(_Pending(where, item))
+        self._check_checkpoints_at(self.frontier.size)
+
+    def _check_sequence(self, header: dict[str, Any], where: Finding) -> None:
+        """Each record's versions follow 1, 2, 3…; times never go backwards."""
+        try:
+            key = uuid.UUID(str(header["aggregate"])).bytes
+        except ValueError:
+            key = str(header["aggregate"]).encode()
+        version = int(header["version"])
+        expected = self.versions.get(key, 0) + 1
+        if version != expected:
+            if version > expected:
+                missing = f"version {expected}" if version == expected + 1 else f"versions {expected}-{version - 1}"
+                self._add(_at(where, f"the record jumps from version {expected - 1} to {version}: "
+                                     f"{missing} missing from the log (deleted?)"))
+            else:
+                self._add(_at(where, f"version {version} comes again after version {expected - 1}"))
+        self.versions[key] = max(version, expected - 1)
+        recorded = str(header["recorded_at"])
+        if recorded < self.last_time:
+            self._add(_at(where, f"recorded at {recorded}, before the entry or checkpoint ahead of it "
+                                 f"({self.last_time}): back-dated, or the writer's clock went backwards"))
+        else:
+            self.last_time = recorded
 
     def _check_identity(self, row: Any, header: dict[str, Any], where: Finding) -> None:
         if header["ledger"] != self.trust.ledger_id:
@@ -260,7 +302,8 @@ class Verifier:
                        where: Finding | None = None) -> int | None:
         where = where or Finding("", position)
         if row.id not in sealed:
-            self._add(_at(where, "is not sealed: no Merkle leaf was recorded for it"))
+            self._add(_at(where, f"row {row.id} was never sealed: it was written into the event table "
+                                 "outside the ledger, and is not part of the log"))
             return None
         leaf_index, stored_leaf = sealed[row.id]
         if leaf_index < position:
@@ -282,12 +325,12 @@ class Verifier:
         for index in range(start, end):
             self._add(Finding("entry is missing from the log (deleted?)", index))
             self._append(known.get(index, b"\x00" * 32), made)
+            self._check_checkpoints_at(self.frontier.size)
 
     def _append(self, leaf: bytes, made: list[tuple[int, int, bytes]]) -> None:
         made.extend(self.frontier.append(leaf))
         if self._watch == self.frontier.size:
             self._since_root = self.frontier.root()
-        self._check_checkpoints_at(self.frontier.size)
 
     def _check_body(self, entry: envelope.Envelope, where: Finding) -> None:
         if entry.erased:
@@ -312,37 +355,20 @@ class Verifier:
 
     def _authorise(self, entry: envelope.Envelope, where: Finding, position: int) -> tuple[bytes, bytes, bytes] | None:
         header = entry.header
-        actor, key_id = header["actor"], header["actor_key"]
-        fact = self.replay.keys.get(key_id)
-        bootstrap = actor == self.trust.first_admin and key_id == self.trust.first_admin_key
-        if fact is None and bootstrap:
-            fact = KeyFact(actor, self.trust.first_admin_public_key, -1)
-        if fact is None:
-            self._add(_at(where, f"signed by unregistered key {key_id}"))
+        public, problem = self.registry.signing_key(header)
+        problem = problem or self.registry.check(header, position)
+        if problem is not None or public is None:
+            self._add(_at(where, str(problem)))
             return None
-        if fact.actor_id != actor:
-            self._add(_at(where, f"key {key_id} belongs to {fact.actor_id}, not to {actor}"))
-            return None
-        if fact.revoked_leaf is not None and fact.revoked_leaf < position:
-            self._add(_at(where, f"signed by key {key_id}, revoked at entry {fact.revoked_leaf}"))
-            return None
-        if actor in self.replay.left:
-            self._add(_at(where, f"signed by {actor} after they left"))
-            return None
-        held = self.replay.roles.get(actor)
-        if held is None and bootstrap:
-            held = {"admin"}
-        name = roles.event_name(header["topic"])
-        is_self = self.replay.aggregates.get(actor) == header["aggregate"]
-        if not roles.may_write(held or set(), name, is_self):
-            self._add(_at(where, f"{actor} (roles: {', '.join(sorted(held or [])) or 'none'}) may not write {name}"))
-            return None
-        if name == ERASURE_EVENT:
+        if roles.event_name(header["topic"]) == ERASURE_EVENT:
             self.erased_records.update(header["claims"].get("records", []))
-        return (fact.public_key, entry.header_bytes, entry.signature)
+        return (public, entry.header_bytes, entry.signature)
 
     def _apply_registry(self, header: dict[str, Any], position: int) -> None:
-        self.replay.apply(header, position)
+        if self.first_table is None and roles.event_name(header["topic"]) == "PermissionTable.Adopted":
+            self.first_table = str(header["claims"].get("digest"))
+        if self.registry.apply(header, position):
+            self.registry_dirty = True
         if roles.event_name(header["topic"]) == ERASURE_EVENT:
             self.erased_records.update(header["claims"].get("records", []))
 
@@ -403,8 +429,31 @@ class Verifier:
                 continue
             if opened.origin != self.trust.origin or opened.size != int(row.size) or opened.root != bytes(row.root):
                 self._add(Finding(f"checkpoint {row.size}: signed text does not match its stored size/root"))
-            elif int(row.size) == size and opened.root != self.frontier.root():
+                continue
+            if int(row.size) != size:
+                continue
+            if opened.root != self.frontier.root():
                 self._add(Finding(f"checkpoint {row.size}: root does not match the log as stored"))
+            self._check_checkpoint_lines(opened)
+
+    def _check_checkpoint_lines(self, opened: checkpoint.Checkpoint) -> None:
+        """The checkpoint's signed time and registry digest, against the replay so far."""
+        time = opened.time
+        if time is None:
+            self._add(Finding(f"checkpoint {opened.size}: has no signed time"))
+        elif time < self.last_time:
+            self._add(Finding(f"checkpoint {opened.size}: signed at {time}, before the entry or checkpoint "
+                              f"ahead of it ({self.last_time}): the clock went backwards"))
+        else:
+            self.last_time = time
+        if self.registry_dirty:
+            self._registry_digest = self.registry.digest()
+            self.registry_dirty = False
+        if opened.registry != self._registry_digest:
+            self._add(Finding(f"checkpoint {opened.size}: its registry digest does not match the keys and roles "
+                              "replayed from the log: the registry was altered and the checkpoint re-signed"))
+
+    _registry_digest: str = ""
 
     def _finish(self, since: checkpoint.Checkpoint | None) -> None:
         size = self.frontier.size
@@ -426,6 +475,8 @@ class Verifier:
                 self.report.erased += 1
             else:
                 self._add(_at(where, "body is missing and no erasure entry covers the record"))
+        self._check_trust_roots()
+        self.keys.finish(self.erased_records)
         if self.report.entries == 0:
             self._add(Finding("the log is empty: there is nothing to verify"))
         if since is not None:
@@ -441,6 +492,19 @@ class Verifier:
         if self._root_at(since.size) != since.root:
             self._add(Finding(f"the log no longer extends your saved checkpoint of size {since.size}: "
                               "history was rewritten"))
+
+    def _check_trust_roots(self) -> None:
+        recovery = self.registry.recovery
+        if recovery is None:
+            self._add(Finding("the log never publishes the offline recovery key"))
+        elif (recovery["agreement_key"], recovery["signing_key"]) != (
+                self.trust.recovery_agreement_key.hex(), self.trust.recovery_signing_key.hex()):
+            self._add(Finding("the recovery key published in the log is not the one the trust file names",
+                              int(recovery["leaf"])))
+        if self.first_table is not None and self.first_table != self.trust.permission_table:
+            self._add(Finding("the permission table the log starts with is not the one the trust file names", 0))
+
+    first_table: str | None = None
 
     def watch(self, size: int) -> None:
         """Remember the recomputed root when the stream reaches ``size``."""

@@ -7,13 +7,12 @@ the pseudonymous subjects it names, the other records its claims point at,
 and short ids (``inc-1a2b3c4d``) resolved to record ids.
 
 Roles "at the time" are replayed here from the same signed headers the
-write-side registry uses (``ledger.registry.interpret``), so a rebuild gives
+write-side registry uses (``ledger.registry.role_change``), so a rebuild gives
 the same answer whatever has changed since.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import uuid
@@ -34,12 +33,10 @@ from sqlalchemy import (
 )
 
 from ledger.domain.base import record_id
-from ledger.registry import interpret
+from ledger.registry import role_change
 from ledger.schema import BIG
-from projections.base import KNOWN_KINDS, SHORT_ID_PATTERN, Entry, Projection, dumps, metadata, utc
-
-#: Recorded more than this long after it happened: flagged as late.
-LATE_AFTER = dt.timedelta(hours=24)
+from projections.checked import occurrence
+from projections.base import KNOWN_KINDS, SHORT_ID_PATTERN, Entry, Projection, dumps, metadata
 
 UUID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -105,27 +102,6 @@ actor_roles = Table(
     Column("roles", Text, nullable=False),
     Column("active", Boolean, nullable=False),
 )
-
-
-def occurrence(header: dict[str, Any], recorded_at: str) -> tuple[str, str, str | None, bool]:
-    """(happened at, precision, until, late) from a header's ``occurred_at``.
-
-    Without an occurrence the entry happened when it was recorded (a decision,
-    an acknowledgement). Late means recorded more than 24 hours after the
-    latest moment it can have happened: the end of a range, the end of the day
-    for day precision, else the stated time.
-    """
-    occurred = header.get("occurred_at")
-    if not isinstance(occurred, dict) or not occurred.get("at"):
-        return recorded_at, "recorded", None, False
-    at = utc(str(occurred["at"]))
-    precision = str(occurred.get("precision") or "exact")
-    until = utc(str(occurred["until"])) if occurred.get("until") else None
-    latest = dt.datetime.fromisoformat(until or at)
-    if until is None and precision == "day":
-        latest += dt.timedelta(days=1)
-    late = dt.datetime.fromisoformat(recorded_at) - latest > LATE_AFTER
-    return at, precision, until, late
 
 
 def references(value: Any) -> set[str]:
@@ -198,20 +174,21 @@ class EntriesProjection(Projection):
             conn.execute(insert(actor_roles).values(actor_id=actor_id, roles=json.dumps(held), active=active))
 
     def _replay_roles(self, header: dict[str, Any]) -> None:
-        change = interpret(header)
-        if change is None or change.kind == "subject" or change.kind in ("key", "revoke"):
+        change = role_change(header)
+        if change is None:
             return
-        held, active = self._roles.get(change.actor_id, ([], True))
-        if change.kind == "staff":
-            held = sorted(change.detail.get("roles", []))
-        elif change.kind == "grant":
-            held = sorted(set(held) | {change.detail["role"]})
-        elif change.kind == "remove":
-            held = [r for r in held if r != change.detail["role"]]
-        elif change.kind == "left":
+        staff_id, kind, named = change
+        held, active = self._roles.get(staff_id, ([], True))
+        if kind == "registered":
+            held = named
+        elif kind == "granted":
+            held = sorted(set(held) | set(named))
+        elif kind == "removed":
+            held = [r for r in held if r not in named]
+        else:
             active = False
-        self._roles[change.actor_id] = (held, active)
-        self._changed.add(change.actor_id)
+        self._roles[staff_id] = (held, active)
+        self._changed.add(staff_id)
 
     def process(self, conn: Connection, entry: Entry) -> None:
         header = entry.header

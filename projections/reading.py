@@ -20,7 +20,7 @@ from eventsourcing.utils import TopicError
 from sqlalchemy import Connection, Table, select
 
 from ledger import envelope
-from ledger.errors import NotPermitted, VerificationFailed
+from ledger.errors import KeyMaterialMissing, NotPermitted, RecordErased, VerificationFailed
 from ledger.keystore import KeyRing
 from ledger.mapper import EnvelopeMapper, UnitContext, unit
 
@@ -29,6 +29,7 @@ WITHHELD = "withheld"
 ERASED = "erased"
 UNVERIFIED = "unverified"
 UNKNOWN = "unknown type"
+MISSING = "missing"
 
 #: Event fields read (decrypted body first, then clear claims) as "action taken".
 ACTION_FIELDS = ("action_taken", "actions_taken", "action")
@@ -95,12 +96,16 @@ class Reader:
             return Opened(ERASED)
         if self.keyring is None:
             return Opened(WITHHELD)
-        ctx = UnitContext(self.ledger_id, self.conn, None, frozenset(), self.keyring, "")
+        ctx = UnitContext(self.ledger_id, self.conn, None, self.keyring, "")
         token = unit.set(ctx)
         try:
             event = self.mapper.to_domain_event(
                 StoredEvent(originator_id=uuid.UUID(aggregate), originator_version=version, topic=topic, state=state)
             )
+        except KeyMaterialMissing as exc:
+            return Opened(UNVERIFIED, problem=exc.message)
+        except RecordErased:
+            return Opened(ERASED)
         except NotPermitted:
             return Opened(WITHHELD)
         except VerificationFailed as exc:

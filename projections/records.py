@@ -18,7 +18,8 @@ from sqlalchemy import Column, Connection, Index, String, Table, Text, bindparam
 
 from ledger.schema import BIG
 from projections.base import Entry, Projection, dumps, metadata
-from projections.entries import occurrence, own_alias
+from projections.checked import occurrence
+from projections.entries import own_alias
 
 records = Table(
     "proj_records",

@@ -12,18 +12,20 @@ decision was taken. Each row is then opened with the reader's key ring.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, and_, func, or_, select
+from sqlalchemy import Connection, Table, and_, select
 
 from ledger.errors import InvalidInput, NotFound
 from ledger.keystore import KeyRing
-from projections.base import utc
+from ledger.registry import Registry
+from projections import checked
+from projections.base import ERASURE_EVENT, utc
+from projections.checked import LogEntry
 from projections.entries import UUID_PATTERN, aliases, aliases_of, entries, entry_links, entry_subjects, resolve
-from projections.reading import ACTION_FIELDS, ERASED, OUTCOME_FIELDS, SHOWN, UNKNOWN, UNVERIFIED, Opened, Reader, load_states
+from projections.reading import ACTION_FIELDS, ERASED, MISSING, OUTCOME_FIELDS, SHOWN, UNKNOWN, UNVERIFIED, WITHHELD, Opened, Reader
 from projections.records import records
 
 #: Record classes of people: linked people are named, their records not pulled in.
@@ -55,8 +57,8 @@ SOURCE_FIELDS = ("source", "source_system", "channel")
 
 COLUMNS = (
     "ref", "happened_at", "precision", "happened_until", "recorded_at", "late", "recorded_after",
-    "recorded_by", "role", "source", "what", "action", "outcome", "corrects", "corrected_by",
-    "status", "record", "event", "version", "entry",
+    "recorded_by", "role", "signed_with", "source", "what", "action", "outcome", "corrects", "corrected_by",
+    "status", "read_model", "record", "event", "version", "entry",
 )
 
 
@@ -166,31 +168,48 @@ def _person_scope(conn: Connection, person: str) -> tuple[set[int], str | None]:
     return ids, own
 
 
-def select_entries(conn: Connection, selection: Selection) -> list[Any]:
-    """Index rows (entries joined with their record's short id) in chronological order."""
+def select_records(conn: Connection, selection: Selection) -> set[str]:
+    """The records a timeline covers, found through the index (which only selects)."""
     selection.check()
-    query = select(entries, records.c.alias, records.c.category).select_from(
-        entries.outerjoin(records, records.c.aggregate == entries.c.aggregate)
-    )
     if selection.incident:
-        query = query.where(entries.c.aggregate.in_(sorted(_record_scope(conn, selection.incident))))
-    elif selection.person:
+        return _record_scope(conn, selection.incident)
+    if selection.person:
         ids, own = _person_scope(conn, selection.person)
-        scope: list[ColumnElement[bool]] = [entries.c.notification_id.in_(sorted(ids))] if ids else []
-        if own is not None:
-            scope.append(entries.c.aggregate == own)
-        query = query.where(or_(*scope))
-    elif selection.start and selection.end:
-        query = query.where(and_(entries.c.happened_at >= selection.start, entries.c.happened_at < selection.end))
-    if selection.as_of:
-        query = query.where(entries.c.recorded_at <= selection.as_of)
+        found = {str(a) for start in range(0, len(ids), 500) for (a,) in conn.execute(
+            select(entries.c.aggregate).where(entries.c.notification_id.in_(sorted(ids)[start:start + 500])).distinct())}
+        return found | ({own} if own else set())
+    query = select(entries.c.aggregate).where(
+        and_(entries.c.happened_at >= str(selection.start), entries.c.happened_at < str(selection.end))).distinct()
+    return {str(a) for (a,) in conn.execute(query)}
+
+
+def _index_rows(conn: Connection, aggregates: set[str]) -> dict[int, Any]:
+    """Every index row of these records, with the record's short id and category."""
+    found: dict[int, Any] = {}
+    ordered = sorted(aggregates)
+    for start in range(0, len(ordered), 500):
+        query = select(entries, records.c.alias, records.c.category).select_from(
+            entries.outerjoin(records, records.c.aggregate == entries.c.aggregate)
+        ).where(entries.c.aggregate.in_(ordered[start:start + 500]))
+        found.update({int(r.notification_id): r for r in conn.execute(query)})
+    return found
+
+
+def _selected(entry: LogEntry, selection: Selection, category: str | None) -> bool:
+    """Whether a checked entry belongs in the timeline, judged on its signed facts."""
+    if not entry.header:
+        return True
+    if selection.as_of and entry.recorded_at > selection.as_of:
+        return False
+    if selection.start and selection.end:
+        happened = entry.occurrence()[0]
+        if not selection.start <= happened < selection.end:
+            return False
     if selection.categories:
         classes, values = category_classes(selection.categories)
-        query = query.where(
-            or_(entries.c.record_class.in_(classes), records.c.category.in_(values), func.lower(entries.c.kind).in_(values))
-        )
-    query = query.order_by(entries.c.happened_at, entries.c.recorded_at, entries.c.notification_id)
-    return list(conn.execute(query).all())
+        if not (entry.record_class in classes or (category or "") in values or entry.kind.lower() in values):
+            return False
+    return True
 
 
 def words(name: str) -> str:
@@ -205,7 +224,7 @@ def _duration(seconds: float) -> str:
     return f"{hours / 24:.1f} days later" if hours >= 48 else f"{hours:.0f} hours later"
 
 
-def _correction_target(row: Any, name: str, claims: dict[str, Any], opened: Opened) -> tuple[str, int] | None:
+def _correction_target(row: LogEntry, name: str, claims: dict[str, Any], opened: Opened) -> tuple[str, int] | None:
     """(record, version) this entry corrects or supersedes, if it says so."""
     sources = [claims] + ([vars(opened.event)] if opened.event is not None else [])
     for source in sources:
@@ -225,52 +244,81 @@ def _correction_target(row: Any, name: str, claims: dict[str, Any], opened: Open
     return None
 
 
-def _what(row: Any, opened: Opened) -> str:
-    name = words(str(row.event_type))
+@dataclass(frozen=True)
+class _Erasure:
+    recorded_at: str
+    basis: str
+
+
+def _what(entry: LogEntry, opened: Opened, erasure: _Erasure | None) -> tuple[str, str]:
+    """(what the row says, its status)."""
+    name = words(entry.event_type)
+    if not entry.checked:
+        return f"{name}: NOT VERIFIED, {entry.problem}; run `ledger verify`", UNVERIFIED
     if opened.status == SHOWN:
-        return opened.description() or name
-    if opened.status == ERASED or row.erased_at:
-        when = f" on {str(row.erased_at)[:10]}" if row.erased_at else ""
-        rule = f" under {row.erasure_rule}" if row.erasure_rule else ""
-        return f"{name}: erased{when}{rule}"
+        return opened.description() or name, SHOWN
+    if opened.status == ERASED:
+        if erasure is None:
+            return (f"{name}: its content is gone but no signed erasure covers the record: "
+                    "run `ledger verify`"), UNVERIFIED
+        return f"{name}: erased on {erasure.recorded_at[:10]} under {erasure.basis}", ERASED
     if opened.status == UNVERIFIED:
-        return f"{name}: body fails verification ({opened.problem}); run `ledger verify`"
+        return f"{name}: body fails verification ({opened.problem}); run `ledger verify`", UNVERIFIED
     if opened.status == UNKNOWN:
-        return f"{name}: event type unknown to this version of the ledger"
-    return f"{name}: withheld (not readable by your roles)"
+        return f"{name}: event type unknown to this version of the ledger", UNKNOWN
+    return f"{name}: withheld (not readable by your roles)", WITHHELD
 
 
-def _row(row: Any, opened: Opened) -> dict[str, Any]:
-    claims = json.loads(row.claims) if row.claims else {}
-    name = row.alias or str(row.aggregate)
-    short = row.alias or str(row.aggregate)[:8]
-    delay = (dt.datetime.fromisoformat(row.recorded_at) - dt.datetime.fromisoformat(row.happened_until or row.happened_at)).total_seconds()
-    source = words(str(row.kind))
+def _row(entry: LogEntry, row: Any | None, opened: Opened, alias: str | None, erasure: _Erasure | None) -> dict[str, Any]:
+    claims = entry.claims
+    name = alias or entry.aggregate
+    short = alias or entry.aggregate[:8]
+    happened, precision, until, late = entry.occurrence() if entry.header else ("", "", None, False)
+    recorded = entry.recorded_at
+    delay = (dt.datetime.fromisoformat(recorded) - dt.datetime.fromisoformat(until or happened)).total_seconds() \
+        if recorded and happened else 0.0
+    source = words(entry.kind)
     origin = next((claims[f] for f in SOURCE_FIELDS if claims.get(f)), None)
     if origin:
         source += f" ({origin})"
-    status = ERASED if row.erased_at and opened.status != SHOWN else opened.status
+    what, status = _what(entry, opened, erasure)
+    reset = entry.reset
     return {
-        "ref": f"{short}/v{row.version}",
-        "happened_at": row.happened_at,
-        "precision": row.precision,
-        "happened_until": row.happened_until,
-        "recorded_at": row.recorded_at,
-        "late": bool(row.late),
-        "recorded_after": _duration(delay) if row.late else "",
-        "recorded_by": row.actor,
-        "role": row.actor_roles,
+        "ref": f"{short}/v{entry.version}",
+        "happened_at": happened,
+        "precision": precision,
+        "happened_until": until,
+        "recorded_at": recorded,
+        "late": bool(late),
+        "recorded_after": _duration(delay) if late else "",
+        "recorded_by": entry.actor,
+        "role": row.actor_roles if row is not None else "",
+        "signed_with": (f"a reset key (proposed by {reset['proposed_by']}, approved by {reset['approved_by']})"
+                        if reset else ""),
         "source": source,
-        "what": _what(row, opened),
+        "what": what,
         "action": opened.field(ACTION_FIELDS, claims),
         "outcome": opened.field(OUTCOME_FIELDS, claims),
         "corrects": "",
         "corrected_by": "",
         "status": status,
+        "read_model": "; ".join(entry.drift),
         "record": name,
-        "event": row.event_type,
-        "version": int(row.version),
-        "entry": row.leaf_index,
+        "event": entry.event_type,
+        "version": entry.version,
+        "entry": entry.leaf,
+    }
+
+
+def _gap_row(aggregate: str, alias: str | None, version: int, why: str) -> dict[str, Any]:
+    """A row for an entry that should be there and is not."""
+    name = alias or aggregate
+    return {
+        "ref": f"{alias or aggregate[:8]}/v{version}", "happened_at": "", "precision": "", "happened_until": None,
+        "recorded_at": "", "late": False, "recorded_after": "", "recorded_by": "", "role": "", "signed_with": "",
+        "source": "", "what": f"version {version} of {name} is {why}: run `ledger verify`", "action": "",
+        "outcome": "", "corrects": "", "corrected_by": "", "status": MISSING, "read_model": "",
+        "record": name, "event": "", "version": version, "entry": None,
     }
 
 
@@ -299,6 +347,12 @@ def _place_corrections(rows: list[dict[str, Any]], targets: dict[int, tuple[str,
     return ordered
 
 
+def _chronological(entry: LogEntry) -> tuple[str, str, int]:
+    if not entry.header:
+        return "", "", entry.notification_id
+    return entry.occurrence()[0], entry.recorded_at, entry.notification_id
+
+
 def build(
     conn: Connection,
     events: Table,
@@ -307,49 +361,64 @@ def build(
     selection: Selection,
     reader: str,
     now: str,
+    registry: Registry,
 ) -> Timeline:
-    """Select, open and order the timeline rows for ``reader``."""
+    """Select records through the index, then load, check, open and order their entries."""
     if selection.as_of:
         selection = Selection(selection.incident, selection.person, selection.start, selection.end,
                               selection.categories, utc(selection.as_of))
-    found = select_entries(conn, selection)
-    states = load_states(conn, events, [r.notification_id for r in found])
+    scope = select_records(conn, selection)
+    index = _index_rows(conn, scope)
+    logged = checked.load(conn, events, registry, scope)
+    names = aliases_of(conn, sorted(scope))
+    categories = {str(r.aggregate): r.category for r in index.values()}
     opener = Reader(conn, ledger_id, keyring)
+    erasures = {
+        str(target): _Erasure(e.recorded_at, str(e.claims.get("basis") or "a signed erasure"))
+        for items in logged.values() for e in items
+        if e.checked and e.event_type == ERASURE_EVENT for target in (e.claims.get("records") or [])
+    }
     rows: list[dict[str, Any]] = []
     targets: dict[int, tuple[str, int]] = {}
     seen: dict[tuple[str, str, str], list[int]] = {}
-    for row in found:
-        if str(row.event_type) in REVERSALS.values():
-            seen.setdefault((str(row.aggregate), str(row.event_type), str(row.claims)), []).append(int(row.version))
-    for row in found:
-        opened = opener.open(states[int(row.notification_id)], str(row.aggregate), int(row.version), str(row.topic))
-        built = _row(row, opened)
-        claims = json.loads(row.claims) if row.claims else {}
-        target = _correction_target(row, built["record"], claims, opened)
-        reversed_type = REVERSALS.get(str(row.event_type))
-        earlier = [v for v in seen.get((str(row.aggregate), str(reversed_type), str(row.claims)), [])
-                   if v < int(row.version)]
+    shown: list[LogEntry] = []
+    gaps: set[tuple[str, int]] = set()
+    for aggregate, items in sorted(logged.items()):
+        for entry in items:
+            checked.compare(entry, index.get(entry.notification_id))
+            if _selected(entry, selection, categories.get(aggregate)):
+                shown.append(entry)
+        gaps |= {(aggregate, v) for v in checked.missing_versions(items)}
+    in_log = {e.notification_id for items in logged.values() for e in items}
+    gaps |= {(str(row.aggregate), int(row.version)) for nid, row in index.items() if nid not in in_log}
+    for aggregate, version in sorted(gaps):
+        rows.append(_gap_row(aggregate, names.get(aggregate), version, "missing from the log (deleted?)"))
+    for entry in shown:
+        if entry.event_type in REVERSALS.values():
+            seen.setdefault((entry.aggregate, entry.event_type, repr(sorted(entry.claims.items()))), []).append(entry.version)
+    for entry in sorted(shown, key=_chronological):
+        opened = opener.open(entry.state, entry.aggregate, entry.version, entry.topic) if entry.checked else Opened(UNVERIFIED)
+        built = _row(entry, index.get(entry.notification_id), opened, names.get(entry.aggregate),
+                     erasures.get(entry.aggregate))
+        target = _correction_target(entry, built["record"], entry.claims, opened)
+        reversed_type = REVERSALS.get(entry.event_type)
+        earlier = [v for v in seen.get((entry.aggregate, str(reversed_type), repr(sorted(entry.claims.items()))), [])
+                   if v < entry.version]
         if target is None and reversed_type and earlier:
             target = (built["record"], max(earlier))
         if target is not None:
             targets[len(rows)] = target
         rows.append(built)
-    ids = [int(r.notification_id) for r in found]
     named: dict[str, set[str]] = {}
-    for start in range(0, len(ids), 500):
-        query = (
-            select(entries.c.aggregate, entry_subjects.c.subject)
-            .join(entries, entries.c.notification_id == entry_subjects.c.notification_id)
-            .where(entry_subjects.c.notification_id.in_(ids[start : start + 500]))
-        )
-        for aggregate, subject in conn.execute(query):
-            named.setdefault(str(aggregate), set()).add(str(subject))
+    for entry in shown:
+        for subject in entry.header.get("subjects") or []:
+            named.setdefault(entry.aggregate, set()).add(str(subject))
     return Timeline(
         selection=selection,
         rows=_place_corrections(rows, targets),
         reader=reader,
         generated_at=now,
-        records=sorted({str(r.aggregate) for r in found}),
+        records=sorted({e.aggregate for e in shown}),
         record_subjects={k: sorted(v) for k, v in sorted(named.items())},
     )
 

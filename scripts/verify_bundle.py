@@ -21,6 +21,7 @@ import json
 import re
 import struct
 import sys
+import uuid
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,6 +118,11 @@ class Entry:
     @property
     def event(self) -> str:
         return str(self.header.get("topic")).rsplit(":", 1)[-1]
+
+    @property
+    def claims(self) -> dict[str, Any]:
+        value = self.header.get("claims")
+        return value if isinstance(value, dict) else {}
 
 
 def sha256(data: bytes) -> bytes:
@@ -283,49 +289,171 @@ def check_proofs(files: dict[str, bytes], trust: dict[str, Any], public: bytes, 
     return entries
 
 
-def check_signers(files: dict[str, bytes], trust: dict[str, Any], entries: dict[int, Entry], report: Report) -> None:
-    """Replay the key registry in log order, as the ledger's own ``verify`` does."""
-    c = report.check("entry signatures by registered, unrevoked keys whose holders' roles allowed them")
-    writers = {k: set(v) for k, v in load_json(files, "registry/writers.json").items()}
-    keys: dict[str, list[Any]] = {}  # key id -> [owner, public key, leaf revoked at]
-    roles: dict[str, set[str]] = {}
-    aggregates: dict[str, str] = {}
-    left: set[str] = set()
-    first_admin = bytes.fromhex(trust["first_admin_public_key"])
-    for leaf, e in sorted(entries.items()):
-        actor, key_id, name = str(e.header.get("actor")), str(e.header.get("actor_key")), e.event
-        bootstrap = actor == trust.get("first_admin") and key_id == trust.get("first_admin_key")
-        fact = keys.get(key_id) or ([actor, first_admin, None] if bootstrap else None)
-        held = roles.get(actor, {"admin"} if bootstrap else set())
-        allowed = writers.get(name, set())
-        where = f"{e.file} ({name} by {actor})"
+NAMESPACE = uuid.UUID("6f1c2b1e-8f0c-4f3b-9d55-5f0c1a9e7a11")
+RECOVERY = "recovery"
+
+
+def record_of(kind: str, key: str) -> str:
+    """The record (aggregate) id the ledger gives a natural key, e.g. a staff id."""
+    return str(uuid.uuid5(NAMESPACE, f"{kind}:{key}"))
+
+
+class Signers:
+    """Who held which key and role, replayed from the bundle's registry entries in log order.
+
+    A subset of the ledger's own registry (``ledger/registry.py``): keys are
+    registered on their owner's record (the first one signs itself, later ones
+    by the owner, or a reset two other people sign); grants follow the grant
+    table in force, never to oneself; the permission table comes from the
+    signed ``PermissionTable`` entries. Rules that need the whole log (a role
+    with no members left, a role key still to be replaced) are ``ledger
+    verify``'s, with the database.
+    """
+
+    def __init__(self, trust: dict[str, Any]) -> None:
+        self.trust = trust
+        self.table: dict[str, Any] | None = None
+        self.proposal: tuple[str, str, dict[str, Any]] | None = None  # digest, by, table
+        self.keys: dict[str, list[Any]] = {}  # key id -> [owner, public key, revoked leaf]
+        self.staff: dict[str, dict[str, Any]] = {}  # id -> {"roles", "left", "keyed"}
+        self.resets: dict[str, dict[str, Any]] = {}
+        self.recoveries: set[str] = set()
+        self.head_granted = False
+
+    def _bootstrap(self, actor: str, key_id: str) -> bool:
+        first = self.staff.get(actor)
+        return (actor, key_id) == (self.trust.get("first_admin"), self.trust.get("first_admin_key")) and (
+            first is None or not first["keyed"])
+
+    def roles(self, actor: str) -> set[str]:
+        if actor == RECOVERY:
+            return {RECOVERY}
+        if actor in self.staff:
+            return set(self.staff[actor]["roles"])
+        return {"admin"} if actor == self.trust.get("first_admin") else set()
+
+    def signing_key(self, e: Entry) -> tuple[bytes | None, str]:
+        actor, key_id, claims = str(e.header.get("actor")), str(e.header.get("actor_key")), e.claims
+        if actor == RECOVERY:
+            recovery = self.trust.get("recovery_key") or {}
+            if key_id != recovery.get("key_id"):
+                return None, f"signed as the recovery key by unknown key {key_id}"
+            return bytes.fromhex(recovery["signing_key"]), ""
+        fact = self.keys.get(key_id)
         if fact is None:
-            c.fail(f"{where}: signed by key {key_id}, which no entry in the bundle registers")
-        elif fact[0] != actor:
-            c.fail(f"{where}: key {key_id} belongs to {fact[0]}")
-        elif fact[2] is not None and fact[2] < leaf:
-            c.fail(f"{where}: key {key_id} was revoked at entry {fact[2]}")
-        elif actor in left:
-            c.fail(f"{where}: signed after {actor} left")
-        elif not (held & allowed or (aggregates.get(actor) == e.header.get("aggregate") and "self" in allowed)):
-            c.fail(f"{where}: roles {sorted(held)} may not record {name}")
-        elif not ed25519_ok(fact[1], ENTRY_DOMAIN + e.header_bytes, e.signature):
+            first = self.staff.get(actor)
+            if e.event == "StaffMember.KeyRegistered" and claims.get("key_id") == key_id and first and not first["keyed"]:
+                return bytes.fromhex(claims["public_key"]), ""
+            if self._bootstrap(actor, key_id):
+                return bytes.fromhex(self.trust["first_admin_public_key"]), ""
+            return None, f"signed by key {key_id}, which no entry in the bundle registers"
+        if fact[0] != actor:
+            return None, f"key {key_id} belongs to {fact[0]}"
+        if fact[2] is not None:
+            return None, f"key {key_id} was revoked at entry {fact[2]}"
+        return fact[1], ""
+
+    def judge(self, e: Entry) -> str:
+        actor, name, claims = str(e.header.get("actor")), e.event, e.claims
+        if actor in self.staff and self.staff[actor]["left"]:
+            return f"signed after {actor} left"
+        held = self.roles(actor)
+        if self.table is None:
+            if name.startswith("PermissionTable.") and self._bootstrap(actor, str(e.header.get("actor_key"))):
+                return ""
+            return "no permission table is in force for it"
+        allowed = set(self.table["writers"].get(name, []))
+        own = actor in self.staff and record_of("staff", actor) == e.header.get("aggregate")
+        if not (held & allowed or (own and "self" in allowed)):
+            return f"roles {sorted(held)} may not record {name}"
+        subject = claims.get("staff_id", claims.get("owner"))
+        if name.startswith("StaffMember.") and subject is not None and record_of("staff", str(subject)) != e.header.get("aggregate"):
+            return f"names {subject} but is written on another record"
+        if name == "StaffMember.KeyRegistered" and claims.get("owner") != actor:
+            return f"{actor} may not register a key for {claims.get('owner')}: that needs a two-person reset"
+        if name == "StaffMember.KeyResetApproved":
+            pending = self.resets.get(str(claims.get("reset_id")))
+            if pending is None or actor in (pending["owner"], pending["by"]):
+                return "a key reset must be proposed by one person and approved by another, neither its owner"
+        if name == "PermissionTable.Adopted" and not self._bootstrap(actor, str(e.header.get("actor_key"))):
+            if self.proposal is None or self.proposal[0] != claims.get("digest") or actor == self.proposal[1] \
+                    or "headteacher" not in held:
+                return "a new permission table must be proposed by one person and adopted by a Headteacher"
+        if name in ("StaffMember.Registered", "StaffMember.RoleGranted"):
+            target = str(claims.get("staff_id"))
+            wanted = claims.get("roles") if name == "StaffMember.Registered" else [claims.get("role")]
+            for role in wanted or []:
+                problem = self._grant(actor, held, str(role), target, e)
+                if problem:
+                    return problem
+        return ""
+
+    def _grant(self, actor: str, held: set[str], role: str, target: str, e: Entry) -> str:
+        assert self.table is not None
+        if target == actor and not self._bootstrap(actor, str(e.header.get("actor_key"))):
+            return f"{actor} granted {role} to themselves"
+        if held & set(self.table["grants"].get(role, [])):
+            pass
+        elif role == "headteacher" and "admin" in held and not self.head_granted:
+            pass
+        elif self._bootstrap(actor, str(e.header.get("actor_key"))) and target == actor:
+            pass
+        elif f"{role}:{target}" not in self.recoveries:
+            return f"{actor} may not grant {role}"
+        others = set(self.staff.get(target, {}).get("roles", [])) | set(e.claims.get("roles") or [])
+        exclusive = self.table["exclusive"]
+        bad = (set(exclusive.get(role, [])) | {r for r, rs in exclusive.items() if role in rs}) & (others - {role})
+        return f"{role} may not be held together with {', '.join(sorted(bad))}" if bad else ""
+
+    def apply(self, e: Entry, leaf: int) -> None:
+        name, claims, actor = e.event, e.claims, str(e.header.get("actor"))
+        if name == "PermissionTable.Proposed":
+            self.proposal = (str(claims.get("digest")), actor, claims.get("table") or {})
+        elif name == "PermissionTable.Adopted":
+            self.table, self.proposal = claims.get("table"), None
+        elif name == "RecoveryKey.RoleRecoveryApproved":
+            self.recoveries.add(f"{claims['role']}:{claims['staff_id']}")
+        elif name == "StaffMember.Registered":
+            self.staff[claims["staff_id"]] = {"roles": set(claims["roles"]), "left": False, "keyed": False}
+            self.head_granted |= "headteacher" in claims["roles"]
+        elif name == "StaffMember.KeyRegistered":
+            self.keys[claims["key_id"]] = [claims["owner"], bytes.fromhex(claims["public_key"]), None]
+            self.staff.setdefault(claims["owner"], {"roles": set(), "left": False, "keyed": False})["keyed"] = True
+        elif name == "StaffMember.KeyResetProposed":
+            self.resets[claims["reset_id"]] = {"owner": claims["owner"], "by": actor, "key": claims["key_id"],
+                                               "public": claims["public_key"]}
+        elif name == "StaffMember.KeyResetApproved":
+            reset = self.resets.pop(claims["reset_id"])
+            self.keys[reset["key"]] = [reset["owner"], bytes.fromhex(reset["public"]), None]
+        elif name == "StaffMember.KeyRevoked" and claims["key_id"] in self.keys:
+            self.keys[claims["key_id"]][2] = leaf
+        elif name in ("StaffMember.RoleGranted", "StaffMember.RoleRemoved"):
+            held = self.staff.setdefault(claims["staff_id"], {"roles": set(), "left": False, "keyed": False})["roles"]
+            (held.add if name.endswith("Granted") else held.discard)(claims["role"])
+            self.head_granted |= name.endswith("Granted") and claims["role"] == "headteacher"
+            self.recoveries.discard(f"{claims['role']}:{claims['staff_id']}")
+        elif name == "StaffMember.EmploymentEnded":
+            self.staff.setdefault(claims["staff_id"], {"roles": set(), "left": False, "keyed": False})["left"] = True
+
+
+def check_signers(files: dict[str, bytes], trust: dict[str, Any], entries: dict[int, Entry], report: Report) -> None:
+    """Replay the key registry in log order, as the ledger's own ``verify`` does (see :class:`Signers`)."""
+    c = report.check("entry signatures by keys registered to their signers, whose roles then allowed them")
+    signers = Signers(trust)
+    for leaf, e in sorted(entries.items()):
+        where = f"{e.file} ({e.event} by {e.header.get('actor')})"
+        try:
+            public, problem = signers.signing_key(e)
+            problem = problem or signers.judge(e)
+        except MALFORMED as exc:
+            public, problem = None, f"malformed registry claims ({type(exc).__name__})"
+        if problem or public is None:
+            c.fail(f"{where}: {problem}")
+        elif not ed25519_ok(public, ENTRY_DOMAIN + e.header_bytes, e.signature):
             c.fail(f"{where}: the signature does not verify")
         else:
             c.done += 1
-            claims = e.header.get("claims") or {}
-            if name == "StaffMember.Registered":
-                aggregates[claims["staff_id"]] = e.header["aggregate"]
-                roles[claims["staff_id"]] = set(claims["roles"])
-            elif name == "StaffMember.KeyRegistered":
-                keys[claims["key_id"]] = [claims["owner"], bytes.fromhex(claims["public_key"]), None]
-            elif name == "StaffMember.KeyRevoked" and claims["key_id"] in keys:
-                keys[claims["key_id"]][2] = leaf
-            elif name in ("StaffMember.RoleGranted", "StaffMember.RoleRemoved"):
-                held_now = roles.setdefault(claims["staff_id"], set())
-                (held_now.add if name.endswith("Granted") else held_now.discard)(claims["role"])
-            elif name == "StaffMember.EmploymentEnded":
-                left.add(claims["staff_id"])
+            signers.apply(e, leaf)
 
 
 def check_content(files: dict[str, bytes], trust: dict[str, Any], entries: dict[int, Entry], report: Report) -> None:

@@ -118,8 +118,11 @@ def build_federation(home: Path, db: str | None = None) -> Federation:
         "investigator": ["investigator", "staff"],
         "poster": ["poster", "staff"],
     }
+    people.add_staff(ledger, admin, "Person head", cast["head"], PASSPHRASE, "head")
+    head = ledger.unlock("head", PASSPHRASE)
     for staff_id, roles in cast.items():
-        people.add_staff(ledger, admin, f"Person {staff_id}", roles, PASSPHRASE, staff_id)
+        if staff_id != "head":
+            people.add_staff(ledger, head, f"Person {staff_id}", roles, PASSPHRASE, staff_id)
     actors = {"admin": admin}
     actors.update({s: ledger.unlock(s, PASSPHRASE) for s in cast})
     return Federation(ledger, home, actors)

@@ -63,7 +63,10 @@ class State:
                 "no identity to act as", "give --as ID (or set LEDGER_ACTOR); `ledger people list` shows ids"
             )
         ledger = self.ledger()
-        return ledger.unlock(actor_id, self.passphrase(f"Passphrase for {actor_id}"))
+        actor = ledger.unlock(actor_id, self.passphrase(f"Passphrase for {actor_id}"))
+        for notice in actor.notices:
+            click.echo(f"Notice: {notice}", err=True)
+        return actor
 
     def close(self) -> None:
         """Release the database."""

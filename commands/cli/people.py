@@ -107,12 +107,76 @@ def show(state: State, person_id: str, reason: str, fmt: str) -> None:
 def grant_role(state: State, staff_id: str, role: str) -> None:
     """Give a member of staff a role (and its reader key).
 
+    Who may grant which role is the permission table's grant table; nobody
+    grants a role to themselves.
+
     \b
     Example:
       ledger --as dsl-1 people grant-role st-1a2b3c4d dsl
     """
     service.grant_role(state.ledger(), state.actor(), staff_id, role)
     click.echo(f"{staff_id} now has the role {role}")
+
+
+@people.command("restore-role-keys")
+@click.argument("staff_id")
+@click.argument("role", type=click.Choice(ROLES))
+@pass_state
+def restore_role_keys(state: State, staff_id: str, role: str) -> None:
+    """Seal a role's reader keys again to someone who holds it (after a key reset).
+
+    
+    Example:
+      ledger --as head people restore-role-keys st-1a2b3c4d dsl
+    """
+    service.restore_role_keys(state.ledger(), state.actor(), staff_id, role)
+    click.echo(f"{staff_id} holds the {role} reader keys again")
+
+
+@people.command("rotate-role-key")
+@click.argument("role", type=click.Choice(ROLES))
+@click.option("--reason", required=True, help="Why (e.g. a member's laptop was lost).")
+@pass_state
+def rotate_role_key(state: State, role: str, reason: str) -> None:
+    """Give a reader role a new key: anything written from now on is wrapped to it.
+
+    Only a member of the role or a Headteacher may.
+
+    
+    Example:
+      ledger --as head people rotate-role-key dsl --reason "a DSL laptop was stolen"
+    """
+    service.rotate_role_key(state.ledger(), state.actor(), role, reason)
+    click.echo(f"the {role} reader key was replaced; its members hold the new one")
+
+
+@people.command("recover-role")
+@click.argument("role", type=click.Choice(ROLES))
+@click.argument("staff_id")
+@click.option("--recovery-key", "recovery_key", required=True, type=click.Path(dir_okay=False),
+              help="The offline RECOVERY-KEY.json.")
+@click.option("--reason", required=True, help="Why (recorded, signed by the recovery key).")
+@pass_state
+def recover_role(state: State, role: str, staff_id: str, recovery_key: str, reason: str) -> None:
+    """Give a role whose members are all gone to STAFF_ID: the admin and the recovery key holder together.
+
+    The recovery passphrase comes from LEDGER_RECOVERY_PASSPHRASE or a prompt
+    (typed by whoever keeps it, e.g. the Chair of Governors).
+
+    
+    Example:
+      ledger --as it-manager people recover-role headteacher st-9f8e7d6c \
+          --recovery-key /media/usb/RECOVERY-KEY.json --reason "the Headteacher left suddenly"
+    """
+    from pathlib import Path
+
+    from commands.services.setup import load_recovery_key
+
+    actor = state.actor()
+    recovery = load_recovery_key(Path(recovery_key),
+                                 state.passphrase("Recovery passphrase", "LEDGER_RECOVERY_PASSPHRASE"))
+    service.recover_role(state.ledger(), actor, recovery, role, staff_id, reason)
+    click.echo(f"{staff_id} now has the role {role}, approved by the recovery key")
 
 
 @people.command("remove-role")

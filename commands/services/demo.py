@@ -56,9 +56,14 @@ def run(directory: Path | None, env: Mapping[str, str]) -> Iterator[str]:
             ("teacher-2", "Tom Tutor", ["staff"], "Elm Primary"),
             ("investigator", "Ivy Inquiry", ["investigator", "staff"], "Elm Primary"),
         ]
+        registrar = admin
         for staff_id, name, roles, school in staff:
-            people.add_staff(ledger, admin, name, roles, DEMO_PASSPHRASE, staff_id, school=school)
-            yield f"  {staff_id:<13} {'+'.join(roles):<22} registered by it-manager, key created"
+            people.add_staff(ledger, registrar, name, roles, DEMO_PASSPHRASE, staff_id, school=school)
+            yield f"  {staff_id:<13} {'+'.join(roles):<22} registered by {registrar.actor_id}, key created"
+            if staff_id == "head":
+                # The IT manager may give the first Headteacher their role; every other
+                # role is given by those the grant table names (never the IT manager).
+                registrar = ledger.unlock("head", DEMO_PASSPHRASE)
         dsl = ledger.unlock("dsl", DEMO_PASSPHRASE)
         pupils = [
             ("pupil1", "Pip Pupil", "2016-04-12", "Oak Primary"),

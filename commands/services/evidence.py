@@ -44,11 +44,13 @@ class EvidenceFile:
 
 @dataclass(frozen=True)
 class Staged:
-    """Evidence whose entry is pending in a unit, waiting to be stored."""
+    """Evidence whose entry is pending in a unit: encrypted, waiting to be stored."""
 
     attachment_id: str
     sha256: str
-    content: bytes
+    size: int
+    key_id: str
+    ciphertext: bytes
 
 
 def attachment_aad(record_id: str, attachment_id: str, sha256: str) -> bytes:
@@ -56,8 +58,12 @@ def attachment_aad(record_id: str, attachment_id: str, sha256: str) -> bytes:
     return AAD_DOMAIN + "\x00".join((record_id, attachment_id, sha256)).encode()
 
 
-def stage(incident: Incident, item: EvidenceFile) -> Staged:
-    """Hash ``item`` and record its intake on ``incident`` (not yet saved)."""
+def stage(work: Unit, incident: Incident, item: EvidenceFile) -> Staged:
+    """Hash and encrypt ``item`` and record its intake on ``incident`` (not yet saved).
+
+    The file is encrypted under the key the incident's entries will use, so
+    the signed entry can carry the hash of the stored bytes too.
+    """
     if not item.content:
         raise InvalidInput(f"{item.filename} is empty", "evidence must be a file with content")
     if len(item.content) > MAX_EVIDENCE_BYTES:
@@ -72,6 +78,9 @@ def stage(incident: Incident, item: EvidenceFile) -> Staged:
             "the file changed since it was captured: take it in again from the original",
         )
     attachment_id = new_short_id("att")
+    record_id = str(incident.id)
+    _cls, key_id, key = work.ctx.data_key_for(record_id, incident.record_class, new=not work.exists(incident.id))
+    ciphertext = crypto.encrypt(key, item.content, attachment_aad(record_id, attachment_id, digest))
     incident.add_evidence(
         attachment_id=attachment_id,
         sha256=digest,
@@ -82,24 +91,21 @@ def stage(incident: Incident, item: EvidenceFile) -> Staged:
         method=item.method,
         device=item.device,
         description=item.description,
+        stored_sha256=hashlib.sha256(ciphertext).hexdigest(),
     )
-    return Staged(attachment_id, digest, item.content)
+    return Staged(attachment_id, digest, len(item.content), key_id, ciphertext)
 
 
 def store(work: Unit, incident: Incident, staged: Staged) -> None:
-    """Encrypt a staged file under the incident's key, after its entry was saved."""
-    record_id = str(incident.id)
-    _cls, key_id, key = work.ctx.data_key_for(record_id, None)
+    """Store a staged (encrypted) file, after its entry was saved."""
     work.conn.execute(
         insert(attachments).values(
             attachment_id=staged.attachment_id,
-            record_id=record_id,
-            key_id=key_id,
+            record_id=str(incident.id),
+            key_id=staged.key_id,
             sha256=staged.sha256,
-            size=len(staged.content),
-            ciphertext=crypto.encrypt(
-                key, staged.content, attachment_aad(record_id, staged.attachment_id, staged.sha256)
-            ),
+            size=staged.size,
+            ciphertext=staged.ciphertext,
             created_at=work.now,
         )
     )

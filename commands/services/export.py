@@ -368,7 +368,8 @@ def _make(work: Unit, actor: Actor, request: ExportRequest, meta: dict[str, str]
         own = [r for r in (staff_record_id(target), subject_record_id(target)) if work.exists(r)]
         record = str(own[0]) if own else None
     snap = bundle.snapshot(work.conn)
-    found = build(work.conn, events, meta["ledger_id"], actor.keyring, selection, actor.actor_id, work.now)
+    found = build(work.conn, events, meta["ledger_id"], actor.keyring, selection, actor.actor_id, work.now,
+                  work.registry)
     leaves = sorted({int(r["entry"]) for r in found.rows if r["entry"] is not None and int(r["entry"]) < snap.size})
     if not leaves:
         raise NotFound(f"there is nothing about {target} that you may export",
@@ -386,7 +387,8 @@ def _make(work: Unit, actor: Actor, request: ExportRequest, meta: dict[str, str]
     contents = bundle.Contents(
         ledger_id=meta["ledger_id"], origin=meta["origin"], ledger_public_key=bytes.fromhex(meta["ledger_public_key"]),
         trust=trust, snapshot=snap, items=items,
-        registry=bundle.registry_entries(work.conn, events, snap.size, {str(i.header["actor"]) for i in items}),
+        registry=bundle.registry_entries(work.conn, events, snap.size, {str(i.header["actor"]) for i in items},
+                                         _table_versions(work)),
         attachments=attachments, covers=selection.describe(), exporter=actor.actor_id, generated_at=work.now,
         redacted=sorted(request.redact), labels=dict(scrub.labels),
     )
@@ -452,6 +454,15 @@ def verifier_module() -> Any:
 
 
 # -- demo ---------------------------------------------------------------------------------------
+
+
+def _table_versions(work: Unit) -> int:
+    """The highest permission table version adopted or proposed (each has its own record)."""
+    registry = work.registry
+    versions = [int(registry.table["version"])] if registry.table else []
+    if registry.proposal:
+        versions.append(int(registry.proposal["table"]["version"]))
+    return max(versions, default=0)
 
 
 def demo_chapter(ledger: Ledger, actors: dict[str, Actor], subjects: dict[str, str]) -> Iterator[str]:

@@ -10,7 +10,6 @@ only the roles that may see an incident can act on it.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,8 +27,7 @@ from ledger.domain.base import new_short_id, occurrence, parse_date, require_tex
 from ledger.domain.incidents import Incident, Person, incident_record_id, today_of
 from ledger.domain.people import staff_record_id, subject_record_id
 from ledger.errors import InvalidInput, NotFound, NotPermitted, RuleViolation
-from ledger.registry import current_key
-from ledger.schema import actors, data_keys, key_wraps
+from ledger.schema import data_keys, key_wraps
 from ledger.store import Actor, Ledger, Unit
 
 #: The role a reporter reports as, most specific first.
@@ -75,7 +73,21 @@ def load_incident(work: Unit, actor: Actor, inc_id: str) -> Incident:
             f"{record_class} records are open to: {', '.join(roles.readers_of(record_class))}, "
             "and to an investigator assigned to the case",
         ) from None
+    _case_readers(work, incident)
     return incident
+
+
+def _case_readers(work: Unit, incident: Incident) -> None:
+    """Tell the unit who, besides the reader roles, a new key of this case is wrapped to."""
+    if work.ctx.registry is None:
+        return
+    people = {}
+    for investigator in incident.investigators:
+        key = work.registry.current_key(investigator)
+        fact = work.registry.staff.get(investigator)
+        if key is not None and fact is not None and fact.active:
+            people[investigator] = bytes.fromhex(key.agreement_key)
+    work.ctx.case_readers[str(incident.id)] = people
 
 
 def resolve_person(work: Unit, spec: str) -> Person:
@@ -110,12 +122,12 @@ def _reporter_role(actor: Actor, wanted: str | None) -> str:
 
 
 def _staff_roles(work: Unit, staff_id: str) -> frozenset[str]:
-    row = work.conn.execute(select(actors).where(actors.c.actor_id == staff_id)).first()
-    if row is None or row.kind != "staff":
+    fact = work.registry.staff.get(staff_id)
+    if fact is None:
         raise NotFound(f"no member of staff {staff_id!r}", "`ledger people list` shows them")
-    if not row.active:
+    if not fact.active:
         raise RuleViolation(f"{staff_id} has left and cannot investigate")
-    return frozenset(json.loads(row.roles))
+    return frozenset(fact.roles)
 
 
 def report(ledger: Ledger, actor: Actor, form: IncidentReport) -> str:
@@ -130,7 +142,7 @@ def report(ledger: Ledger, actor: Actor, form: IncidentReport) -> str:
             people, work.now, form.against_staff, form.opinion, form.child_words, form.immediate_action,
             form.source_detail, form.alert_id,
         )
-        staged = [evidence.stage(incident, item) for item in form.evidence]
+        staged = [evidence.stage(work, incident, item) for item in form.evidence]
         work.save(incident)
         for item in staged:
             evidence.store(work, incident, item)
@@ -160,7 +172,7 @@ def assign(ledger: Ledger, actor: Actor, inc_id: str, investigator: str, remit: 
         incident = load_incident(work, actor, inc_id)
         incident.assign(investigator, _staff_roles(work, investigator), remit)
         work.save(incident)
-        _, agreement = current_key(work.conn, investigator)
+        agreement = bytes.fromhex(work.registry.current_key(investigator).agreement_key)  # type: ignore[union-attr]
         for key_id in keystore.keys_of_record(work.conn, str(incident.id)):
             try:
                 key = actor.keyring.data_key(work.conn, key_id)
@@ -182,6 +194,7 @@ def unassign(ledger: Ledger, actor: Actor, inc_id: str, investigator: str, reaso
         work.conn.execute(
             delete(key_wraps).where(key_wraps.c.key_id.in_(key_ids), key_wraps.c.recipient == f"actor:{investigator}")
         )
+        keystore.retire(work.conn, str(incident.id), work.now)
 
 
 def add_note(ledger: Ledger, actor: Actor, inc_id: str, kind: str, text: str) -> None:
@@ -248,7 +261,7 @@ def add_evidence(ledger: Ledger, actor: Actor, inc_id: str, item: evidence.Evide
     """Take a file in as evidence; returns its attachment id."""
     with ledger.unit(actor, write=True) as work:
         incident = load_incident(work, actor, inc_id)
-        staged = evidence.stage(incident, item)
+        staged = evidence.stage(work, incident, item)
         work.save(incident)
         evidence.store(work, incident, staged)
     return staged.attachment_id

@@ -13,7 +13,8 @@ from ledger.errors import InvalidInput, NotFound
 from ledger.schema import checkpoints
 from ledger.store import Ledger
 from ledger.trust import Trust
-from ledger.verify import Report, verify
+from ledger.verify import Finding, Report, verify
+from projections.audit import audit
 
 
 def latest_checkpoint(ledger: Ledger) -> str:
@@ -65,8 +66,12 @@ def consistency_proof(ledger: Ledger, old: int, new: int | None) -> dict[str, An
         return proofs.consistency(conn, old, new)
 
 
-def verify_ledger(ledger: Ledger, trust_file: Path, since_file: Path | None) -> Report:
-    """Verify the whole ledger against a trust file (and a saved checkpoint)."""
+def verify_ledger(ledger: Ledger, trust_file: Path, since_file: Path | None, projections: bool = True) -> Report:
+    """Verify the whole ledger against a trust file (and a saved checkpoint).
+
+    With ``projections`` the read models are also compared with a replay of
+    the log, and any drift is a finding (``ledger projections rebuild`` mends it).
+    """
     trust = Trust.load(trust_file)
     since = None
     if since_file is not None:
@@ -82,4 +87,12 @@ def verify_ledger(ledger: Ledger, trust_file: Path, since_file: Path | None) -> 
                 "use a checkpoint saved with `ledger checkpoint --out`",
             ) from None
     with ledger.engine.connect() as conn:
-        return verify(conn, ledger.app.events_table, trust, since)
+        report = verify(conn, ledger.app.events_table, trust, since)
+    if projections:
+        report.findings += [Finding(d.describe()) for d in audit(ledger)]
+    return report
+
+
+def rebuild_registry(ledger: Ledger) -> int:
+    """Restore the registry row from the signed entries (refused unless the checkpoint names the result)."""
+    return ledger.rebuild_registry()

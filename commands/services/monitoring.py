@@ -77,7 +77,7 @@ def _import(work: Unit, checked: AlertFile) -> ImportSummary:
     # Every new alert's data key is wrapped under one batch key, itself wrapped to
     # the reader roles. The batch key is not the ImportBatch record's own key, so
     # erasing the batch record (its file name) never takes linked alerts with it.
-    batch_key = keystore.new_data_key(work.conn, str(import_batch_key_id(batch_id)), "monitoring", work.now)
+    batch_key = keystore.new_data_key(work.conn, work.registry, str(import_batch_key_id(batch_id)), "monitoring", work.now)
     work.save(ImportBatch.record(batch_id, checked.name, checked.file_format, checked.sha256, counts,
                                  [r.time for r in fresh.values()], batch_key[0]))
     work.ctx.batch_key = batch_key

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
+from commands.services import rolekeys
 from commands.services.access import record_access
+from commands.services.setup import RecoveryKeyFile
 from ledger import identity, keystore
-from ledger.registry import current_key
 from ledger.domain.base import new_short_id, parse_date, require_text
+from ledger.domain.keys import RecoveryKey, recovery_key_id
 from ledger.domain.people import StaffMember, Subject, check_roles, staff_record_id, subject_record_id
-from ledger.errors import AlreadyExists, InvalidInput, NotFound, NotPermitted
-from ledger.schema import actor_keys, actors
+from ledger.errors import AlreadyExists, InvalidInput, NotFound, NotPermitted, RuleViolation
+from ledger.schema import actors
 from ledger.store import Actor, Ledger
 
 
@@ -41,6 +42,8 @@ def add_staff(
 ) -> NewStaff:
     """Register a member of staff with roles and a new passphrase-protected key.
 
+    The new person types their own passphrase; their first key signs its own
+    registration. Each role must be one the registering person may grant.
     A date of birth (encrypted) lets retention work out normal retirement age.
     """
     roles = check_roles(roles)
@@ -56,10 +59,12 @@ def add_staff(
         if work.exists(staff_record_id(staff_id)):
             raise AlreadyExists(f"staff id {staff_id} is already taken", "choose another --id")
         member = StaffMember.register(staff_id, roles, details)
-        member.register_key(pair.key_id, pair.public.public_key, pair.public.agreement_key)
         work.save(member)
+        member.register_key(pair.key_id, pair.public.public_key, pair.public.agreement_key)
+        with work.acting_as(pair):
+            work.save(member)
         for role in roles:
-            keystore.add_role_member(work.conn, role, staff_id, pair.public.agreement_key, actor.keyring, work.now)
+            rolekeys.give_role(work, role, staff_id, actor.keyring, f"{staff_id} joined {role}")
         path = identity.save(ledger.config.keys_dir, pair, passphrase)
     return NewStaff(staff_id, pair.key_id, str(path))
 
@@ -111,21 +116,34 @@ def grant_role(ledger: Ledger, actor: Actor, staff_id: str, role: str) -> None:
         member = _load_staff(work, staff_id)
         member.grant_role(role)
         work.save(member)
-        _, agreement = current_key(work.conn, staff_id)
-        keystore.add_role_member(work.conn, role, staff_id, agreement, actor.keyring, work.now)
+        rolekeys.give_role(work, role, staff_id, actor.keyring, f"{staff_id} joined {role}")
+
+
+def restore_role_keys(ledger: Ledger, actor: Actor, staff_id: str, role: str) -> None:
+    """Seal every generation of a role's key again to someone who holds the role (after a reset)."""
+    with ledger.unit(actor, write=True) as work:
+        if not rolekeys.is_reader_role(work, role):
+            raise InvalidInput(f"{role} has no reader key to restore")
+        member = _load_staff(work, staff_id)
+        member.restore_role_keys(role)
+        work.save(member)
+        key = work.registry.current_key(staff_id)
+        if key is None:
+            raise NotFound(f"{staff_id} has no active key", "approve a key reset for them first")
+        keystore.give_role(work.conn, work.registry, role, staff_id, bytes.fromhex(key.agreement_key), actor.keyring)
 
 
 def remove_role(ledger: Ledger, actor: Actor, staff_id: str, role: str) -> None:
-    """Take a role (and its reader key) away from a member of staff."""
+    """Take a role away: their copies of its key go, and the role gets a new key they never had."""
     with ledger.unit(actor, write=True) as work:
         member = _load_staff(work, staff_id)
         member.remove_role(role)
         work.save(member)
-        keystore.remove_role_member(work.conn, role, staff_id)
+        rolekeys.take_role(work, role, staff_id, f"{staff_id} no longer holds {role}")
 
 
 def end_employment(ledger: Ledger, actor: Actor, staff_id: str, ended_on: str) -> None:
-    """Record that someone has left: their keys are revoked and their role keys taken away."""
+    """Record that someone has left: their keys are revoked, and each reader role they held gets a new key."""
     ended_on = parse_date("end date", ended_on)
     with ledger.unit(actor, write=True) as work:
         member = _load_staff(work, staff_id)
@@ -135,17 +153,18 @@ def end_employment(ledger: Ledger, actor: Actor, staff_id: str, ended_on: str) -
                 member.revoke_key(key_id, f"left on {ended_on}")
         work.save(member)
         for role in member.roles:
-            keystore.remove_role_member(work.conn, role, staff_id)
+            rolekeys.take_role(work, role, staff_id, f"{staff_id} left on {ended_on}")
 
 
-def rotate_key(ledger: Ledger, actor: Actor, staff_id: str, passphrase: str, revoke_old: bool = True) -> NewStaff:
-    """Create and register a new key for ``staff_id``; revoke the old ones.
+def rotate_key(ledger: Ledger, actor: Actor, passphrase: str, revoke_old: bool = True) -> NewStaff:
+    """Create and register a new key for the acting person; revoke their old ones.
 
-    The person's role reader keys are re-wrapped to the new key by whoever
-    rotates it and holds them: the person themselves, or an admin for the
-    admin role (other roles then need a current member to re-grant them).
+    Only the owner rotates their key (signed with their current one); a new
+    key for someone else is a two-person reset (:func:`propose_key_reset`).
+    Their role keys are re-sealed to the new key.
     """
     identity.check_passphrase(passphrase)
+    staff_id = actor.actor_id
     pair = identity.generate(staff_id)
     with ledger.unit(actor, write=True) as work:
         member = _load_staff(work, staff_id)
@@ -155,12 +174,83 @@ def rotate_key(ledger: Ledger, actor: Actor, staff_id: str, passphrase: str, rev
             for key_id in old:
                 member.revoke_key(key_id, "rotated")
         work.save(member)
-        for role in member.roles:
-            if actor.keyring.holds_role(work.conn, role):
-                private = actor.keyring.role_private(work.conn, role)
-                keystore.rewrap_role(work.conn, role, staff_id, private, pair.public.agreement_key)
+        _reseal_roles(work, actor.keyring, staff_id, member.roles, pair.public.agreement_key)
         path = identity.save(ledger.config.keys_dir, pair, passphrase)
     return NewStaff(staff_id, pair.key_id, str(path))
+
+
+def _reseal_roles(work: Any, keyring: keystore.KeyRing, staff_id: str, held: list[str], agreement: bytes) -> list[str]:
+    """Seal every reader-role key generation ``keyring`` holds for ``staff_id`` to their new key.
+
+    Returns the reader roles it could not restore (the holder lacked them).
+    """
+    missing = []
+    for role in held:
+        if not rolekeys.is_reader_role(work, role):
+            continue
+        try:
+            keystore.give_role(work.conn, work.registry, role, staff_id, agreement, keyring)
+        except RuleViolation:
+            missing.append(role)
+    return missing
+
+
+@dataclass(frozen=True)
+class ResetProposal:
+    """A proposed key reset, waiting for a second person's approval."""
+
+    reset_id: str
+    staff_id: str
+    key_id: str
+    key_file: str
+
+
+def propose_key_reset(ledger: Ledger, actor: Actor, staff_id: str, passphrase: str, reason: str) -> ResetProposal:
+    """Propose a new key for someone who lost theirs (the person types the new passphrase).
+
+    Nothing changes until a second person approves it (:func:`approve_key_reset`);
+    neither may be the person whose key it is.
+    """
+    identity.check_passphrase(passphrase)
+    reason = require_text("reason", reason, 1000)
+    pair = identity.generate(staff_id)
+    reset_id = new_short_id("rs")
+    with ledger.unit(actor, write=True) as work:
+        member = _load_staff(work, staff_id)
+        member.propose_key_reset(reset_id, pair.key_id, pair.public.public_key, pair.public.agreement_key, reason)
+        work.save(member)
+        path = identity.save(ledger.config.keys_dir, pair, passphrase)
+    return ResetProposal(reset_id, staff_id, pair.key_id, str(path))
+
+
+def approve_key_reset(ledger: Ledger, actor: Actor, staff_id: str, reset_id: str) -> list[str]:
+    """Approve a proposed reset: the new key is registered and the old ones revoked.
+
+    The approver re-seals the person's reader-role keys they hold (a
+    Headteacher holds them all); returns the roles that still need a holder to
+    grant them again.
+    """
+    with ledger.unit(actor, write=True) as work:
+        member = _load_staff(work, staff_id)
+        proposal = work.registry.resets.get(reset_id)
+        if proposal is None or proposal["owner"] != staff_id or proposal.get("approved_leaf") is not None:
+            raise NotFound(f"no pending key reset {reset_id} for {staff_id}", "`ledger keys resets` lists them")
+        old = [k for k, state in member.keys.items() if state == "active"]
+        member.approve_key_reset(reset_id, proposal["key_id"])
+        for key_id in old:
+            member.revoke_key(key_id, f"replaced by reset {reset_id}")
+        work.save(member)
+        return _reseal_roles(work, actor.keyring, staff_id, member.roles, bytes.fromhex(proposal["agreement_key"]))
+
+
+def pending_resets(ledger: Ledger) -> list[dict[str, Any]]:
+    """Key resets proposed and not yet approved."""
+    registry = ledger.registry()
+    return [
+        {"reset_id": rid, "for": r["owner"], "key_id": r["key_id"], "proposed_by": r["proposed_by"],
+         "proposed_at_entry": r["leaf"]}
+        for rid, r in sorted(registry.resets.items()) if r.get("approved_leaf") is None
+    ]
 
 
 def revoke_key(ledger: Ledger, actor: Actor, staff_id: str, key_id: str, reason: str) -> None:
@@ -172,30 +262,68 @@ def revoke_key(ledger: Ledger, actor: Actor, staff_id: str, key_id: str, reason:
         work.save(member)
 
 
+def recover_role(ledger: Ledger, actor: Actor, recovery: RecoveryKeyFile, role: str, staff_id: str, reason: str) -> None:
+    """Give a role whose members are all gone to ``staff_id``: two people, one of them the recovery key.
+
+    The recovery key holder approves (their entry is signed by the offline
+    recovery key), the acting admin grants, and the role's key generations,
+    which the recovery key holds, are sealed to the new member.
+    """
+    reason = require_text("reason", reason, 1000)
+    with ledger.unit(actor, write=True) as work:
+        record = work.get(RecoveryKey, recovery_key_id(), "recovery key", redacted=True)
+        record.approve_recovery(role, staff_id, reason)
+        with work.acting_as(recovery.pair):
+            work.save(record)
+        member = _load_staff(work, staff_id)
+        member.grant_role(role)
+        work.save(member)
+        if rolekeys.is_reader_role(work, role):
+            rolekeys.give_role(work, role, staff_id, recovery.keyring, f"recovered for {staff_id}")
+
+
+def rotate_role_key(ledger: Ledger, actor: Actor, role: str, reason: str) -> None:
+    """Give a reader role a new key generation now (e.g. a member's laptop was lost)."""
+    reason = require_text("reason", reason, 1000)
+    with ledger.unit(actor, write=True) as work:
+        if not rolekeys.is_reader_role(work, role):
+            raise InvalidInput(f"{role} has no reader key", "reader roles: " + ", ".join(
+                work.registry.permissions.reader_roles() if work.registry.permissions else ()))
+        rolekeys.require_rotator(work, role, "a member lost their key")
+        rolekeys.rotate_role_key(work, role, reason)
+
+
 def list_people(ledger: Ledger) -> list[dict[str, Any]]:
-    """Everyone registered: pseudonymous ids, kind, roles, active (no personal data)."""
-    with ledger.engine.connect() as conn:
-        rows = conn.execute(select(actors).order_by(actors.c.kind, actors.c.actor_id)).all()
-    return [
-        {"id": r.actor_id, "kind": r.kind, "roles": ",".join(json.loads(r.roles)), "active": bool(r.active)}
-        for r in rows
+    """Everyone registered: pseudonymous ids, kind, roles, active (no personal data).
+
+    Staff, their roles and whether they are active come from the registry
+    replayed from signed entries; subjects from the id directory.
+    """
+    registry = ledger.registry()
+    rows = [
+        {"id": s.staff_id, "kind": "staff", "roles": ",".join(s.roles), "active": s.active}
+        for s in registry.staff.values()
     ]
+    with ledger.engine.connect() as conn:
+        subjects = conn.execute(select(actors).where(actors.c.kind != "staff")).all()
+    rows += [{"id": r.actor_id, "kind": r.kind, "roles": "", "active": True} for r in subjects]
+    return sorted(rows, key=lambda r: (r["kind"], r["id"]))
 
 
 def list_keys(ledger: Ledger) -> list[dict[str, Any]]:
-    """Every registered key with its owner and status."""
-    with ledger.engine.connect() as conn:
-        rows = conn.execute(select(actor_keys).order_by(actor_keys.c.actor_id, actor_keys.c.registered_leaf)).all()
+    """Every registered key with its owner, status and whether a reset set it."""
+    registry = ledger.registry()
     return [
         {
-            "key_id": r.key_id,
-            "owner": r.actor_id,
-            "registered_at_entry": r.registered_leaf,
-            "status": "revoked" if r.revoked_leaf is not None else "active",
-            "revoked_at_entry": r.revoked_leaf,
-            "public_key": r.public_key,
+            "key_id": k.key_id,
+            "owner": k.owner,
+            "registered_at_entry": k.registered_leaf,
+            "status": "active" if k.active else "revoked",
+            "revoked_at_entry": k.revoked_leaf,
+            "reset_by": f"{k.reset['proposed_by']}+{k.reset['approved_by']}" if k.reset else "",
+            "public_key": k.public_key,
         }
-        for r in rows
+        for k in sorted(registry.keys.values(), key=lambda k: (k.owner, k.registered_leaf))
     ]
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,7 +31,6 @@ from ledger.domain.policy import (
 )
 from ledger.errors import AlreadyExists, InvalidInput, LedgerError, NotFound
 from ledger.roles import READERS, WRITERS
-from ledger.schema import actors
 from ledger.store import Actor, Ledger, Unit
 
 #: Roles whose holders the policy covers (and who must acknowledge it).
@@ -210,14 +208,13 @@ def acknowledgement_status(ledger: Ledger, actor: Actor, as_of: str | None = Non
             raise NotFound(f"no policy version is in effect on {day}", "`ledger policy list` shows the versions")
         acks = _acknowledgements(work, day)
         joined = {h["claims"]["staff_id"]: h["recorded_at"][:10] for h in _headers(work, StaffMember.Registered)}
-        staff = work.conn.execute(
-            select(actors.c.actor_id, actors.c.roles).where(actors.c.kind == "staff", actors.c.active.is_(True))
-        ).all()
+    registry = ledger.registry()
+    staff = [(s.staff_id, s.roles) for s in registry.staff.values() if s.active]
     sees_all = bool(set(actor.roles) & set(READERS["acknowledgement"]))
     older = sorted((v for v in versions if v.effective_on < current.effective_on), key=lambda v: v.effective_on)
     rows = []
     for staff_id, roles in sorted(staff):
-        if not set(json.loads(roles)) & set(COVERED_ROLES) or not (sees_all or staff_id == actor.actor_id):
+        if not set(roles) & set(COVERED_ROLES) or not (sees_all or staff_id == actor.actor_id):
             continue
         when = acks.get((staff_id, current.label))
         previous = [v.label for v in older if (staff_id, v.label) in acks]

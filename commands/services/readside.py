@@ -100,7 +100,7 @@ def timeline(
     ensure_current(ledger)
     with ledger.unit(actor, write=True) as work:
         found = build(work.conn, ledger.app.events_table, work.ctx.ledger_id, actor.keyring, selection,
-                      actor.actor_id, work.now)
+                      actor.actor_id, work.now, work.registry)
         if found.rows:
             _log_access(work, actor, found, reason)
     return found

@@ -11,11 +11,14 @@ from pathlib import Path
 
 from sqlalchemy import delete, insert
 
-from ledger import checkpoint, config as configuration, crypto, identity, keystore
+from commands.services.rolekeys import create_role_key
+from ledger import checkpoint, config as configuration, crypto, identity, keystore, roles
 from ledger.config import Config
 from ledger.domain.base import new_short_id, require_text
+from ledger.domain.keys import PermissionTable, RecoveryKey
 from ledger.domain.people import StaffMember
 from ledger.errors import AlreadyExists
+from ledger.roles import RECOVERY
 from ledger.schema import ledger_meta
 from ledger.store import Actor, Ledger, utcnow
 
@@ -89,10 +92,10 @@ def _create(
     origin = origin or f"policy-ledger.local/{ledger_id[:12]}"
     admin_id = admin_id or new_short_id("st")
     ledger_key = crypto.new_signing_key()
-    recovery = crypto.new_agreement_key()
+    recovery = identity.generate(RECOVERY)
     admin = identity.generate(admin_id)
     ledger_public = crypto.signing_public_key(ledger_key)
-    now = utcnow()
+    table = roles.current_table()
 
     ledger.create_tables()
     with ledger.engine.begin() as conn:
@@ -102,33 +105,15 @@ def _create(
                 {"name": "ledger_id", "value": ledger_id},
                 {"name": "origin", "value": origin},
                 {"name": "ledger_public_key", "value": ledger_public.hex()},
-                {"name": "recovery_public_key", "value": crypto.agreement_public_key(recovery).hex()},
                 {"name": "first_admin", "value": admin_id},
                 {"name": "first_admin_key", "value": admin.key_id},
-                {"name": "created_at", "value": now},
+                {"name": "created_at", "value": utcnow()},
             ],
         )
-    key_files: list[Path] = []
+    written: list[Path] = []
     try:
         _write_private(config.ledger_key_path, {"origin": origin, "private_key": ledger_key.hex()})
-        key_files.append(config.ledger_key_path)
-        key_files.append(identity.save(config.keys_dir, admin, passphrase))
-        actor = Actor(admin_id, admin, frozenset({"admin"}), str(StaffMember.create_id(admin_id)), keystore.KeyRing.for_pair(admin))
-        with ledger.unit(actor, write=True, now=now) as work:
-            keystore.add_role_member(work.conn, "admin", admin_id, admin.public.agreement_key, None, now)
-            member = StaffMember.register(admin_id, ["admin"], {"name": admin_name})
-            member.register_key(admin.key_id, admin.public.public_key, admin.public.agreement_key)
-            work.save(member)
-        recovery_file = config.home / "RECOVERY-KEY.json"
-        _write_private(
-            recovery_file,
-            {
-                "what": "policy-ledger offline recovery key: move this file off the machine",
-                "ledger_id": ledger_id,
-                "public_key": crypto.agreement_public_key(recovery).hex(),
-                "locked": crypto.lock_with_passphrase(recovery_passphrase, recovery, ledger_id.encode()),
-            },
-        )
+        written.append(config.ledger_key_path)
         trust = {
             "ledger_id": ledger_id,
             "origin": origin,
@@ -137,12 +122,48 @@ def _create(
             "first_admin": admin_id,
             "first_admin_key": admin.key_id,
             "first_admin_public_key": admin.public.public_key.hex(),
-            "created_at": now,
+            "recovery_key": {
+                "key_id": recovery.key_id,
+                "agreement_key": recovery.public.agreement_key.hex(),
+                "signing_key": recovery.public.public_key.hex(),
+            },
+            "permission_table": {"version": table["version"], "digest": roles.table_digest(table)},
+            "created_at": utcnow(),
         }
         config.trust_path.write_text(json.dumps(trust, indent=2) + "\n", encoding="utf-8")
+        written.append(config.trust_path)
+        written.append(identity.save(config.keys_dir, admin, passphrase))
+        actor = Actor(admin_id, admin, frozenset({"admin"}), str(StaffMember.create_id(admin_id)),
+                      keystore.KeyRing.for_pair(admin))
+        bootstrap = (admin_id, admin.key_id, admin.public.public_key)
+        with ledger.unit(actor, write=True, bootstrap=bootstrap) as work:
+            work.registry.recovery_hint = recovery.public.agreement_key
+            permissions = PermissionTable.propose(table, "the table every ledger starts with")
+            permissions.adopt()
+            work.save(permissions)
+            work.save(RecoveryKey.publish(recovery.public.agreement_key, recovery.public.public_key, recovery.key_id))
+            create_role_key(work, "admin", "the IT manager's role, at set-up")
+            member = StaffMember.register(admin_id, ["admin"], {"name": admin_name})
+            member.register_key(admin.key_id, admin.public.public_key, admin.public.agreement_key)
+            work.save(member)
+            keystore.seal_role_key(work.conn, "admin", 1, admin_id, work.ctx.role_privates["admin"],
+                                   admin.public.agreement_key)
+        recovery_file = config.home / "RECOVERY-KEY.json"
+        _write_private(
+            recovery_file,
+            {
+                "what": "policy-ledger offline recovery key: move this file off the machine",
+                "ledger_id": ledger_id,
+                "key_id": recovery.key_id,
+                "public_key": recovery.public.agreement_key.hex(),
+                "signing_public_key": recovery.public.public_key.hex(),
+                "locked": crypto.lock_with_passphrase(
+                    recovery_passphrase, recovery.signing_key + recovery.agreement_private, ledger_id.encode()),
+            },
+        )
         configuration.save(config)
     except BaseException:
-        for path in key_files:
+        for path in written:
             path.unlink(missing_ok=True)
         with ledger.engine.begin() as conn:
             conn.execute(delete(ledger_meta))
@@ -150,16 +171,27 @@ def _create(
     return Created(ledger_id, origin, admin_id, config.trust_path, recovery_file, config.db_url)
 
 
-def load_recovery_key(path: Path, passphrase: str) -> keystore.KeyRing:
-    """Unlock the offline recovery key file (for disaster recovery and tests)."""
+@dataclass(frozen=True)
+class RecoveryKeyFile:
+    """The unlocked offline recovery key: it reads everything and signs role recoveries."""
+
+    pair: identity.KeyPair
+    keyring: keystore.KeyRing
+
+
+def load_recovery_key(path: Path, passphrase: str) -> RecoveryKeyFile:
+    """Unlock the offline recovery key file (for disaster recovery)."""
     from ledger.errors import AuthenticationFailed, NotFound
 
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise NotFound(f"no recovery key at {path}") from None
+        raise NotFound(f"no recovery key at {path}", "give the path of RECOVERY-KEY.json") from None
+    except ValueError:
+        raise AuthenticationFailed(f"{path} is not a recovery key file") from None
     try:
-        private = crypto.unlock_with_passphrase(passphrase, document["locked"], document["ledger_id"].encode())
-    except crypto.CryptoError:
-        raise AuthenticationFailed("wrong recovery passphrase") from None
-    return keystore.KeyRing.for_recovery(private)
+        secret = crypto.unlock_with_passphrase(passphrase, document["locked"], document["ledger_id"].encode())
+    except (crypto.CryptoError, KeyError):
+        raise AuthenticationFailed("wrong recovery passphrase, or not a recovery key file") from None
+    pair = identity.KeyPair(RECOVERY, str(document["key_id"]), secret[:32], secret[32:])
+    return RecoveryKeyFile(pair, keystore.KeyRing.for_recovery(pair.agreement_private))

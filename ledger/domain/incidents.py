@@ -139,10 +139,11 @@ class Incident(Aggregate):
             return f"{self.kind} noted: {self.text}"
 
     class EvidenceAdded(Aggregate.Event):
-        clear_fields: ClassVar[tuple[str, ...]] = ("attachment_id", "sha256", "size")
+        clear_fields: ClassVar[tuple[str, ...]] = ("attachment_id", "sha256", "size", "stored_sha256")
         attachment_id: str
         sha256: str
         size: int
+        stored_sha256: str
         filename: str
         captured_by: str
         captured_at: str
@@ -476,8 +477,13 @@ class Incident(Aggregate):
         method: str,
         device: str,
         description: str | None = None,
+        stored_sha256: str = "",
     ) -> None:
-        """Take in a file (screenshot, export…) with how it was captured."""
+        """Take in a file (screenshot, export…) with how it was captured.
+
+        ``stored_sha256`` is the hash of the encrypted file as stored, so
+        ``verify`` can check the stored file without a key.
+        """
         self._require_open("add evidence")
         if attachment_id in self.evidence:
             raise RuleViolation(f"attachment {attachment_id} is already on {self.inc_id}")
@@ -491,6 +497,7 @@ class Incident(Aggregate):
             attachment_id=attachment_id,
             sha256=sha256,
             size=size,
+            stored_sha256=stored_sha256,
             filename=require_text("file name", filename, 255),
             captured_by=require_text("captured by", captured_by, 200),
             captured_at=captured_at,

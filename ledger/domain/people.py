@@ -58,6 +58,36 @@ class StaffMember(Aggregate):
         def apply(self, aggregate: StaffMember) -> None:
             aggregate.keys[self.key_id] = "active"
 
+    class KeyResetProposed(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("owner", "reset_id", "key_id", "public_key", "agreement_key")
+        owner: str
+        reset_id: str
+        key_id: str
+        public_key: str
+        agreement_key: str
+        reason: str
+
+        def apply(self, aggregate: StaffMember) -> None:
+            aggregate.resets[self.reset_id] = self.key_id
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            return f"New key {self.key_id} proposed for {self.owner} (reset {self.reset_id}): {self.reason}"
+
+    class KeyResetApproved(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("owner", "reset_id", "key_id")
+        owner: str
+        reset_id: str
+        key_id: str
+
+        def apply(self, aggregate: StaffMember) -> None:
+            aggregate.resets.pop(self.reset_id, None)
+            aggregate.keys[self.key_id] = "active"
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            return f"Key reset {self.reset_id} approved: {self.owner} now signs with {self.key_id}"
+
     class KeyRevoked(Aggregate.Event):
         clear_fields: ClassVar[tuple[str, ...]] = ("owner", "key_id")
         owner: str
@@ -74,6 +104,15 @@ class StaffMember(Aggregate):
 
         def apply(self, aggregate: StaffMember) -> None:
             aggregate.roles = sorted(set(aggregate.roles) | {self.role})
+
+    class RoleKeysRestored(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("staff_id", "role")
+        staff_id: str
+        role: str
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            return f"{self.role} reader keys sealed again to {self.staff_id}'s current key"
 
     class RoleRemoved(Aggregate.Event):
         clear_fields: ClassVar[tuple[str, ...]] = ("staff_id", "role")
@@ -111,6 +150,7 @@ class StaffMember(Aggregate):
         self.roles = roles
         self.details = details
         self.keys: dict[str, str] = {}
+        self.resets: dict[str, str] = {}
         self.ended_on: str | None = None
 
     def register_key(self, key_id: str, public_key: bytes, agreement_key: bytes) -> None:
@@ -125,6 +165,21 @@ class StaffMember(Aggregate):
             agreement_key=agreement_key.hex(),
         )
 
+    def propose_key_reset(self, reset_id: str, key_id: str, public_key: bytes, agreement_key: bytes, reason: str) -> None:
+        """Someone else proposes a new key for this person (a second person must approve)."""
+        if self.ended_on:
+            raise RuleViolation(f"{self.staff_id} has left: their key is not reset")
+        self.trigger_event(
+            self.KeyResetProposed, owner=self.staff_id, reset_id=reset_id, key_id=key_id,
+            public_key=public_key.hex(), agreement_key=agreement_key.hex(), reason=reason,
+        )
+
+    def approve_key_reset(self, reset_id: str, key_id: str) -> None:
+        """A second person approves a proposed reset: the new key becomes this person's."""
+        if self.resets.get(reset_id) != key_id:
+            raise RuleViolation(f"no pending key reset {reset_id} for {self.staff_id}")
+        self.trigger_event(self.KeyResetApproved, owner=self.staff_id, reset_id=reset_id, key_id=key_id)
+
     def revoke_key(self, key_id: str, reason: str) -> None:
         """Stop a key from signing anything further."""
         if self.keys.get(key_id) != "active":
@@ -137,6 +192,12 @@ class StaffMember(Aggregate):
         if role in self.roles:
             raise RuleViolation(f"{self.staff_id} already has the role {role}")
         self.trigger_event(self.RoleGranted, staff_id=self.staff_id, role=role)
+
+    def restore_role_keys(self, role: str) -> None:
+        """Note that this person's copies of a role's keys were sealed again to their current key."""
+        if role not in self.roles:
+            raise RuleViolation(f"{self.staff_id} does not have the role {role}")
+        self.trigger_event(self.RoleKeysRestored, staff_id=self.staff_id, role=role)
 
     def remove_role(self, role: str) -> None:
         """Take a role away."""

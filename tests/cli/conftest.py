@@ -27,8 +27,8 @@ LEDGER_VARIABLES = (
 
 #: Tables a write touches: events, key material, the registry and the seal.
 WRITTEN_TABLES = (
-    "policyledger_events", "data_keys", "key_wraps", "role_keys", "role_members",
-    "actors", "actor_keys", "merkle_leaves", "checkpoints",
+    "policyledger_events", "data_keys", "key_wraps", "role_members", "registry_state",
+    "actors", "merkle_leaves", "checkpoints",
 )
 
 NEW_PASSPHRASE = "a brand new passphrase"

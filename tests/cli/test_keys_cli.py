@@ -46,8 +46,9 @@ def test_keys_list_in_every_format_agrees(shared_cli: LedgerCli) -> None:
     assert [k["owner"] for k in as_json] == [
         "admin", "auditor", "dsl", "head", "investigator", "poster", "slt", "teacher"
     ]
-    assert set(as_json[0]) == {"key_id", "owner", "registered_at_entry", "status", "revoked_at_entry"}
-    assert as_json[0]["registered_at_entry"] == 1
+    assert set(as_json[0]) == {"key_id", "owner", "registered_at_entry", "status", "revoked_at_entry", "reset_by"}
+    assert as_json[0]["registered_at_entry"] == 5
+    assert all(k["reset_by"] == "" for k in as_json)
     assert all(k["status"] == "active" and k["revoked_at_entry"] is None for k in as_json)
     assert all(re.fullmatch(r"k[0-9a-f]{20}", str(k["key_id"])) for k in as_json)
     as_csv = shared_cli.run("keys", "list", "--format", "csv")
@@ -57,8 +58,8 @@ def test_keys_list_in_every_format_agrees(shared_cli: LedgerCli) -> None:
         {k: ("" if v is None else str(v)) for k, v in key.items()} for key in as_json
     ]
     table = shared_cli.run("keys", "list").stdout.splitlines()
-    assert table[0].split() == ["key_id", "owner", "registered_at_entry", "status", "revoked_at_entry"]
-    assert table[2].split() == [str(as_json[0]["key_id"]), "admin", "1", "active"]
+    assert table[0].split() == ["key_id", "owner", "registered_at_entry", "status", "revoked_at_entry", "reset_by"]
+    assert table[2].split() == [str(as_json[0]["key_id"]), "admin", "5", "active"]
 
 
 def test_keys_list_needs_no_identity_and_no_passphrase(shared_cli: LedgerCli) -> None:
@@ -107,13 +108,22 @@ def test_rotating_with_keep_old_leaves_the_old_key_active(sqlite_ledger_cli: Led
 
 def test_a_member_of_staff_may_not_rotate_someone_elses_key(shared_cli: LedgerCli) -> None:
     assert_refused(shared_cli, ("keys", "rotate", "--for", "head"),
-                   "teacher may not record StaffMember.KeyRegistered", "only these roles may: admin",
+                   "teacher may not make a key for head: only its owner rotates a key",
+                   "if head lost their key: `ledger keys reset propose --for head --reason …`, "
+                   "then a second person approves it",
                    actor="teacher", new_passphrase=NEW_PASSPHRASE)
 
 
-def test_rotating_the_key_of_nobody_is_refused(shared_cli: LedgerCli) -> None:
-    assert_refused(shared_cli, ("keys", "rotate", "--for", "ghost"), "no member of staff 'ghost'",
-                   "`ledger people list` shows them", actor="admin", new_passphrase=NEW_PASSPHRASE)
+def test_not_even_the_it_manager_rotates_someone_elses_key(shared_cli: LedgerCli) -> None:
+    assert_refused(shared_cli, ("keys", "rotate", "--for", "head", "--keep-old"),
+                   "admin may not make a key for head: only its owner rotates a key",
+                   actor="admin", new_passphrase=NEW_PASSPHRASE)
+
+
+def test_a_reset_for_nobody_is_refused(shared_cli: LedgerCli) -> None:
+    assert_refused(shared_cli, ("keys", "reset", "propose", "--for", "ghost", "--reason", "x"),
+                   "no member of staff 'ghost'", "`ledger people list` shows them", actor="admin",
+                   new_passphrase=NEW_PASSPHRASE)
 
 
 def test_a_new_key_needs_a_long_enough_passphrase(shared_cli: LedgerCli) -> None:
@@ -134,18 +144,30 @@ def test_rotating_with_a_wrong_passphrase_is_refused(shared_cli: LedgerCli) -> N
                    passphrase="not my passphrase", new_passphrase=NEW_PASSPHRASE)
 
 
-def test_an_admin_rotating_another_admins_key_keeps_their_admin_reader_key(ledger_cli: LedgerCli) -> None:
-    added = ledger_cli.run("people", "grant-role", "head", "admin", actor="admin")
-    assert added.exit_code == 0, added.output
-    assert ledger_cli.run("people", "show", "teacher", "--reason", "before", actor="head").exit_code == 0
-    rotated = ledger_cli.run("keys", "rotate", "--for", "head", actor="admin", new_passphrase=NEW_PASSPHRASE)
+def test_a_reset_needs_a_second_person_and_keeps_the_reader_keys(ledger_cli: LedgerCli) -> None:
+    pupil = add_pupil(ledger_cli)
+    proposed = ledger_cli.run("keys", "reset", "propose", "--for", "dsl", "--reason", "forgot passphrase",
+                              actor="admin", new_passphrase=NEW_PASSPHRASE)
+    assert proposed.exit_code == 0, proposed.output
+    reset_id = re.search(r"reset (rs-[0-9a-f]{8}) proposed", proposed.stdout)[1]  # type: ignore[index]
+    assert [r["reset_id"] for r in ledger_cli.rows("keys", "reset", "list")] == [reset_id]
+    # the proposer may not approve it, nor may its subject
+    assert_refused(ledger_cli, ("keys", "reset", "approve", reset_id, "--for", "dsl"),
+                   "admin proposed this reset and may not approve it too: a second person must", actor="admin")
+    assert_refused(ledger_cli, ("keys", "reset", "approve", reset_id, "--for", "dsl"),
+                   "dsl may not record StaffMember.KeyResetApproved", actor="dsl")
+    approved = ledger_cli.run("keys", "reset", "approve", reset_id, "--for", "dsl", actor="head")
+    assert approved.exit_code == 0, approved.output
+    keys = [k for k in ledger_cli.rows("keys", "list") if k["owner"] == "dsl"]
+    assert [k["status"] for k in keys] == ["revoked", "active"] and keys[1]["reset_by"] == "admin+head"
+    shown = ledger_cli.run("people", "show", pupil, "--reason", "after the reset", "--format", "json",
+                           actor="dsl", passphrase=NEW_PASSPHRASE)
+    assert shown.exit_code == 0 and '"name": "Pip Pupil"' in shown.stdout
+    assert "Notice: your key" in shown.stderr and "proposed by admin and approved by head" in shown.stderr
+    rotated = ledger_cli.run("keys", "rotate", actor="dsl", passphrase=NEW_PASSPHRASE, new_passphrase=PASSPHRASE)
     assert rotated.exit_code == 0, rotated.output
-    # staff records are readable by admin and headteacher; drop headteacher so only the admin key can open them
-    assert ledger_cli.run("people", "remove-role", "head", "headteacher", actor="admin").exit_code == 0
-    shown = ledger_cli.run("people", "show", "teacher", "--reason", "after", "--format", "json",
-                           actor="head", passphrase=NEW_PASSPHRASE)
-    assert shown.exit_code == 0, shown.output
-    assert '"name": "Person teacher"' in shown.stdout
+    quiet = ledger_cli.run("people", "show", pupil, "--reason", "own key again", actor="dsl")
+    assert quiet.exit_code == 0 and "Notice" not in quiet.stderr
 
 
 # -- revoke ------------------------------------------------------------------
@@ -159,14 +181,16 @@ def test_a_revoked_keys_owner_is_told_to_get_a_new_key(ledger_cli: LedgerCli) ->
     assert revoked["status"] == "revoked"
     assert isinstance(revoked["revoked_at_entry"], int)
     assert_refused(ledger_cli, ("people", "leave", "head", "--on", "2026-07-31"),
-                   "teacher has no active key", "an admin must register a new key for them", actor="teacher")
-    # the admin registers a new key for them; the new passphrase works
-    rotated = ledger_cli.run("keys", "rotate", "--for", "teacher", actor="admin", new_passphrase=NEW_PASSPHRASE)
-    assert rotated.exit_code == 0, rotated.output
-    assert ledger_cli.run("people", "leave", "head", "--on", "2026-07-31", actor="teacher",
-                          passphrase=NEW_PASSPHRASE).stderr.startswith(
-        "Error: teacher may not record StaffMember.EmploymentEnded"
-    )
+                   "teacher has no active key", "ask the IT manager to propose a key reset for them", actor="teacher")
+    # a reset by two people gives them a new key; the new passphrase works
+    proposed = ledger_cli.run("keys", "reset", "propose", "--for", "teacher", "--reason", "laptop lost",
+                              actor="admin", new_passphrase=NEW_PASSPHRASE)
+    reset_id = re.search(r"reset (rs-[0-9a-f]{8}) proposed", proposed.stdout)[1]  # type: ignore[index]
+    assert ledger_cli.run("keys", "reset", "approve", reset_id, "--for", "teacher", actor="head").exit_code == 0
+    refused = ledger_cli.run("people", "leave", "head", "--on", "2026-07-31", actor="teacher",
+                             passphrase=NEW_PASSPHRASE).stderr.splitlines()
+    assert refused[0].startswith("Notice: your key ") and "set by a key reset proposed by admin" in refused[0]
+    assert refused[1] == "Error: teacher may not record StaffMember.EmploymentEnded"
 
 
 def test_anyone_may_revoke_their_own_key(sqlite_ledger_cli: LedgerCli) -> None:

@@ -36,14 +36,14 @@ def assert_refused(cli: LedgerCli, args: tuple[str, ...], error: str, hint: str 
 
 def test_admin_adds_a_member_of_staff_with_a_key_file(ledger_cli: LedgerCli) -> None:
     result = ledger_cli.run("people", "add-staff", "--name", "Nia New", "--id", "nia", "--role", "staff",
-                            "--role", "investigator", "--email", "nia@school.example", actor="admin",
+                            "--role", "auditor", "--email", "nia@school.example", actor="admin",
                             new_passphrase=NEW_PASSPHRASE)
     assert result.exit_code == 0, result.output
     first, second = result.stdout.splitlines()
     key_id = re.fullmatch(r"nia registered with key (k[0-9a-f]{20})", first)
     assert key_id is not None
     assert second == f"  key file: {ledger_cli.home / 'keys' / 'nia' / (key_id[1] + '.json')}"
-    assert {"id": "nia", "kind": "staff", "roles": "investigator,staff", "active": True} in ledger_cli.rows("people", "list")
+    assert {"id": "nia", "kind": "staff", "roles": "auditor,staff", "active": True} in ledger_cli.rows("people", "list")
     shown = ledger_cli.run("people", "show", "nia", "--reason", "induction", "--format", "json",
                            actor="nia", passphrase=NEW_PASSPHRASE)
     assert shown.exit_code == 1  # staff details are for admin/headteacher/slt only
@@ -51,10 +51,18 @@ def test_admin_adds_a_member_of_staff_with_a_key_file(ledger_cli: LedgerCli) -> 
     assert json.loads(shown.stdout) == [{"id": "nia", "name": "Nia New", "email": "nia@school.example"}]
 
 
-def test_a_headteacher_may_not_add_staff(shared_cli: LedgerCli) -> None:
+def test_a_dsl_may_not_add_staff(shared_cli: LedgerCli) -> None:
     assert_refused(shared_cli, ("people", "add-staff", "--name", "Nia New", "--role", "staff"),
-                   "head may not record StaffMember.Registered", "only these roles may: admin",
-                   actor="head", new_passphrase=NEW_PASSPHRASE)
+                   "dsl may not record StaffMember.Registered", "only these roles may: admin, headteacher",
+                   actor="dsl", new_passphrase=NEW_PASSPHRASE)
+
+
+@pytest.mark.parametrize("role", ["dsl", "slt", "investigator", "poster", "headteacher", "admin"])
+def test_the_it_manager_may_not_register_someone_with_a_role_only_others_grant(shared_cli: LedgerCli, role: str) -> None:
+    granters = {"dsl": "dsl, headteacher", "investigator": "dsl, headteacher"}.get(role, "headteacher")
+    assert_refused(shared_cli, ("people", "add-staff", "--name", "Nia New", "--role", role),
+                   f"admin (roles: admin) may not grant {role}: only {granters} may",
+                   actor="admin", new_passphrase=NEW_PASSPHRASE)
 
 
 def test_an_unknown_actor_is_refused(shared_cli: LedgerCli) -> None:
@@ -145,12 +153,18 @@ def test_usage_errors_exit_2_and_write_nothing(shared_cli: LedgerCli, args: tupl
 # -- roles: the reader key re-wrap -------------------------------------------
 
 
-def test_a_second_dsl_cannot_be_added_by_the_admin_who_does_not_hold_the_dsl_key(shared_cli: LedgerCli) -> None:
-    assert_refused(shared_cli, ("people", "add-staff", "--name", "Dee Two", "--id", "dsl2", "--role", "dsl"),
-                   "only a current dsl member or the Headteacher can add another dsl",
-                   "the dsl reader key must be re-wrapped by someone who holds it: "
-                   "ask a current dsl member or the Headteacher to run `ledger people grant-role`",
-                   actor="admin", new_passphrase=NEW_PASSPHRASE)
+def test_nobody_grants_a_role_to_themselves(shared_cli: LedgerCli) -> None:
+    assert_refused(shared_cli, ("people", "grant-role", "dsl", "investigator"),
+                   "dsl may not grant a role to themselves", actor="dsl")
+    assert_refused(shared_cli, ("people", "grant-role", "head", "admin"),
+                   "head may not grant a role to themselves", actor="head")
+
+
+def test_the_it_manager_never_becomes_a_reader_of_safeguarding_records(shared_cli: LedgerCli) -> None:
+    assert_refused(shared_cli, ("people", "grant-role", "admin", "dsl"),
+                   "dsl may not be held together with admin", actor="head")
+    assert_refused(shared_cli, ("people", "grant-role", "admin", "investigator"),
+                   "investigator may not be held together with admin", actor="dsl")
 
 
 def test_a_second_dsl_added_by_the_current_dsl_can_read_subjects(ledger_cli: LedgerCli) -> None:
@@ -175,7 +189,7 @@ def test_a_second_dsl_added_by_the_current_dsl_can_read_subjects(ledger_cli: Led
 
 def test_granting_a_reader_role_you_do_not_hold_is_refused(shared_cli: LedgerCli) -> None:
     assert_refused(shared_cli, ("people", "grant-role", "teacher", "headteacher"),
-                   "only a current headteacher member can add another headteacher", actor="dsl")
+                   "dsl (roles: dsl, staff) may not grant headteacher: only headteacher may", actor="dsl")
 
 
 def test_a_member_of_staff_may_not_grant_roles(shared_cli: LedgerCli) -> None:
@@ -203,10 +217,12 @@ def test_removing_a_role_takes_its_reader_key_away(ledger_cli: LedgerCli) -> Non
                    actor="slt")
 
 
-def test_only_managers_may_remove_roles(shared_cli: LedgerCli) -> None:
+def test_only_those_who_may_grant_a_role_remove_it(shared_cli: LedgerCli) -> None:
     assert_refused(shared_cli, ("people", "remove-role", "poster", "poster"),
-                   "dsl may not record StaffMember.RoleRemoved", "only these roles may: admin, headteacher",
-                   actor="dsl")
+                   "dsl may not remove poster: only those who may grant it, or a Headteacher", actor="dsl")
+    assert_refused(shared_cli, ("people", "remove-role", "poster", "poster"),
+                   "teacher may not record StaffMember.RoleRemoved", "only these roles may: admin, dsl, headteacher",
+                   actor="teacher")
 
 
 def test_removing_a_role_not_held_is_refused(shared_cli: LedgerCli) -> None:

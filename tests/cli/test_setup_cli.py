@@ -151,7 +151,7 @@ def test_init_on_postgresql_is_remembered_in_the_home_folder(tmp_path: Path, pg_
                      actor="it-manager", new_passphrase=PASSPHRASE)
     assert added.exit_code == 0, added.output
     assert [r["id"] for r in cli_.rows("people", "list")] == ["head", "it-manager"]
-    assert table_counts(home)["policyledger_events"] == 4
+    assert table_counts(home)["policyledger_events"] == 9  # set-up (6), then the Headteacher, their key and role key
 
 
 def test_a_postgresql_database_holding_a_ledger_is_not_initialised_again(tmp_path: Path, pg_database: str) -> None:

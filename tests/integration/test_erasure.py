@@ -36,7 +36,7 @@ def test_erasure_destroys_keys_scrubs_bodies_and_still_verifies(federation: Fede
     assert done.entries == 1 and len(done.keys) == 1
     with pytest.raises(RecordErased):
         people.read_details(ledger, federation["dsl"], subject_id, "checking")
-    recovery = load_recovery_key(ledger.config.home / "RECOVERY-KEY.json", RECOVERY_PASSPHRASE)
+    recovery = load_recovery_key(ledger.config.home / "RECOVERY-KEY.json", RECOVERY_PASSPHRASE).keyring
     trust = Trust.load(ledger.config.trust_path)
     with ledger.engine.connect() as conn:
         with pytest.raises(RecordErased):

@@ -53,6 +53,13 @@ def ids(fed: Federation, who: str, **filters: Any) -> list[str]:
     return [r["id"] for r in service.list_incidents(fed.ledger, fed[who], **filters)]
 
 
+def fed_attachment_ciphertext(fed: Federation, attachment_id: str) -> bytes:
+    """The stored (encrypted) bytes of one evidence file."""
+    with fed.ledger.engine.connect() as conn:
+        return bytes(conn.execute(
+            select(attachments.c.ciphertext).where(attachments.c.attachment_id == attachment_id)).scalar_one())
+
+
 def shot(content: bytes = SHOT, **kw: Any) -> EvidenceFile:
     fields = {"captured_by": "dsl", "captured_at": "2026-01-10T09:00", "method": "screenshot", "device": "school laptop"}
     fields.update(kw)
@@ -302,7 +309,9 @@ def test_evidence_is_hashed_at_intake_stored_encrypted_and_read_back_under_the_a
     attachment = service.add_evidence(fed.ledger, fed["slt"], inc, shot(description="the post"))
     digest = hashlib.sha256(SHOT).hexdigest()
     entry = headers(fed, inc)[-1]
-    assert entry["claims"] == {"attachment_id": attachment, "sha256": digest, "size": len(SHOT)}
+    stored = fed_attachment_ciphertext(fed, attachment)
+    assert entry["claims"] == {"attachment_id": attachment, "sha256": digest, "size": len(SHOT),
+                               "stored_sha256": hashlib.sha256(stored).hexdigest()}
     with fed.ledger.engine.connect() as conn:
         row = conn.execute(select(attachments).where(attachments.c.attachment_id == attachment)).one()
     assert row.sha256 == digest and SHOT not in bytes(row.ciphertext)
@@ -338,8 +347,9 @@ def test_the_same_file_is_not_taken_in_twice_and_empty_files_are_refused(fed: Fe
 
 @pytest.mark.parametrize("damage", ["flip", "swap"])
 def test_altered_or_swapped_evidence_fails_its_check_and_is_not_written(
-    fed: Federation, tmp_path: Path, damage: str
+    federation: Federation, tmp_path: Path, damage: str
 ) -> None:
+    fed = federation
     inc = conduct(fed)
     first = service.add_evidence(fed.ledger, fed["slt"], inc, shot())
     second = service.add_evidence(fed.ledger, fed["slt"], inc, shot(b"another file"))

@@ -12,12 +12,12 @@ from typing import Any, ClassVar
 
 import pytest
 from eventsourcing.domain import Aggregate
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from commands.services import monitoring as service
 from commands.services import monitoring_checks as checks
-from commands.services import people
-from ledger import envelope, keystore
+from commands.services import people, retention
+from ledger import envelope
 from ledger.domain.base import record_id
 from ledger.domain.monitoring import alert_id_for, alert_record_id, import_batch_key_id
 from ledger.errors import InvalidInput, NotFound, NotPermitted, RecordErased, RuleViolation
@@ -221,20 +221,16 @@ def test_an_import_costs_a_handful_of_public_key_wraps_and_each_alert_has_its_ow
 
 def test_erasing_the_import_batch_record_leaves_its_alerts_readable(fed: Federation, tmp_path: Path) -> None:
     done = service.import_alerts(fed.ledger, fed["admin"], alert_file(tmp_path, 2, seed=120))
-    with fed.ledger.engine.begin() as conn:
-        batch_keys = keystore.keys_of_record(conn, str(record_id("import-batch", str(done.batch_id))))
-        assert batch_keys
-        conn.execute(delete(key_wraps).where(key_wraps.c.key_id.in_(batch_keys)))
+    retention.erase(fed.ledger, fed["head"], str(record_id("import-batch", str(done.batch_id))), "recorded-in-error",
+                    "the file name named a pupil")
     alert_id = alert_id_for("smoothwall", "SM-120-0000001")
     assert service.show_alert(fed.ledger, fed["dsl"], alert_id, "t")["id"] == alert_id
 
 
-def test_destroying_one_alerts_wrapped_key_leaves_the_rest_of_the_batch_readable(fed: Federation, tmp_path: Path) -> None:
+def test_erasing_one_alert_leaves_the_rest_of_the_batch_readable(fed: Federation, tmp_path: Path) -> None:
     service.import_alerts(fed.ledger, fed["admin"], alert_file(tmp_path, 3, seed=107))
     gone, kept = (alert_id_for("smoothwall", f"SM-107-000000{n}") for n in (0, 1))
-    with fed.ledger.engine.begin() as conn:
-        conn.execute(delete(key_wraps).where(key_wraps.c.key_id.in_(
-            select(data_keys.c.key_id).where(data_keys.c.record_id == str(alert_record_id(gone))))))
+    retention.erase(fed.ledger, fed["head"], str(alert_record_id(gone)), "recorded-in-error", "not needed")
     with pytest.raises(RecordErased, match=f"alert {gone} was erased"):
         service.show_alert(fed.ledger, fed["dsl"], gone, "t")
     assert service.show_alert(fed.ledger, fed["dsl"], kept, "t")["id"] == kept

@@ -88,14 +88,17 @@ def fill(fed: CliFederation, tmp_path: Path, after_init: Callable[[], None] | No
         fed.run("people", "add-staff", "--name", f"{NAME} {staff_id}", "--id", staff_id,
                 *[a for r in roles for a in ("--role", r)], "--email", f"quaxworth.{staff_id}@school.example",
                 "--school", "Quaxworth Primary", "--job-title", "Marmalade coordinator",
-                actor="it-manager", new_passphrase=PASSPHRASE)
+                actor="it-manager" if staff_id == "head" else "head", new_passphrase=PASSPHRASE)
     pupil = fed.run("people", "add-subject", "--kind", "pupil", "--name", NAME, "--dob", "2016-04-12",
                     "--school", "Quaxworth Primary", actor="dsl").stdout.strip()
     fed.run("people", "show", pupil, "--reason", f"checking {NAME}'s record: {SENTENCE}", actor="dsl")
     key = next(k["key_id"] for k in json.loads(fed.run("keys", "list", "--format", "json").stdout)
                if k["owner"] == "teacher")
     fed.run("keys", "revoke", key, "--for", "teacher", "--reason", f"{SENTENCE} (laptop lost)", actor="it-manager")
-    fed.run("keys", "rotate", "--for", "teacher", actor="it-manager", new_passphrase=PASSPHRASE)
+    proposed = fed.run("keys", "reset", "propose", "--for", "teacher", "--reason", f"{SENTENCE} (new laptop)",
+                       actor="it-manager", new_passphrase=PASSPHRASE).stdout
+    reset_id = proposed.split()[1]
+    fed.run("keys", "reset", "approve", reset_id, "--for", "teacher", actor="head")
     ids = {"pupil": pupil, "head": "head"}
     ids.update(_other_workflows(fed, tmp_path, pupil))
     return ids

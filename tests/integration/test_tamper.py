@@ -7,10 +7,12 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 
 from commands.services import people
-from ledger import checkpoint, crypto, envelope, sealer
+from ledger import checkpoint, crypto, envelope, identity, sealer
+from ledger.identity import KeyPair
+from tests.adversary.attacker import Attacker
 from ledger.schema import checkpoints, merkle_leaves, merkle_nodes
 from ledger.trust import Trust
 from ledger.verify import Report, verify
@@ -39,21 +41,11 @@ def set_state(fed: Federation, row_id: int, state: bytes) -> None:
         conn.execute(update(table).where(table.c.id == row_id).values(state=state))
 
 
-def forge(fed: Federation, signing_key: bytes, actor: str, key_id: str, topic: str, claims: dict[str, object]) -> None:
-    """Append an entry outside the application and seal it with the REAL ledger key."""
-    table = fed.ledger.app.events_table
-    aggregate = uuid.uuid4()
-    header = {
-        "ledger": fed.ledger.meta()["ledger_id"], "aggregate": str(aggregate), "version": 1, "topic": topic,
-        "class_version": 1, "recorded_at": "2026-11-24T12:00:00+00:00", "occurred_at": None, "actor": actor,
-        "actor_key": key_id, "record_class": "subject", "subjects": [], "claims": claims, "lifted": [],
-    }
-    entry = envelope.seal(header, {"name": "Forged"}, "dk-forged", crypto.random_key(), signing_key)
-    meta = fed.ledger.meta()
-    with fed.ledger.engine.begin() as conn:
-        conn.execute(insert(table).values(originator_id=aggregate, originator_version=1, topic=topic,
-                                          state=entry.to_bytes()))
-        sealer.seal(conn, table, meta["origin"], fed.ledger.ledger_signing_key(), "2026-11-24T12:00:00+00:00")
+def forge(fed: Federation, pair: KeyPair, topic: str, claims: dict[str, object]) -> None:
+    """Append an entry outside the application and seal it with the REAL ledger key (the IT manager)."""
+    attacker = Attacker(fed)
+    attacker.insert(attacker.forge(pair, uuid.uuid4(), topic, claims, version=1, record_class="subject"))
+    attacker.seal_everything()
 
 
 SUBJECT = "ledger.domain.people:Subject.Registered"
@@ -114,22 +106,22 @@ def test_deleted_last_rows_are_caught(federation: Federation) -> None:
 
 
 def test_a_row_forged_with_an_unregistered_key_is_caught(federation: Federation) -> None:
-    forge(federation, crypto.new_signing_key(), "dsl", "k-made-up", SUBJECT, {"subject_id": "sb-x", "kind": "pupil"})
+    made_up = identity.generate("dsl")
+    forge(federation, made_up, SUBJECT, {"subject_id": "sb-x", "kind": "pupil"})
     text = problems(run_verify(federation))
-    assert "signed by unregistered key k-made-up" in text and "Subject.Registered" in text
+    assert f"signed by unregistered key {made_up.key_id}" in text and "Subject.Registered" in text
 
 
 def test_a_row_signed_with_a_revoked_key_is_caught(federation: Federation) -> None:
     old = federation["dsl"].pair
-    people.rotate_key(federation.ledger, federation["dsl"], "dsl", "the new passphrase")
-    forge(federation, old.signing_key, "dsl", old.key_id, SUBJECT, {"subject_id": "sb-y", "kind": "pupil"})
+    people.rotate_key(federation.ledger, federation["dsl"], "the new passphrase")
+    forge(federation, old, SUBJECT, {"subject_id": "sb-y", "kind": "pupil"})
     text = problems(run_verify(federation))
     assert f"signed by key {old.key_id}, revoked at entry" in text
 
 
 def test_a_row_by_a_role_that_may_not_write_it_is_caught(federation: Federation) -> None:
-    teacher = federation["teacher"].pair
-    forge(federation, teacher.signing_key, "teacher", teacher.key_id, SUBJECT, {"subject_id": "sb-z", "kind": "pupil"})
+    forge(federation, federation["teacher"].pair, SUBJECT, {"subject_id": "sb-z", "kind": "pupil"})
     text = problems(run_verify(federation))
     assert "teacher (roles: staff) may not write Subject.Registered" in text
 
@@ -158,21 +150,13 @@ def test_a_checkpoint_with_a_wrong_root_is_caught(federation: Federation) -> Non
 
 def test_a_truncated_and_resealed_log_is_caught_with_a_saved_checkpoint(federation: Federation, tmp_path: Path) -> None:
     ledger = federation.ledger
-    meta = ledger.meta()
     trust = Trust.load(ledger.config.trust_path)
+    people.add_subject(ledger, federation["dsl"], "pupil", "Kept")
+    people.add_subject(ledger, federation["dsl"], "pupil", "To Be Cut")
     with ledger.engine.connect() as conn:
         saved = checkpoint.open_checkpoint(sealer.latest_checkpoint(conn)[2], trust.origin, trust.ledger_public_key)  # type: ignore[index]
-    cut = saved.size - 3
-    table = ledger.app.events_table
-    with ledger.engine.begin() as conn:
-        doomed = [r.notification_id for r in conn.execute(select(merkle_leaves).where(merkle_leaves.c.leaf_index >= cut))]
-        conn.execute(delete(table).where(table.c.id.in_(doomed)))
-        conn.execute(delete(merkle_leaves).where(merkle_leaves.c.leaf_index >= cut))
-        conn.execute(delete(checkpoints).where(checkpoints.c.size > cut))
-        for level in range(0, 20):
-            conn.execute(delete(merkle_nodes).where(merkle_nodes.c.level == level,
-                                                    merkle_nodes.c.idx >= (cut >> level)))
-    # the attacker, holding the real ledger key, writes a different history on top
+    # the attacker, holding the real ledger key, cuts the last record and writes a different history on top
+    Attacker(federation).delete_entries_and_resign([saved.size - 1])
     people.add_subject(ledger, federation["dsl"], "pupil", "Rewritten History")
     assert run_verify(federation).ok, "without a saved checkpoint the rewrite is self-consistent"
     report = run_verify(federation, since=saved)
@@ -204,7 +188,7 @@ def test_an_unsealed_entry_is_caught(federation: Federation) -> None:
     with federation.ledger.engine.begin() as conn:
         last = conn.execute(select(merkle_leaves.c.leaf_index).order_by(merkle_leaves.c.leaf_index.desc())).first()
         conn.execute(delete(merkle_leaves).where(merkle_leaves.c.leaf_index == last[0]))  # type: ignore[index]
-    assert "is not sealed" in problems(run_verify(federation))
+    assert "was never sealed: it was written into the event table outside the ledger" in problems(run_verify(federation))
 
 
 def test_a_tampered_merkle_node_is_caught(federation: Federation) -> None:

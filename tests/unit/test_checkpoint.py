@@ -358,7 +358,7 @@ def test_consistency_proof_text_round_trip() -> None:
         f"{CONSISTENCY_HEADER}\nsize1 3\nsize2 7\n\n",
         f"{CONSISTENCY_HEADER}\nsize1 3\nsize2 7\nnot-base64\n",
         f"{CONSISTENCY_HEADER}\nsize1 3\nsize2 7\n{b64(b'short')}\n",
-        f"policy-ledger/consistency-proof@v9\nsize1 3\nsize2 7\n",
+        "policy-ledger/consistency-proof@v9\nsize1 3\nsize2 7\n",
     ],
 )
 def test_malformed_consistency_proofs_rejected(text: str) -> None:

@@ -1,0 +1,133 @@
+"""Reader-role keys inside a unit: create, give, take back, rotate.
+
+Each new key generation is published by a signed ``ReaderRole`` entry before
+anything is wrapped to it, and its private half is sealed only to the role's
+members, the recovery key and the Headteacher role's custody: public-key work
+that never needs the role's old private key. Giving the role to someone needs
+a granter who holds every generation (a member, or the Headteacher).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ledger import keystore
+from ledger.domain.keys import ReaderRole, reader_role_id
+from ledger.errors import NotFound, NotPermitted, RecordErased, RuleViolation
+from ledger.keystore import KeyRing
+from ledger.schema import data_keys, key_wraps
+from ledger.store import Unit
+
+
+def is_reader_role(work: Unit, role: str) -> bool:
+    """Whether ``role`` holds a reader key under the table in force."""
+    perms = work.registry.permissions
+    return perms is not None and role in perms.reader_roles()
+
+
+def create_role_key(work: Unit, role: str, reason: str, granter: KeyRing | None = None) -> bytes:
+    """Make and publish ``role``'s first key; returns its private half (kept in the unit).
+
+    Earlier records of the role's classes that ``granter`` can open are wrapped
+    to it too (they were written before the role had a key). A new Headteacher
+    key also takes into custody every other role key the granter holds.
+    """
+    private, public = keystore.new_role_epoch(work.conn, work.registry, role, 1)
+    work.save(ReaderRole.create(role, public, reason))
+    work.ctx.role_privates[role] = private
+    if granter is not None:
+        _catch_up(work, role, public, granter)
+        if role == keystore.CUSTODIAN:
+            for other in work.registry.role_keys:
+                if other == role:
+                    continue
+                for pub, key in granter.role_keys(work.conn, work.registry, other).items():
+                    epoch = next(e.epoch for e in work.registry.epochs(other) if e.public_key == pub)
+                    keystore.seal_role_key(work.conn, other, epoch, keystore.CUSTODY, key, public)
+    return private
+
+
+def rotate_role_key(work: Unit, role: str, reason: str) -> None:
+    """Publish ``role``'s next key generation, sealed to its members as the registry now says."""
+    registry = work.registry
+    current = registry.current_epoch(role)
+    if current is None:
+        return
+    private, public = keystore.new_role_epoch(work.conn, registry, role, current.epoch + 1)
+    record = work.get(ReaderRole, reader_role_id(role), "reader role", redacted=True)
+    record.rotate(public, reason)
+    work.save(record)
+    registry = work.registry  # the unit's registry now holds the new generation
+    for member in registry.members(role):
+        fact = registry.current_key(member)
+        if fact is not None:
+            keystore.seal_role_key(work.conn, role, current.epoch + 1, member, private,
+                                   bytes.fromhex(fact.agreement_key))
+    perms = registry.permissions
+    recipient = f"role:{role}"
+    for record_class, key_id, data_key in work.ctx.record_keys.values():
+        if perms is not None and role in perms.readers_of(record_class):
+            keystore.add_wrap(work.conn, key_id, data_key, recipient, public)
+
+
+def give_role(work: Unit, role: str, staff_id: str, granter: KeyRing, reason: str) -> None:
+    """Seal every generation of ``role``'s key to ``staff_id`` (creating the first one if needed)."""
+    if not is_reader_role(work, role):
+        return
+    key = work.registry.current_key(staff_id)
+    if key is None:
+        raise NotFound(f"{staff_id} has no active key", "ask the IT manager to propose a key reset for them")
+    agreement = bytes.fromhex(key.agreement_key)
+    if work.registry.current_epoch(role) is None:
+        private = create_role_key(work, role, reason, granter)
+        keystore.seal_role_key(work.conn, role, 1, staff_id, private, agreement)
+        return
+    keystore.give_role(work.conn, work.registry, role, staff_id, agreement, granter)
+
+
+def take_role(work: Unit, role: str, staff_id: str, reason: str) -> None:
+    """Delete ``staff_id``'s copies of ``role``'s keys and give the role a new key they never had.
+
+    Only someone who may read what the role reads may make its new key (a
+    member of the role, or a Headteacher): anyone else is refused here, with
+    nothing written, before a key could be generated in their process.
+    """
+    if not is_reader_role(work, role):
+        return
+    keystore.take_role(work.conn, role, staff_id)
+    require_rotator(work, role, f"{staff_id} loses it")
+    rotate_role_key(work, role, reason)
+
+
+def require_rotator(work: Unit, role: str, why: str) -> None:
+    """Refuse, before any key is made, unless the acting person may make ``role``'s next key."""
+    held = work.registry.roles_of(work.ctx.pair.actor_id if work.ctx.pair else "")
+    if not (role in held or "headteacher" in held or (role == "admin" and "admin" in held)):
+        raise RuleViolation(
+            f"the {role} reader key must be replaced when {why}, and only a member of {role} "
+            "or a Headteacher may make that key",
+            f"ask the Headteacher (or another {role}) to run this command",
+        )
+
+
+def _catch_up(work: Unit, role: str, public: bytes, granter: KeyRing) -> None:
+    perms = work.registry.permissions
+    if perms is None:
+        return
+    classes = [c for c in perms.table["readers"] if role in perms.readers_of(c)]
+    recipient = f"role:{role}"
+    wrapped_already = select(key_wraps.c.key_id).where(key_wraps.c.recipient == recipient)
+    rows = work.conn.execute(
+        select(data_keys.c.key_id).where(
+            data_keys.c.record_class.in_(classes),
+            data_keys.c.parent_key_id.is_(None),
+            data_keys.c.destroyed_at.is_(None),
+            data_keys.c.key_id.not_in(wrapped_already),
+        )
+    ).all()
+    for (key_id,) in rows:
+        try:
+            key = granter.data_key(work.conn, key_id)
+        except (NotPermitted, RecordErased):
+            continue
+        keystore.add_wrap(work.conn, key_id, key, recipient, public)
