@@ -88,6 +88,8 @@ class Report:
     tree_size: int = 0
     root: str = ""
     since: int | None = None
+    keys: int = 0
+    read_models: str = "not compared"
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -102,7 +104,8 @@ class Report:
             "bodies_checked": self.bodies, "key_commitments_checked": self.commitments,
             "erased_entries": self.erased, "checkpoints_checked": self.checkpoints,
             "merkle_nodes_checked": self.nodes, "tree_size": self.tree_size, "root": self.root,
-            "since": self.since, "findings": [f.as_dict() for f in self.findings],
+            "since": self.since, "data_keys_checked": self.keys, "read_models": self.read_models,
+            "findings": [f.as_dict() for f in self.findings],
         }
 
 
@@ -477,6 +480,7 @@ class Verifier:
                 self._add(_at(where, "body is missing and no erasure entry covers the record"))
         self._check_trust_roots()
         self.keys.finish(self.erased_records)
+        self.report.keys = self.keys.keys_checked
         if self.report.entries == 0:
             self._add(Finding("the log is empty: there is nothing to verify"))
         if since is not None:

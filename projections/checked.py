@@ -79,6 +79,11 @@ class LogEntry:
         return utc(str(self.header["recorded_at"])) if self.header.get("recorded_at") else ""
 
     @property
+    def signed_with(self) -> str:
+        """What the reader must be told about the key that signed it (a reset key says so)."""
+        return signed_with(self.reset)
+
+    @property
     def record_class(self) -> str:
         """Its record class."""
         return str(self.header.get("record_class", ""))
@@ -86,6 +91,13 @@ class LogEntry:
     def occurrence(self) -> tuple[str, str, str | None, bool]:
         """(happened at, precision, until, late), from the signed header."""
         return occurrence(self.header, self.recorded_at)
+
+
+def signed_with(reset: dict[str, Any] | None) -> str:
+    """The marker every view shows beside an entry signed with a key set by a reset."""
+    if not reset:
+        return ""
+    return f"a reset key (proposed by {reset['proposed_by']}, approved by {reset['approved_by']})"
 
 
 def occurrence(header: dict[str, Any], recorded_at: str) -> tuple[str, str, str | None, bool]:

@@ -52,6 +52,7 @@ entries = Table(
     Column("kind", String(64), nullable=False),
     Column("record_class", String(64), nullable=False),
     Column("actor", String(64), nullable=False),
+    Column("actor_key", String(64), nullable=False),
     Column("actor_roles", String(200), nullable=False),
     Column("recorded_at", String(40), nullable=False),
     Column("happened_at", String(40), nullable=False),
@@ -210,6 +211,7 @@ class EntriesProjection(Projection):
             "kind": entry.kind,
             "record_class": str(header["record_class"]),
             "actor": actor,
+            "actor_key": str(header.get("actor_key", "")),
             "actor_roles": ",".join(held),
             "recorded_at": recorded_at,
             "happened_at": happened_at,
@@ -253,6 +255,19 @@ class EntriesProjection(Projection):
                 erasure_rule=str(rule)[:200] if rule else None,
             )
         )
+
+
+def reset_signed(conn: Connection, aggregates: list[str], reset_keys: set[str]) -> dict[str, str]:
+    """Record id -> who signed some of its entries with a key set by a reset (for registers)."""
+    if not aggregates or not reset_keys:
+        return {}
+    found: dict[str, set[str]] = {}
+    for start in range(0, len(aggregates), 500):
+        rows = conn.execute(select(entries.c.aggregate, entries.c.actor).where(
+            entries.c.aggregate.in_(aggregates[start:start + 500]), entries.c.actor_key.in_(sorted(reset_keys))))
+        for aggregate, actor in rows:
+            found.setdefault(str(aggregate), set()).add(str(actor))
+    return {a: "entries by " + ", ".join(sorted(who)) + " signed with a reset key" for a, who in found.items()}
 
 
 def resolve(conn: Connection, ref: str) -> str | None:

@@ -29,7 +29,7 @@ from ledger.errors import NotFound
 from ledger.keystore import KeyRing
 from projections.access_log import access_rows
 from projections.base import utc
-from projections.entries import actor_roles, aliases_of, resolve
+from projections.entries import reset_signed, actor_roles, aliases_of, resolve
 from projections.reading import SHOWN, Reader, load_states
 from projections.records import record_rows, records
 
@@ -47,6 +47,11 @@ class RegisterContext:
     now: str
     load: Callable[[str], Any]
     options: Mapping[str, Any] = field(default_factory=dict)
+    reset_keys: frozenset[str] = frozenset()
+
+    def reset_marks(self, aggregates: list[str]) -> dict[str, str]:
+        """Record id -> a note when some of its entries were signed with a key set by a reset."""
+        return reset_signed(self.conn, aggregates, set(self.reset_keys))
 
     @property
     def today(self) -> str:
@@ -118,6 +123,7 @@ def _access(ctx: RegisterContext) -> list[dict[str, Any]]:
         query = select(records.c.aggregate, records.c.kind).where(records.c.aggregate.in_(listed[start : start + 500]))
         kinds.update({str(a): str(k) for a, k in ctx.conn.execute(query)})
     states = load_states(ctx.conn, ctx.events, [r["notification_id"] for r in found_rows])
+    marks = ctx.reset_marks(sorted({str(r["access_record"]) for r in found_rows}))
     opener = Reader(ctx.conn, ctx.ledger_id, ctx.keyring)
     reasons: dict[int, str] = {}
     rows = []
@@ -133,6 +139,7 @@ def _access(ctx: RegisterContext) -> list[dict[str, Any]]:
             "record": names.get(row["record"], row["record"]),
             "kind": kinds.get(row["record"], ""),
             "why": reasons[nid],
+            "signed_with": "a reset key" if str(row["access_record"]) in marks else "",
             "access_record": row["access_record"],
         })
     return rows

@@ -282,7 +282,6 @@ def _row(entry: LogEntry, row: Any | None, opened: Opened, alias: str | None, er
     if origin:
         source += f" ({origin})"
     what, status = _what(entry, opened, erasure)
-    reset = entry.reset
     return {
         "ref": f"{short}/v{entry.version}",
         "happened_at": happened,
@@ -293,8 +292,7 @@ def _row(entry: LogEntry, row: Any | None, opened: Opened, alias: str | None, er
         "recorded_after": _duration(delay) if late else "",
         "recorded_by": entry.actor,
         "role": row.actor_roles if row is not None else "",
-        "signed_with": (f"a reset key (proposed by {reset['proposed_by']}, approved by {reset['approved_by']})"
-                        if reset else ""),
+        "signed_with": entry.signed_with,
         "source": source,
         "what": what,
         "action": opened.field(ACTION_FIELDS, claims),

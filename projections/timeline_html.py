@@ -68,8 +68,18 @@ def _recorded(row: dict[str, Any]) -> str:
     return text
 
 
+def _by(row: dict[str, Any]) -> str:
+    text = f'{escape(str(row["recorded_by"]))}<span class="small">{escape(str(row["role"]))}</span>'
+    if row.get("signed_with"):
+        text += f'<span class="flag">signed with {escape(str(row["signed_with"]))}</span>'
+    return text
+
+
 def _what(row: dict[str, Any]) -> str:
     text = escape(str(row["what"]))
+    if row.get("read_model"):
+        text += f'<span class="flag">{escape(str(row["read_model"]))}</span>'
+
     if row["corrects"]:
         text = f'<span class="small">correction of {escape(str(row["corrects"]))}</span>' + text
     if row["corrected_by"]:
@@ -82,7 +92,7 @@ def _cells(number: int, row: dict[str, Any]) -> list[tuple[str, str]]:
         ("num", str(number)),
         ("when", _happened(row)),
         ("recorded", _recorded(row)),
-        ("by", f'{escape(str(row["recorded_by"]))}<span class="small">{escape(str(row["role"]))}</span>'),
+        ("by", _by(row)),
         ("source", escape(str(row["source"]))),
         ("what", _what(row)),
         ("action", escape(str(row["action"]))),

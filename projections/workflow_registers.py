@@ -56,7 +56,11 @@ def _approvals(ctx: RegisterContext) -> list[dict[str, Any]]:
             "valid_until": clear.get("valid_until") or "",
             "waiting_for": clear.get("blocked_by") or "",
             "age_days": days_between(record["created_at"], ctx.today),
+            "record": record["aggregate"],
         })
+    marks = ctx.reset_marks([str(r["record"]) for r in rows])
+    for row in rows:
+        row["reset_key"] = marks.get(str(row.pop("record")), "")
     order = ["pending", "approved", "live", "expired", "rejected", "removed"]
     rows.sort(key=lambda r: (order.index(r["state"]) if r["state"] in order else len(order), r["requested_on"], r["id"]))
     return rows
@@ -107,7 +111,11 @@ def _incidents(ctx: RegisterContext) -> list[dict[str, Any]]:
             "reported_on": record["created_at"][:10],
             "age_days": age,
             "overdue": "; ".join(_overdue(incident, age, ctx.today)) if is_open else "",
+            "record": record["aggregate"],
         })
+    marks = ctx.reset_marks([str(r["record"]) for r in rows])
+    for row in rows:
+        row["reset_key"] = marks.get(str(row.pop("record")), "")
     rows.sort(key=lambda r: (r["status"], r["category"], r["escalated_to"], -int(r["age_days"]), r["id"]))
     return rows
 

@@ -318,6 +318,7 @@ class Signers:
         self.staff: dict[str, dict[str, Any]] = {}  # id -> {"roles", "left", "keyed"}
         self.resets: dict[str, dict[str, Any]] = {}
         self.recoveries: set[str] = set()
+        self.reset_keys: dict[str, str] = {}  # key id -> who reset it
         self.head_granted = False
 
     def _bootstrap(self, actor: str, key_id: str) -> bool:
@@ -425,6 +426,7 @@ class Signers:
         elif name == "StaffMember.KeyResetApproved":
             reset = self.resets.pop(claims["reset_id"])
             self.keys[reset["key"]] = [reset["owner"], bytes.fromhex(reset["public"]), None]
+            self.reset_keys[reset["key"]] = f"proposed by {reset['by']}, approved by {actor}"
         elif name == "StaffMember.KeyRevoked" and claims["key_id"] in self.keys:
             self.keys[claims["key_id"]][2] = leaf
         elif name in ("StaffMember.RoleGranted", "StaffMember.RoleRemoved"):
@@ -454,6 +456,10 @@ def check_signers(files: dict[str, bytes], trust: dict[str, Any], entries: dict[
         else:
             c.done += 1
             signers.apply(e, leaf)
+            reset = signers.reset_keys.get(str(e.header.get("actor_key")))
+            if reset:
+                report.notes.append(f"{e.file} ({e.event} by {e.header.get('actor')}) was signed with a key "
+                                    f"set by a reset ({reset}), not one its owner made")
 
 
 def check_content(files: dict[str, bytes], trust: dict[str, Any], entries: dict[int, Entry], report: Report) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from commands.cli import approvals, export, incidents, integrity, keys, monitoring, people, policy, projections, retention, setup, timeline
+from commands.cli import (approvals, export, incidents, integrity, keys, monitoring, people, policy, projections, registry,
+                          retention, setup, timeline)
 from commands.cli.base import LedgerGroup, State, environment
 
 
@@ -29,7 +30,8 @@ def cli(ctx: click.Context, home: str | None, db: str | None, keys: str | None, 
     ctx.call_on_close(state.close)
 
 
-for module in (setup, people, keys, integrity, incidents, retention, policy, approvals, monitoring, timeline, projections, export):
+for module in (setup, people, keys, registry, integrity, incidents, retention, policy, approvals, monitoring, timeline,
+               projections, export):
     for command in module.COMMANDS:
         cli.add_command(command)
 

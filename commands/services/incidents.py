@@ -21,7 +21,8 @@ from sqlalchemy import delete, select
 
 from commands.services import evidence
 from commands.services.access import record_access
-from ledger import envelope, keystore, roles
+from projections import checked
+from ledger import keystore, roles
 from ledger.domain import incident_categories as codes
 from ledger.domain.base import new_short_id, occurrence, parse_date, require_text
 from ledger.domain.incidents import Incident, Person, incident_record_id, today_of
@@ -321,24 +322,24 @@ def show(ledger: Ledger, actor: Actor, inc_id: str, reason: str) -> dict[str, An
 
 
 def _timeline(work: Unit, incident: Incident) -> list[dict[str, Any]]:
-    table = work.ledger.app.events_table
-    rows = work.conn.execute(
-        select(table.c.originator_version, table.c.state)
-        .where(table.c.originator_id == incident.id)
-        .order_by(table.c.originator_version)
-    ).all()
-    headers = {version: envelope.parse(bytes(state)).header for version, state in rows}
-    lines = []
-    for event in work.ledger.app.events.get(incident.id):
-        header = headers[event.originator_version]
-        lines.append({
-            "entry": event.originator_version,
-            "recorded_at": header["recorded_at"],
-            "by": header["actor"],
-            "event": type(event).__name__,
-            "what": event.describe(),  # type: ignore[attr-defined]
-        })
-    return lines
+    """The incident's own entries, each checked against the registry; a missing version is named."""
+    record = str(incident.id)
+    logged = checked.load(work.conn, work.ledger.app.events_table, work.registry, [record]).get(record, [])
+    described = {e.originator_version: e.describe() for e in work.ledger.app.events.get(incident.id)}  # type: ignore[attr-defined]
+    lines = [
+        {
+            "entry": e.version,
+            "recorded_at": e.recorded_at,
+            "by": e.actor,
+            "signed_with": e.signed_with,
+            "event": e.event_type.split(".", 1)[1],
+            "what": described.get(e.version, "") if e.checked else f"NOT VERIFIED: {e.problem}",
+        }
+        for e in logged
+    ]
+    lines += [{"entry": v, "recorded_at": "", "by": "", "signed_with": "", "event": "",
+               "what": "MISSING from the log (deleted?): run `ledger verify`"} for v in checked.missing_versions(logged)]
+    return sorted(lines, key=lambda line: int(line["entry"]))
 
 
 def visible_incident_ids(work: Unit, actor: Actor) -> list[str]:

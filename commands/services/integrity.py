@@ -89,7 +89,9 @@ def verify_ledger(ledger: Ledger, trust_file: Path, since_file: Path | None, pro
     with ledger.engine.connect() as conn:
         report = verify(conn, ledger.app.events_table, trust, since)
     if projections:
-        report.findings += [Finding(d.describe()) for d in audit(ledger)]
+        drift = audit(ledger)
+        report.findings += [Finding(d.describe()) for d in drift]
+        report.read_models = f"compared with a replay of the log ({len(drift)} differences)"
     return report
 
 

@@ -117,12 +117,14 @@ def register(
     if chosen.shows_personal_data:
         reason = require_text("reason", reason, 2000)
     ensure_current(ledger)
+    registry = ledger.registry()
     with ledger.unit(actor, write=chosen.shows_personal_data) as work:
         ctx = register_index.RegisterContext(
             conn=work.conn, events=ledger.app.events_table, ledger_id=work.ctx.ledger_id,
             reader_id=actor.actor_id, reader_roles=actor.roles, keyring=actor.keyring, now=work.now,
             load=lambda aggregate: work.get(object, uuid.UUID(aggregate), "record", redacted=True),
             options={k: v for k, v in options.items() if v not in (None, "")},
+            reset_keys=frozenset(k.key_id for k in registry.keys.values() if k.reset),
         )
         rows = chosen.rows(ctx)
         if chosen.shows_personal_data and rows and reason:

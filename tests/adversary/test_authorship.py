@@ -116,7 +116,29 @@ def test_a_reset_by_two_people_works_and_every_entry_it_signs_says_so(federation
     assert triaged["signed_with"] == "a reset key (proposed by admin, approved by head)"
     reported = next(r for r in rows if r["event"] == "Incident.Reported")
     assert reported["signed_with"] == ""
+    shown = incidents.show(fed.ledger, fed["head"], inc, "oversight")["timeline"]
+    assert [line["signed_with"] for line in shown if line["event"] == "Triaged"] == [triaged["signed_with"]]
     assert audit(fed).ok
+
+
+def test_a_bundle_says_which_entries_a_reset_key_signed(federation: Federation, tmp_path: object) -> None:
+    from pathlib import Path
+
+    from commands.services import export
+
+    fed = federation
+    proposal = people.propose_key_reset(fed.ledger, fed["admin"], "dsl", "the dsl's new passphrase", "forgot it")
+    people.approve_key_reset(fed.ledger, fed["head"], "dsl", proposal.reset_id)
+    dsl = fed.ledger.unlock("dsl", "the dsl's new passphrase")
+    inc = incidents.report(fed.ledger, fed["teacher"], incidents.IncidentReport(
+        "child-on-child", "2026-01-05T10:00", "Chat", "Seen"))
+    incidents.triage(fed.ledger, dsl, inc, "safeguarding")
+    out = Path(str(tmp_path)) / "case.zip"
+    export.export(fed.ledger, fed["head"], export.ExportRequest("tribunal", out, incident=inc))
+    report = export.verify_bundle(out)
+    assert report.ok, report.lines()
+    assert any("Incident.Triaged by dsl) was signed with a key set by a reset (proposed by admin, approved by head)"
+               in note for note in report.notes), report.notes
 
 
 def test_a_revoked_key_cannot_write_through_the_library(federation: Federation) -> None:
