@@ -49,16 +49,15 @@ def may_search(actor: Actor) -> bool:
 
 
 def _by_id(ledger: Ledger, actor: Actor, query: str, kind: str) -> list[dict[str, Any]]:
-    if not ID_PATTERN.match(query):
+    with ledger.unit(actor) as work:
+        exists = bool(ID_PATTERN.match(query)) and work.exists(subject_record_id(query))
+        subject = work.get(Subject, subject_record_id(query), "subject", redacted=True) if exists else None
+    if subject is None:
         raise NotPermitted(
             f"{actor.actor_id} may not read people's records, so cannot search them by name",
-            "type the pupil's id (sb-…) from the class list, or name the child in the facts: "
-            "the DSL links them when triaging",
+            f"no person has the id {query!r}: type the pupil's id (sb-…) from the class list, or name the "
+            "child in the facts and the DSL links them when triaging",
         )
-    with ledger.unit(actor) as work:
-        if not work.exists(subject_record_id(query)):
-            raise InvalidInput(f"no person with the id {query!r}", "check the id on the class list")
-        subject = work.get(Subject, subject_record_id(query), "subject", redacted=True)
     if subject.kind != kind:
         raise InvalidInput(f"{query} is a {subject.kind}, not a {kind}")
     return [{"id": query, "kind": subject.kind, "name": "", "school": "", "date_of_birth": ""}]

@@ -31,7 +31,7 @@ MENU: tuple[tuple[str, str, frozenset[str]], ...] = (
 
 #: Pages someone holding only these roles starts on.
 START = (("headteacher", "home.inbox"), ("dsl", "home.inbox"), ("slt", "home.inbox"),
-         ("investigator", "cases.register"), ("auditor", "audit.index"))
+         ("investigator", "home.inbox"), ("auditor", "audit.index"))
 
 
 def desk() -> Desk:
@@ -77,8 +77,11 @@ def start_page(person: Actor) -> str:
     return url_for("home.mine")
 
 
-def page(template: str, title: str, status: int = 200, **values: Any) -> tuple[str, int]:
-    """Render ``template`` inside the desk's layout, for the signed-in person (if any)."""
+def page(template: str, title: str, status: int = 200, keep_messages: bool = False, **values: Any) -> tuple[str, int]:
+    """Render ``template`` inside the desk's layout, for the signed-in person (if any).
+
+    Waiting messages are shown (once) unless ``keep_messages``, for a page on the way to another.
+    """
     signed = g.get("session")
     person = g.get("actor")
     if signed is not None and person is None:
@@ -88,7 +91,7 @@ def page(template: str, title: str, status: int = 200, **values: Any) -> tuple[s
             signed, person = None, None
     body = render_template(
         template, title=title, person=person, menu=menu(person) if person else [],
-        messages=signed.take_messages() if signed else [], print_view=request.args.get("view") == "print",
+        messages=signed.take_messages() if signed and not keep_messages else [], print_view=request.args.get("view") == "print",
         **values,
     )
     return body, status
@@ -114,7 +117,8 @@ def reason_for(record: str) -> str | None:
 
 def ask_reason(record: str, what: str) -> tuple[str, int]:
     """The page asking why ``record`` is needed (asked once per record per session)."""
-    return page("reason.html", f"Why do you need {what}?", record=record, what=what, next=request.full_path)
+    return page("reason.html", f"Why do you need {what}?", keep_messages=True, record=record, what=what,
+                next=request.full_path)
 
 
 def needs_reason(what: str) -> Callable[[Callable[..., tuple[str, int]]], Callable[..., tuple[str, int]]]:
