@@ -5,7 +5,8 @@ from __future__ import annotations
 import ipaddress
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from waitress.server import create_server
@@ -38,18 +39,18 @@ def _sweeper(desk: Desk, stop: threading.Event) -> threading.Thread:
     return thread
 
 
-def make_server(config: Config, host: str, port: int, settings: Settings, threads: int = 4) -> Any:
-    """A waitress server for the desk (not yet serving); ``server.application`` is the Flask app."""
+def make_server(config: Config, host: str, port: int, settings: Settings, threads: int = 4) -> tuple[Any, Desk]:
+    """A waitress server for the desk (not yet serving), and the desk's state."""
     app = create_app(config, settings)
-    return create_server(app, host=host, port=port, threads=threads, ident="policy-ledger",
-                         clear_untrusted_proxy_headers=not settings.behind_proxy)
+    server = create_server(app, host=host, port=port, threads=threads, ident="policy-ledger",
+                           clear_untrusted_proxy_headers=not settings.behind_proxy)
+    return server, app.extensions["desk"]
 
 
 def run(config: Config, host: str, port: int, settings: Settings, echo: Callable[[str], None],
         threads: int = 4) -> None:
     """Serve until interrupted; every session (and the keys it holds) is forgotten on the way out."""
-    server = make_server(config, host, port, settings, threads)
-    desk: Desk = server.application.extensions["desk"]
+    server, desk = make_server(config, host, port, settings, threads)
     stop = threading.Event()
     _sweeper(desk, stop)
     scheme = "https (through your proxy)" if settings.behind_proxy else "http"
@@ -70,6 +71,20 @@ def run(config: Config, host: str, port: int, settings: Settings, echo: Callable
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
         echo("The desk has stopped; every session was closed.")
+
+
+@contextmanager
+def in_background(config: Config, settings: Settings, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Serve the desk from a background thread (for scripts and browser tests); yields its base URL."""
+    server, desk = make_server(config, host, port, settings)
+    thread = threading.Thread(target=server.run, name="desk-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://{server.effective_host}:{server.effective_port}"
+    finally:
+        desk.stop()
+        server.close()
+        thread.join(timeout=10)
 
 
 def _interrupt(_signum: int, _frame: Any) -> None:
