@@ -41,7 +41,8 @@ def person_file(ledger: Ledger, actor: Actor, person_id: str, reason: str, as_of
             kind = str(getattr(person, "kind", "staff"))
             if str(record) in found.records:
                 try:
-                    details = dict(work.get(cls, record, "person").details or {})
+                    opened: Any = work.get(cls, record, "person")
+                    details = dict(opened.details or {})
                 except (NotPermitted, RecordErased):
                     details = None
             break

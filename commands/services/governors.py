@@ -66,7 +66,8 @@ def report(ledger: Ledger, actor: Actor, start: str | None = None, end: str | No
     notes = []
     try:
         acks = readside.register(ledger, actor, "acknowledgements")
-        acknowledged, covered = sum(1 for r in acks if r["acknowledged"]), len(acks)
+        acknowledged: int | None = sum(1 for r in acks if r["acknowledged"])
+        covered: int | None = len(acks)
     except NotFound as exc:
         acknowledged = covered = None
         notes.append(exc.message)

@@ -35,8 +35,9 @@ def verify() -> tuple[str, int]:
         for name, upload in uploads.items():
             paths[name] = None
             if upload is not None and upload.filename:
-                paths[name] = Path(folder) / name
-                upload.save(paths[name])
+                path = Path(folder) / name
+                upload.save(path)
+                paths[name] = path
         trust = paths["trust"] or desk().config.trust_path
         report = integrity.verify_ledger(ledger(), trust, paths["since"])
     rows = integrity.list_checkpoints(ledger())

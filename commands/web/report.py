@@ -64,7 +64,7 @@ def form_page() -> tuple[str, int]:
 @bp.post("/report")
 def submit() -> Response | tuple[str, int]:
     """Find a person, add or remove one, or report."""
-    values = {name: request.form.get(name, "") for name in FIELDS}
+    values: dict[str, Any] = {name: request.form.get(name, "") for name in FIELDS}
     values["against_staff"] = bool(request.form.get("against_staff"))
     chosen = _chosen()
     step = request.form.get("do", "")

@@ -16,7 +16,8 @@ import hashlib
 import hmac
 import secrets
 
-from flask import Flask, Response, abort, g, request
+from flask import Flask, abort, g, request
+from werkzeug.wrappers import Response
 
 SESSION_COOKIE = "desk_session"
 PRE_COOKIE = "desk_pre"

@@ -309,3 +309,35 @@ def test_the_auditor_sees_the_verify_result_and_checkpoints_and_nothing_personal
     assert "OK: the ledger verifies" in text_of(uploaded) and "the one beside the ledger" not in text_of(uploaded).split("Verify the whole")[0]
     for response in (page, verified, auditor.get("/incidents"), auditor.get("/registers/incidents")):
         assert "Pip Pupil" not in response.text and "Zanzibar" not in response.text
+
+
+def test_linking_unassigning_and_reopening_go_through_their_services(site: Site) -> None:
+    inc = report(site.visitor("teacher"), "Linked and reopened", category="staff-phone-use", people="teacher:alleged")
+    head = site.visitor("head")
+    for step, data in (("triage", {"rationale": "phone"}), ("link", {"person": "sb-pip", "part": "witness",
+                                                                      "reason": "was in the room"}),
+                       ("assign", {"investigator": "investigator", "remit": "look"}),
+                       ("unassign", {"investigator": "investigator", "reason": "done"}),
+                       ("outcome", {"finding": "not-upheld", "summary": "no breach"}), ("close", {}),
+                       ("reopen", {"reason": "appeal"})):
+        response = head.post(f"/incidents/{inc}/{step}", data)
+        assert response.status_code == 303, (step, text_of(response))
+    page = text_of(head.read(f"/incidents/{inc}"))
+    assert "sb-pip · witness" in page and "reopened: appeal" in page and "no longer assigned: done" in page
+    refused(site, head, "POST", f"/incidents/{inc}/reopen", 409, f"{inc} is not closed", {"reason": "again"})
+    assert head.post(f"/incidents/{inc}/no-such-step", {}).status_code == 404
+
+
+def test_a_request_is_refused_to_those_who_may_not_read_it(site: Site) -> None:
+    request_id = approvals.request_permission(site.fed.ledger, site.fed["teacher"], "brand", "logo on a poster")
+    refused(site, site.visitor("dsl"), "GET", f"/approvals/{request_id}", 403, f"dsl may not see permission request {request_id}")
+
+
+def test_every_page_prints_on_a4_with_page_numbers_and_the_marking(site: Site) -> None:
+    sheet = site.visitor().get("/static/desk.css").text
+    assert "size:A4" in sheet and 'counter(page) " of " counter(pages)' in sheet and "OFFICIAL-SENSITIVE" in sheet
+    dsl = site.visitor("dsl")
+    for path in ("/inbox", "/incidents", "/governors", "/people/sb-pip"):
+        printed = dsl.read(path + "?view=print")
+        assert 'class="print-view"' in printed.text and "OFFICIAL-SENSITIVE" in printed.text
+        assert "Back to the normal view" in printed.text
