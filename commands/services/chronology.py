@@ -37,13 +37,15 @@ def person_file(ledger: Ledger, actor: Actor, person_id: str, reason: str, as_of
         for record, cls in ((subject_record_id(person_id), Subject), (staff_record_id(person_id), StaffMember)):
             if not work.exists(record):
                 continue
-            person: Any = work.get(cls, record, "person", redacted=True)
-            kind = str(getattr(person, "kind", "staff"))
+            person: Any = None
             if str(record) in found.records:
                 try:
-                    opened: Any = work.get(cls, record, "person")
-                    details = dict(opened.details or {})
+                    person = work.get(cls, record, "person")
+                    details = dict(person.details or {})
                 except (NotPermitted, RecordErased):
-                    details = None
+                    person = None
+            if person is None:
+                person = work.get(cls, record, "person", redacted=True)
+            kind = str(getattr(person, "kind", "staff"))
             break
     return PersonFile(person_id, kind, details, found)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import secrets
 import uuid
+from typing import IO
 
-from flask import Flask, g, redirect, request, url_for
+from flask import Flask, Request, g, redirect, request, url_for
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
@@ -37,12 +39,21 @@ PLAIN = {
 }
 
 
+class DeskRequest(Request):
+    """A request whose uploads stay in memory (bounded by MAX_CONTENT_LENGTH), never in a temporary file."""
+
+    def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
+                         filename: str | None = None, content_length: int | None = None) -> IO[bytes]:
+        return io.BytesIO()
+
+
 def create_app(config: Config, settings: Settings | None = None) -> Flask:
     """A desk over the ledger at ``config``."""
     from commands.web import audit, auth, cases, home, people, registers, report, staff
 
     settings = settings or Settings()
     app = Flask(__name__)
+    app.request_class = DeskRequest
     app.config.update(
         SECRET_KEY=secrets.token_bytes(32),
         MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,

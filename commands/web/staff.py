@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 from flask import Blueprint, request
@@ -49,15 +48,9 @@ def requests() -> tuple[str, int]:
 @bp.post("/requests/post")
 def propose_post() -> Response:
     """Propose a post on a Federation account (images are kept by their SHA-256 only)."""
-    with tempfile.TemporaryDirectory(prefix="desk-") as folder:
-        images = []
-        for number, upload in enumerate(request.files.getlist("images")):
-            if upload.filename:
-                path = Path(folder) / f"image-{number}"
-                upload.save(path)
-                images.append(path)
-        post_id = approvals.propose_post(ledger(), actor(), request.form.get("text", ""), ids("children"), images,
-                                         form("account") or "facebook")
+    images: list[Path | bytes] = [upload.read() for upload in request.files.getlist("images") if upload.filename]
+    post_id = approvals.propose_post(ledger(), actor(), request.form.get("text", ""), ids("children"), images,
+                                     form("account") or "facebook")
     session().say(f"Post {post_id} proposed: it needs parental permission for each child and the Headteacher's approval.")
     return back_to("staff.requests")
 

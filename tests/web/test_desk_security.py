@@ -217,6 +217,14 @@ def test_uploads_over_the_limit_are_refused_before_anything_is_read(site: Site) 
     app.extensions["desk"].stop()
 
 
+def test_uploads_are_kept_in_memory_never_in_a_temporary_file(site: Site) -> None:
+    import io
+
+    request = site.app.request_class.from_values()
+    stream = request._get_file_stream(10 * 1024 * 1024, "image/png", "big.png")
+    assert isinstance(stream, io.BytesIO)
+
+
 def test_a_reason_form_only_returns_to_a_page_of_the_desk(site: Site) -> None:
     visitor = site.visitor("dsl")
     response = visitor.post("/reason", {"record": "incident:inc-1", "reason": "x", "next": "//evil.example/"})
