@@ -5,13 +5,14 @@ bulk monitoring imports plus incidents), adds a child with a case history
 (several incidents naming them, triaged, with notes and actions), then times
 in the same run, alternately:
 
-- the desk: ``GET /incidents/<id>`` and ``GET /people/<child>`` through the
-  WSGI app (signed in as the DSL, the reason already given): refresh of the
+- the desk: ``GET /incidents/<id>``, ``GET /people/<child>`` (the access log
+  left out, as the page shows it) and ``GET /people/<child>?with=access``
+  through the WSGI app (signed in as the DSL, the reason already given): refresh of the
   session's roles, the service, the access-log entry it appends (sign, seal,
   checkpoint) and the page's HTML;
 - the CLI's services for the same reads: ``incidents.show`` (``ledger
   incidents show``) and ``readside.timeline(person=…)`` (``ledger timeline
-  --person``), which append the same access-log entry. Each call gets a fresh
+  --person``, with the same categories as the page), which append the same access-log entry. Each call gets a fresh
   key ring, as each run of a command does (and as each desk request does: a
   session never reuses a record key opened by an earlier request); the
   passphrase unlock a command also pays is left out.
@@ -40,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import bench_timeline  # noqa: E402
-from commands.services import incidents, people, readside  # noqa: E402
+from commands.services import chronology, incidents, people, readside  # noqa: E402
 from commands.web.app import create_app  # noqa: E402
 from ledger.keystore import KeyRing  # noqa: E402
 from ledger.store import Actor, Ledger  # noqa: E402
@@ -143,6 +144,10 @@ def main(argv: list[str] | None = None) -> int:
     compare("incident page", lambda: client.get(incident_path),  # type: ignore[attr-defined]
             lambda: incidents.show(ledger, fresh(), inc, "benchmark"), args.runs)
     compare("child's chronology", lambda: client.get(child_path),  # type: ignore[attr-defined]
+            lambda: readside.timeline(ledger, fresh(), "benchmark", person=child,
+                                      categories=chronology.WITHOUT_ACCESS), args.runs)
+    with_access = f"{child_path}?with=access"
+    compare("child's chronology with the access log", lambda: client.get(with_access),  # type: ignore[attr-defined]
             lambda: readside.timeline(ledger, fresh(), "benchmark", person=child), args.runs)
     rows = len(readside.timeline(ledger, dsl, "benchmark", person=child).rows)
     _say(f"ledger now holds {bench_timeline._events(ledger):,} events; each read above appended an access entry "

@@ -15,7 +15,10 @@ from commands.services import readside
 from ledger.domain.people import StaffMember, Subject, staff_record_id, subject_record_id
 from ledger.errors import NotPermitted, RecordErased
 from ledger.store import Actor, Ledger
-from projections.timeline import Timeline
+from projections.timeline import FAMILIES, Timeline
+
+#: Every family of records but the access log.
+WITHOUT_ACCESS = tuple(name for name in FAMILIES if name != "access")
 
 
 @dataclass(frozen=True)
@@ -26,11 +29,18 @@ class PersonFile:
     kind: str
     details: dict[str, Any] | None
     timeline: Timeline
+    with_access: bool = False
 
 
-def person_file(ledger: Ledger, actor: Actor, person_id: str, reason: str, as_of: str | None = None) -> PersonFile:
-    """Everything about ``person_id`` that ``actor`` may read, oldest first; the read is logged."""
-    found = readside.timeline(ledger, actor, reason, person=person_id, as_of=as_of)
+def person_file(ledger: Ledger, actor: Actor, person_id: str, reason: str, with_access: bool = False,
+                as_of: str | None = None) -> PersonFile:
+    """Everything about ``person_id`` that ``actor`` may read, oldest first; the read is logged.
+
+    Who read their records (the access log) is left out unless ``with_access``:
+    every view of the file adds a row there, which would soon bury the casework.
+    """
+    categories = () if with_access else WITHOUT_ACCESS
+    found = readside.timeline(ledger, actor, reason, person=person_id, categories=categories, as_of=as_of)
     details: dict[str, Any] | None = None
     kind = ""
     with ledger.unit(actor) as work:
@@ -48,4 +58,4 @@ def person_file(ledger: Ledger, actor: Actor, person_id: str, reason: str, as_of
                 person = work.get(cls, record, "person", redacted=True)
             kind = str(getattr(person, "kind", "staff"))
             break
-    return PersonFile(person_id, kind, details, found)
+    return PersonFile(person_id, kind, details, found, with_access)

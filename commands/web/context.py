@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import current_app, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -89,10 +90,12 @@ def page(template: str, title: str, status: int = 200, keep_messages: bool = Fal
             person = actor()
         except Exception:  # noqa: BLE001 - an error page must render even when the session cannot act
             signed, person = None, None
+    args = {k: v for k, v in request.args.items() if k != "view"}
     body = render_template(
         template, title=title, person=person, menu=menu(person) if person else [],
-        messages=signed.take_messages() if signed and not keep_messages else [], print_view=request.args.get("view") == "print",
-        **values,
+        messages=signed.take_messages() if signed and not keep_messages else [],
+        print_view=request.args.get("view") == "print", print_href=f"{request.path}?{urlencode({**args, 'view': 'print'})}",
+        normal_href=request.path + (f"?{urlencode(args)}" if args else ""), **values,
     )
     return body, status
 

@@ -30,5 +30,5 @@ def search() -> tuple[str, int]:
 @needs_reason("the file of {}")
 def person(person_id: str, reason: str) -> tuple[str, int]:
     """A person's details (for those who may read them) and everything recorded about them, oldest first."""
-    found = chronology.person_file(ledger(), actor(), person_id, reason)
+    found = chronology.person_file(ledger(), actor(), person_id, reason, request.args.get("with") == "access")
     return page("person.html", f"Chronology of {person_id}", file=found, reason=reason)

@@ -341,3 +341,11 @@ def test_every_page_prints_on_a4_with_page_numbers_and_the_marking(site: Site) -
         printed = dsl.read(path + "?view=print")
         assert 'class="print-view"' in printed.text and "OFFICIAL-SENSITIVE" in printed.text
         assert "Back to the normal view" in printed.text
+
+
+def test_a_childs_chronology_leaves_out_the_access_log_unless_asked(site: Site) -> None:
+    dsl = site.visitor("dsl")
+    plain = text_of(dsl.read("/people/sb-pip", reason="first look"))
+    assert "dsl read" not in plain and "include the access log" in plain
+    with_log = text_of(dsl.read("/people/sb-pip?with=access"))
+    assert "dsl read" in with_log and "first look" in with_log
