@@ -10,6 +10,7 @@ load it in full, so only the roles that may read it can take them.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -126,10 +127,11 @@ def _optional_date(name: str, value: str | None, default: str) -> str:
 
 
 def propose_post(
-    ledger: Ledger, actor: Actor, text: str, children: Sequence[str], images: Sequence[Path], account: str
+    ledger: Ledger, actor: Actor, text: str, children: Sequence[str], images: Sequence[Path | bytes], account: str
 ) -> str:
-    """Propose a post: its text, images (recorded by SHA-256 only) and the children in it."""
-    hashes = [sha256_file(path, "image") for path in images]
+    """Propose a post: its text, images (files or their bytes, recorded by SHA-256 only) and the children in it."""
+    hashes = [hashlib.sha256(image).hexdigest() if isinstance(image, bytes) else sha256_file(image, "image")
+              for image in images]
     post_id = new_short_id("post")
     with ledger.unit(actor, write=True) as work:
         for child in children:

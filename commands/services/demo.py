@@ -95,5 +95,10 @@ def run(directory: Path | None, env: Mapping[str, str]) -> Iterator[str]:
         yield f"  ledger --home {directory} --as dsl people show {subjects['parent1']} --reason \"checking contact details\""
         yield f"  ledger --home {directory} --as head timeline --person {subjects['pupil1']} --reason \"case review\""
         yield f"  ledger --home {directory} verify --trust {config.trust_path}"
+        yield ""
+        yield "The web desk on this ledger:"
+        yield f"  ledger --home {directory} serve"
+        yield "  then open http://127.0.0.1:8080/ and sign in as dsl, head, teacher-1 or investigator"
+        yield f"  with the passphrase {DEMO_PASSPHRASE!r} (Ctrl+C stops the desk and closes every session)"
     finally:
         ledger.close()

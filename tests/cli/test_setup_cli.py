@@ -183,6 +183,7 @@ def test_demo_builds_a_federation_that_the_other_commands_can_open(tmp_path: Pat
     assert re.fullmatch(rf"Created ledger [0-9a-f]{{32}} in {re.escape(str(folder))}", lines[0])
     assert "  IT manager (admin): it-manager" in lines
     assert f"  database:   sqlite:///{folder}/ledger.db" in lines
+    assert f"  ledger --home {folder} serve" in lines  # how to open the web desk on it
     people = LedgerCli(folder).rows("people", "list")
     staff = sorted(str(p["id"]) for p in people if p["kind"] == "staff")
     assert staff == ["dsl", "head", "investigator", "it-manager", "poster-1", "slt", "teacher-1", "teacher-2"]
