@@ -40,8 +40,9 @@ from ledger.domain.base import record_id
 from ledger.identity import key_id_of
 from ledger.roles import RECOVERY, ROLES, Permissions, event_name, table_digest
 
-#: Reader roles: those that appear in some table's readers (hold an X25519 key).
 HEX32 = 64
+#: The time zone of a federation in England, unless its settings say another.
+DEFAULT_TIMEZONE = "Europe/London"
 
 
 def staff_aggregate(staff_id: str) -> str:
@@ -117,6 +118,19 @@ def _hex_key(value: Any) -> bool:
     return True
 
 
+def _valid_settings(claims: Any) -> str | None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(str(claims.get("timezone")))
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"{claims.get('timezone')!r} is not a time zone"
+    schools = claims.get("schools")
+    if not isinstance(schools, list) or not all(isinstance(s, str) and s.strip() for s in schools):
+        return "schools must be a list of names"
+    return None
+
+
 def _valid_table(table: Any) -> bool:
     if not isinstance(table, dict) or not isinstance(table.get("version"), int):
         return False
@@ -140,6 +154,7 @@ class Registry:
     proposal: dict[str, Any] | None = None
     ever_held: set[str] = field(default_factory=set)
     rotation_due: set[str] = field(default_factory=set)
+    settings: dict[str, Any] = field(default_factory=dict)
     _digest: str | None = field(default=None, repr=False)
     _permissions: Permissions | None = field(default=None, repr=False)
 
@@ -158,6 +173,7 @@ class Registry:
             "proposal": self.proposal,
             "ever_held": sorted(self.ever_held),
             "rotation_due": sorted(self.rotation_due),
+            "settings": self.settings,
         }
 
     def dumps(self) -> bytes:
@@ -185,6 +201,7 @@ class Registry:
         reg.proposal = raw["proposal"]
         reg.ever_held = set(raw["ever_held"])
         reg.rotation_due = set(raw["rotation_due"])
+        reg.settings = dict(raw.get("settings") or {})
         return reg
 
     def copy(self) -> Registry:
@@ -212,6 +229,16 @@ class Registry:
         if self.bootstrap is not None and actor == self.bootstrap[0]:
             return frozenset({"admin"})
         return frozenset()
+
+    @property
+    def timezone(self) -> str:
+        """The federation's time zone (IANA name) as its signed settings say."""
+        return str(self.settings.get("timezone") or DEFAULT_TIMEZONE)
+
+    @property
+    def schools(self) -> list[str]:
+        """The federation's schools, as its signed settings say."""
+        return list(self.settings.get("schools") or [])
 
     def current_key(self, actor: str) -> KeyFact | None:
         """The actor's newest active key."""
@@ -439,6 +466,14 @@ class Registry:
             return None  # the admin's own role key; the first Headteacher key, made at set-up
         return Denied(f"{actor} may not publish a {role} key: only a member of {role} or a Headteacher may")
 
+    def _rule_Settings_Configured(self, header: Any, claims: Any, actor: str, held: Any, leaf: int) -> str | None:
+        if self.settings:
+            return "the federation's settings were already made: change them instead"
+        return _valid_settings(claims)
+
+    def _rule_Settings_Changed(self, header: Any, claims: Any, actor: str, held: Any, leaf: int) -> str | None:
+        return _valid_settings(claims)
+
     def _rule_StaffMember_Registered(self, header: Any, claims: Any, actor: str, held: Any, leaf: int) -> str | None:
         staff_id = str(claims.get("staff_id"))
         if header["aggregate"] != staff_aggregate(staff_id):
@@ -578,6 +613,12 @@ class Registry:
         role = str(claims["role"])
         self.role_keys.setdefault(role, []).append(RoleEpoch(int(claims["epoch"]), claims["public_key"], leaf, actor))
         self.rotation_due.discard(role)
+
+    def _apply_Settings_Configured(self, claims: Any, actor: str, leaf: int) -> None:
+        self.settings = {"timezone": str(claims["timezone"]), "schools": list(claims.get("schools") or [])}
+
+    def _apply_Settings_Changed(self, claims: Any, actor: str, leaf: int) -> None:
+        self._apply_Settings_Configured(claims, actor, leaf)
 
     def _apply_StaffMember_Registered(self, claims: Any, actor: str, leaf: int) -> None:
         staff_id = str(claims["staff_id"])

@@ -42,7 +42,7 @@ SELF: Final = "self"
 RECOVERY: Final = "recovery"
 
 #: Version of the tables below; bump it whenever they change.
-TABLE_VERSION: Final = 2
+TABLE_VERSION: Final = 3
 
 #: Record class -> roles that may read it (besides the recovery key).
 READERS: Final[dict[str, tuple[str, ...]]] = {
@@ -74,6 +74,8 @@ WRITERS: Final[dict[str, tuple[str, ...]]] = {
     "PermissionTable.Proposed": ("admin",),
     "PermissionTable.Adopted": _MANAGERS,
     "RecoveryKey.Published": ("admin",),
+    "Settings.Configured": ("admin",),
+    "Settings.Changed": _MANAGERS,
     "RecoveryKey.RoleRecoveryApproved": (RECOVERY,),
     "ReaderRole.KeyCreated": _MANAGERS + ("dsl",),
     "ReaderRole.KeyRotated": ("headteacher", "dsl", "slt", "admin", "poster"),

@@ -359,6 +359,12 @@ class Ledger:
         self._registry = None
         return replayed
 
+    def timezone(self) -> Any:
+        """The federation's time zone (a ``zoneinfo.ZoneInfo``), from its signed settings."""
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(self.registry().timezone)
+
     def _now(self, conn: Connection) -> str:
         if self.clock is not None:
             return clock_iso(self.clock.now())
@@ -496,7 +502,7 @@ def _registry_topics() -> list[str]:
     from ledger.domain import keys, people
     from ledger.registry import is_registry_event
 
-    classes = [keys.PermissionTable, keys.RecoveryKey, keys.ReaderRole, people.StaffMember]
+    classes = [keys.PermissionTable, keys.RecoveryKey, keys.ReaderRole, keys.Settings, people.StaffMember]
     found = []
     for cls in classes:
         for value in vars(cls).values():

@@ -15,8 +15,12 @@ from commands.services.setup import init_ledger
 @click.option("--admin-name", required=True, help="Full name of the first administrator (IT manager).")
 @click.option("--admin-id", help="Staff id for the administrator (default: generated).")
 @click.option("--origin", help="Checkpoint origin name (default: policy-ledger.local/<id>).")
+@click.option("--timezone", default="Europe/London", show_default=True,
+              help="Time zone every date and time is typed and read in (IANA name).")
+@click.option("--school", "schools", multiple=True, help="A school of the federation (repeatable).")
 @pass_state
-def init(state: State, admin_name: str, admin_id: str | None, origin: str | None) -> None:
+def init(state: State, admin_name: str, admin_id: str | None, origin: str | None, timezone: str,
+         schools: tuple[str, ...]) -> None:
     """Create a ledger, its signing key, the first admin and the trust file.
 
     Uses a SQLite file in the home folder unless --db gives a PostgreSQL URL.
@@ -25,18 +29,62 @@ def init(state: State, admin_name: str, admin_id: str | None, origin: str | None
 
     \b
     Example:
-      ledger --home /srv/ledger init --admin-name "Pat Admin" --admin-id it-manager
+      ledger --home /srv/ledger init --admin-name "Pat Admin" --admin-id it-manager \\
+          --school "Oak Primary" --school "Elm Primary"
     """
     config = state.config()
     passphrase = state.new_passphrase("Passphrase for the admin key", "LEDGER_PASSPHRASE")
     recovery = state.new_passphrase("Passphrase for the offline recovery key", "LEDGER_RECOVERY_PASSPHRASE")
-    created = init_ledger(config, admin_name, passphrase, recovery, admin_id, origin)
+    created = init_ledger(config, admin_name, passphrase, recovery, admin_id, origin, timezone, schools)
     click.echo(f"ledger {created.ledger_id} created")
     click.echo(f"  database:     {created.database}")
     click.echo(f"  origin:       {created.origin}")
     click.echo(f"  admin:        {created.admin_id}")
     click.echo(f"  trust file:   {created.trust_file}  (give this to auditors)")
     click.echo(f"  recovery key: {created.recovery_file}  (move it OFF this machine now)")
+
+
+@click.group("settings")
+def settings() -> None:
+    """The federation's signed settings: its time zone and its schools.
+
+    \b
+    Example:
+      ledger settings show
+    """
+
+
+@settings.command("show")
+@pass_state
+def settings_show(state: State) -> None:
+    """Print the time zone and the schools.
+
+    \b
+    Example:
+      ledger settings show
+    """
+    registry = state.ledger().registry()
+    click.echo(f"time zone: {registry.timezone}")
+    click.echo(f"schools:   {', '.join(registry.schools) or '(none)'}")
+
+
+@settings.command("set")
+@click.option("--timezone", help="A new time zone (IANA name).")
+@click.option("--school", "schools", multiple=True, help="The full list of schools (repeatable).")
+@click.option("--reason", required=True, help="Why (recorded).")
+@pass_state
+def settings_set(state: State, timezone: str | None, schools: tuple[str, ...], reason: str) -> None:
+    """Change the time zone or the list of schools (IT manager or Headteacher).
+
+    \b
+    Example:
+      ledger --as it-manager settings set --school "Oak Primary" --school "Elm Primary" --school "Ash Infants" \\
+          --reason "Ash Infants joined the federation"
+    """
+    from commands.services.setup import change_settings
+
+    done = change_settings(state.ledger(), state.actor(), timezone, schools or None, reason)
+    click.echo(f"time zone: {done['timezone']}; schools: {', '.join(done['schools'])}")
 
 
 @click.command()
@@ -53,4 +101,4 @@ def demo(state: State, directory: Path | None) -> None:
         click.echo(line)
 
 
-COMMANDS = (init, demo)
+COMMANDS = (init, demo, settings)

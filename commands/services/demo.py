@@ -41,7 +41,8 @@ def run(directory: Path | None, env: Mapping[str, str]) -> Iterator[str]:
     if directory.exists() and any(directory.iterdir()):
         raise AlreadyExists(f"{directory} is not empty", "give --dir a new or empty folder")
     config = configuration.resolve({}, home=str(directory), db=env.get("LEDGER_DEMO_DB"))
-    created = init_ledger(config, "Pat Admin", DEMO_PASSPHRASE, DEMO_PASSPHRASE, "it-manager", None)
+    created = init_ledger(config, "Pat Admin", DEMO_PASSPHRASE, DEMO_PASSPHRASE, "it-manager", None,
+                          schools=("Oak Primary", "Elm Primary"))
     yield f"Created ledger {created.ledger_id} in {directory}"
     yield f"  IT manager (admin): {created.admin_id}"
     ledger = Ledger(config)

@@ -8,6 +8,7 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, insert
 
@@ -15,9 +16,10 @@ from commands.services.rolekeys import create_role_key
 from ledger import checkpoint, config as configuration, crypto, identity, keystore, roles
 from ledger.config import Config
 from ledger.domain.base import new_short_id, require_text
-from ledger.domain.keys import PermissionTable, RecoveryKey
+from ledger.domain.keys import PermissionTable, RecoveryKey, Settings, settings_id
 from ledger.domain.people import StaffMember
 from ledger.errors import AlreadyExists
+from ledger.registry import DEFAULT_TIMEZONE
 from ledger.roles import RECOVERY
 from ledger.schema import ledger_meta
 from ledger.store import Actor, Ledger, utcnow
@@ -49,9 +51,16 @@ def init_ledger(
     recovery_passphrase: str,
     admin_id: str | None = None,
     origin: str | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
+    schools: tuple[str, ...] = (),
 ) -> Created:
-    """Create a new ledger; refuses when one already exists there."""
+    """Create a new ledger; refuses when one already exists there.
+
+    ``timezone`` (IANA name) is the zone every date and time people type or
+    read is in; ``schools`` the federation's schools. Both are signed settings.
+    """
     admin_name = require_text("admin name", admin_name, 200)
+    timezone, schools = check_settings(timezone, schools)
     identity.check_passphrase(passphrase)
     identity.check_passphrase(recovery_passphrase)
     if config.ledger_key_path.exists() or config.trust_path.exists():
@@ -70,7 +79,8 @@ def init_ledger(
                 f"the database {config.db_url.split('@')[-1]} already holds a ledger",
                 "use that ledger, or give another --db for a new one",
             )
-        return _create(ledger, config, admin_name, passphrase, recovery_passphrase, admin_id, origin)
+        return _create(ledger, config, admin_name, passphrase, recovery_passphrase, admin_id, origin,
+                       timezone, schools)
     except BaseException:
         if created_home:
             shutil.rmtree(config.home, ignore_errors=True)
@@ -87,6 +97,8 @@ def _create(
     recovery_passphrase: str,
     admin_id: str | None,
     origin: str | None,
+    timezone: str,
+    schools: tuple[str, ...],
 ) -> Created:
     ledger_id = uuid.uuid4().hex
     origin = origin or f"policy-ledger.local/{ledger_id[:12]}"
@@ -142,6 +154,7 @@ def _create(
             permissions.adopt()
             work.save(permissions)
             work.save(RecoveryKey.publish(recovery.public.agreement_key, recovery.public.public_key, recovery.key_id))
+            work.save(Settings.configure(timezone, list(schools)))
             create_role_key(work, "admin", "the IT manager's role, at set-up")
             member = StaffMember.register(admin_id, ["admin"], {"name": admin_name})
             member.register_key(admin.key_id, admin.public.public_key, admin.public.agreement_key)
@@ -169,6 +182,35 @@ def _create(
             conn.execute(delete(ledger_meta))
         raise
     return Created(ledger_id, origin, admin_id, config.trust_path, recovery_file, config.db_url)
+
+
+def check_settings(timezone: str, schools: tuple[str, ...] | list[str]) -> tuple[str, tuple[str, ...]]:
+    """A known IANA time zone and distinct, non-empty school names; InvalidInput otherwise."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from ledger.errors import InvalidInput
+
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(f"{timezone!r} is not a time zone", "give an IANA name such as Europe/London") from None
+    names = tuple(require_text("school", s, 120) for s in schools)
+    if len(set(n.casefold() for n in names)) != len(names):
+        raise InvalidInput("a school is named twice")
+    return timezone, names
+
+
+def change_settings(ledger: Ledger, actor: Actor, timezone: str | None, schools: tuple[str, ...] | None,
+                    reason: str) -> dict[str, Any]:
+    """Change the time zone or the schools (a signed entry by the IT manager or a Headteacher)."""
+    registry = ledger.registry()
+    timezone, names = check_settings(timezone or registry.timezone,
+                                     tuple(schools) if schools is not None else tuple(registry.schools))
+    with ledger.unit(actor, write=True) as work:
+        settings = work.get(Settings, settings_id(), "settings", redacted=True)
+        settings.change(timezone, list(names), reason)
+        work.save(settings)
+    return {"timezone": timezone, "schools": list(names)}
 
 
 @dataclass(frozen=True)

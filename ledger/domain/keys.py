@@ -26,6 +26,11 @@ def recovery_key_id() -> uuid.UUID:
     return record_id("recovery-key", "offline")
 
 
+def settings_id() -> uuid.UUID:
+    """The record of the federation's settings."""
+    return record_id("settings", "federation")
+
+
 def reader_role_id(role: str) -> uuid.UUID:
     """The record of a reader role's key epochs."""
     return record_id("reader-role", role)
@@ -167,4 +172,51 @@ class ReaderRole(Aggregate):
     def rotate(self, public_key: bytes, reason: str) -> None:
         """Publish the role's next key generation."""
         self.trigger_event(self.KeyRotated, role=self.role, epoch=self.epoch + 1, public_key=public_key.hex(),
+                           reason=require_text("reason", reason, 2000))
+
+
+class Settings(Aggregate):
+    """The federation's own settings everyone reads by: its time zone and its schools.
+
+    Clear claims (nothing personal), replayed by the registry, so every date
+    and time a person types or reads is interpreted in a zone a signed entry set.
+    """
+
+    class Configured(Aggregate.Created):
+        clear_fields: ClassVar[tuple[str, ...]] = ("timezone", "schools")
+        timezone: str
+        schools: list[str]
+        record_class: str
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            return f"Federation settings: time zone {self.timezone}; schools {', '.join(self.schools) or 'none yet'}"
+
+    class Changed(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("timezone", "schools")
+        timezone: str
+        schools: list[str]
+        reason: str
+
+        def apply(self, aggregate: Settings) -> None:
+            aggregate.timezone = self.timezone
+            aggregate.schools = list(self.schools)
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            return f"Federation settings changed: time zone {self.timezone}; schools {', '.join(self.schools)}"
+
+    @classmethod
+    def configure(cls, timezone: str, schools: list[str]) -> Settings:
+        """The settings a ledger starts with."""
+        return cls._create(cls.Configured, id=settings_id(), timezone=timezone, schools=list(schools),
+                           record_class="identity")
+
+    def __init__(self, timezone: str, schools: list[str]) -> None:
+        self.timezone = timezone
+        self.schools = list(schools)
+
+    def change(self, timezone: str, schools: list[str], reason: str) -> None:
+        """Change the time zone or the list of schools."""
+        self.trigger_event(self.Changed, timezone=timezone, schools=list(schools),
                            reason=require_text("reason", reason, 2000))

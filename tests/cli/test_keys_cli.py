@@ -47,7 +47,7 @@ def test_keys_list_in_every_format_agrees(shared_cli: LedgerCli) -> None:
         "admin", "auditor", "dsl", "head", "investigator", "poster", "slt", "teacher"
     ]
     assert set(as_json[0]) == {"key_id", "owner", "registered_at_entry", "status", "revoked_at_entry", "reset_by"}
-    assert as_json[0]["registered_at_entry"] == 5
+    assert as_json[0]["registered_at_entry"] == 6
     assert all(k["reset_by"] == "" for k in as_json)
     assert all(k["status"] == "active" and k["revoked_at_entry"] is None for k in as_json)
     assert all(re.fullmatch(r"k[0-9a-f]{20}", str(k["key_id"])) for k in as_json)
@@ -59,7 +59,7 @@ def test_keys_list_in_every_format_agrees(shared_cli: LedgerCli) -> None:
     ]
     table = shared_cli.run("keys", "list").stdout.splitlines()
     assert table[0].split() == ["key_id", "owner", "registered_at_entry", "status", "revoked_at_entry", "reset_by"]
-    assert table[2].split() == [str(as_json[0]["key_id"]), "admin", "5", "active"]
+    assert table[2].split() == [str(as_json[0]["key_id"]), "admin", "6", "active"]
 
 
 def test_keys_list_needs_no_identity_and_no_passphrase(shared_cli: LedgerCli) -> None:

@@ -151,7 +151,7 @@ def test_init_on_postgresql_is_remembered_in_the_home_folder(tmp_path: Path, pg_
                      actor="it-manager", new_passphrase=PASSPHRASE)
     assert added.exit_code == 0, added.output
     assert [r["id"] for r in cli_.rows("people", "list")] == ["head", "it-manager"]
-    assert table_counts(home)["policyledger_events"] == 9  # set-up (6), then the Headteacher, their key and role key
+    assert table_counts(home)["policyledger_events"] == 10  # set-up (7), then the Headteacher, their key and role key
 
 
 def test_a_postgresql_database_holding_a_ledger_is_not_initialised_again(tmp_path: Path, pg_database: str) -> None:
@@ -243,3 +243,26 @@ def test_every_command_and_group_of_the_ledger_has_an_example_in_its_help() -> N
         if result.exit_code != 0 or "Example:" not in result.stdout:
             missing.append(" ".join(path))
     assert missing == []
+
+
+def test_init_records_the_time_zone_and_schools_as_signed_settings(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    result = invoke([*INIT, "--timezone", "Europe/London", "--school", "Oak Primary", "--school", "Elm Primary"],
+                    init_env(home))
+    assert result.exit_code == 0, result.output
+    cli_ = LedgerCli(home)
+    shown = cli_.run("settings", "show")
+    assert shown.stdout == "time zone: Europe/London\nschools:   Oak Primary, Elm Primary\n"
+    changed = cli_.run("settings", "set", "--school", "Oak Primary", "--school", "Elm Primary", "--school",
+                       "Ash Infants", "--reason", "Ash Infants joined", actor="it-manager")
+    assert changed.exit_code == 0, changed.output
+    assert "Ash Infants" in cli_.run("settings", "show").stdout
+    bad = cli_.run("settings", "set", "--timezone", "Mars/Olympus", "--reason", "x", actor="it-manager")
+    assert bad.exit_code == 1 and bad.stderr.startswith("Error: 'Mars/Olympus' is not a time zone")
+
+
+def test_init_refuses_an_unknown_time_zone_and_writes_nothing(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    result = invoke([*INIT, "--timezone", "Europe/Atlantis"], init_env(home))
+    assert result.exit_code == 1 and "is not a time zone" in result.stderr
+    assert not home.exists()
