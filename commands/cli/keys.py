@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from commands.cli.base import State, output_options, pass_state
+from commands.cli.base import State, emit, output_options, pass_state
 from commands.services import people as service
 
 
@@ -49,8 +49,8 @@ def rotate(state: State, staff_id: str | None, keep_old: bool) -> None:
     actor = state.actor()
     passphrase = state.new_passphrase("Passphrase for the new key", "LEDGER_NEW_PASSPHRASE")
     made = service.rotate_key(state.ledger(), actor, staff_id or actor.actor_id, passphrase, not keep_old)
-    click.echo(f"{made.staff_id} now signs with key {made.key_id}")
-    click.echo(f"  key file: {made.key_file}")
+    emit(f"{made.staff_id} now signs with key {made.key_id}")
+    emit(f"  key file: {made.key_file}")
 
 
 @keys.command("revoke")
@@ -66,7 +66,7 @@ def revoke(state: State, key_id: str, staff_id: str, reason: str) -> None:
       ledger --as it-manager keys revoke k0123abcd --for st-1a2b3c4d --reason "laptop stolen"
     """
     service.revoke_key(state.ledger(), state.actor(), staff_id, key_id, reason)
-    click.echo(f"key {key_id} of {staff_id} revoked")
+    emit(f"key {key_id} of {staff_id} revoked")
 
 
 COMMANDS = (keys,)

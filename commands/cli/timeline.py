@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from commands.cli.base import State, pass_state, render
+from commands.cli.base import State, emit, pass_state, render
 from commands.services import readside as service
 from projections import timeline_html
 from projections.timeline import COLUMNS, Timeline, display_rows
@@ -82,9 +82,9 @@ def timeline(state: State, incident: str | None, person: str | None, start: str 
     text = render_timeline(found, fmt)
     if out is not None:
         _write_private(out, text)
-        click.echo(f"{len(found.rows)} entries written to {out}", err=True)
+        emit(f"{len(found.rows)} entries written to {out}", err=True)
     else:
-        click.echo(text)
+        emit(text)
 
 
 COMMANDS = (timeline,)

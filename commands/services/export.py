@@ -13,11 +13,9 @@ export leaves nothing behind.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
 import hashlib
-import io
 import json
 import os
 import re
@@ -34,7 +32,7 @@ from commands.services import evidence
 from commands.services.access import record_access
 from commands.services.incidents import load_incident
 from commands.services.readside import ACCESS_CHUNK, ensure_current
-from ledger import bundle, roles
+from ledger import bundle, roles, text
 from ledger.domain.base import require_text
 from ledger.domain.export import REDACTIONS, EvidenceExport
 from ledger.domain.incidents import Incident
@@ -303,13 +301,9 @@ def _readable(found: Timeline, items: dict[int, bundle.Item], scrub: bundle.Pseu
     selection = dataclasses.replace(found.selection, incident=scrub.scrub(found.selection.incident),
                                     person=scrub.scrub(found.selection.person))
     shown = Timeline(selection, rows, exporter, found.generated_at)
-    table = io.StringIO()
-    writer = csv.DictWriter(table, fieldnames=list(COLUMNS), extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
     return {
         "timeline.html": timeline_html.render(shown).encode("utf-8"),
-        "timeline.csv": table.getvalue().encode("utf-8"),
+        "timeline.csv": text.csv_table(rows, COLUMNS).encode("utf-8"),
     }
 
 
