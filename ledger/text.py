@@ -17,6 +17,7 @@ injection). JSON output needs neither: it escapes every such character.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import unicodedata
@@ -35,17 +36,16 @@ _ASCII_CONTROLS = re.compile("[\x00-\x1f\x7f]")
 _ASCII_CONTROLS_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f]")
 
 
+@functools.lru_cache(maxsize=8)
+def _refused_pattern(allow: str) -> re.Pattern[str]:
+    singles = [chr(c) for c in range(0x20) if chr(c) not in allow] + sorted(BIDI_CONTROLS) + ["\u2028", "\u2029"]
+    return re.compile("[" + "".join(re.escape(c) for c in singles) + "\x7f-\x9f\ud800-\udfff]")
+
+
 def refused_character(value: str, allow: str = "\t\n") -> tuple[int, str] | None:
     """The first character input must refuse, as (1-based position, char), or None."""
-    for index, char in enumerate(value):
-        code = ord(char)
-        if char in allow:
-            continue
-        if code < 0x20 or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF:
-            return index + 1, char
-        if char in BIDI_CONTROLS or char in "\u2028\u2029":
-            return index + 1, char
-    return None
+    found = _refused_pattern(allow).search(value)
+    return None if found is None else (found.start() + 1, found.group())
 
 
 def describe(char: str) -> str:

@@ -10,7 +10,7 @@ import click
 
 from commands.cli.base import State, emit, output_options, pass_state, render
 from commands.services import incidents as service
-from commands.services.evidence import EvidenceFile
+from commands.services.evidence import EvidenceFile, read_file
 from ledger.domain import incident_categories as codes
 from ledger.domain.base import PRECISIONS
 from ledger.roles import ROLES
@@ -85,7 +85,7 @@ def report(state: State, category: str, occurred_at: str, precision: str, until:
     """
     actor = state.actor()
     when = captured_at or utcnow()
-    items = tuple(EvidenceFile(f.name, f.read_bytes(), actor.actor_id, when, method, device) for f in files)
+    items = tuple(EvidenceFile(f.name, read_file(f), actor.actor_id, when, method, device) for f in files)
     form = service.IncidentReport(
         category, occurred_at, summary, facts, source, precision, until, people, allegation_against_staff,
         opinion, child_words, immediate_action, source_detail, alert_id, reporter_role, items,
@@ -205,7 +205,7 @@ def evidence_add(state: State, inc_id: str, path: Path, captured_by: str, captur
         --method "screenshot of the public post" --device "school laptop OAK-12"
     """
     item = EvidenceFile(
-        path.name, path.read_bytes(), captured_by, captured_at, method, device, description, expect_sha256
+        path.name, read_file(path), captured_by, captured_at, method, device, description, expect_sha256
     )
     attachment_id = service.add_evidence(state.ledger(), state.actor(), inc_id, item)
     emit(attachment_id)
@@ -214,17 +214,20 @@ def evidence_add(state: State, inc_id: str, path: Path, captured_by: str, captur
 @evidence.command("get")
 @click.argument("inc_id")
 @click.argument("attachment_id")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="New file to write.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="New file to write (mode 0600).")
 @click.option("--reason", required=True, help="Why you need it (recorded in the access log).")
+@click.option("--force", is_flag=True, help="Replace --out if it already exists.")
 @pass_state
-def evidence_get(state: State, inc_id: str, attachment_id: str, out: Path, reason: str) -> None:
-    """Decrypt an evidence file, check it against its intake SHA-256, and write it out.
+def evidence_get(state: State, inc_id: str, attachment_id: str, out: Path, reason: str, force: bool) -> None:
+    """Decrypt an evidence file, check it against its intake SHA-256, and write it
+    to a new file only you can read.
 
     \b
     Example:
       ledger --as dsl-1 incidents evidence get inc-1a2b3c4d att-5e6f7a8b --out post.png --reason "hearing bundle"
     """
-    digest = service.get_evidence(state.ledger(), state.actor(), inc_id, attachment_id, out, reason)
+    digest = service.get_evidence(state.ledger(), state.actor(), inc_id, attachment_id, out, reason, force)
     emit(f"{out} written, sha256 {digest} verified", err=True)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import click
 
 from commands.cli import approvals, export, incidents, integrity, keys, monitoring, people, policy, projections, retention, setup, timeline
@@ -34,6 +36,13 @@ for module in (setup, people, keys, integrity, incidents, retention, policy, app
         cli.add_command(command)
 
 
+def _stop(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
-    """Console entry point."""
+    """Console entry point. A termination signal unwinds like an error, so the
+    transaction rolls back and temporary files are removed on the way out."""
+    for name in ("SIGTERM", "SIGHUP"):
+        signal.signal(getattr(signal, name), _stop)
     cli(prog_name="ledger")

@@ -1,0 +1,459 @@
+#!/usr/bin/env python3
+"""Check a policy-ledger evidence bundle on its own: ``python3 verify_bundle.py BUNDLE [--trust trust.json]``.
+
+Needs only Python 3.9+ and ``cryptography`` (``pip install cryptography``), not the policy-ledger
+software. BUNDLE is the zip or the folder it was unpacked into; ``--trust`` is the ledger's trust
+file obtained from the school separately (otherwise the bundle's own copy is used and the ledger
+key's fingerprint is printed, to compare with the school's). Checks, from the bytes alone: the
+SHA256SUMS list and its signature by the ledger key, the signed checkpoint, every entry's RFC 9162
+inclusion proof, each entry's Ed25519 signature by a key registered back to the first admin and not
+revoked, whose holder's roles allowed it, body hashes, key commitments, decrypted plaintext and
+evidence files' intake hashes. One line per check; exit 0 if all pass, 1 if any fails, 2 if the
+bundle cannot be read. Formats: ledger/envelope.py, ledger/checkpoint.py, ledger/bundle.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import re
+import struct
+import sys
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_public_key
+
+MAGIC = b"PLE1"
+ENTRY_DOMAIN = b"policy-ledger/entry/v1\x00"
+COMMITMENT_DOMAIN = b"policy-ledger/key-commitment/v1\x00"
+AAD_DOMAIN = b"policy-ledger/body-aad/v1\x00"
+SUMS, SIGNATURE, PEM = "SHA256SUMS", "SHA256SUMS.sig", "ledger-public-key.pem"
+DISCLOSED = "disclosed"
+MALFORMED = (KeyError, TypeError, ValueError, AttributeError)
+
+
+class Unreadable(Exception):
+    """The bundle cannot be opened at all."""
+
+
+@dataclass
+class Check:
+    """One line of the report: what was checked, how many passed, what failed."""
+
+    title: str
+    done: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def fail(self, problem: str) -> None:
+        self.problems.append(problem)
+
+
+@dataclass
+class Report:
+    """Every check in order; ``ok`` only when each checked something and none failed."""
+
+    source: str
+    checks: list[Check] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def check(self, title: str) -> Check:
+        self.checks.append(Check(title))
+        return self.checks[-1]
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(c.done and not c.problems for c in self.checks)
+
+    def lines(self) -> list[str]:
+        out = [f"Checking {self.source}"]
+        for c in self.checks:
+            out.append(f"  {'OK  ' if c.done and not c.problems else 'FAIL'}  {c.title} ({c.done} checked)")
+            out += [f"          - {p}" for p in c.problems[:20]]
+            if len(c.problems) > 20:
+                out.append(f"          - ... and {len(c.problems) - 20} more")
+        out += [f"  note  {n}" for n in self.notes]
+        failed = sum(1 for c in self.checks if c.problems or not c.done)
+        out.append("RESULT: the bundle verifies" if self.ok
+                   else f"RESULT: FAILED ({failed} check(s) failed): do not rely on this bundle")
+        return out
+
+
+@dataclass
+class Entry:
+    """One entry file: ``PLE1 || u32be(len) || header || signature(64) || body``."""
+
+    file: str
+    leaf: int
+    header_bytes: bytes
+    header: dict[str, Any]
+    signature: bytes
+    body: bytes
+
+    @classmethod
+    def parse(cls, file: str, leaf: int, data: bytes) -> Entry:
+        if len(data) < 8 or data[:4] != MAGIC:
+            raise ValueError("not an entry (bad magic)")
+        end = 8 + struct.unpack(">I", data[4:8])[0]
+        if len(data) < end + 64:
+            raise ValueError("entry is truncated")
+        header = json.loads(data[8:end].decode("utf-8"))
+        if not isinstance(header, dict):
+            raise ValueError("entry header is not an object")
+        return cls(file, leaf, data[8:end], header, data[end:end + 64], data[end + 64:])
+
+    @property
+    def leaf_hash(self) -> bytes:
+        """RFC 9162 leaf hash of the leaf data (length, header, signature: not the body)."""
+        return sha256(b"\x00" + struct.pack(">I", len(self.header_bytes)) + self.header_bytes + self.signature)
+
+    @property
+    def event(self) -> str:
+        return str(self.header.get("topic")).rsplit(":", 1)[-1]
+
+
+def sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def ed25519_ok(public: bytes, message: bytes, signature: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(public).verify(signature, message)
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
+def root_from_proof(index: int, size: int, leaf_hash: bytes, path: list[bytes]) -> bytes:
+    """RFC 9162 section 2.1.3.2: the root an inclusion proof leads to."""
+    if not 0 <= index < size:
+        raise ValueError(f"index {index} is not below the tree size {size}")
+    fn, sn, r = index, size - 1, leaf_hash
+    for p in path:
+        if sn == 0:
+            raise ValueError("proof is too long")
+        if fn & 1 or fn == sn:
+            r = sha256(b"\x01" + p + r)
+            while not fn & 1 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            r = sha256(b"\x01" + r + p)
+        fn, sn = fn >> 1, sn >> 1
+    if sn != 0:
+        raise ValueError("proof is too short")
+    return r
+
+
+def open_checkpoint(text: str, name: str, public: bytes) -> tuple[int, bytes]:
+    """A C2SP signed note holding a tlog-checkpoint, signed by (name, public): (size, root)."""
+    body, sep, block = text.rpartition("\n\n")
+    if not sep or not block.endswith("\n"):
+        raise ValueError("not a signed note")
+    body += "\n"
+    key_id = sha256(name.encode("utf-8") + b"\n\x01" + public)[:4]
+    mine = []
+    for line in block[:-1].split("\n"):
+        signer, _, encoded = line[2:].partition(" ")
+        raw = base64.b64decode(encoded, validate=True)
+        if not line.startswith("\u2014 "):
+            raise ValueError("malformed signature line")
+        if signer == name and raw[:4] == key_id:
+            mine.append(raw[4:])
+    if not mine or not all(ed25519_ok(public, body.encode("utf-8"), s) for s in mine):
+        raise ValueError(f"no valid signature by the ledger key {name}")
+    lines = body[:-1].split("\n")
+    root = base64.b64decode(lines[2], validate=True) if len(lines) >= 3 else b""
+    if lines[0] != name or not lines[1].isdigit() or len(root) != 32:
+        raise ValueError(f"not a checkpoint of {name}")
+    return int(lines[1]), root
+
+
+def read_bundle(path: Path) -> dict[str, bytes]:
+    """Every file of a bundle zip (or unpacked folder) by its relative path."""
+    if path.is_dir():
+        return {p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [n for n in archive.namelist() if not n.endswith("/")]
+            if len(names) != len(set(names)) or any(n.startswith("/") or ".." in n.split("/") for n in names):
+                raise Unreadable("the zip holds a repeated file name or a file outside the bundle")
+            return {n: archive.read(n) for n in names}
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise Unreadable(f"cannot read {path}: {exc}") from None
+
+
+def load_json(files: dict[str, bytes], name: str) -> Any:
+    if name not in files:
+        raise ValueError(f"{name} is missing")
+    return json.loads(files[name].decode("utf-8"))
+
+
+# -- the checks, in order ------------------------------------------------------------------
+
+
+def check_sums(files: dict[str, bytes], report: Report) -> None:
+    c = report.check("every file is listed in SHA256SUMS and unchanged")
+    listed: dict[str, str] = {}
+    for line in files.get(SUMS, b"").decode("utf-8", "replace").splitlines():
+        digest, _, name = line.partition("  ")
+        if len(digest) != 64 or not name or name in listed:
+            c.fail(f"SHA256SUMS line is malformed or repeated: {line[:80]!r}")
+            continue
+        listed[name] = digest
+    if SUMS not in files:
+        c.fail("SHA256SUMS is missing")
+    for name in sorted(set(listed) | set(files) - {SUMS, SIGNATURE}):
+        if name not in files:
+            c.fail(f"{name} is listed in SHA256SUMS but missing from the bundle")
+        elif name not in listed:
+            c.fail(f"{name} is in the bundle but not listed in SHA256SUMS (added?)")
+        elif hashlib.sha256(files[name]).hexdigest() != listed[name]:
+            c.fail(f"{name} has changed: its SHA-256 differs from SHA256SUMS")
+        else:
+            c.done += 1
+
+
+def check_ledger_key(files: dict[str, bytes], trust: dict[str, Any], report: Report) -> bytes | None:
+    c = report.check("SHA256SUMS is signed by the ledger key, which matches the trust file")
+    try:
+        public = bytes.fromhex(trust["ledger_public_key"])
+        name, key_id, encoded = str(trust["ledger_key"]).split("+", 2)
+        bytes.fromhex(trust["first_admin_public_key"])
+        if (name, key_id, base64.b64decode(encoded)) != (
+                trust["origin"], sha256(name.encode() + b"\n\x01" + public)[:4].hex(), b"\x01" + public):
+            raise ValueError("its ledger key entries disagree")
+        pem = load_pem_public_key(files[PEM])
+        if not isinstance(pem, Ed25519PublicKey):
+            raise ValueError(f"{PEM} is not an Ed25519 key")
+    except MALFORMED as exc:
+        c.fail(f"trust file or {PEM} is unusable: {exc}")
+        return None
+    der = pem.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    report.notes.append(f"ledger {trust['origin']}: key fingerprint (SHA-256 of {PEM} in DER) "
+                        f"{hashlib.sha256(der).hexdigest()}")
+    if pem.public_bytes(Encoding.Raw, PublicFormat.Raw) != public:
+        c.fail(f"{PEM} is not the ledger key named in the trust file")
+    elif not ed25519_ok(public, files.get(SUMS, b""), files.get(SIGNATURE, b"")):
+        c.fail("SHA256SUMS.sig is not the ledger key's signature of SHA256SUMS")
+    else:
+        c.done += 1
+    return public
+
+
+def check_proofs(files: dict[str, bytes], trust: dict[str, Any], public: bytes, report: Report) -> dict[int, Entry]:
+    """The checkpoint, then every entry's inclusion proof against it; returns the entries by leaf."""
+    c = report.check("checkpoint.txt is signed by the ledger key")
+    try:
+        size, root = open_checkpoint(files["checkpoint.txt"].decode("utf-8"), trust["origin"], public)
+        c.done += 1
+    except (*MALFORMED, UnicodeDecodeError) as exc:
+        c.fail(f"checkpoint.txt: {exc}")
+        size, root = -1, b""
+    p = report.check(f"every entry is in the checkpoint (inclusion proofs, tree size {size})")
+    entries: dict[int, Entry] = {}
+    for name in sorted(files):
+        match = re.fullmatch(r"(entries|registry)/(0|[1-9][0-9]*)\.bin", name)
+        if not match:
+            continue
+        try:
+            entry = entries[int(match[2])] = Entry.parse(name, int(match[2]), files[name])
+            proof = load_json(files, f"proofs/{entry.leaf}.json")
+            path = [base64.b64decode(h, validate=True) for h in proof["audit_path"]]
+            if (proof["index"], proof["tree_size"], base64.b64decode(proof["leaf_hash"])) != (
+                    entry.leaf, size, entry.leaf_hash):
+                raise ValueError("the proof is for another entry, leaf hash or tree size")
+            if root_from_proof(entry.leaf, size, entry.leaf_hash, path) != root:
+                raise ValueError("the proof does not lead to the checkpoint's root")
+            if entry.header.get("ledger") != trust.get("ledger_id"):
+                raise ValueError("the entry belongs to another ledger")
+            p.done += 1
+        except MALFORMED as exc:
+            p.fail(f"{name}: not proved in the checkpoint by proofs/{match[2]}.json: {exc}")
+    known = {f"proofs/{leaf}.json" for leaf in entries}
+    p.problems += [f"{n}: a proof without its entry" for n in sorted(files) if n.startswith("proofs/") and n not in known]
+    if not entries:
+        p.fail("the bundle holds no entries")
+    return entries
+
+
+def check_signers(files: dict[str, bytes], trust: dict[str, Any], entries: dict[int, Entry], report: Report) -> None:
+    """Replay the key registry in log order, as the ledger's own ``verify`` does."""
+    c = report.check("entry signatures by registered, unrevoked keys whose holders' roles allowed them")
+    writers = {k: set(v) for k, v in load_json(files, "registry/writers.json").items()}
+    keys: dict[str, list[Any]] = {}  # key id -> [owner, public key, leaf revoked at]
+    roles: dict[str, set[str]] = {}
+    aggregates: dict[str, str] = {}
+    left: set[str] = set()
+    first_admin = bytes.fromhex(trust["first_admin_public_key"])
+    for leaf, e in sorted(entries.items()):
+        actor, key_id, name = str(e.header.get("actor")), str(e.header.get("actor_key")), e.event
+        bootstrap = actor == trust.get("first_admin") and key_id == trust.get("first_admin_key")
+        fact = keys.get(key_id) or ([actor, first_admin, None] if bootstrap else None)
+        held = roles.get(actor, {"admin"} if bootstrap else set())
+        allowed = writers.get(name, set())
+        where = f"{e.file} ({name} by {actor})"
+        if fact is None:
+            c.fail(f"{where}: signed by key {key_id}, which no entry in the bundle registers")
+        elif fact[0] != actor:
+            c.fail(f"{where}: key {key_id} belongs to {fact[0]}")
+        elif fact[2] is not None and fact[2] < leaf:
+            c.fail(f"{where}: key {key_id} was revoked at entry {fact[2]}")
+        elif actor in left:
+            c.fail(f"{where}: signed after {actor} left")
+        elif not (held & allowed or (aggregates.get(actor) == e.header.get("aggregate") and "self" in allowed)):
+            c.fail(f"{where}: roles {sorted(held)} may not record {name}")
+        elif not ed25519_ok(fact[1], ENTRY_DOMAIN + e.header_bytes, e.signature):
+            c.fail(f"{where}: the signature does not verify")
+        else:
+            c.done += 1
+            claims = e.header.get("claims") or {}
+            if name == "StaffMember.Registered":
+                aggregates[claims["staff_id"]] = e.header["aggregate"]
+                roles[claims["staff_id"]] = set(claims["roles"])
+            elif name == "StaffMember.KeyRegistered":
+                keys[claims["key_id"]] = [claims["owner"], bytes.fromhex(claims["public_key"]), None]
+            elif name == "StaffMember.KeyRevoked" and claims["key_id"] in keys:
+                keys[claims["key_id"]][2] = leaf
+            elif name in ("StaffMember.RoleGranted", "StaffMember.RoleRemoved"):
+                held_now = roles.setdefault(claims["staff_id"], set())
+                (held_now.add if name.endswith("Granted") else held_now.discard)(claims["role"])
+            elif name == "StaffMember.EmploymentEnded":
+                left.add(claims["staff_id"])
+
+
+def check_content(files: dict[str, bytes], trust: dict[str, Any], entries: dict[int, Entry], report: Report) -> None:
+    """The index, then each disclosed entry's body hash, key commitment and plaintext."""
+    i = report.check("entries/index.json describes exactly the entries present")
+    b = report.check("bodies match their signed hashes, disclosed keys their commitments")
+    t = report.check("each plaintext file is exactly what its entry decrypts to")
+    index = load_json(files, "entries/index.json")
+    rows = {r["file"]: r for r in index["entries"] + index["registry"]}
+    used, withheld = {SUMS, SIGNATURE}, dict[str, int]()
+    for leaf, e in sorted(entries.items()):
+        row, h = rows.pop(e.file, None), e.header
+        if row is None or row.get("leaf") != leaf:
+            i.fail(f"{e.file}: not described in entries/index.json (added?)")
+            continue
+        if "aggregate" in row and (row["aggregate"], row["version"], row["event"]) != (
+                h.get("aggregate"), h.get("version"), e.event):
+            i.fail(f"{e.file}: entries/index.json says it is another entry")
+            continue
+        i.done += 1
+        status = row.get("content", DISCLOSED)
+        if status != DISCLOSED:
+            if e.file.startswith("entries/"):
+                withheld[status] = withheld.get(status, 0) + 1
+            if e.body or row.get("key") or row.get("plaintext"):
+                b.fail(f"{e.file}: marked {status} but carries content")
+            continue
+        key_file, text_file = f"keys/{h.get('data_key')}.hex", f"plaintext/{leaf}.json"
+        used |= {key_file, text_file}
+        well_formed = re.fullmatch(rb"[0-9a-f]{64}\n", files.get(key_file, b""))
+        key = bytes.fromhex(files[key_file].decode("ascii")) if well_formed else b""
+        if hashlib.sha256(e.body).hexdigest() != h.get("body_hash"):
+            b.fail(f"{e.file}: the body does not match its signed body hash")
+        elif not well_formed:
+            b.fail(f"{e.file}: its key {key_file} is missing or malformed")
+        elif sha256(COMMITMENT_DOMAIN + str(h["data_key"]).encode() + b"\x00" + key).hex() != h.get("key_commitment"):
+            b.fail(f"{key_file}: not the key that {e.file} committed to")
+        else:
+            b.done += 1
+            identity = {k: h[k] for k in ("ledger", "aggregate", "version", "topic", "data_key")}
+            aad = sha256(AAD_DOMAIN + json.dumps(identity, sort_keys=True, separators=(",", ":"),
+                                                 ensure_ascii=False).encode("utf-8"))
+            try:
+                plain = AESGCM(key).decrypt(e.body[:12], e.body[12:], aad)
+            except (InvalidTag, ValueError):
+                t.fail(f"{e.file}: the body does not decrypt under {key_file}")
+                continue
+            if files.get(text_file) == plain:
+                t.done += 1
+            else:
+                t.fail(f"{text_file}: missing, or not what {e.file} decrypts to")
+    i.problems += [f"entries/index.json lists {name}, which is not in the bundle" for name in sorted(rows)]
+    t.problems += [f"{n}: not the key or plaintext of any disclosed entry"
+                   for n in sorted(files) if n.startswith(("keys/", "plaintext/")) and n not in used]
+    if not (b.done or b.problems or t.done or t.problems):
+        report.checks[-2:] = []
+        report.notes.append("no entry content is disclosed in this bundle (all withheld or erased)")
+    for status, count in sorted(withheld.items()):
+        report.notes.append(f"{count} {'entry' if count == 1 else 'entries'}: content {status} (existence still proved)")
+
+
+def check_attachments(files: dict[str, bytes], trust: dict[str, Any], entries: dict[int, Entry], report: Report) -> None:
+    names = {n for n in files if n.startswith("attachments/") and n != "attachments/index.json"}
+    if "attachments/index.json" not in files and not names:
+        return
+    c = report.check("evidence files have the SHA-256 recorded in their signed intake entry")
+    for row in load_json(files, "attachments/index.json"):
+        entry = entries.get(row.get("entry"))
+        claims = (entry.header.get("claims") or {}) if entry else {}
+        name, path = f"attachment {row.get('attachment')}", row.get("file")
+        if (claims.get("attachment_id"), claims.get("sha256"), claims.get("size")) != (
+                row.get("attachment"), row.get("sha256"), row.get("size")):
+            c.fail(f"{name}: does not match the intake entry {row.get('entry')}")
+        elif (row.get("content") == DISCLOSED) != bool(path):
+            c.fail(f"{name}: attachments/index.json says {row.get('content')!r} but the file is "
+                   + ("present" if path else "absent"))
+        elif not path:
+            report.notes.append(f"evidence file {row['attachment']}: {row.get('content')} (hash {row['sha256'][:16]}...)")
+        elif not str(path).startswith(f"attachments/{row['attachment']}") or row.get("filename") != json.loads(
+                files.get(f"plaintext/{row['entry']}.json", b"{}")).get("filename"):
+            c.fail(f"{name}: its file name differs from the one recorded at intake")
+        elif path not in files:
+            c.fail(f"{path}: missing")
+        elif hashlib.sha256(files[path]).hexdigest() != row["sha256"]:
+            c.fail(f"{path}: differs from the file taken in (SHA-256 mismatch)")
+        else:
+            c.done += 1
+        names.discard(path)
+    c.problems += [f"{n}: an evidence file no intake entry accounts for" for n in sorted(names)]
+    if not c.done and not c.problems:
+        report.checks.remove(c)
+
+
+def verify(bundle: Path, trust_file: Path | None = None) -> Report:
+    """Run every check on a bundle; raises Unreadable only when it cannot be opened."""
+    files = read_bundle(bundle)
+    report = Report(str(bundle))
+    check_sums(files, report)
+    try:
+        trust = json.loads((trust_file.read_bytes() if trust_file else files["trust.json"]).decode("utf-8"))
+        report.notes.append("trust: " + (f"{trust_file} (given separately)" if trust_file else
+                                         "the bundle's own trust.json: compare the fingerprint with the school's"))
+        public = check_ledger_key(files, trust, report)
+        if public is not None:
+            entries = check_proofs(files, trust, public, report)
+            for step in (check_signers, check_content, check_attachments):
+                try:
+                    step(files, trust, entries, report)
+                except (*MALFORMED, UnicodeDecodeError) as exc:
+                    report.check(f"{step.__name__}: files are well formed").fail(f"{type(exc).__name__}: {exc}")
+    except (OSError, *MALFORMED) as exc:
+        report.check("the trust file is readable").fail(f"trust file: {type(exc).__name__}: {exc}")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Check a policy-ledger evidence bundle.")
+    parser.add_argument("bundle", type=Path, help="the bundle zip, or the folder it was unpacked into")
+    parser.add_argument("--trust", type=Path, help="the ledger's trust file, obtained from the school separately")
+    args = parser.parse_args(argv)
+    try:
+        report = verify(args.bundle, args.trust)
+    except Unreadable as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(report.lines()))
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
