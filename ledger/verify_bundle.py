@@ -10,6 +10,14 @@ inclusion proof, each entry's Ed25519 signature by a key registered back to the 
 revoked, whose holder's roles allowed it, body hashes, key commitments, decrypted plaintext and
 evidence files' intake hashes. One line per check; exit 0 if all pass, 1 if any fails, 2 if the
 bundle cannot be read. Formats: ledger/envelope.py, ledger/checkpoint.py, ledger/bundle.py.
+
+A bundle is hostile input until checked: it is refused before anything is decompressed when it
+holds more than MAX_FILES files, a file over MAX_FILE_BYTES, more than MAX_TOTAL_BYTES in all, a
+file compressed more than MAX_RATIO to one (a zip bomb), overlapping or linked (symbolic link)
+members, or names outside the bundle; decompression stops at each file's declared size. An
+unpacked folder may hold only regular files and folders (no links, pipes or devices). JSON with a
+repeated key, NaN or nesting deeper than MAX_DEPTH is malformed. Every line printed has its control
+and direction characters escaped, so nothing in a bundle can rewrite what the terminal shows.
 """
 
 from __future__ import annotations
@@ -18,9 +26,12 @@ import argparse
 import base64
 import hashlib
 import json
+import os
 import re
 import struct
+import stat
 import sys
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +49,12 @@ AAD_DOMAIN = b"policy-ledger/body-aad/v1\x00"
 SUMS, SIGNATURE, PEM = "SHA256SUMS", "SHA256SUMS.sig", "ledger-public-key.pem"
 DISCLOSED = "disclosed"
 MALFORMED = (KeyError, TypeError, ValueError, AttributeError)
+#: Limits on what a bundle may make the verifier read (an evidence file is at most 50 MB).
+MAX_FILES = 100_000
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_TOTAL_BYTES = 1024 * 1024 * 1024
+MAX_RATIO = 200
+MAX_DEPTH = 32
 
 
 class Unreadable(Exception):
@@ -73,6 +90,9 @@ class Report:
         return bool(self.checks) and all(c.done and not c.problems for c in self.checks)
 
     def lines(self) -> list[str]:
+        return [printable(line) for line in self._lines()]
+
+    def _lines(self) -> list[str]:
         out = [f"Checking {self.source}"]
         for c in self.checks:
             out.append(f"  {'OK  ' if c.done and not c.problems else 'FAIL'}  {c.title} ({c.done} checked)")
@@ -104,7 +124,7 @@ class Entry:
         end = 8 + struct.unpack(">I", data[4:8])[0]
         if len(data) < end + 64:
             raise ValueError("entry is truncated")
-        header = json.loads(data[8:end].decode("utf-8"))
+        header = strict_json(data[8:end])
         if not isinstance(header, dict):
             raise ValueError("entry header is not an object")
         return cls(file, leaf, data[8:end], header, data[end:end + 64], data[end + 64:])
@@ -175,24 +195,133 @@ def open_checkpoint(text: str, name: str, public: bytes) -> tuple[int, bytes]:
     return int(lines[1]), root
 
 
-def read_bundle(path: Path) -> dict[str, bytes]:
-    """Every file of a bundle zip (or unpacked folder) by its relative path."""
-    if path.is_dir():
-        return {p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+def printable(line: str) -> str:
+    """``line`` with every control, direction or invisible format character written as an escape."""
+    out = []
+    for char in line:
+        if char.isprintable() or char in "\u200c\u200d" or unicodedata.category(char) == "Zs":
+            out.append(char)
+        else:
+            code = ord(char)
+            out.append(f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+    return "".join(out)
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise ValueError(f"the key {key[:40]!r} appears twice in one object")
+        document[key] = value
+    return document
+
+
+def _constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def strict_json(data: bytes) -> Any:
+    """JSON with no repeated key, no NaN or infinity, nested at most MAX_DEPTH deep (else ValueError)."""
     try:
+        value = json.loads(data.decode("utf-8"), object_pairs_hook=_pairs, parse_constant=_constant)
+    except RecursionError:
+        raise ValueError(f"nested more than {MAX_DEPTH} levels deep") from None
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, level = todo.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            todo.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    if deepest > MAX_DEPTH:
+        raise ValueError(f"nested more than {MAX_DEPTH} levels deep")
+    return value
+
+
+def _bounded(count: int, total: int) -> None:
+    if count > MAX_FILES:
+        raise Unreadable(f"the bundle holds more than {MAX_FILES} files")
+    if total > MAX_TOTAL_BYTES:
+        raise Unreadable(f"the bundle's files add up to more than {MAX_TOTAL_BYTES // 2**20} MB")
+
+
+def _safe_name(name: str) -> bool:
+    parts = name.split("/")
+    return bool(name) and not name.startswith("/") and "\\" not in name and ":" not in parts[0] \
+        and all(p not in ("", ".", "..") for p in parts)
+
+
+def _read_folder(path: Path) -> dict[str, bytes]:
+    found: dict[str, bytes] = {}
+    total = 0
+    for folder, subfolders, names in os.walk(path, followlinks=False):
+        for name in sorted(subfolders + names):
+            full = Path(folder) / name
+            mode = os.lstat(full).st_mode
+            relative = full.relative_to(path).as_posix()
+            if stat.S_ISDIR(mode):
+                continue
+            if not stat.S_ISREG(mode):
+                kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
+                raise Unreadable(f"{relative} is {kind}: a bundle folder holds only files and folders")
+            size = os.lstat(full).st_size
+            if size > MAX_FILE_BYTES:
+                raise Unreadable(f"{relative} is larger than {MAX_FILE_BYTES // 2**20} MB")
+            total += size
+            _bounded(len(found) + 1, total)
+            with open(full, "rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
+            if len(data) > MAX_FILE_BYTES:
+                raise Unreadable(f"{relative} grew past {MAX_FILE_BYTES // 2**20} MB while it was read")
+            found[relative] = data
+    return dict(sorted(found.items()))
+
+
+def _read_zip(archive: zipfile.ZipFile) -> dict[str, bytes]:
+    members = [m for m in archive.infolist() if not m.filename.endswith("/")]
+    names = [m.filename for m in members]
+    if len(names) != len(set(names)) or not all(_safe_name(n) for n in names):
+        raise Unreadable("the zip holds a repeated file name or a file outside the bundle")
+    _bounded(len(members), sum(m.file_size for m in members))
+    spans = sorted((m.header_offset, m.header_offset + len(m.FileHeader()) + m.compress_size, m.filename)
+                   for m in members)
+    for (_, end, first), (start, _, second) in zip(spans, spans[1:]):
+        if start < end:
+            raise Unreadable(f"the zip's members {first} and {second} overlap (a zip bomb)")
+    for m in members:
+        if stat.S_ISLNK(m.external_attr >> 16):
+            raise Unreadable(f"{m.filename} is a symbolic link: a bundle holds only files")
+        if m.file_size > MAX_FILE_BYTES:
+            raise Unreadable(f"{m.filename} is larger than {MAX_FILE_BYTES // 2**20} MB")
+        if m.file_size > 1024 * 1024 and m.file_size > MAX_RATIO * max(m.compress_size, 1):
+            raise Unreadable(f"{m.filename} is compressed more than {MAX_RATIO} to 1 (a zip bomb)")
+    found: dict[str, bytes] = {}
+    for m in members:
+        with archive.open(m) as handle:
+            data = handle.read(m.file_size + 1)
+        if len(data) != m.file_size:
+            raise Unreadable(f"{m.filename} is not the size its zip entry declares")
+        found[m.filename] = data
+    return found
+
+
+def read_bundle(path: Path) -> dict[str, bytes]:
+    """Every file of a bundle zip (or unpacked folder) by its relative path, within the limits."""
+    try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            return _read_folder(path)
+        if not stat.S_ISREG(mode):
+            raise Unreadable(f"{path} is neither a zip file nor a folder")
         with zipfile.ZipFile(path) as archive:
-            names = [n for n in archive.namelist() if not n.endswith("/")]
-            if len(names) != len(set(names)) or any(n.startswith("/") or ".." in n.split("/") for n in names):
-                raise Unreadable("the zip holds a repeated file name or a file outside the bundle")
-            return {n: archive.read(n) for n in names}
-    except (OSError, zipfile.BadZipFile) as exc:
+            return _read_zip(archive)
+    except (OSError, zipfile.BadZipFile, EOFError, NotImplementedError, ValueError) as exc:
         raise Unreadable(f"cannot read {path}: {exc}") from None
 
 
 def load_json(files: dict[str, bytes], name: str) -> Any:
     if name not in files:
         raise ValueError(f"{name} is missing")
-    return json.loads(files[name].decode("utf-8"))
+    return strict_json(files[name])
 
 
 # -- the checks, in order ------------------------------------------------------------------
@@ -404,7 +533,7 @@ def check_attachments(files: dict[str, bytes], trust: dict[str, Any], entries: d
                    + ("present" if path else "absent"))
         elif not path:
             report.notes.append(f"evidence file {row['attachment']}: {row.get('content')} (hash {row['sha256'][:16]}...)")
-        elif not str(path).startswith(f"attachments/{row['attachment']}") or row.get("filename") != json.loads(
+        elif not str(path).startswith(f"attachments/{row['attachment']}") or row.get("filename") != strict_json(
                 files.get(f"plaintext/{row['entry']}.json", b"{}")).get("filename"):
             c.fail(f"{name}: its file name differs from the one recorded at intake")
         elif path not in files:
@@ -419,13 +548,20 @@ def check_attachments(files: dict[str, bytes], trust: dict[str, Any], entries: d
         report.checks.remove(c)
 
 
+def _read_trust(path: Path) -> bytes:
+    with open(path, "rb", opener=lambda p, f: os.open(p, f | os.O_NONBLOCK)) as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise ValueError(f"{path} is not a regular file")
+        return handle.read(1024 * 1024)
+
+
 def verify(bundle: Path, trust_file: Path | None = None) -> Report:
     """Run every check on a bundle; raises Unreadable only when it cannot be opened."""
     files = read_bundle(bundle)
     report = Report(str(bundle))
     check_sums(files, report)
     try:
-        trust = json.loads((trust_file.read_bytes() if trust_file else files["trust.json"]).decode("utf-8"))
+        trust = strict_json(_read_trust(trust_file) if trust_file else files["trust.json"])
         report.notes.append("trust: " + (f"{trust_file} (given separately)" if trust_file else
                                          "the bundle's own trust.json: compare the fingerprint with the school's"))
         public = check_ledger_key(files, trust, report)
@@ -449,7 +585,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         report = verify(args.bundle, args.trust)
     except Unreadable as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+        print(printable(f"Error: {exc}"), file=sys.stderr)
         return 2
     print("\n".join(report.lines()))
     return 0 if report.ok else 1
