@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ledger.verify_bundle import strict_json
+
 #: Deepest nesting any of our documents has is a handful of levels.
 MAX_DEPTH = 32
 
@@ -29,36 +31,12 @@ def loads(data: bytes) -> Any:
     return strict_loads(data.decode("utf-8"))
 
 
-def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    document: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in document:
-            raise ValueError(f"the key {key[:40]!r} appears twice in one object")
-        document[key] = value
-    return document
-
-
-def _constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _depth(value: Any) -> int:
-    deepest, todo = 0, [(value, 1)]
-    while todo:
-        item, level = todo.pop()
-        if isinstance(item, (dict, list)):
-            deepest = max(deepest, level)
-            todo.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
-    return deepest
-
-
 def strict_loads(text: str, max_depth: int = MAX_DEPTH) -> Any:
     """Parse JSON, raising ValueError (never RecursionError) on duplicate keys,
-    NaN or infinities, or nesting deeper than ``max_depth``."""
-    try:
-        value = json.loads(text, object_pairs_hook=_pairs, parse_constant=_constant)
-    except RecursionError:
-        raise ValueError(f"nested more than {max_depth} levels deep") from None
-    if _depth(value) > max_depth:
-        raise ValueError(f"nested more than {max_depth} levels deep")
-    return value
+    NaN or infinities, or nesting deeper than ``max_depth``.
+
+    The implementation is the standalone bundle verifier's (which may import
+    nothing from this package), so the ledger and a bundle's recipient read
+    JSON by the same rules.
+    """
+    return strict_json(text, max_depth)

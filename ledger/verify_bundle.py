@@ -220,20 +220,22 @@ def _constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def strict_json(data: bytes) -> Any:
-    """JSON with no repeated key, no NaN or infinity, nested at most MAX_DEPTH deep (else ValueError)."""
+def strict_json(data: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
+    """JSON with no repeated key, no NaN or infinity, nested at most ``max_depth`` deep (else
+    ValueError, never RecursionError). The ledger's own strict reader is this function."""
     try:
-        value = json.loads(data.decode("utf-8"), object_pairs_hook=_pairs, parse_constant=_constant)
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        value = json.loads(text, object_pairs_hook=_pairs, parse_constant=_constant)
     except RecursionError:
-        raise ValueError(f"nested more than {MAX_DEPTH} levels deep") from None
+        raise ValueError(f"nested more than {max_depth} levels deep") from None
     deepest, todo = 0, [(value, 1)]
     while todo:
         item, level = todo.pop()
         if isinstance(item, (dict, list)):
             deepest = max(deepest, level)
             todo.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
-    if deepest > MAX_DEPTH:
-        raise ValueError(f"nested more than {MAX_DEPTH} levels deep")
+    if deepest > max_depth:
+        raise ValueError(f"nested more than {max_depth} levels deep")
     return value
 
 
