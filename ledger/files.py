@@ -70,6 +70,15 @@ def read_regular(path: Path, limit: int) -> bytes:
     return data
 
 
+def read_small_text(path: Path, what: str, limit: int = 1024 * 1024) -> str:
+    """A small UTF-8 text file (a trust file, a saved checkpoint, a config file)."""
+    data = read_regular(path, limit)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path} is not a {what} (not UTF-8 text)", f"give the {what} itself") from None
+
+
 def sha256_of(path: Path, limit: int) -> str:
     """The SHA-256 (hex) of a regular file of at most ``limit`` bytes, read in pieces."""
     digest = hashlib.sha256()

@@ -10,6 +10,7 @@ import click
 
 from commands.cli.base import State, emit, output_options, pass_state, render
 from commands.services import integrity as service
+from ledger import files
 
 
 @click.command("checkpoint")
@@ -68,7 +69,7 @@ def inclusion(state: State, entry: str, checkpoint_file: Path | None, fmt: str) 
     Example:
       ledger proof inclusion 42 --checkpoint audit-2026-11.checkpoint
     """
-    text = checkpoint_file.read_text(encoding="utf-8") if checkpoint_file else None
+    text = files.read_small_text(checkpoint_file, "saved checkpoint") if checkpoint_file else None
     result = service.inclusion_proof(state.ledger(), entry, text)
     if fmt == "json":
         emit(json.dumps({k: v for k, v in result.items() if k != "text"}, indent=2))

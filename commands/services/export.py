@@ -30,7 +30,7 @@ from commands.services import evidence
 from commands.services.access import record_access
 from commands.services.incidents import load_incident
 from commands.services.readside import ACCESS_CHUNK, ensure_current
-from ledger import bundle, files, roles, text
+from ledger import bundle, canonical, files, roles, text
 from ledger import verify_bundle as checker
 from ledger.domain.base import require_text
 from ledger.domain.export import REDACTIONS, EvidenceExport
@@ -329,11 +329,11 @@ def _verifier_bytes() -> bytes:
 def _trust_bytes(ledger: Ledger, meta: dict[str, str]) -> bytes:
     path = ledger.config.trust_path
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+        data = files.read_regular(path, 1024 * 1024)
+    except NotFound:
         raise NotFound(f"the trust file {path} is missing", "restore it from the copy given to the auditors") from None
     try:
-        document = json.loads(data)
+        document = canonical.strict_loads(data.decode("utf-8"))
         matches = document["ledger_id"] == meta["ledger_id"] and document["ledger_public_key"] == meta["ledger_public_key"]
     except (ValueError, KeyError, TypeError):
         matches = False

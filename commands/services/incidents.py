@@ -31,6 +31,7 @@ from ledger.errors import InvalidInput, NotFound, NotPermitted, RuleViolation
 from ledger.registry import current_key
 from ledger.schema import actors, data_keys, key_wraps
 from ledger.store import Actor, Ledger, Unit
+from ledger.text import check_id
 
 #: The role a reporter reports as, most specific first.
 ROLE_ORDER = ("headteacher", "dsl", "slt", "investigator", "admin", "poster", "staff")
@@ -63,7 +64,7 @@ class IncidentReport:
 
 def load_incident(work: Unit, actor: Actor, inc_id: str) -> Incident:
     """Load (decrypt) an incident; NotPermitted for someone who may not see it."""
-    aggregate_id = incident_record_id(inc_id)
+    aggregate_id = incident_record_id(check_id("incident id", inc_id))
     if not work.exists(aggregate_id):
         raise NotFound(f"no incident {inc_id!r}", "`ledger incidents list` shows the incidents you may see")
     try:

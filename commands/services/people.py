@@ -11,11 +11,11 @@ from sqlalchemy import select
 from commands.services.access import record_access
 from ledger import identity, keystore
 from ledger.registry import current_key
-from ledger.domain.base import new_short_id, parse_date, require_text
+from ledger.domain.base import new_short_id, parse_birth_date, parse_date, require_text
 from ledger.domain.people import StaffMember, Subject, check_roles, staff_record_id, subject_record_id
 from ledger.errors import AlreadyExists, InvalidInput, NotFound, NotPermitted
 from ledger.schema import actor_keys, actors
-from ledger.store import Actor, Ledger
+from ledger.store import Actor, Ledger, utcnow
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def add_staff(
     details = {"name": require_text("name", name, 200)}
     details.update({k: v for k, v in (("email", email), ("school", school), ("job_title", job_title)) if v})
     if date_of_birth:
-        details["date_of_birth"] = parse_date("date of birth", date_of_birth)
+        details["date_of_birth"] = parse_birth_date("date of birth", date_of_birth, utcnow())
     staff_id = staff_id or new_short_id("st")
     _check_id(staff_id)
     pair = identity.generate(staff_id)
@@ -77,7 +77,7 @@ def add_subject(
     """Register a pupil, parent, carer or other person under a pseudonymous id."""
     details: dict[str, Any] = {"name": require_text("name", name, 200)}
     if date_of_birth:
-        details["date_of_birth"] = parse_date("date of birth", date_of_birth)
+        details["date_of_birth"] = parse_birth_date("date of birth", date_of_birth, utcnow())
     if school:
         details["school"] = school
     if notes:

@@ -39,11 +39,11 @@ def optional_text(name: str, value: str | None, limit: int = 10_000) -> str | No
 
 
 def _in_range(name: str, value: str, day: dt.date) -> None:
-    if not EARLIEST <= day <= LATEST:
-        raise InvalidInput(
-            f"{name} {text.quoted(value)} is outside the years {EARLIEST.year}-{LATEST.year}",
-            "check the year",
-        )
+    if day < EARLIEST:
+        raise InvalidInput(f"{name} {text.quoted(value)} is before {EARLIEST.year}", "check the year")
+    if day > LATEST:
+        raise InvalidInput(f"{name} {text.quoted(value)} is too far in the future (after {LATEST.year})",
+                           "check the year")
 
 
 def parse_date(name: str, value: str) -> str:

@@ -40,7 +40,7 @@ def test_an_over_long_id_is_refused_without_echoing_it_whole() -> None:
 
 @pytest.mark.parametrize("value", ["0001-01-01T00:00+14:00", "9999-12-31T23:59-05:00", "1899-12-31", "2200-01-01"])
 def test_times_outside_a_sane_range_are_refused_not_overflowed(value: str) -> None:
-    with pytest.raises(InvalidInput, match="outside the years 1900-2199|not a date"):
+    with pytest.raises(InvalidInput, match="before 1900|after 2199|not a date"):
         parse_moment("occurred-at", value)
 
 
