@@ -20,6 +20,7 @@ import errno
 import fcntl
 import hashlib
 import os
+import shutil
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,8 @@ from typing import BinaryIO
 from ledger.errors import AlreadyExists, InvalidInput, NotFound
 
 PRIVATE = 0o600
+#: The lock file inside a ``.part`` folder (held while the folder is being written).
+LOCK = ".lock"
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
@@ -123,8 +126,9 @@ def sweep_stale_parts(target: Path) -> int:
     """Remove ``.part`` files of ``target`` left by killed writers; returns how many."""
     removed = 0
     for part in target.parent.glob(f".{target.name}.*.part"):
+        folder = part.is_dir() and not part.is_symlink()
         try:
-            fd = os.open(part, os.O_RDWR | _NOFOLLOW | _CLOEXEC)
+            fd = os.open(part / LOCK if folder else part, os.O_RDWR | _NOFOLLOW | _CLOEXEC)
         except OSError:
             continue
         try:
@@ -133,11 +137,50 @@ def sweep_stale_parts(target: Path) -> int:
             os.close(fd)
             continue
         try:
-            part.unlink(missing_ok=True)
+            shutil.rmtree(part) if folder else part.unlink(missing_ok=True)
             removed += 1
         finally:
             os.close(fd)
     return removed
+
+
+class PartFolder:
+    """A private (0700), locked folder beside its target, renamed into place once complete."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.committed = False
+        self.path = target.parent / f".{target.name}.{os.urandom(4).hex()}.part"
+        try:
+            self.path.mkdir(mode=0o700)
+        except OSError as exc:
+            raise _refuse(target.parent, exc) from None
+        self._lock = os.open(self.path / LOCK, os.O_RDWR | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, PRIVATE)
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
+
+    def commit(self) -> None:
+        """Move the finished folder into place (the target must still not exist)."""
+        (self.path / LOCK).unlink()
+        if self.target.exists() or self.target.is_symlink():
+            raise AlreadyExists(f"{self.target} already exists", "give a new folder name")
+        os.rename(self.path, self.target)
+        self.committed = True
+
+    def discard(self) -> None:
+        """Remove the folder and everything in it (nothing happens once committed)."""
+        os.close(self._lock)
+        if not self.committed:
+            shutil.rmtree(self.path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def private_folder(target: Path) -> Iterator[PartFolder]:
+    """A :class:`PartFolder` for ``target``, removed on any way out unless committed."""
+    part = PartFolder(target)
+    try:
+        yield part
+    finally:
+        part.discard()
 
 
 class Part:

@@ -6,7 +6,7 @@ import signal
 
 import click
 
-from commands.cli import approvals, export, incidents, integrity, keys, monitoring, people, policy, projections, retention, setup, timeline
+from commands.cli import approvals, backup, export, incidents, integrity, keys, monitoring, people, policy, projections, retention, setup, timeline
 from commands.cli.base import LedgerGroup, State, environment
 
 
@@ -31,7 +31,8 @@ def cli(ctx: click.Context, home: str | None, db: str | None, keys: str | None, 
     ctx.call_on_close(state.close)
 
 
-for module in (setup, people, keys, integrity, incidents, retention, policy, approvals, monitoring, timeline, projections, export):
+for module in (setup, people, keys, integrity, incidents, retention, policy, approvals, monitoring, timeline, projections,
+               export, backup):
     for command in module.COMMANDS:
         cli.add_command(command)
 
