@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger.errors import ConfigurationError
+from ledger import canonical, files
+from ledger.errors import ConfigurationError, LedgerError
 
 DEFAULT_HOME = Path.home() / ".local" / "share" / "policy-ledger"
 SUPPORTED = ("sqlite:///", "postgresql+psycopg://")
@@ -70,20 +71,44 @@ def resolve(
     config_file = home_path / "config.json"
     if config_file.exists():
         try:
-            saved = json.loads(config_file.read_text(encoding="utf-8"))
-        except ValueError:
+            saved = canonical.strict_loads(files.read_small_text(config_file, "configuration file"))
+            if not isinstance(saved, dict) or not all(isinstance(v, str) for v in saved.values()):
+                raise ValueError("not an object of strings")
+        except (ValueError, LedgerError) as exc:
             raise ConfigurationError(
-                f"{config_file} is not valid JSON", "restore it from backup or remove it"
+                f"{config_file} is not valid JSON: {exc}", "restore it from backup or remove it"
             ) from None
-    url = db or env.get("LEDGER_DB") or saved.get("db") or f"sqlite:///{home_path / 'ledger.db'}"
-    keys_dir = Path(keys or env.get("LEDGER_KEYS") or saved.get("keys") or home_path / "keys")
+    url = db or env.get("LEDGER_DB") or _from_home(home_path, saved.get("db")) or f"sqlite:///{home_path / 'ledger.db'}"
+    keys_dir = Path(keys or env.get("LEDGER_KEYS") or _key_folder(home_path, saved.get("keys")) or home_path / "keys")
     return Config(home_path, normalise_url(url), keys_dir.expanduser().absolute())
 
 
+def _from_home(home: Path, url: str | None) -> str | None:
+    """A saved database URL; a relative SQLite path is relative to the home folder."""
+    if url and url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_absolute():
+        return f"sqlite:///{home / url[len('sqlite:///'):]}"
+    return url
+
+
+def _key_folder(home: Path, folder: str | None) -> Path | None:
+    return None if not folder else home / folder if not Path(folder).is_absolute() else Path(folder)
+
+
+def _relative(home: Path, path: Path) -> str:
+    """``path`` relative to ``home`` when it lies inside it (so a copied home folder
+    points at its own files, never back at the original's), else absolute."""
+    try:
+        return path.relative_to(home).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def save(config: Config) -> None:
-    """Remember the database URL and key folder in the home folder."""
+    """Remember the database URL and key folder in the home folder, relative to it
+    where they lie inside it."""
     config.home.mkdir(parents=True, exist_ok=True)
+    db = f"sqlite:///{_relative(config.home, config.sqlite_path)}" if config.sqlite_path else config.db_url
     (config.home / "config.json").write_text(
-        json.dumps({"db": config.db_url, "keys": str(config.keys_dir)}, indent=2) + "\n",
+        json.dumps({"db": db, "keys": _relative(config.home, config.keys_dir)}, indent=2) + "\n",
         encoding="utf-8",
     )

@@ -221,7 +221,11 @@ def decrypt(key: bytes, sealed: bytes, associated_data: bytes) -> bytes:
 
 # -- passphrase protection of key files --------------------------------------
 
-SCRYPT_N = 2**15
+#: scrypt cost for new key files: OWASP's floor (N=2^17, r=8, p=1; 128 MiB, about 0.3 s here).
+SCRYPT_N = 2**17
+#: Costs a key file may name when it is opened: anything else is damage or an attempt to
+#: make opening it take all the memory (2^20 is 1 GiB).
+SCRYPT_N_ACCEPTED = frozenset(2**e for e in range(10, 21))
 
 
 def lock_with_passphrase(passphrase: str, secret: bytes, context: bytes) -> dict[str, str | int]:
@@ -244,8 +248,10 @@ def unlock_with_passphrase(passphrase: str, locked: dict[str, str | int], contex
         salt = bytes.fromhex(str(locked["salt"]))
         sealed = bytes.fromhex(str(locked["sealed"]))
         n = int(locked["n"])
-    except (KeyError, ValueError) as exc:
+    except (KeyError, ValueError, TypeError) as exc:
         raise CryptoError("key file is damaged") from exc
+    if n not in SCRYPT_N_ACCEPTED or len(salt) != 16:
+        raise CryptoError("key file is damaged (its key derivation cost is out of range)")
     kek = Scrypt(salt=salt, length=KEY_BYTES, n=n, r=8, p=1).derive(
         passphrase.encode("utf-8")
     )

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, select
 
-from ledger import checkpoint, merkle
+from ledger import checkpoint, merkle, text
 from ledger.errors import InvalidInput, NotFound, VerificationFailed
 from ledger.schema import checkpoints, merkle_leaves
 from ledger.sealer import StoredNodes, latest_checkpoint, tree_size
@@ -16,7 +16,10 @@ from ledger.sealer import StoredNodes, latest_checkpoint, tree_size
 
 def leaf_index(conn: Connection, events: Table, ref: str) -> int:
     """An entry reference (leaf index, or AGGREGATE:VERSION) as a leaf index."""
-    if ref.isdigit():
+    ref = text.check_id("entry", ref, limit=80)
+    if ref.isascii() and ref.isdigit():
+        if len(ref) > 19:
+            raise NotFound(f"there is no entry {text.quoted(ref)}", f"the log holds {tree_size(conn)} entries (0-based)")
         index = int(ref)
         if index >= tree_size(conn):
             raise NotFound(f"there is no entry {index}", f"the log holds {tree_size(conn)} entries (0-based)")
@@ -24,8 +27,10 @@ def leaf_index(conn: Connection, events: Table, ref: str) -> int:
     aggregate, _, version = ref.rpartition(":")
     try:
         aggregate_id, number = uuid.UUID(aggregate), int(version)
+        if not version.isascii() or not 0 < number < 2**63:
+            raise ValueError(version)
     except ValueError:
-        raise InvalidInput(f"{ref!r} is not an entry", "give a leaf index or AGGREGATE-UUID:VERSION") from None
+        raise InvalidInput(f"{text.quoted(ref)} is not an entry", "give a leaf index or AGGREGATE-UUID:VERSION") from None
     found = conn.execute(
         select(merkle_leaves.c.leaf_index)
         .join(events, events.c.id == merkle_leaves.c.notification_id)

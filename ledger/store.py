@@ -10,12 +10,15 @@ queue instead of failing; on PostgreSQL the recorder's table lock orders them.
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from collections.abc import Iterator
+import contextlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import psycopg
 import sqlalchemy.exc
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import InfrastructureFactory, IntegrityError, PersistenceError
@@ -34,6 +37,8 @@ from ledger.registry import KeyFact, Registry, digest_of
 from ledger.schema import ledger_meta, metadata, registry_state
 
 T = TypeVar("T")
+#: Errors a database driver can raise past SQLAlchemy and the recorder.
+DRIVER_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
 APP_NAME = "PolicyLedger"
 
 
@@ -422,7 +427,8 @@ class Ledger:
                 else:
                     session.rollback()
         except BaseException:
-            session.rollback()
+            with contextlib.suppress(sqlalchemy.exc.SQLAlchemyError, *DRIVER_ERRORS):  # a lost connection has no transaction left
+                session.rollback()
             raise
         finally:
             unit.reset(token)
@@ -526,3 +532,6 @@ def _storage_errors(config: Config) -> Iterator[None]:
         ) from None
     except (sqlalchemy.exc.SQLAlchemyError, PersistenceError) as exc:
         raise StorageError(f"database error at {where}: {exc}") from None
+    except DRIVER_ERRORS as exc:  # raised by the driver past the recorder, e.g. the server shutting down
+        raise StorageError(f"the database at {where} cannot be used: {exc}",
+                           "check that it exists, is reachable and is not locked by another program") from None

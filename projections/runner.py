@@ -20,7 +20,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-import sqlalchemy.exc
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, inspect, select, text, update
 
 from ledger import envelope
@@ -68,22 +67,23 @@ def _select(only: Sequence[str] | None) -> list[Projection]:
 
 
 def ensure_tables(engine: Engine) -> None:
-    """Create the projection tables if they are missing (once per engine)."""
+    """Create the projection tables if they are missing (once per engine).
+
+    Done under the catch-up lock (SQLite's write lock taken up front, a
+    PostgreSQL advisory lock): a first read while a writer commits then waits
+    its turn instead of failing with "database is locked" when its read
+    snapshot goes stale, and two first reads never race to create a table.
+    """
     if id(engine) in _ready:
         return
-    inspector = inspect(engine)
-    if inspector.has_table(positions.name):
-        have = {c["name"] for c in inspector.get_columns(positions.name)}
-        if have != {c.name for c in positions.columns}:
-            # Tables from an older layout of the read side: derived data, so start again.
-            metadata.drop_all(engine, checkfirst=True)
-    for attempt in (1, 2):
-        try:
-            metadata.create_all(engine, checkfirst=True)
-            break
-        except (sqlalchemy.exc.ProgrammingError, sqlalchemy.exc.IntegrityError):
-            if attempt == 2:  # another process created them at the same moment, then failed twice
-                raise
+    with _locked(engine) as conn:
+        inspector = inspect(conn)
+        if inspector.has_table(positions.name):
+            have = {c["name"] for c in inspector.get_columns(positions.name)}
+            if have != {c.name for c in positions.columns}:
+                # Tables from an older layout of the read side: derived data, so start again.
+                metadata.drop_all(conn, checkfirst=True)
+        metadata.create_all(conn, checkfirst=True)
     _ready.add(id(engine))
 
 

@@ -2,13 +2,15 @@
 
 No scripts, no network, no external fonts or images: inline CSS only, with
 print rules (A4 landscape, repeated table header, rows kept whole). Every
-value is HTML-escaped.
+value is HTML-escaped, its control and direction characters written visibly.
 """
 
 from __future__ import annotations
 
-from html import escape
+import html
 from typing import Any
+
+from ledger.text import shown
 
 from projections.reading import ERASED, WITHHELD
 from projections.timeline import Timeline
@@ -42,6 +44,11 @@ footer{margin-top:10px;font-size:8.5pt;color:#444}
  tr.late td.recorded,tr.correction td{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 }
 """
+
+def escape(value: str) -> str:
+    """A value as HTML text: markup escaped, control and direction characters shown as escapes."""
+    return html.escape(shown(value))
+
 
 HEADINGS = (
     ("num", "#"), ("when", "Happened"), ("recorded", "Recorded"), ("by", "Recorded by (role)"),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -172,3 +174,18 @@ def _cheap_key_derivation(monkeypatch: pytest.MonkeyPatch) -> None:
     from ledger import crypto
 
     monkeypatch.setattr(crypto, "SCRYPT_N", 2**10)
+
+
+@pytest.fixture(scope="session")
+def lean_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A virtualenv's python with nothing but ``cryptography`` installed (from PyPI)."""
+    folder = tmp_path_factory.mktemp("lean") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True, capture_output=True)
+    python = folder / "bin" / "python"
+    passed = {k: v for k, v in os.environ.items() if k.startswith("PIP_") or k.lower().endswith("_proxy")}
+    install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "cryptography"],
+                             capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", **passed})
+    assert install.returncode == 0, install.stderr
+    probe = subprocess.run([str(python), "-c", "import sqlalchemy"], capture_output=True, env={"PATH": "/usr/bin:/bin"})
+    assert probe.returncode != 0, "the lean virtualenv must not see the project's dependencies"
+    return python

@@ -9,9 +9,10 @@ from typing import Any
 
 import click
 
-from commands.cli.base import State, output_options, pass_state
+from commands.cli.base import State, emit, output_options, pass_state
 from commands.services import approvals as service
 from ledger.domain.approvals import APPROVED, PERMISSION_KINDS, REJECTED
+from ledger.text import shown as one_line
 
 REASON = click.option("--reason", required=True, help="Why (stored encrypted).")
 
@@ -55,13 +56,13 @@ def show(state: State, request_id: str, reason: str, fmt: str) -> None:
     """
     shown = service.show(state.ledger(), state.actor(), request_id, reason)
     if fmt == "json":
-        click.echo(json.dumps(shown, indent=2, default=str))
+        emit(json.dumps(shown, indent=2, default=str))
         return
-    click.echo(f"{shown['id']} ({shown['kind']}): {shown['status']}")
+    emit(f"{shown['id']} ({shown['kind']}): {shown['status']}")
     if shown["blocked_by"]:
-        click.echo(f"waiting for: {shown['blocked_by']}")
+        emit(f"waiting for: {one_line(shown['blocked_by'])}")
     for line in shown["history"]:
-        click.echo(f"  {line}")
+        emit(f"  {one_line(line)}")
 
 
 def _decision_commands(group: click.Group, kind: str, example_id: str) -> None:
@@ -72,7 +73,7 @@ def _decision_commands(group: click.Group, kind: str, example_id: str) -> None:
                 waive_training: bool = False) -> None:
         status = service.decide(state.ledger(), state.actor(), request_id, APPROVED, reason, valid_until,
                                 waive_training, kind)
-        click.echo(f"{request_id} {status}")
+        emit(f"{request_id} {status}")
 
     command: Any = pass_state(approve)
     if kind == "perm":
@@ -89,7 +90,7 @@ def _decision_commands(group: click.Group, kind: str, example_id: str) -> None:
     @pass_state
     def reject(state: State, request_id: str, reason: str) -> None:
         status = service.decide(state.ledger(), state.actor(), request_id, REJECTED, reason, kind=kind)
-        click.echo(f"{request_id} {status}")
+        emit(f"{request_id} {status}")
 
     @group.command("revoke", help="The Headteacher revokes the standing decision by a later event; "
                                   "the decision stays on record." + example.format("revoke"))
@@ -98,7 +99,7 @@ def _decision_commands(group: click.Group, kind: str, example_id: str) -> None:
     @pass_state
     def revoke(state: State, request_id: str, reason: str) -> None:
         service.revoke(state.ledger(), state.actor(), request_id, reason, kind)
-        click.echo(f"decision on {request_id} revoked")
+        emit(f"decision on {request_id} revoked")
 
 
 # -- posts --------------------------------------------------------------------
@@ -129,7 +130,7 @@ def propose(state: State, text: str, children: tuple[str, ...], images: tuple[Pa
       ledger --as st-1a2b3c4d approvals post propose --text "Sports day!" \\
         --child sb-11111111 --image photo1.jpg
     """
-    click.echo(service.propose_post(state.ledger(), state.actor(), text, list(children), list(images), account))
+    emit(service.propose_post(state.ledger(), state.actor(), text, list(children), list(images), account))
 
 
 @post.command("permission")
@@ -151,7 +152,7 @@ def permission(state: State, post_id: str, child: str, given_on: str, parent: st
     """
     service.record_parental_permission(state.ledger(), state.actor(), post_id, child, given_on, parent, withdrawn,
                                        evidence, note)
-    click.echo(f"permission {'withdrawn' if withdrawn else 'granted'} for {child} on {post_id}")
+    emit(f"permission {'withdrawn' if withdrawn else 'granted'} for {child} on {post_id}")
 
 
 @post.command("check-identifying")
@@ -167,7 +168,7 @@ def check_identifying(state: State, post_id: str, found: bool, note: str | None)
       ledger --as poster approvals post check-identifying post-1a2b3c4d --note "certificates blank"
     """
     service.check_identifying(state.ledger(), state.actor(), post_id, found, note)
-    click.echo(f"{post_id}: {'identifying information found' if found else 'nothing identifies a child'}")
+    emit(f"{post_id}: {'identifying information found' if found else 'nothing identifies a child'}")
 
 
 @post.command("publish")
@@ -183,7 +184,7 @@ def publish(state: State, post_id: str, link: str | None, on: str | None) -> Non
       ledger --as poster approvals post publish post-1a2b3c4d --link https://facebook.com/…
     """
     service.publish_post(state.ledger(), state.actor(), post_id, link, on)
-    click.echo(f"{post_id} published")
+    emit(f"{post_id} published")
 
 
 @post.command("remove")
@@ -199,7 +200,7 @@ def remove(state: State, post_id: str, reason: str, on: str | None) -> None:
       ledger --as poster approvals post remove post-1a2b3c4d --reason "parent asked"
     """
     service.remove_post(state.ledger(), state.actor(), post_id, reason, on)
-    click.echo(f"{post_id} removed")
+    emit(f"{post_id} removed")
 
 
 _decision_commands(post, "post", "post-1a2b3c4d")
@@ -232,7 +233,7 @@ def request_device(state: State, description: str, purpose: str, needed_from: st
       ledger --as st-1a2b3c4d approvals device request --device "my phone" \\
         --purpose "school trip" --from 2025-06-10 --until 2025-06-10
     """
-    click.echo(service.request_device(state.ledger(), state.actor(), description, purpose, needed_from,
+    emit(service.request_device(state.ledger(), state.actor(), description, purpose, needed_from,
                                       needed_until))
 
 
@@ -252,7 +253,7 @@ def confirm_deleted(state: State, request_id: str, uploaded_on: str, deleted_on:
       ledger --as st-1a2b3c4d approvals device confirm-deleted dev-1a2b3c4d --uploaded-on 2025-06-10 --photos 24
     """
     service.confirm_deleted(state.ledger(), state.actor(), request_id, uploaded_on, deleted_on, photo_count, note)
-    click.echo(f"deletion of {photo_count} photo(s) confirmed for {request_id}")
+    emit(f"deletion of {photo_count} photo(s) confirmed for {request_id}")
 
 
 _decision_commands(device, "dev", "dev-1a2b3c4d")
@@ -283,7 +284,7 @@ def request_permission(state: State, kind: str, details: str, about: tuple[str, 
     Example:
       ledger --as st-1a2b3c4d approvals permission request linkedin --details "list my job at the Federation"
     """
-    click.echo(service.request_permission(state.ledger(), state.actor(), kind, details, list(about)))
+    emit(service.request_permission(state.ledger(), state.actor(), kind, details, list(about)))
 
 
 @permission_group.command("consent")
@@ -303,7 +304,7 @@ def consent(state: State, request_id: str, person: str, given_on: str, given_by:
       ledger --as st-1a2b3c4d approvals permission consent perm-1a2b3c4d --person st-9f8e7d6c --given-on 2025-02-01
     """
     service.record_consent(state.ledger(), state.actor(), request_id, person, given_on, given_by, evidence, note)
-    click.echo(f"written permission of {person} recorded on {request_id}")
+    emit(f"written permission of {person} recorded on {request_id}")
 
 
 @permission_group.command("training")
@@ -320,7 +321,7 @@ def training(state: State, request_id: str, completed_on: str, course: str) -> N
         --course "Federation social media training"
     """
     service.record_training(state.ledger(), state.actor(), request_id, completed_on, course)
-    click.echo(f"training recorded on {request_id}")
+    emit(f"training recorded on {request_id}")
 
 
 _decision_commands(permission_group, "perm", "perm-1a2b3c4d")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -13,7 +11,7 @@ from typing import Any
 
 import click
 
-from ledger import config as configuration
+from ledger import config as configuration, text
 from ledger.config import Config
 from ledger.errors import LedgerError
 from ledger.store import Actor, Ledger
@@ -78,40 +76,71 @@ pass_state = click.make_pass_decorator(State)
 
 
 class LedgerGroup(click.Group):
-    """A group that turns LedgerError into ``Error: …`` on stderr, exit 1."""
+    """A group that turns LedgerError into ``Error: …`` on stderr, exit 1.
+
+    As the root, it first refuses any argument holding a control, surrogate
+    or text-direction character, whatever the option, so no such character
+    reaches a service, a file name or the database from the command line.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if ctx.parent is None:
+            ctx.meta[_ARGV] = list(args)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
+            check_arguments(ctx.meta.get(_ARGV, []))
             return super().invoke(ctx)
         except LedgerError as exc:
-            click.echo(f"Error: {exc.message}", err=True)
+            emit(f"Error: {exc.message}", err=True)
             if exc.hint:
-                click.echo(f"Hint: {exc.hint}", err=True)
+                emit(f"Hint: {exc.hint}", err=True)
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
+        except BrokenPipeError:  # the reader closed the pipe (``| head``): stop quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+            ctx.exit(1)
         except Exception as exc:  # noqa: BLE001 - the last line of defence for a person at a terminal
             if os.environ.get("LEDGER_DEBUG"):
                 raise
-            click.echo(f"Error: unexpected failure: {type(exc).__name__}: {exc}", err=True)
-            click.echo("Hint: nothing was committed; set LEDGER_DEBUG=1 for details and report it", err=True)
+            emit(f"Error: unexpected failure: {type(exc).__name__}: {exc}", err=True)
+            emit("Hint: nothing was committed; set LEDGER_DEBUG=1 for details and report it", err=True)
             ctx.exit(1)
 
 
 FORMATS = ("table", "json", "csv")
+_ARGV = "ledger.argv"
+#: The longest argument accepted (the longest free text is 10,000 characters).
+MAX_ARGUMENT = 20_000
+
+
+def check_arguments(args: Sequence[str]) -> None:
+    """Refuse an over-long argument, or one holding a character input never accepts."""
+    for number, value in enumerate(args, start=1):
+        option = next((a for a in reversed(args[: number - 1]) if a.startswith("-")), None)
+        where = f"argument {number}" + (f" (after {text.quoted(option, 30)})" if option else "")
+        try:
+            text.check(where, value, MAX_ARGUMENT)
+        except LedgerError as exc:
+            raise type(exc)(exc.message, exc.hint) from None
+
+
+def emit(message: str = "", err: bool = False, nl: bool = True) -> None:
+    """Print to the terminal (stdout, or stderr with ``err``) through the one
+    output-sanitising layer: stored text can never send escape sequences,
+    carriage returns or direction overrides to the reader's terminal."""
+    click.echo(text.shown(message, keep_newlines=True), err=err, nl=nl)
 
 
 def render(rows: Sequence[Mapping[str, Any]], fmt: str, columns: Sequence[str] | None = None) -> str:
-    """Rows as an aligned table, JSON or CSV."""
+    """Rows as an aligned table, JSON (exact) or CSV (safe to open in a spreadsheet)."""
     columns = list(columns or (rows[0].keys() if rows else []))
     if fmt == "json":
         return json.dumps([dict(r) for r in rows], indent=2, default=str)
     if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        return out.getvalue().rstrip("\n")
+        return text.csv_table(rows, columns).rstrip("\n")
     if not rows:
         return "(none)"
     cells = [[_cell(r.get(c)) for c in columns] for r in rows]
@@ -128,8 +157,8 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (list, tuple)):
-        return ",".join(str(v) for v in value)
-    return str(value).replace("\n", " ")
+        return text.shown(",".join(str(v) for v in value))
+    return text.shown(str(value).replace("\n", " "))
 
 
 def output_options(func: Callable[..., Sequence[Mapping[str, Any]]]) -> Callable[..., None]:
@@ -140,7 +169,7 @@ def output_options(func: Callable[..., Sequence[Mapping[str, Any]]]) -> Callable
     @functools.wraps(func)
     def wrapper(*args: Any, fmt: str, **kwargs: Any) -> None:
         rows = func(*args, **kwargs)
-        click.echo(render(rows, fmt))
+        emit(render(rows, fmt))
 
     return wrapper
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from commands.cli.base import State, pass_state
+from commands.cli.base import State, emit, pass_state
 from commands.services import export as service
 from ledger.domain.export import REDACTIONS
 
@@ -38,13 +38,13 @@ def export(state: State, incident: str | None, person: str | None, reason: str |
     done = service.export(state.ledger(), state.actor(), service.ExportRequest(
         reason=reason or "", out=out, incident=incident, person=person, redact=redact, force=force,
     ))
-    click.echo(f"{done.sha256}  {done.path}")
-    click.echo(f"export {done.export_id} recorded in the ledger: {done.entries} entries "
+    emit(f"{done.sha256}  {done.path}")
+    emit(f"export {done.export_id} recorded in the ledger: {done.entries} entries "
                f"({done.disclosed} disclosed, {done.withheld} withheld, {done.erased} erased), "
                f"{done.attachments} evidence file(s), proved against checkpoint {done.checkpoint_size}", err=True)
-    click.echo(f"ledger key fingerprint (for the recipient to compare): {done.fingerprint}", err=True)
+    emit(f"ledger key fingerprint (for the recipient to compare): {done.fingerprint}", err=True)
     for note in done.notes:
-        click.echo(f"Note: {note}", err=True)
+        emit(f"Note: {note}", err=True)
 
 
 @click.command("verify-bundle")
@@ -63,7 +63,7 @@ def verify_bundle(bundle: Path, trust_file: Path | None) -> None:
       ledger verify-bundle case.zip --trust trust.json
     """
     report = service.verify_bundle(bundle, trust_file)
-    click.echo("\n".join(report.lines()))
+    emit("\n".join(report.lines()))
     if not report.ok:
         raise SystemExit(1)
 

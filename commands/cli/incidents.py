@@ -8,9 +8,9 @@ from typing import Any
 
 import click
 
-from commands.cli.base import State, output_options, pass_state, render
+from commands.cli.base import State, emit, output_options, pass_state, render
 from commands.services import incidents as service
-from commands.services.evidence import EvidenceFile
+from commands.services.evidence import EvidenceFile, read_file
 from ledger.domain import incident_categories as codes
 from ledger.domain.base import PRECISIONS
 from ledger.roles import ROLES
@@ -85,12 +85,12 @@ def report(state: State, category: str, occurred_at: str, precision: str, until:
     """
     actor = state.actor()
     when = captured_at or utcnow()
-    items = tuple(EvidenceFile(f.name, f.read_bytes(), actor.actor_id, when, method, device) for f in files)
+    items = tuple(EvidenceFile(f.name, read_file(f), actor.actor_id, when, method, device) for f in files)
     form = service.IncidentReport(
         category, occurred_at, summary, facts, source, precision, until, people, allegation_against_staff,
         opinion, child_words, immediate_action, source_detail, alert_id, reporter_role, items,
     )
-    click.echo(service.report(state.ledger(), actor, form))
+    emit(service.report(state.ledger(), actor, form))
 
 
 @incidents.command("triage")
@@ -106,7 +106,7 @@ def triage(state: State, inc_id: str, rationale: str, category: str | None) -> N
       ledger --as dsl-1 incidents triage inc-1a2b3c4d --rationale "Sharing images: safeguarding"
     """
     owner = service.triage(state.ledger(), state.actor(), inc_id, rationale, category)
-    click.echo(f"{inc_id} triaged and escalated to {owner}")
+    emit(f"{inc_id} triaged and escalated to {owner}")
 
 
 @incidents.command("link")
@@ -122,7 +122,7 @@ def link(state: State, inc_id: str, person: str, reason: str) -> None:
       ledger --as dsl-1 incidents link inc-1a2b3c4d sb-5e6f7a8b:witness --reason "Was in the chat"
     """
     service.link_person(state.ledger(), state.actor(), inc_id, person, reason)
-    click.echo(f"{person.rpartition(':')[0]} linked to {inc_id}")
+    emit(f"{person.rpartition(':')[0]} linked to {inc_id}")
 
 
 @incidents.command("assign")
@@ -138,7 +138,7 @@ def assign(state: State, inc_id: str, investigator: str, remit: str) -> None:
       ledger --as head-1 incidents assign inc-1a2b3c4d st-9c8b7a6d --remit "Interview the witnesses"
     """
     service.assign(state.ledger(), state.actor(), inc_id, investigator, remit)
-    click.echo(f"{investigator} assigned to {inc_id}")
+    emit(f"{investigator} assigned to {inc_id}")
 
 
 @incidents.command("unassign")
@@ -154,7 +154,7 @@ def unassign(state: State, inc_id: str, investigator: str, reason: str) -> None:
       ledger --as head-1 incidents unassign inc-1a2b3c4d st-9c8b7a6d --reason "Report delivered"
     """
     service.unassign(state.ledger(), state.actor(), inc_id, investigator, reason)
-    click.echo(f"{investigator} no longer assigned to {inc_id}")
+    emit(f"{investigator} no longer assigned to {inc_id}")
 
 
 @incidents.command("note")
@@ -171,7 +171,7 @@ def note(state: State, inc_id: str, kind: str, text: str) -> None:
       ledger --as st-9c8b7a6d incidents note inc-1a2b3c4d --kind fact --text "Phone handed to the office"
     """
     service.add_note(state.ledger(), state.actor(), inc_id, kind, text)
-    click.echo(f"{kind} noted on {inc_id}")
+    emit(f"{kind} noted on {inc_id}")
 
 
 @incidents.group("evidence")
@@ -205,27 +205,30 @@ def evidence_add(state: State, inc_id: str, path: Path, captured_by: str, captur
         --method "screenshot of the public post" --device "school laptop OAK-12"
     """
     item = EvidenceFile(
-        path.name, path.read_bytes(), captured_by, captured_at, method, device, description, expect_sha256
+        path.name, read_file(path), captured_by, captured_at, method, device, description, expect_sha256
     )
     attachment_id = service.add_evidence(state.ledger(), state.actor(), inc_id, item)
-    click.echo(attachment_id)
+    emit(attachment_id)
 
 
 @evidence.command("get")
 @click.argument("inc_id")
 @click.argument("attachment_id")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="New file to write.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="New file to write (mode 0600).")
 @click.option("--reason", required=True, help="Why you need it (recorded in the access log).")
+@click.option("--force", is_flag=True, help="Replace --out if it already exists.")
 @pass_state
-def evidence_get(state: State, inc_id: str, attachment_id: str, out: Path, reason: str) -> None:
-    """Decrypt an evidence file, check it against its intake SHA-256, and write it out.
+def evidence_get(state: State, inc_id: str, attachment_id: str, out: Path, reason: str, force: bool) -> None:
+    """Decrypt an evidence file, check it against its intake SHA-256, and write it
+    to a new file only you can read.
 
     \b
     Example:
       ledger --as dsl-1 incidents evidence get inc-1a2b3c4d att-5e6f7a8b --out post.png --reason "hearing bundle"
     """
-    digest = service.get_evidence(state.ledger(), state.actor(), inc_id, attachment_id, out, reason)
-    click.echo(f"{out} written, sha256 {digest} verified", err=True)
+    digest = service.get_evidence(state.ledger(), state.actor(), inc_id, attachment_id, out, reason, force)
+    emit(f"{out} written, sha256 {digest} verified", err=True)
 
 
 @incidents.command("action")
@@ -242,7 +245,7 @@ def action(state: State, inc_id: str, action: str, details: str, taken_on: str |
       ledger --as head-1 incidents action inc-1a2b3c4d removal-requested --details "Asked by email"
     """
     service.record_action(state.ledger(), state.actor(), inc_id, action, details, taken_on)
-    click.echo(f"{action} recorded on {inc_id}")
+    emit(f"{action} recorded on {inc_id}")
 
 
 @incidents.command("outcome")
@@ -266,7 +269,7 @@ def outcome(state: State, inc_id: str, finding: str, summary: str, disciplinary:
         --disciplinary written --issued-on 2026-03-20 --summary "Hearing found the breach proven"
     """
     service.record_outcome(state.ledger(), state.actor(), inc_id, finding, summary, disciplinary, issued_on, decided_on)
-    click.echo(f"outcome {finding} recorded on {inc_id}")
+    emit(f"outcome {finding} recorded on {inc_id}")
 
 
 @incidents.command("close")
@@ -281,7 +284,7 @@ def close(state: State, inc_id: str, summary: str | None) -> None:
       ledger --as dsl-1 incidents close inc-1a2b3c4d
     """
     service.close(state.ledger(), state.actor(), inc_id, summary)
-    click.echo(f"{inc_id} closed")
+    emit(f"{inc_id} closed")
 
 
 @incidents.command("reopen")
@@ -296,7 +299,7 @@ def reopen(state: State, inc_id: str, reason: str) -> None:
       ledger --as head-1 incidents reopen inc-1a2b3c4d --reason "Appeal lodged"
     """
     service.reopen(state.ledger(), state.actor(), inc_id, reason)
-    click.echo(f"{inc_id} reopened")
+    emit(f"{inc_id} reopened")
 
 
 @incidents.command("show")
@@ -315,16 +318,16 @@ def show(state: State, inc_id: str, reason: str, fmt: str) -> None:
     """
     record = service.show(state.ledger(), state.actor(), inc_id, reason)
     if fmt == "json":
-        click.echo(json.dumps(record, indent=2, default=str))
+        emit(json.dumps(record, indent=2, default=str))
         return
     sections = ("people", "notes", "evidence", "actions", "timeline")
     fields = [{"field": k, "value": _when(v) if k == "occurred_at" else v}
               for k, v in record.items() if k not in sections and k != "outcome"]
     fields += [{"field": f"outcome.{k}", "value": v} for k, v in (record["outcome"] or {}).items()]
-    click.echo(render(fields, "table"))
+    emit(render(fields, "table"))
     for name in sections:
-        click.echo(f"\n{name}:")
-        click.echo(render(record[name], "table"))
+        emit(f"\n{name}:")
+        emit(render(record[name], "table"))
 
 
 def _when(occurred: dict[str, Any]) -> str:

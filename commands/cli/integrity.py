@@ -8,8 +8,9 @@ from typing import Any
 
 import click
 
-from commands.cli.base import State, output_options, pass_state, render
+from commands.cli.base import State, emit, output_options, pass_state, render
 from commands.services import integrity as service
+from ledger import files
 
 
 @click.command("checkpoint")
@@ -24,10 +25,10 @@ def checkpoint_cmd(state: State, out: Path | None) -> None:
     """
     text = service.latest_checkpoint(state.ledger())
     if out is None:
-        click.echo(text, nl=False)
+        emit(text, nl=False)
     else:
         out.write_text(text, encoding="utf-8")
-        click.echo(f"checkpoint saved to {out}", err=True)
+        emit(f"checkpoint saved to {out}", err=True)
 
 
 @click.command("checkpoints")
@@ -68,12 +69,12 @@ def inclusion(state: State, entry: str, checkpoint_file: Path | None, fmt: str) 
     Example:
       ledger proof inclusion 42 --checkpoint audit-2026-11.checkpoint
     """
-    text = checkpoint_file.read_text(encoding="utf-8") if checkpoint_file else None
+    text = files.read_small_text(checkpoint_file, "saved checkpoint") if checkpoint_file else None
     result = service.inclusion_proof(state.ledger(), entry, text)
     if fmt == "json":
-        click.echo(json.dumps({k: v for k, v in result.items() if k != "text"}, indent=2))
+        emit(json.dumps({k: v for k, v in result.items() if k != "text"}, indent=2))
     else:
-        click.echo(result["text"], nl=False)
+        emit(result["text"], nl=False)
 
 
 @proof.command("consistency")
@@ -90,9 +91,9 @@ def consistency(state: State, old: int, new: int | None, fmt: str) -> None:
     """
     result = service.consistency_proof(state.ledger(), old, new)
     if fmt == "json":
-        click.echo(json.dumps({k: v for k, v in result.items() if k != "text"}, indent=2))
+        emit(json.dumps({k: v for k, v in result.items() if k != "text"}, indent=2))
     else:
-        click.echo(result["text"], nl=False)
+        emit(result["text"], nl=False)
 
 
 @click.command("verify")
@@ -117,24 +118,24 @@ def verify_cmd(state: State, trust_file: Path, since_file: Path | None, skip_rea
     """
     report = service.verify_ledger(state.ledger(), trust_file, since_file, projections=not skip_read_models)
     if fmt == "json":
-        click.echo(json.dumps(report.as_dict(), indent=2))
+        emit(json.dumps(report.as_dict(), indent=2))
     else:
-        click.echo(f"entries:          {report.entries}")
-        click.echo(f"signatures:       {report.signatures} verified")
-        click.echo(f"bodies:           {report.bodies} match their hashes ({report.erased} erased)")
-        click.echo(f"merkle nodes:     {report.nodes} recomputed")
-        click.echo(f"checkpoints:      {report.checkpoints} verified (times and registry digests too)")
-        click.echo(f"data keys:        {report.keys} wrapped to exactly their readers")
-        click.echo(f"read models:      {report.read_models}")
+        emit(f"entries:          {report.entries}")
+        emit(f"signatures:       {report.signatures} verified")
+        emit(f"bodies:           {report.bodies} match their hashes ({report.erased} erased)")
+        emit(f"merkle nodes:     {report.nodes} recomputed")
+        emit(f"checkpoints:      {report.checkpoints} verified (times and registry digests too)")
+        emit(f"data keys:        {report.keys} wrapped to exactly their readers")
+        emit(f"read models:      {report.read_models}")
         if report.since is not None:
-            click.echo(f"since checkpoint: {report.since}")
-        click.echo(f"tree size / root: {report.tree_size} / {report.root}")
+            emit(f"since checkpoint: {report.since}")
+        emit(f"tree size / root: {report.tree_size} / {report.root}")
         if report.findings:
-            click.echo(f"\nFAILED: {len(report.findings)} problem(s)")
-            click.echo(render([f.as_dict() for f in report.findings], "table",
+            emit(f"\nFAILED: {len(report.findings)} problem(s)")
+            emit(render([f.as_dict() for f in report.findings], "table",
                               ["leaf", "aggregate", "version", "event_type", "problem"]))
         else:
-            click.echo("\nOK: the ledger verifies")
+            emit("\nOK: the ledger verifies")
     if not report.ok:
         state.close()
         raise SystemExit(1)

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from commands.cli.base import State, output_options, pass_state
+from commands.cli.base import State, emit, output_options, pass_state
 from commands.services import people as service
 from ledger.errors import NotPermitted
 
@@ -56,8 +56,8 @@ def rotate(state: State, staff_id: str | None, keep_old: bool) -> None:
         )
     passphrase = state.new_passphrase("Passphrase for the new key", "LEDGER_NEW_PASSPHRASE")
     made = service.rotate_key(state.ledger(), actor, passphrase, not keep_old)
-    click.echo(f"{made.staff_id} now signs with key {made.key_id}")
-    click.echo(f"  key file: {made.key_file}")
+    emit(f"{made.staff_id} now signs with key {made.key_id}")
+    emit(f"  key file: {made.key_file}")
 
 
 @keys.command("revoke")
@@ -73,7 +73,7 @@ def revoke(state: State, key_id: str, staff_id: str, reason: str) -> None:
       ledger --as it-manager keys revoke k0123abcd --for st-1a2b3c4d --reason "laptop stolen"
     """
     service.revoke_key(state.ledger(), state.actor(), staff_id, key_id, reason)
-    click.echo(f"key {key_id} of {staff_id} revoked")
+    emit(f"key {key_id} of {staff_id} revoked")
 
 
 @keys.group("reset")
@@ -104,9 +104,9 @@ def propose(state: State, staff_id: str, reason: str) -> None:
     actor = state.actor()
     passphrase = state.new_passphrase(f"New passphrase for {staff_id} (they type it)", "LEDGER_NEW_PASSPHRASE")
     made = service.propose_key_reset(state.ledger(), actor, staff_id, passphrase, reason)
-    click.echo(f"reset {made.reset_id} proposed: key {made.key_id} for {staff_id}")
-    click.echo(f"  key file: {made.key_file}")
-    click.echo(f"  a second person (Headteacher or another admin) must approve it: "
+    emit(f"reset {made.reset_id} proposed: key {made.key_id} for {staff_id}")
+    emit(f"  key file: {made.key_file}")
+    emit(f"  a second person (Headteacher or another admin) must approve it: "
                f"ledger keys reset approve {made.reset_id} --for {staff_id}")
 
 
@@ -122,9 +122,9 @@ def approve(state: State, reset_id: str, staff_id: str) -> None:
       ledger --as head keys reset approve rs-0a1b2c3d --for st-1a2b3c4d
     """
     missing = service.approve_key_reset(state.ledger(), state.actor(), staff_id, reset_id)
-    click.echo(f"reset {reset_id} approved: {staff_id} signs with the new key; their old keys are revoked")
+    emit(f"reset {reset_id} approved: {staff_id} signs with the new key; their old keys are revoked")
     for role in missing:
-        click.echo(f"  {staff_id} still needs the {role} reader keys: a {role} member or the Headteacher runs "
+        emit(f"  {staff_id} still needs the {role} reader keys: a {role} member or the Headteacher runs "
                    f"`ledger people restore-role-keys {staff_id} {role}`", err=True)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import signal
+
 import click
 
-from commands.cli import (approvals, export, incidents, integrity, keys, monitoring, people, policy, projections, registry,
-                          retention, setup, timeline)
+from commands.cli import (approvals, backup, export, incidents, integrity, keys, monitoring, people, policy,
+                          projections, registry, retention, setup, timeline)
 from commands.cli.base import LedgerGroup, State, environment
 
 
@@ -31,11 +33,18 @@ def cli(ctx: click.Context, home: str | None, db: str | None, keys: str | None, 
 
 
 for module in (setup, people, keys, registry, integrity, incidents, retention, policy, approvals, monitoring, timeline,
-               projections, export):
+               projections, export, backup):
     for command in module.COMMANDS:
         cli.add_command(command)
 
 
+def _stop(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
-    """Console entry point."""
+    """Console entry point. A termination signal unwinds like an error, so the
+    transaction rolls back and temporary files are removed on the way out."""
+    for name in ("SIGTERM", "SIGHUP"):
+        signal.signal(getattr(signal, name), _stop)
     cli(prog_name="ledger")

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from commands.cli.base import State, output_options, pass_state, render
+from commands.cli.base import State, emit, output_options, pass_state, render
 from commands.services import monitoring as service
 from commands.services import monitoring_checks as checks
 from commands.services.monitoring_import import FORMATS
@@ -26,7 +26,7 @@ def monitoring() -> None:
 
 def _show(record: dict[str, Any], fmt: str) -> None:
     rows = [{"field": k, "value": v} for k, v in record.items()]
-    click.echo(render(rows, "table") if fmt == "table" else render([record], "json"))
+    emit(render(rows, "table") if fmt == "table" else render([record], "json"))
 
 
 _show_format = click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
@@ -53,7 +53,7 @@ def import_file(state: State, file: Path, file_format: str | None, assume_zone: 
     """
     done = service.import_alerts(state.ledger(), state.actor(), file, file_format, assume_zone)
     where = f" as batch {done.batch_id}" if done.batch_id else ""
-    click.echo(
+    emit(
         f"{done.new_alerts} new alert(s) imported{where}: {done.rows} row(s), "
         f"{done.already_recorded} already recorded, {done.duplicates} repeated in the file"
     )
@@ -72,7 +72,7 @@ def link(state: State, alert_id: str, incident_id: str, note: str | None) -> Non
       ledger --as dsl monitoring link al-3f9a0c1d2e4b5a6c --incident inc-1a2b3c4d
     """
     service.link_alert(state.ledger(), state.actor(), alert_id, incident_id, note)
-    click.echo(f"{alert_id} linked to incident {incident_id}")
+    emit(f"{alert_id} linked to incident {incident_id}")
 
 
 @monitoring.command("unlink")
@@ -88,7 +88,7 @@ def unlink(state: State, alert_id: str, incident_id: str, reason: str) -> None:
       ledger --as dsl monitoring unlink al-3f9a0c1d2e4b5a6c --incident inc-1a2b3c4d --reason "wrong pupil"
     """
     service.unlink_alert(state.ledger(), state.actor(), alert_id, incident_id, reason)
-    click.echo(f"{alert_id} no longer linked to incident {incident_id}")
+    emit(f"{alert_id} no longer linked to incident {incident_id}")
 
 
 @monitoring.group("alerts")
@@ -165,7 +165,7 @@ def record_decision(state: State, kind: str, target: str, reason: str, category:
         --reason "needed for Year 6 science" --category social-media
     """
     check_id = checks.record_decision(state.ledger(), state.actor(), kind, target, reason, category, supersedes)
-    click.echo(check_id)
+    emit(check_id)
 
 
 @check.command("list")
@@ -220,7 +220,7 @@ def record_review(state: State, period: str, outcome: str, findings: str, action
       ledger --as head monitoring review record --period 2024-09-01..2025-08-31 \\
         --outcome effective --findings "tested all categories; alerts reached the DSL"
     """
-    click.echo(checks.record_review(state.ledger(), state.actor(), period, outcome, findings, actions))
+    emit(checks.record_review(state.ledger(), state.actor(), period, outcome, findings, actions))
 
 
 @review.command("list")

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from commands.cli.base import State, output_options, pass_state, render
+from commands.cli.base import State, emit, output_options, pass_state, render
 from commands.services import people as service
 from ledger.domain.people import SUBJECT_KINDS
 from ledger.roles import ROLES
@@ -46,8 +46,8 @@ def add_staff(state: State, name: str, roles: tuple[str, ...], staff_id: str | N
     made = service.add_staff(
         state.ledger(), actor, name, list(roles), passphrase, staff_id, email, school, job_title, dob
     )
-    click.echo(f"{made.staff_id} registered with key {made.key_id}")
-    click.echo(f"  key file: {made.key_file}")
+    emit(f"{made.staff_id} registered with key {made.key_id}")
+    emit(f"  key file: {made.key_file}")
 
 
 @people.command("add-subject")
@@ -65,7 +65,7 @@ def add_subject(state: State, kind: str, name: str, dob: str | None, school: str
       ledger --as dsl-1 people add-subject --kind pupil --name "Sam Pupil" --dob 2015-03-02
     """
     new_id = service.add_subject(state.ledger(), state.actor(), kind, name, dob, school, subject_id)
-    click.echo(new_id)
+    emit(new_id)
 
 
 @people.command("list")
@@ -97,7 +97,7 @@ def show(state: State, person_id: str, reason: str, fmt: str) -> None:
     """
     details = service.read_details(state.ledger(), state.actor(), person_id, reason)
     rows = [{"field": k, "value": v} for k, v in details.items()]
-    click.echo(render(rows, fmt) if fmt == "table" else render([details], "json"))
+    emit(render(rows, fmt) if fmt == "table" else render([details], "json"))
 
 
 @people.command("grant-role")
@@ -115,7 +115,7 @@ def grant_role(state: State, staff_id: str, role: str) -> None:
       ledger --as dsl-1 people grant-role st-1a2b3c4d dsl
     """
     service.grant_role(state.ledger(), state.actor(), staff_id, role)
-    click.echo(f"{staff_id} now has the role {role}")
+    emit(f"{staff_id} now has the role {role}")
 
 
 @people.command("restore-role-keys")
@@ -130,7 +130,7 @@ def restore_role_keys(state: State, staff_id: str, role: str) -> None:
       ledger --as head people restore-role-keys st-1a2b3c4d dsl
     """
     service.restore_role_keys(state.ledger(), state.actor(), staff_id, role)
-    click.echo(f"{staff_id} holds the {role} reader keys again")
+    emit(f"{staff_id} holds the {role} reader keys again")
 
 
 @people.command("rotate-role-key")
@@ -147,7 +147,7 @@ def rotate_role_key(state: State, role: str, reason: str) -> None:
       ledger --as head people rotate-role-key dsl --reason "a DSL laptop was stolen"
     """
     service.rotate_role_key(state.ledger(), state.actor(), role, reason)
-    click.echo(f"the {role} reader key was replaced; its members hold the new one")
+    emit(f"the {role} reader key was replaced; its members hold the new one")
 
 
 @people.command("recover-role")
@@ -176,7 +176,7 @@ def recover_role(state: State, role: str, staff_id: str, recovery_key: str, reas
     recovery = load_recovery_key(Path(recovery_key),
                                  state.passphrase("Recovery passphrase", "LEDGER_RECOVERY_PASSPHRASE"))
     service.recover_role(state.ledger(), actor, recovery, role, staff_id, reason)
-    click.echo(f"{staff_id} now has the role {role}, approved by the recovery key")
+    emit(f"{staff_id} now has the role {role}, approved by the recovery key")
 
 
 @people.command("remove-role")
@@ -191,7 +191,7 @@ def remove_role(state: State, staff_id: str, role: str) -> None:
       ledger --as head-1 people remove-role st-1a2b3c4d poster
     """
     service.remove_role(state.ledger(), state.actor(), staff_id, role)
-    click.echo(f"{staff_id} no longer has the role {role}")
+    emit(f"{staff_id} no longer has the role {role}")
 
 
 @people.command("leave")
@@ -206,7 +206,7 @@ def leave(state: State, staff_id: str, ended_on: str) -> None:
       ledger --as head-1 people leave st-1a2b3c4d --on 2026-07-31
     """
     service.end_employment(state.ledger(), state.actor(), staff_id, ended_on)
-    click.echo(f"{staff_id} left on {ended_on}")
+    emit(f"{staff_id} left on {ended_on}")
 
 
 COMMANDS = (people,)

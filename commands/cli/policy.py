@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from commands.cli.base import State, output_options, pass_state
+from commands.cli.base import State, emit, output_options, pass_state
 from commands.services import policy as service
 
 
@@ -45,7 +45,7 @@ def publish(state: State, version: str, approved_on: str, effective_on: str, app
     """
     row = service.publish_version(state.ledger(), state.actor(), version, approved_on, effective_on, approved_by,
                                   text, file, notified_on, override_reason)
-    click.echo(f"version {row['version']} published ({row['state']}), effective {row['effective_on']}, "
+    emit(f"version {row['version']} published ({row['state']}), effective {row['effective_on']}, "
                f"sha256 {row['text_hash']}")
 
 
@@ -62,7 +62,7 @@ def notify(state: State, version: str, notified_on: str, override_reason: str | 
       ledger --as head policy notify 2024-12 --on 2024-12-02
     """
     row = service.notify_staff(state.ledger(), state.actor(), version, notified_on, override_reason)
-    click.echo(f"staff notified of version {row['version']} on {row['notified_on']} (notice: {row['notice']})")
+    emit(f"staff notified of version {row['version']} on {row['notified_on']} (notice: {row['notice']})")
 
 
 @policy.command("acknowledge")
@@ -76,7 +76,7 @@ def acknowledge(state: State, version: str | None) -> None:
       ledger --as st-1a2b3c4d policy acknowledge 2024-12
     """
     done = service.acknowledge(state.ledger(), state.actor(), version)
-    click.echo(f"{done['staff_id']} acknowledged version {done['version']} (sha256 {done['text_hash']})")
+    emit(f"{done['staff_id']} acknowledged version {done['version']} (sha256 {done['text_hash']})")
 
 
 @policy.command("list")

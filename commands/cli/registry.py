@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from commands.cli.base import State, output_options, pass_state
+from commands.cli.base import emit, State, output_options, pass_state
 from commands.services import integrity, permissions as service
 
 
@@ -30,7 +30,7 @@ def status(state: State) -> None:
     Example:
       ledger permissions status
     """
-    click.echo(json.dumps(service.status(state.ledger()), indent=2))
+    emit(json.dumps(service.status(state.ledger()), indent=2))
 
 
 @permissions.command("list")
@@ -59,7 +59,7 @@ def propose(state: State, reason: str) -> None:
       ledger --as it-manager permissions propose --reason "upgrade to 0.2: new event types"
     """
     version = service.propose(state.ledger(), state.actor(), reason)
-    click.echo(f"permission table version {version} proposed; a Headteacher adopts it with "
+    emit(f"permission table version {version} proposed; a Headteacher adopts it with "
                f"`ledger permissions adopt {version}`")
 
 
@@ -74,7 +74,7 @@ def adopt(state: State, version: int) -> None:
       ledger --as head permissions adopt 3
     """
     service.adopt(state.ledger(), state.actor(), version)
-    click.echo(f"permission table version {version} is in force")
+    emit(f"permission table version {version} is in force")
 
 
 @click.group("registry")
@@ -99,7 +99,7 @@ def rebuild(state: State) -> None:
       ledger registry rebuild
     """
     count = integrity.rebuild_registry(state.ledger())
-    click.echo(f"registry rebuilt from {count} signed entries; it matches the latest checkpoint")
+    emit(f"registry rebuilt from {count} signed entries; it matches the latest checkpoint")
 
 
 COMMANDS = (permissions, registry)

@@ -7,9 +7,10 @@ from typing import Any
 
 import click
 
-from commands.cli.base import State, output_options, pass_state
+from commands.cli.base import State, emit, output_options, pass_state
 from commands.services import retention as service
 from commands.services import retention_plan as plan_service
+from ledger.domain.base import parse_date
 
 
 @click.command("erase")
@@ -28,8 +29,8 @@ def erase(state: State, ref: str, ground: str, reason: str) -> None:
       ledger --as head erase --record inc-1a2b3c4d --ground malicious-allegation --reason "outcome: malicious"
     """
     done = service.erase(state.ledger(), state.actor(), ref, ground, reason)
-    click.echo(f"erased {done.record} ({done.record_class}) under {done.basis}")
-    click.echo(f"  entries scrubbed: {done.entries}, files removed: {done.files}, keys destroyed: {len(done.keys)}")
+    emit(f"erased {done.record} ({done.record_class}) under {done.basis}")
+    emit(f"  entries scrubbed: {done.entries}, files removed: {done.files}, keys destroyed: {len(done.keys)}")
 
 
 @click.group("hold")
@@ -54,7 +55,7 @@ def hold_add(state: State, ref: str, reason: str) -> None:
       ledger --as head hold add --record inc-1a2b3c4d --reason "employment tribunal claim"
     """
     target = service.place_hold(state.ledger(), state.actor(), ref, reason)
-    click.echo(f"hold placed on {target}")
+    emit(f"hold placed on {target}")
 
 
 @hold.command("release")
@@ -69,7 +70,7 @@ def hold_release(state: State, ref: str, reason: str) -> None:
       ledger --as head hold release --record inc-1a2b3c4d --reason "claim withdrawn"
     """
     target = service.release_hold(state.ledger(), state.actor(), ref, reason)
-    click.echo(f"hold released on {target}")
+    emit(f"hold released on {target}")
 
 
 @hold.command("list")
@@ -114,7 +115,7 @@ def retention_plan(state: State, as_of: str | None, show_all: bool) -> list[dict
     """
     day = _day(as_of)
     decisions, counts = plan_service.plan(state.ledger(), state.actor(), day)
-    click.echo(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "no records", err=True)
+    emit(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "no records", err=True)
     shown = [d for d in decisions if show_all or d.action in ("erase", "held", "undetermined")]
     return [
         {"record": d.label, "class": d.record_class, "action": d.action, "due": d.due, "rule": d.rule, "why": d.why}
@@ -137,7 +138,7 @@ def retention_sweep(state: State, reason: str, as_of: str | None) -> None:
       ledger --as head retention sweep --reason "autumn term retention review"
     """
     certificate = plan_service.sweep(state.ledger(), state.actor(), reason, _day(as_of))
-    click.echo(certificate.text)
+    emit(certificate.text)
 
 
 @retention_group.command("rules")
@@ -167,16 +168,13 @@ def retention_set(state: State, record_class: str, trigger: str, months: int | N
       ledger --as it-manager retention set monitoring --trigger alert-time --months 6 --reason "trust schedule 2027"
     """
     rule = plan_service.change_rule(state.ledger(), state.actor(), record_class, trigger, months, reason)
-    click.echo(f"{record_class}: {rule.describe()}")
+    emit(f"{record_class}: {rule.describe()}")
 
 
 def _day(value: str | None) -> dt.date | None:
     if value is None:
         return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date: write YYYY-MM-DD", param_hint="--as-of") from None
+    return dt.date.fromisoformat(parse_date("--as-of", value))
 
 
 COMMANDS = (erase, hold, retention_group)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from commands.cli.base import State, pass_state
+from commands.cli.base import State, emit, pass_state
 from commands.services import demo as demo_service
 from commands.services.setup import init_ledger
 
@@ -36,12 +36,12 @@ def init(state: State, admin_name: str, admin_id: str | None, origin: str | None
     passphrase = state.new_passphrase("Passphrase for the admin key", "LEDGER_PASSPHRASE")
     recovery = state.new_passphrase("Passphrase for the offline recovery key", "LEDGER_RECOVERY_PASSPHRASE")
     created = init_ledger(config, admin_name, passphrase, recovery, admin_id, origin, timezone, schools)
-    click.echo(f"ledger {created.ledger_id} created")
-    click.echo(f"  database:     {created.database}")
-    click.echo(f"  origin:       {created.origin}")
-    click.echo(f"  admin:        {created.admin_id}")
-    click.echo(f"  trust file:   {created.trust_file}  (give this to auditors)")
-    click.echo(f"  recovery key: {created.recovery_file}  (move it OFF this machine now)")
+    emit(f"ledger {created.ledger_id} created")
+    emit(f"  database:     {created.database}")
+    emit(f"  origin:       {created.origin}")
+    emit(f"  admin:        {created.admin_id}")
+    emit(f"  trust file:   {created.trust_file}  (give this to auditors)")
+    emit(f"  recovery key: {created.recovery_file}  (move it OFF this machine now)")
 
 
 @click.group("settings")
@@ -64,8 +64,8 @@ def settings_show(state: State) -> None:
       ledger settings show
     """
     registry = state.ledger().registry()
-    click.echo(f"time zone: {registry.timezone}")
-    click.echo(f"schools:   {', '.join(registry.schools) or '(none)'}")
+    emit(f"time zone: {registry.timezone}")
+    emit(f"schools:   {', '.join(registry.schools) or '(none)'}")
 
 
 @settings.command("set")
@@ -84,7 +84,7 @@ def settings_set(state: State, timezone: str | None, schools: tuple[str, ...], r
     from commands.services.setup import change_settings
 
     done = change_settings(state.ledger(), state.actor(), timezone, schools or None, reason)
-    click.echo(f"time zone: {done['timezone']}; schools: {', '.join(done['schools'])}")
+    emit(f"time zone: {done['timezone']}; schools: {', '.join(done['schools'])}")
 
 
 @click.command()
@@ -98,7 +98,7 @@ def demo(state: State, directory: Path | None) -> None:
       ledger demo --dir /tmp/ledger-demo
     """
     for line in demo_service.run(directory, state.env):
-        click.echo(line)
+        emit(line)
 
 
 COMMANDS = (init, demo, settings)

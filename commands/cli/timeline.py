@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import click
 
-from commands.cli.base import State, pass_state, render
+from commands.cli.base import State, emit, pass_state, render
 from commands.services import readside as service
+from ledger import files
 from projections import timeline_html
 from projections.timeline import COLUMNS, Timeline, display_rows
 
@@ -35,13 +35,6 @@ def render_timeline(found: Timeline, fmt: str) -> str:
     return f"{found.title}\n\n" + render(display_rows(found), "table")
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Write ``text`` to a new or existing file readable only by its owner."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-
-
 @click.command("timeline")
 @click.option("--incident", metavar="ID", help="An incident (or any record) by its short id, e.g. inc-1a2b3c4d.")
 @click.option("--person", metavar="ID", help="A person by pseudonymous id (sb-… or a staff id).")
@@ -54,10 +47,13 @@ def _write_private(path: Path, text: str) -> None:
 @click.option("--reason", required=True, help="Why you need to see it (recorded in the access log).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="Output format; html is one self-contained, printable file.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file (mode 0600).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this new file (mode 0600) instead of the terminal.")
+@click.option("--force", is_flag=True, help="Replace --out if it already exists.")
 @pass_state
 def timeline(state: State, incident: str | None, person: str | None, start: str | None, end: str | None,
-             categories: tuple[str, ...], as_of: str | None, reason: str, fmt: str, out: Path | None) -> None:
+             categories: tuple[str, ...], as_of: str | None, reason: str, fmt: str, out: Path | None,
+             force: bool) -> None:
     """Merge every kind of record into one chronology, oldest first.
 
     Each row says when it happened (and how precisely that is known), when and
@@ -78,13 +74,15 @@ def timeline(state: State, incident: str | None, person: str | None, start: str 
         raise click.UsageError("choose one of --incident, --person or --from/--to")
     if bool(start) != bool(end):
         raise click.UsageError("a period needs both --from and --to")
+    if out is not None:
+        files.check_target(out, force)
     found = service.timeline(state.ledger(), state.actor(), reason, incident, person, start, end, categories, as_of)
     text = render_timeline(found, fmt)
     if out is not None:
-        _write_private(out, text)
-        click.echo(f"{len(found.rows)} entries written to {out}", err=True)
+        files.write_private(out, text.encode("utf-8"), force)
+        emit(f"{len(found.rows)} entries written to {out}", err=True)
     else:
-        click.echo(text)
+        emit(text)
 
 
 COMMANDS = (timeline,)

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
-from ledger import crypto
+from ledger import crypto, files
 from ledger.domain.base import new_short_id, parse_moment
 from ledger.domain.incidents import Incident
-from ledger.errors import AlreadyExists, InvalidInput, NotFound, NotPermitted, VerificationFailed
+from ledger.errors import InvalidInput, NotFound, NotPermitted, VerificationFailed
 from ledger.schema import attachments
 from ledger.store import Actor, Unit
 
@@ -141,12 +141,6 @@ def read(work: Unit, actor: Actor, incident: Incident, attachment_id: str) -> by
     return content
 
 
-def write_new_file(out: Path, content: bytes) -> None:
-    """Write ``content`` to ``out``, which must not exist yet."""
-    try:
-        with out.open("xb") as handle:
-            handle.write(content)
-    except FileExistsError:
-        raise AlreadyExists(f"{out} already exists", "give --out a new file name") from None
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {out}: {exc.strerror}") from None
+def read_file(path: Path) -> bytes:
+    """A file handed in as evidence: a regular file of at most MAX_EVIDENCE_BYTES."""
+    return files.read_regular(path, MAX_EVIDENCE_BYTES)

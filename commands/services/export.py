@@ -13,15 +13,11 @@ export leaves nothing behind.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
 import hashlib
-import io
 import json
-import os
 import re
-import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,20 +30,21 @@ from commands.services import evidence
 from commands.services.access import record_access
 from commands.services.incidents import load_incident
 from commands.services.readside import ACCESS_CHUNK, ensure_current
-from ledger import bundle, roles
+from ledger import bundle, canonical, files, roles, text
+from ledger import verify_bundle as checker
 from ledger.domain.base import require_text
 from ledger.domain.export import REDACTIONS, EvidenceExport
 from ledger.domain.incidents import Incident
 from ledger.domain.people import staff_record_id, subject_record_id
-from ledger.errors import AlreadyExists, InvalidInput, NotFound, NotPermitted
+from ledger.errors import InvalidInput, NotFound, NotPermitted
 from ledger.schema import actors
 from ledger.store import Actor, Ledger, Unit
 from projections import timeline_html
 from projections.reading import ACTION_FIELDS, OUTCOME_FIELDS, WITHHELD, Opened
 from projections.timeline import COLUMNS, Selection, Timeline, build, words
 
-#: The standalone verifier, shipped inside every bundle when it is present.
-VERIFIER = Path(__file__).resolve().parents[2] / "scripts" / "verify_bundle.py"
+#: The standalone verifier: part of the installed package, and shipped inside every bundle.
+VERIFIER = Path(checker.__file__)
 
 EXPORTERS = ("headteacher", "dsl", "investigator")
 EVIDENCE_EVENT = "Incident.EvidenceAdded"
@@ -109,13 +106,7 @@ def _check_request(actor: Actor, request: ExportRequest) -> str:
             "an investigator exports the cases assigned to them, not everything about a person",
             "use --incident INC_ID, or ask the Headteacher for a bundle about a person",
         )
-    out = request.out
-    if out.is_dir():
-        raise InvalidInput(f"{out} is a folder", "give --out a file name such as bundle.zip")
-    if not out.parent.is_dir():
-        raise NotFound(f"the folder {out.parent} does not exist", "create it first, or choose another --out")
-    if out.exists() and not request.force:
-        raise AlreadyExists(f"{out} already exists", "choose another --out, or add --force to replace it")
+    files.check_target(request.out, request.force)
     return reason
 
 
@@ -303,13 +294,9 @@ def _readable(found: Timeline, items: dict[int, bundle.Item], scrub: bundle.Pseu
     selection = dataclasses.replace(found.selection, incident=scrub.scrub(found.selection.incident),
                                     person=scrub.scrub(found.selection.person))
     shown = Timeline(selection, rows, exporter, found.generated_at)
-    table = io.StringIO()
-    writer = csv.DictWriter(table, fieldnames=list(COLUMNS), extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
     return {
         "timeline.html": timeline_html.render(shown).encode("utf-8"),
-        "timeline.csv": table.getvalue().encode("utf-8"),
+        "timeline.csv": text.csv_table(rows, COLUMNS).encode("utf-8"),
     }
 
 
@@ -319,32 +306,34 @@ def _readable(found: Timeline, items: dict[int, bundle.Item], scrub: bundle.Pseu
 def export(ledger: Ledger, actor: Actor, request: ExportRequest) -> ExportResult:
     """Write an evidence bundle and record its export; nothing is written on any error."""
     reason = _check_request(actor, request)
+    verifier = _verifier_bytes()
     ensure_current(ledger)
     meta = ledger.meta()
     trust = _trust_bytes(ledger, meta)
-    try:
-        handle, temp = tempfile.mkstemp(dir=request.out.parent, prefix=f".{request.out.name}.", suffix=".part")
-    except OSError as exc:
-        raise InvalidInput(f"cannot write in {request.out.parent}: {exc.strerror}",
-                           "choose a folder you may write to") from None
-    try:
-        with os.fdopen(handle, "w+b") as stream, ledger.unit(actor, write=True) as work:
-            made = _make(work, actor, request, meta, trust, reason, stream)
-        os.replace(temp, request.out)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with files.private_file(request.out, request.force) as part:
+        with ledger.unit(actor, write=True) as work:
+            made = _make(work, actor, request, meta, trust, reason, verifier, part.handle)
+        part.commit()
     return made
+
+
+def _verifier_bytes() -> bytes:
+    """The standalone verifier the bundle's README tells the recipient to run."""
+    try:
+        return VERIFIER.read_bytes()
+    except OSError:
+        raise NotFound(f"the bundle verifier {VERIFIER} is missing, so a bundle would be incomplete",
+                       "reinstall policy-ledger") from None
 
 
 def _trust_bytes(ledger: Ledger, meta: dict[str, str]) -> bytes:
     path = ledger.config.trust_path
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+        data = files.read_regular(path, 1024 * 1024)
+    except NotFound:
         raise NotFound(f"the trust file {path} is missing", "restore it from the copy given to the auditors") from None
     try:
-        document = json.loads(data)
+        document = canonical.strict_loads(data.decode("utf-8"))
         matches = document["ledger_id"] == meta["ledger_id"] and document["ledger_public_key"] == meta["ledger_public_key"]
     except (ValueError, KeyError, TypeError):
         matches = False
@@ -354,7 +343,7 @@ def _trust_bytes(ledger: Ledger, meta: dict[str, str]) -> bytes:
 
 
 def _make(work: Unit, actor: Actor, request: ExportRequest, meta: dict[str, str], trust: bytes,
-          reason: str, stream: Any) -> ExportResult:
+          reason: str, verifier: bytes, stream: Any) -> ExportResult:
     events = work.ledger.app.events_table
     record: str | None
     if request.incident:
@@ -394,15 +383,15 @@ def _make(work: Unit, actor: Actor, request: ExportRequest, meta: dict[str, str]
     )
     contents.readable = _readable(found, {i.leaf: i for i in items}, scrub, actor.actor_id)
     contents.readable["README.txt"] = bundle.readme(contents, scrub)
-    if VERIFIER.is_file():
-        contents.readable["verify_bundle.py"] = VERIFIER.read_bytes()
-    files = bundle.seal(bundle.files(work.conn, contents, scrub), work.ledger.ledger_signing_key())
-    bundle.write_zip(files, stream, work.now)
+    contents.readable["verify_bundle.py"] = verifier
+    sealed = bundle.seal(bundle.files(work.conn, contents, scrub), work.ledger.ledger_signing_key())
+    bundle.write_zip(sealed, stream, work.now)
     stream.flush()
-    os.fsync(stream.fileno())
     stream.seek(0)
-    data = stream.read()
-    digest, size = hashlib.sha256(data).hexdigest(), len(data)
+    hashed = hashlib.sha256()
+    while chunk := stream.read(1024 * 1024):
+        hashed.update(chunk)
+    digest, size = hashed.hexdigest(), stream.tell()
     records = sorted({i.header["aggregate"] for i in items})
     subjects = sorted({s for i in items for s in i.header["subjects"]})
     exported = EvidenceExport.record(target, record, leaves, snap.size, sorted(request.redact), digest, size,
@@ -417,13 +406,12 @@ def _make(work: Unit, actor: Actor, request: ExportRequest, meta: dict[str, str]
         export_id=exported.export_id, path=request.out, sha256=digest, size=size, entries=len(items),
         disclosed=statuses.count(bundle.DISCLOSED), withheld=len([s for s in statuses if s.startswith("withheld")]),
         erased=statuses.count(bundle.ERASED), attachments=sum(1 for a in attachments if a.content is not None),
-        checkpoint_size=snap.size, fingerprint=bundle.fingerprint(files[bundle.PUBLIC_KEY]), notes=tuple(notes),
+        checkpoint_size=snap.size, fingerprint=bundle.fingerprint(sealed[bundle.PUBLIC_KEY]), notes=tuple(notes),
     )
 
 
 def verify_bundle(path: Path, trust_file: Path | None = None) -> Any:
     """Run the standalone verifier's checks on a bundle; returns its report."""
-    checker = verifier_module()
     try:
         return checker.verify(path, trust_file)
     except checker.Unreadable as exc:
@@ -431,26 +419,8 @@ def verify_bundle(path: Path, trust_file: Path | None = None) -> Any:
 
 
 def verifier_module() -> Any:
-    """The standalone verifier script, loaded from the repository (scripts/ is not a package)."""
-    import importlib.util
-    import sys
-
-    name = "policy_ledger_verify_bundle"
-    if name in sys.modules:
-        return sys.modules[name]
-    if not VERIFIER.is_file():
-        raise NotFound(f"the bundle verifier {VERIFIER} is missing", "reinstall policy-ledger from its repository")
-    spec = importlib.util.spec_from_file_location(name, VERIFIER)
-    if spec is None or spec.loader is None:
-        raise NotFound(f"cannot load {VERIFIER}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[name]
-        raise
-    return module
+    """The standalone verifier (a module of this package that imports nothing from it)."""
+    return checker
 
 
 # -- demo ---------------------------------------------------------------------------------------

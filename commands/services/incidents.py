@@ -21,8 +21,8 @@ from sqlalchemy import delete, select
 
 from commands.services import evidence
 from commands.services.access import record_access
+from ledger import files, keystore, roles
 from projections import checked
-from ledger import keystore, roles
 from ledger.domain import incident_categories as codes
 from ledger.domain.base import new_short_id, occurrence, parse_date, require_text
 from ledger.domain.incidents import Incident, Person, incident_record_id, today_of
@@ -30,6 +30,7 @@ from ledger.domain.people import staff_record_id, subject_record_id
 from ledger.errors import InvalidInput, NotFound, NotPermitted, RuleViolation
 from ledger.schema import data_keys, key_wraps
 from ledger.store import Actor, Ledger, Unit
+from ledger.text import check_id
 
 #: The role a reporter reports as, most specific first.
 ROLE_ORDER = ("headteacher", "dsl", "slt", "investigator", "admin", "poster", "staff")
@@ -62,7 +63,7 @@ class IncidentReport:
 
 def load_incident(work: Unit, actor: Actor, inc_id: str) -> Incident:
     """Load (decrypt) an incident; NotPermitted for someone who may not see it."""
-    aggregate_id = incident_record_id(inc_id)
+    aggregate_id = incident_record_id(check_id("incident id", inc_id))
     if not work.exists(aggregate_id):
         raise NotFound(f"no incident {inc_id!r}", "`ledger incidents list` shows the incidents you may see")
     try:
@@ -268,16 +269,18 @@ def add_evidence(ledger: Ledger, actor: Actor, inc_id: str, item: evidence.Evide
     return staged.attachment_id
 
 
-def get_evidence(ledger: Ledger, actor: Actor, inc_id: str, attachment_id: str, out: Path, reason: str) -> str:
-    """Decrypt an evidence file to ``out`` after checking its hash; the read is logged. Returns the hash."""
+def get_evidence(ledger: Ledger, actor: Actor, inc_id: str, attachment_id: str, out: Path, reason: str,
+                 force: bool = False) -> str:
+    """Decrypt an evidence file to ``out`` (a new private file, replaced only with ``force``)
+    after checking its hash; the read is logged with the file. Returns the hash."""
     reason = require_text("reason", reason, 2000)
-    if out.exists():
-        raise InvalidInput(f"{out} already exists", "give --out a new file name")
-    with ledger.unit(actor, write=True) as work:
-        incident = load_incident(work, actor, inc_id)
-        content = evidence.read(work, actor, incident, attachment_id)
-        record_access(work, actor.actor_id, "read-evidence", [str(incident.id)], sorted(incident.linked_ids), reason)
-    evidence.write_new_file(out, content)
+    with files.private_file(out, force) as part:
+        with ledger.unit(actor, write=True) as work:
+            incident = load_incident(work, actor, inc_id)
+            part.handle.write(evidence.read(work, actor, incident, attachment_id))
+            record_access(work, actor.actor_id, "read-evidence", [str(incident.id)], sorted(incident.linked_ids),
+                          reason)
+        part.commit()
     return str(incident.evidence[attachment_id]["sha256"])
 
 

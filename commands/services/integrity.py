@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ledger import checkpoint, proofs, sealer
+from ledger import canonical, checkpoint, files, proofs, sealer
 from ledger.errors import InvalidInput, NotFound
 from ledger.schema import checkpoints
 from ledger.store import Ledger
@@ -66,19 +66,28 @@ def consistency_proof(ledger: Ledger, old: int, new: int | None) -> dict[str, An
         return proofs.consistency(conn, old, new)
 
 
+def load_trust(path: Path) -> Trust:
+    """A trust file, read only if it is a small regular file of well-formed JSON
+    (no repeated key, no deep nesting) and then checked by :meth:`Trust.load`."""
+    try:
+        canonical.strict_loads(files.read_small_text(path, "trust file"))
+    except NotFound:
+        raise NotFound(f"no trust file at {path}", "ask the ledger's administrator for trust.json") from None
+    except ValueError as exc:
+        raise InvalidInput(f"{path} is not a valid trust file: {exc}", "ask for a fresh copy") from None
+    return Trust.load(path)
+
+
 def verify_ledger(ledger: Ledger, trust_file: Path, since_file: Path | None, projections: bool = True) -> Report:
     """Verify the whole ledger against a trust file (and a saved checkpoint).
 
     With ``projections`` the read models are also compared with a replay of
     the log, and any drift is a finding (``ledger projections rebuild`` mends it).
     """
-    trust = Trust.load(trust_file)
+    trust = load_trust(trust_file)
     since = None
     if since_file is not None:
-        try:
-            text = since_file.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise NotFound(f"no saved checkpoint at {since_file}") from None
+        text = files.read_small_text(since_file, "saved checkpoint")
         try:
             since = checkpoint.open_checkpoint(text, trust.origin, trust.ledger_public_key)
         except checkpoint.CheckpointError as exc:

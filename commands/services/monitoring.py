@@ -20,7 +20,7 @@ from eventsourcing.utils import get_topic
 from sqlalchemy import select
 
 from commands.services.access import record_access
-from commands.services.monitoring_import import AlertFile, AlertRow, read_alert_file
+from commands.services.monitoring_import import AlertFile, AlertRow, alert_key, read_alert_file
 from ledger import envelope, keystore
 from ledger.domain.base import new_short_id, occurrence, parse_moment, record_id, require_text
 from ledger.domain.monitoring import (
@@ -59,39 +59,55 @@ def import_alerts(
 
 
 def _import(work: Unit, checked: AlertFile) -> ImportSummary:
-    existing = _existing(work, {alert_record_id(r.alert_id) for r in checked.rows})
-    fresh: dict[str, AlertRow] = {}
-    duplicates = already = 0
-    for row in checked.rows:
-        if row.alert_id in fresh:
-            duplicates += 1
-        elif alert_record_id(row.alert_id) in existing:
-            already += 1
-        else:
-            fresh[row.alert_id] = row
-    counts = {"rows": len(checked.rows), "new_alerts": len(fresh), "already_recorded": already,
-              "duplicates": duplicates}
+    existing = _existing(work, {alert_record_id(_alert_id(key)) for key in checked.first_lines})
+    fresh = {key for key in checked.first_lines if alert_record_id(_alert_id(key)) not in existing}
+    duplicates = checked.row_count - len(checked.first_lines)
+    already = checked.row_count - duplicates - len(fresh)
+    counts = {"rows": checked.row_count, "new_alerts": len(fresh), "already_recorded": already, "duplicates": duplicates}
     if not fresh:
-        return ImportSummary(None, len(checked.rows), 0, already, duplicates)
+        return ImportSummary(None, checked.row_count, 0, already, duplicates)
+
+    def new_rows() -> Iterator[AlertRow]:
+        return (r for r in checked.first_rows() if alert_key(r.alert_id) in fresh)
+
+    times = [r.time for r in new_rows()]
+    span = [min(times), max(times)]
+    del times
     batch_id = new_short_id("ib")
     # Every new alert's data key is wrapped under one batch key, itself wrapped to
     # the reader roles. The batch key is not the ImportBatch record's own key, so
     # erasing the batch record (its file name) never takes linked alerts with it.
-    batch_key = keystore.new_data_key(work.conn, work.registry, str(import_batch_key_id(batch_id)), "monitoring", work.now)
-    work.save(ImportBatch.record(batch_id, checked.name, checked.file_format, checked.sha256, counts,
-                                 [r.time for r in fresh.values()], batch_key[0]))
+    batch_key = keystore.new_data_key(work.conn, work.registry, str(import_batch_key_id(batch_id)), "monitoring",
+                                      work.now)
+    work.save(ImportBatch.record(batch_id, checked.name, checked.file_format, checked.sha256, counts, span,
+                                 batch_key[0]))
     work.ctx.batch_key = batch_key
     try:
-        known = _known_people(work, fresh.values())
-        alerts = [
-            Alert.record(batch_id, r.source_system, r.source_record_id, occurrence(r.time), r.category,
-                         r.severity, r.action, r.personal(), known)
-            for r in fresh.values()
-        ]
-        work.save(*alerts)
+        for chunk in _chunks(new_rows(), _CHUNK):
+            known = _known_people(work, chunk)
+            work.save(*[
+                Alert.record(batch_id, r.source_system, r.source_record_id, occurrence(r.time), r.category,
+                             r.severity, r.action, r.personal(), known)
+                for r in chunk
+            ])
     finally:
         work.ctx.batch_key = None
-    return ImportSummary(batch_id, len(checked.rows), len(fresh), already, duplicates)
+    return ImportSummary(batch_id, checked.row_count, len(fresh), already, duplicates)
+
+
+def _alert_id(key: int) -> str:
+    return f"al-{key:016x}"
+
+
+def _chunks(rows: Iterable[AlertRow], size: int) -> Iterator[list[AlertRow]]:
+    chunk: list[AlertRow] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _existing(work: Unit, ids: set[uuid.UUID]) -> set[uuid.UUID]:

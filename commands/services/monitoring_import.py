@@ -2,7 +2,9 @@
 
 The format is documented in ``docs/monitoring-import-format.md``. Any problem
 raises InvalidInput naming the file, the line and the column; the caller then
-writes nothing.
+writes nothing. Files are read as a stream, twice (to check, then to write),
+so memory grows with the number of alerts (a few bytes each), not with the
+size of the file; only a regular file is read.
 """
 
 from __future__ import annotations
@@ -11,15 +13,16 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ledger import canonical, files, text
+from ledger.domain.base import parse_moment
 from ledger.domain.monitoring import ACTIONS, CATEGORIES, SEVERITIES, alert_id_for, check_source_system
-from ledger.errors import InvalidInput, NotFound
+from ledger.errors import InvalidInput
 
 REQUIRED = ("time", "source_system", "source_record_id", "category", "severity", "action")
 OPTIONAL = ("device", "user", "rule", "detail")
@@ -28,6 +31,10 @@ FORMATS = ("csv", "jsonl")
 LIMITS = {"source_record_id": 100, "device": 200, "user": 200, "rule": 200, "detail": 10_000}
 #: Alerts may be stamped a little ahead of the ledger's clock (clock drift).
 FUTURE_TOLERANCE = dt.timedelta(minutes=10)
+#: Bounds on what one import reads: its size, its rows, one line.
+MAX_FILE_BYTES = 1024 * 1024 * 1024
+MAX_ROWS = 1_000_000
+MAX_LINE = 256 * 1024
 _EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 
@@ -59,12 +66,33 @@ class AlertRow:
 
 @dataclass(frozen=True)
 class AlertFile:
-    """A whole checked file."""
+    """A whole checked file: what it holds, not its rows (they are read again,
+    as a stream, when written, so memory does not grow with the file's size)."""
 
+    path: Path
     name: str
     file_format: str
     sha256: str
-    rows: list[AlertRow]
+    row_count: int
+    #: Each alert id (as the integer of its 16 hex digits) -> the line of its first row.
+    first_lines: dict[int, int]
+    zone: dt.tzinfo | None
+    now: dt.datetime
+
+    def checked_rows(self) -> Iterator[AlertRow]:
+        """Every row, in file order, read and checked again.
+
+        InvalidInput if the file changed since it was checked.
+        """
+        digest = hashlib.sha256()
+        for line, record in _records(self.path, self.file_format, digest):
+            yield _checked(self.path, line, record, self.zone, self.now)
+        if digest.hexdigest() != self.sha256:
+            raise InvalidInput(f"{self.path} changed while it was imported", "import it again once it is complete")
+
+    def first_rows(self) -> Iterator[AlertRow]:
+        """Each alert's first row, in file order (a row repeating an alert is skipped)."""
+        return (r for r in self.checked_rows() if self.first_lines.get(alert_key(r.alert_id)) == r.line)
 
 
 class _Problem(Exception):
@@ -77,6 +105,11 @@ class _Problem(Exception):
         self.hint = hint
 
 
+def alert_key(alert_id: str) -> int:
+    """An alert id as a small integer (for the per-row bookkeeping of big files)."""
+    return int(alert_id[3:], 16)
+
+
 def read_alert_file(path: Path, now: str, file_format: str | None = None, assume_zone: str | None = None) -> AlertFile:
     """Read and check every row of ``path``; InvalidInput names the first bad line."""
     file_format = file_format or _EXTENSIONS.get(path.suffix.lower())
@@ -84,29 +117,68 @@ def read_alert_file(path: Path, now: str, file_format: str | None = None, assume
         raise InvalidInput(
             f"cannot tell the format of {path}", "name it .csv or .jsonl, or give --type csv|jsonl"
         )
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise NotFound(f"no file {path}", "check the path") from None
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InvalidInput(f"{path}, line {line}: not UTF-8 text", "export the file as UTF-8") from None
     zone = _zone(assume_zone)
     moment = dt.datetime.fromisoformat(now)
-    records = _csv_records(path, text) if file_format == "csv" else _jsonl_records(path, text)
-    rows = []
-    for line, record in records:
-        try:
-            rows.append(_check_row(line, record, zone, moment))
-        except _Problem as problem:
-            raise InvalidInput(f"{path}, line {line}, column {problem.column}: {problem.message}", problem.hint) from None
+    digest = hashlib.sha256()
+    first_lines: dict[int, int] = {}
+    rows = 0
+    for line, record in _records(path, file_format, digest):
+        row = _checked(path, line, record, zone, moment)
+        rows += 1
+        if rows > MAX_ROWS:
+            raise InvalidInput(f"{path} holds more than {MAX_ROWS:,} alerts", "split it into several imports")
+        first_lines.setdefault(alert_key(row.alert_id), line)
     if not rows:
         raise InvalidInput(f"{path} holds no alerts", "check that you exported the right file")
-    return AlertFile(path.name, file_format, hashlib.sha256(raw).hexdigest(), rows)
+    return AlertFile(path, path.name, file_format, digest.hexdigest(), rows, first_lines, zone, moment)
+
+
+def _checked(path: Path, line: int, record: dict[str, Any], zone: dt.tzinfo | None, now: dt.datetime) -> AlertRow:
+    try:
+        return _check_row(line, record, zone, now)
+    except _Problem as problem:
+        raise InvalidInput(f"{path}, line {line}, column {problem.column}: {problem.message}", problem.hint) from None
+
+
+class _Hashed(io.RawIOBase):
+    """A binary stream that feeds what it reads into a hash."""
+
+    def __init__(self, handle: BinaryIO, digest: Any) -> None:
+        self.handle, self.digest = handle, digest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.handle.read(len(buffer))
+        self.digest.update(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _lines(path: Path, digest: Any) -> Iterator[tuple[int, str]]:
+    """The file's lines as text (UTF-8, a BOM allowed), each at most MAX_LINE bytes."""
+    with files.open_regular(path, MAX_FILE_BYTES) as raw:
+        stream = io.BufferedReader(_Hashed(raw, digest))
+        number = 0
+        while True:
+            number += 1
+            data = stream.readline(MAX_LINE + 1)
+            if not data:
+                return
+            if len(data) > MAX_LINE:
+                raise InvalidInput(f"{path}, line {number}: longer than {MAX_LINE:,} bytes",
+                                   "a row's values together are at most about 11,000 characters")
+            if number == 1:
+                data = data.removeprefix(b"\xef\xbb\xbf")
+            try:
+                yield number, data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise InvalidInput(f"{path}, line {number}: not UTF-8 text", "export the file as UTF-8") from None
+
+
+def _records(path: Path, file_format: str, digest: Any) -> Iterator[tuple[int, dict[str, Any]]]:
+    return _csv_records(path, digest) if file_format == "csv" else _jsonl_records(path, digest)
 
 
 def _zone(name: str | None) -> dt.tzinfo | None:
@@ -141,17 +213,25 @@ def _check_columns(path: Path, line: int, names: list[str]) -> None:
         )
 
 
-def _csv_records(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+def _csv_records(path: Path, digest: Any) -> Iterator[tuple[int, dict[str, Any]]]:
+    numbered = _lines(path, digest)
+    physical = [0]
+
+    def lines() -> Iterator[str]:
+        for number, content in numbered:
+            physical[0] = number
+            yield content
+
+    reader = csv.reader(lines(), strict=True)
     try:
         header = next(reader, None)
         if header is None:
             raise InvalidInput(f"{path} is empty", "the first line names the columns")
         names = [_header_name(h) for h in header]
         _check_columns(path, 1, names)
-        start = reader.line_num + 1
+        start = physical[0] + 1
         for fields in reader:
-            line, start = start, reader.line_num + 1
+            line, start = start, physical[0] + 1
             if not fields or (len(fields) == 1 and not fields[0].strip()):
                 continue
             if len(fields) != len(names):
@@ -161,18 +241,19 @@ def _csv_records(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
                 )
             yield line, dict(zip(names, fields))
     except csv.Error as exc:
-        raise InvalidInput(f"{path}, line {reader.line_num}: not valid CSV ({exc})") from None
+        raise InvalidInput(f"{path}, line {physical[0]}: not valid CSV ({exc})") from None
 
 
-def _jsonl_records(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    for line, content in enumerate(text.split("\n"), start=1):
-        content = content.removesuffix("\r")
+def _jsonl_records(path: Path, digest: Any) -> Iterator[tuple[int, dict[str, Any]]]:
+    for line, content in _lines(path, digest):
+        content = content.rstrip("\r\n")
         if not content.strip():
             continue
         try:
-            record = json.loads(content)
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"{path}, line {line}: not valid JSON ({exc.msg})", "one JSON object per line") from None
+            record = canonical.strict_loads(content, max_depth=2)
+        except ValueError as exc:
+            raise InvalidInput(f"{path}, line {line}: not valid JSON ({getattr(exc, 'msg', exc)})",
+                               "one JSON object per line, each key once") from None
         if not isinstance(record, dict):
             raise InvalidInput(f"{path}, line {line}: not a JSON object", "one JSON object per line")
         _check_columns(path, line, list(record))
@@ -210,8 +291,10 @@ def _text(name: str, value: Any) -> str | None:
         value = str(value)
     if not isinstance(value, str):
         raise _Problem(name, f"must be text, not {type(value).__name__}")
-    if any(ord(c) < 32 and c not in "\t\n\r" for c in value):
-        raise _Problem(name, "contains control characters")
+    found = text.refused_character(value, allow="\t\n\r")
+    if found is not None:
+        raise _Problem(name, f"holds {text.describe(found[1])} at character {found[0]}",
+                       "control, surrogate and text-direction characters are refused; remove them")
     value = value.strip()
     return value or None
 
@@ -220,17 +303,22 @@ def _time(value: str, zone: dt.tzinfo | None, now: dt.datetime) -> str:
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise _Problem("time", f"{value!r} is not an ISO 8601 time", "write e.g. 2025-03-04T09:15:00Z") from None
+        raise _Problem("time", f"{text.quoted(value)} is not an ISO 8601 time",
+                       "write e.g. 2025-03-04T09:15:00Z") from None
     if moment.tzinfo is None:
         if zone is None:
             raise _Problem(
-                "time", f"{value!r} has no time zone",
+                "time", f"{text.quoted(value)} has no time zone",
                 "add Z or an offset such as +01:00, or import with --assume-timezone Europe/London",
             )
         moment = moment.replace(tzinfo=zone)
-    if moment > now + FUTURE_TOLERANCE:
-        raise _Problem("time", f"{value!r} is in the future", "check the clock of the system that exported it")
-    return moment.astimezone(dt.timezone.utc).isoformat()
+    try:
+        if moment > now + FUTURE_TOLERANCE:
+            raise _Problem("time", f"{text.quoted(value)} is in the future",
+                           "check the clock of the system that exported it")
+        return parse_moment("time", moment.isoformat())
+    except (InvalidInput, OverflowError):
+        raise _Problem("time", f"{text.quoted(value)} is not between 1900 and 2199", "check the year") from None
 
 
 def _source_system(value: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from eventsourcing.utils import get_topic
 from sqlalchemy import select
 
-from ledger import envelope
+from ledger import envelope, files
 from ledger.domain.base import parse_date
 from ledger.domain.people import StaffMember
 from ledger.domain.policy import (
@@ -47,14 +47,16 @@ def aggregate_ids(work: Unit, *created: type) -> list[uuid.UUID]:
     return [uuid.UUID(str(value)) for (value,) in rows]
 
 
+#: The largest file whose hash is recorded (a policy document, an image, a signed form).
+MAX_HASHED_BYTES = 2 * 1024 * 1024 * 1024
+
+
 def sha256_file(path: Path, what: str = "file") -> str:
-    """The SHA-256 of a file's bytes, hex."""
+    """The SHA-256 of a regular file's bytes (at most 2 GB), hex."""
     try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except FileNotFoundError:
-        raise NotFound(f"no {what} at {path}") from None
-    except IsADirectoryError:
-        raise InvalidInput(f"{path} is a folder, not a {what}") from None
+        return files.sha256_of(Path(path), MAX_HASHED_BYTES)
+    except NotFound:
+        raise NotFound(f"no {what} at {path}", "check the path") from None
 
 
 def _today(work: Unit) -> str:

@@ -18,6 +18,7 @@ from commands.services.access import record_access
 from ledger.domain.base import parse_moment, require_text
 from ledger.errors import InvalidInput, LedgerError
 from ledger.store import Actor, Ledger, Unit
+from ledger.text import check_id
 from projections import runner, workflow_registers  # noqa: F401 - registers its registers
 from projections import registers as register_index
 from projections.records import records
@@ -89,6 +90,8 @@ def timeline(
     recorded in the access log with ``reason``, naming every record shown.
     """
     reason = require_text("reason", reason, 2000)
+    incident = check_id("record id", incident) if incident is not None else None
+    person = check_id("person id", person) if person is not None else None
     if (start is None) != (end is None):
         raise InvalidInput("a period needs both --from and --to", "e.g. --from 2025-01-01 --to 2025-03-31")
     begin, finish = period(start, end) if start is not None and end is not None else (None, None)

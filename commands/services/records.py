@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from ledger.domain.base import record_id
+from ledger.text import check_id
 from ledger.errors import InvalidInput, NotFound
 from ledger.store import Unit
 
@@ -14,7 +15,7 @@ KINDS = ("incident", "approval", "subject", "staff", "alert", "policy", "ack")
 
 def resolve(work: Unit, ref: str) -> uuid.UUID:
     """The aggregate id of ``ref`` (e.g. ``inc-1a2b3c4d``, ``sb-…``, a UUID)."""
-    ref = ref.strip()
+    ref = check_id("record id", ref)
     try:
         candidate = uuid.UUID(ref)
     except ValueError:

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate
 
-from ledger.domain.base import record_id, require_text
+from ledger.domain.base import optional_text, record_id, require_text
 from ledger.errors import InvalidInput, RuleViolation
 
 APPROVED, REJECTED = "approved", "rejected"
@@ -373,7 +373,7 @@ class SocialMediaPost(Request):
             outcome=outcome,
             given_on=given_on,
             evidence_hash=evidence_hash,
-            note=note,
+            note=optional_text("note", note, 2000),
             subjects=sorted({child} | ({parent} if parent else set())),
         )
 
@@ -387,7 +387,8 @@ class SocialMediaPost(Request):
             )
         if found and not note:
             raise InvalidInput("say what identifies a child", "give --note (stored encrypted)")
-        self.trigger_event(self.IdentifyingInfoChecked, result=FOUND if found else NONE_FOUND, checked_on=today, note=note)
+        self.trigger_event(self.IdentifyingInfoChecked, result=FOUND if found else NONE_FOUND, checked_on=today,
+                           note=optional_text("note", note, 2000))
 
     def decide(self, outcome: str, reason: str, today: str) -> None:
         """The Headteacher confirms the post may go live, or rejects it."""
@@ -415,7 +416,7 @@ class SocialMediaPost(Request):
             )
         if on > today or (self.decided_on and on < self.decided_on):
             raise InvalidInput(f"the publication date must be between the approval ({self.decided_on}) and today")
-        self.trigger_event(self.Published, published_on=on, account=self.account, link=link)
+        self.trigger_event(self.Published, published_on=on, account=self.account, link=optional_text("link", link, 2000))
 
     def remove(self, reason: str, on: str, today: str) -> None:
         """Take a published post down."""
@@ -563,7 +564,7 @@ class DeviceApproval(Request):
             deleted_on=deleted_on,
             photo_count=photo_count,
             deleted_late=deleted_on > uploaded_on,
-            note=note,
+            note=optional_text("note", note, 2000),
         )
 
 
@@ -705,10 +706,10 @@ class PermissionRequest(Request):
         self.trigger_event(
             self.ConsentRecorded,
             person=person,
-            given_by=given_by,
+            given_by=optional_text("given by", given_by, 200),
             given_on=given_on,
             evidence_hash=evidence_hash,
-            note=note,
+            note=optional_text("note", note, 2000),
             subjects=sorted({person} | ({given_by} if given_by else set())),
         )
 

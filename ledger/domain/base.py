@@ -6,10 +6,13 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from ledger import text
 from ledger.errors import InvalidInput
 
 NAMESPACE = uuid.UUID("6f1c2b1e-8f0c-4f3b-9d55-5f0c1a9e7a11")
 PRECISIONS = ("exact", "day", "approximate", "range")
+#: Dates and times a person or a file may give: anything else is a typing mistake.
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
 
 
 def record_id(kind: str, key: str) -> uuid.UUID:
@@ -23,33 +26,64 @@ def new_short_id(prefix: str) -> str:
 
 
 def require_text(name: str, value: str | None, limit: int = 10_000) -> str:
-    """A non-empty, bounded piece of text."""
+    """A non-empty, bounded piece of text with no control or direction characters
+    (tab and line breaks allowed; a Windows line break is kept as a plain one)."""
     if value is None or not value.strip():
         raise InvalidInput(f"{name} must not be empty")
-    if len(value) > limit:
-        raise InvalidInput(f"{name} is longer than {limit} characters")
-    return value.strip()
+    return text.check(name, value.replace("\r\n", "\n"), limit).strip()
+
+
+def optional_text(name: str, value: str | None, limit: int = 10_000) -> str | None:
+    """Like :func:`require_text`, but absent (None) when not given or blank."""
+    return require_text(name, value, limit) if value is not None and value.strip() else None
+
+
+def _in_range(name: str, value: str, day: dt.date) -> None:
+    if day < EARLIEST:
+        raise InvalidInput(f"{name} {text.quoted(value)} is before {EARLIEST.year}", "check the year")
+    if day > LATEST:
+        raise InvalidInput(f"{name} {text.quoted(value)} is too far in the future (after {LATEST.year})",
+                           "check the year")
 
 
 def parse_date(name: str, value: str) -> str:
-    """An ISO date (YYYY-MM-DD), returned normalised."""
+    """An ISO date (YYYY-MM-DD) between 1900 and 2199, returned normalised."""
+    if not isinstance(value, str) or len(value) > 32:
+        raise InvalidInput(f"{name} {text.quoted(str(value))} is not a date", "write it as YYYY-MM-DD")
     try:
-        return dt.date.fromisoformat(value).isoformat()
+        day = dt.date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise InvalidInput(f"{name} {value!r} is not a date", "write it as YYYY-MM-DD") from None
+        raise InvalidInput(f"{name} {text.quoted(str(value))} is not a date", "write it as YYYY-MM-DD") from None
+    _in_range(name, value, day)
+    return day.isoformat()
+
+
+def parse_birth_date(name: str, value: str, now: str) -> str:
+    """A date of birth: a date from 1900 up to today (``now`` is the clock, ISO UTC)."""
+    day = parse_date(name, value)
+    if day > now[:10]:
+        raise InvalidInput(f"{name} {day} is in the future", "check the year")
+    return day
 
 
 def parse_moment(name: str, value: str) -> str:
-    """An ISO date-time or date, returned as ISO UTC."""
+    """An ISO date-time or date between 1900 and 2199, returned as ISO UTC."""
+    if not isinstance(value, str) or len(value) > 64:
+        raise InvalidInput(
+            f"{name} {text.quoted(str(value))} is not a date or time", "write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM"
+        )
     try:
         moment = dt.datetime.fromisoformat(value)
-    except (TypeError, ValueError):
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.timezone.utc)
+        _in_range(name, value, moment.date())
+        moment = moment.astimezone(dt.timezone.utc)
+    except (TypeError, ValueError, OverflowError):
         raise InvalidInput(
-            f"{name} {value!r} is not a date or time", "write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM"
+            f"{name} {text.quoted(str(value))} is not a date or time", "write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM"
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(dt.timezone.utc).isoformat()
+    _in_range(name, value, moment.date())
+    return moment.isoformat()
 
 
 def occurrence(at: str, precision: str = "exact", until: str | None = None) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from eventsourcing.domain import Aggregate
 
 from ledger.domain.base import record_id, require_text
 from ledger.errors import InvalidInput, RuleViolation
+from ledger.text import quoted
 
 #: How serious the source system rated the alert, least to most.
 SEVERITIES: Final = ("info", "low", "medium", "high", "critical")
@@ -76,7 +77,7 @@ def check_source_system(value: str) -> str:
 def check_record_ref(name: str, value: str) -> str:
     """A pseudonymous id of another record (an incident, a check)."""
     if not _ID.fullmatch(value):
-        raise InvalidInput(f"{name} {value!r} is not an id", "ids are up to 40 letters, digits, '.', '_' or '-'")
+        raise InvalidInput(f"{name} {quoted(value)} is not an id", "ids are up to 40 letters, digits, '.', '_' or '-'")
     return value
 
 

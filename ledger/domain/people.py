@@ -11,11 +11,32 @@ from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate
 
-from ledger.domain.base import record_id
+from ledger import text
+from ledger.domain.base import parse_date, record_id
 from ledger.errors import InvalidInput, RuleViolation
 from ledger.roles import ROLES
 
 SUBJECT_KINDS = ("pupil", "parent", "carer", "other")
+#: What a person's details may hold, and how long each may be.
+DETAIL_LIMITS = {"name": 200, "email": 254, "school": 200, "job_title": 200, "notes": 10_000, "date_of_birth": 10}
+
+
+def check_details(details: dict[str, Any]) -> dict[str, Any]:
+    """Personal details with known fields, each bounded text free of control and
+    direction characters; a date of birth is a date from 1900 (the service checks
+    it is not in the future against its clock)."""
+    unknown = sorted(set(details) - set(DETAIL_LIMITS))
+    if unknown:
+        raise InvalidInput(f"unknown personal detail {', '.join(unknown)}")
+    for field, value in details.items():
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise InvalidInput(f"{field} must be text")
+        text.check(field.replace("_", " "), value, DETAIL_LIMITS[field])
+        if field == "date_of_birth":
+            parse_date("date of birth", value)
+    return details
 
 
 def staff_record_id(staff_id: str) -> uuid.UUID:
@@ -141,7 +162,7 @@ class StaffMember(Aggregate):
             cls.Registered,
             staff_id=staff_id,
             roles=check_roles(roles),
-            details=details,
+            details=check_details(details),
             record_class="staff",
         )
 
@@ -243,7 +264,7 @@ class Subject(Aggregate):
             cls.Registered,
             subject_id=subject_id,
             kind=kind,
-            details=details,
+            details=check_details(details),
             record_class="subject",
             subjects=[subject_id],
         )
@@ -255,4 +276,4 @@ class Subject(Aggregate):
 
     def correct(self, details: dict[str, Any], reason: str) -> None:
         """Correct personal details; the original stays in the log."""
-        self.trigger_event(self.DetailsCorrected, details=details, reason=reason)
+        self.trigger_event(self.DetailsCorrected, details=check_details(details), reason=reason)

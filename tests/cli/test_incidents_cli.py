@@ -197,5 +197,5 @@ def test_evidence_get_will_not_overwrite_a_file(incidents_cli: LedgerCli, tmp_pa
     attachment = json.loads(ok(incidents_cli, "incidents", "show", inc, "--reason", "x", "--format", "json",
                                actor="slt"))["evidence"][0]["attachment_id"]
     refused(incidents_cli, ("incidents", "evidence", "get", inc, attachment, "--out", str(shot), "--reason", "x"), "slt",
-            f"{shot} already exists", "give --out a new file name")
+            f"{shot} already exists", "choose another file name, or add --force to replace it")
     assert shot.read_bytes() == b"evidence"

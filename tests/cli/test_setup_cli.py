@@ -47,7 +47,7 @@ def test_init_creates_the_ledger_files_and_the_first_admin(tmp_path: Path) -> No
     ]
     trust = json.loads((home / "trust.json").read_text())
     assert (trust["ledger_id"], trust["first_admin"]) == (ledger_id, "it-manager")
-    assert json.loads((home / "config.json").read_text())["db"] == f"sqlite:///{home}/ledger.db"
+    assert json.loads((home / "config.json").read_text()) == {"db": "sqlite:///ledger.db", "keys": "keys"}
     key_files = list((home / "keys" / "it-manager").glob("k*.json"))
     assert [p.stem for p in key_files] == [trust["first_admin_key"]]
     for secret in (home / "ledger-key.json", home / "RECOVERY-KEY.json", key_files[0]):

@@ -17,7 +17,7 @@ from commands.services import people
 from commands.services.evidence import EvidenceFile
 from ledger import envelope
 from ledger.domain.incidents import incident_record_id
-from ledger.errors import InvalidInput, LedgerError, NotFound, NotPermitted, RuleViolation, VerificationFailed
+from ledger.errors import AlreadyExists, InvalidInput, LedgerError, NotFound, NotPermitted, RuleViolation, VerificationFailed
 from ledger.schema import attachments, key_wraps
 from ledger.trust import Trust
 from ledger.verify import verify
@@ -368,7 +368,7 @@ def test_evidence_get_needs_a_reason_a_new_file_and_a_known_attachment(fed: Fede
     attachment = service.add_evidence(fed.ledger, fed["slt"], inc, shot())
     existing = tmp_path / "there.png"
     existing.write_bytes(b"keep me")
-    refused(fed, InvalidInput,
+    refused(fed, AlreadyExists,
             lambda: service.get_evidence(fed.ledger, fed["head"], inc, attachment, existing, "x"))
     assert existing.read_bytes() == b"keep me"
     refused(fed, InvalidInput,

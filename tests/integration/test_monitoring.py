@@ -157,7 +157,10 @@ BAD_ROWS = [
     ({"source_system": "Smooth Wall!"}, "column source_system: source system 'smooth wall!' is not usable"),
     ({"source_record_id": ""}, "column source_record_id: is empty"),
     ({"detail": "x" * 10_001}, "column detail: is longer than 10000 characters"),
-    ({"user": "bad\x07byte"}, "column user: contains control characters"),
+    ({"user": "bad\x07byte"}, "column user: holds U+0007 CONTROL CHARACTER at character 4"),
+    ({"user": "bad\x9bbyte"}, "column user: holds U+009B CONTROL CHARACTER at character 4"),
+    ({"detail": "del\x7f"}, "column detail: holds U+007F CONTROL CHARACTER at character 4"),
+    ({"rule": "a\u202eb"}, "column rule: holds U+202E RIGHT-TO-LEFT OVERRIDE at character 2"),
 ]
 
 

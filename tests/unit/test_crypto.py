@@ -40,3 +40,18 @@ def test_batch_wrap_round_trip() -> None:
     assert crypto.unwrap_under(kek, crypto.wrap_under(kek, key)) == key
     with pytest.raises(crypto.CryptoError):
         crypto.unwrap_under(crypto.random_key(), crypto.wrap_under(kek, key))
+
+
+def test_new_key_files_use_the_owasp_scrypt_cost(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.undo()  # the suite's cheap cost, set by an autouse fixture
+    assert crypto.SCRYPT_N == 2**17
+    locked = crypto.lock_with_passphrase("a passphrase", b"secret", b"ctx")
+    assert locked["n"] == 2**17
+    assert crypto.unlock_with_passphrase("a passphrase", locked, b"ctx") == b"secret"
+
+
+@pytest.mark.parametrize("n", [2**30, 3, 0, -1, "lots"])
+def test_a_key_file_naming_an_absurd_scrypt_cost_is_damaged_not_obeyed(n: object) -> None:
+    locked = dict(crypto.lock_with_passphrase("a passphrase", b"secret", b"ctx"), n=n)
+    with pytest.raises(crypto.CryptoError, match="damaged"):
+        crypto.unlock_with_passphrase("a passphrase", locked, b"ctx")  # type: ignore[arg-type]

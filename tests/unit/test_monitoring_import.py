@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 from commands.services.monitoring_import import COLUMNS, read_alert_file
 from ledger.errors import InvalidInput, NotFound
+from ledger.text import BIDI_CONTROLS
 
 NOW = "2026-01-01T00:00:00+00:00"
 HEADER = "time,source_system,source_record_id,device,user,category,severity,rule,action,detail"
@@ -33,14 +35,14 @@ def test_a_csv_row_spanning_lines_is_numbered_by_its_first_line(tmp_path: Path) 
                       ROW.format(id="c", detail="ok").replace("low", "loud")])
     with pytest.raises(InvalidInput, match=r"line 5, column severity: 'loud' is not a known severity"):
         read_alert_file(write(tmp_path, "a.csv", text), NOW)
-    rows = read_alert_file(write(tmp_path, "b.csv", "\n".join(text.split("\n")[:4])), NOW).rows
+    rows = list(read_alert_file(write(tmp_path, "b.csv", "\n".join(text.split("\n")[:4])), NOW).checked_rows())
     assert [r.line for r in rows] == [2, 4] and rows[0].detail == "two\nlines"
 
 
 def test_csv_headers_are_matched_loosely_and_a_byte_order_mark_is_allowed(tmp_path: Path) -> None:
     header = "Time,Source System,source-record-id,Category,SEVERITY,Action"
     text = "\ufeff" + header + "\n2025-03-03T08:55:12+01:00,SmoothWall,7,Self Harm,High,Flagged\n\n"
-    (row,) = read_alert_file(write(tmp_path, "x.csv", text), NOW).rows
+    (row,) = list(read_alert_file(write(tmp_path, "x.csv", text), NOW).checked_rows())
     assert (row.time, row.source_system, row.category, row.severity, row.action, row.user) == (
         "2025-03-03T07:55:12+00:00", "smoothwall", "self-harm", "high", "flagged", None)
 
@@ -59,7 +61,7 @@ def test_json_lines_accept_missing_optional_keys_and_numeric_record_ids(tmp_path
         json.dumps({"time": "2025-03-05T11:03:00Z", "source_system": "senso", "source_record_id": "x",
                     "category": "malware", "severity": "info", "action": "blocked", "detail": "d"}),
     ]
-    rows = read_alert_file(write(tmp_path, "a.jsonl", "\n".join(lines)), NOW).rows
+    rows = list(read_alert_file(write(tmp_path, "a.jsonl", "\n".join(lines)), NOW).checked_rows())
     assert [(r.line, r.source_record_id, r.detail) for r in rows] == [(1, "88121", None), (3, "x", "d")]
 
 
@@ -96,10 +98,11 @@ def test_the_file_is_fingerprinted_by_its_exact_bytes(tmp_path: Path) -> None:
     text = HEADER + "\n" + ROW.format(id="a", detail="x") + "\n"
     one = read_alert_file(write(tmp_path, "one.csv", text), NOW)
     two = read_alert_file(write(tmp_path, "two.csv", text + "\n"), NOW)
-    assert one.rows == two.rows and one.sha256 != two.sha256
+    assert list(one.checked_rows()) == list(two.checked_rows()) and one.sha256 != two.sha256
 
 
-free_text = st.text(st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from(',"\n\t'), max_size=40)
+free_text = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"),
+                                  blacklist_characters=sorted(BIDI_CONTROLS)) | st.sampled_from(',"\n\t'), max_size=40)
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -112,7 +115,7 @@ def test_any_text_survives_a_csv_round_trip(tmp_path: Path, users: list[str], de
         writer.writerow({"time": "2025-03-03T08:55:12Z", "source_system": "fuzz", "source_record_id": f"r{n}",
                          "device": "", "user": user, "category": "other", "severity": "low", "rule": "",
                          "action": "allowed", "detail": details[n]})
-    rows = read_alert_file(write(tmp_path, "fuzz.csv", out.getvalue()), NOW).rows
+    rows = list(read_alert_file(write(tmp_path, "fuzz.csv", out.getvalue()), NOW).checked_rows())
     assert [r.user for r in rows] == [u.strip() or None for u in users]
     assert [r.detail for r in rows] == [d.strip() or None for d in details[: len(users)]]
 
@@ -125,5 +128,48 @@ def test_the_examples_in_the_format_document_import_cleanly(tmp_path: Path) -> N
         if kind in blocks:
             blocks[kind].append(body)
     assert len(blocks["csv"]) == 1 and len(blocks["json"]) == 1
-    assert len(read_alert_file(write(tmp_path, "doc.csv", blocks["csv"][0]), NOW).rows) == 2
-    assert len(read_alert_file(write(tmp_path, "doc.jsonl", blocks["json"][0]), NOW).rows) == 2
+    assert len(list(read_alert_file(write(tmp_path, "doc.csv", blocks["csv"][0]), NOW).checked_rows())) == 2
+    assert len(list(read_alert_file(write(tmp_path, "doc.jsonl", blocks["json"][0]), NOW).checked_rows())) == 2
+
+
+# -- hostile files -------------------------------------------------------------------------------
+
+JSON_ROW = '{"time": "2025-03-05T11:02:00Z", "source_system": "senso", "source_record_id": "1", ' \
+           '"category": "malware", "severity": "info", "action": "blocked"'
+
+
+def test_a_fifo_is_refused_at_once_instead_of_waited_on(tmp_path: Path) -> None:
+    fifo = tmp_path / "alerts.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(InvalidInput, match="not a regular file"):
+        read_alert_file(fifo, NOW)
+
+
+def test_a_device_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="not a regular file"):
+        read_alert_file(Path("/dev/zero"), NOW, "csv")
+
+
+@pytest.mark.parametrize("line, message", [
+    (JSON_ROW + ', "user": "a", "user": "b"}', "appears twice"),
+    ('{"a":' * 5000 + "1" + "}" * 5000, "nested more than"),
+    (JSON_ROW + ', "user": "\\ud800x"}', "U\\+D800 LONE SURROGATE at character 1"),
+    (JSON_ROW + ', "detail": "\\u009b31m"}', "U\\+009B CONTROL CHARACTER at character 1"),
+    (JSON_ROW + ', "detail": NaN}', "not valid JSON"),
+])
+def test_json_lines_refuse_ambiguous_deep_or_hostile_values(tmp_path: Path, line: str, message: str) -> None:
+    with pytest.raises(InvalidInput, match=f"line 1.*{message}"):
+        read_alert_file(write(tmp_path, "a.jsonl", line + "\n"), NOW)
+
+
+def test_an_over_long_line_is_refused_without_reading_it_whole(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="line 2: longer than"):
+        read_alert_file(write(tmp_path, "a.csv", HEADER + "\n" + "x" * 300_000 + "\n"), NOW)
+
+
+def test_a_file_changed_between_checking_and_writing_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", "\n".join([HEADER, ROW.format(id="a", detail="one")]) + "\n")
+    checked = read_alert_file(path, NOW)
+    path.write_text("\n".join([HEADER, ROW.format(id="a", detail="two")]) + "\n", encoding="utf-8")
+    with pytest.raises(InvalidInput, match="changed while it was imported"):
+        list(checked.first_rows())

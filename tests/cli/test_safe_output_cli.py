@@ -1,0 +1,79 @@
+"""Stored text reaches a terminal or a spreadsheet only through the output layer.
+
+The hostile records are written as an older version of the ledger could have
+written them (before input refused such characters), so what is tested is the
+output side alone: nothing stored can move a reader's cursor, retitle their
+window, reorder what they see, or run as a formula in Excel.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from commands.services import incidents, people
+from ledger import text
+from tests.cli.conftest import LedgerCli
+from tests.conftest import Federation
+
+HOSTILE = "\x1b]0;pwned\x07\rEVIL\x9b31m\u202egnp.exe"
+DANGEROUS = ("\x1b", "\x07", "\r", "\x9b", "\u202e")
+
+
+@pytest.fixture
+def hostile(sqlite_federation: Federation, monkeypatch: pytest.MonkeyPatch) -> tuple[LedgerCli, str, str]:
+    fed = sqlite_federation
+    with monkeypatch.context() as older:
+        older.setattr(text, "refused_character", lambda value, allow="": None)
+        pupil = people.add_subject(fed.ledger, fed["dsl"], "pupil", f"Name{HOSTILE}", "2015-01-02")
+        inc = incidents.report(fed.ledger, fed["teacher"], incidents.IncidentReport(
+            "child-on-child", "2026-02-01T10:00", f"Summary{HOSTILE}", f"Facts{HOSTILE}",
+            people=(f"{pupil}:victim",)))
+    return LedgerCli(fed.home), inc, pupil
+
+
+def _clean(output: str) -> None:
+    for char in DANGEROUS:
+        assert char not in output, f"{char!r} reached the terminal"
+
+
+def test_incidents_show_escapes_stored_control_and_direction_characters(hostile: tuple[LedgerCli, str, str]) -> None:
+    cli, inc, _ = hostile
+    done = cli.run("incidents", "show", inc, "--reason", "review", actor="dsl")
+    assert done.exit_code == 0, done.output
+    _clean(done.output)
+    assert "Summary\\x1b]0;pwned\\x07\\rEVIL\\x9b31m\\u202egnp.exe" in done.stdout
+
+
+def test_people_show_escapes_a_hostile_name(hostile: tuple[LedgerCli, str, str]) -> None:
+    cli, _, pupil = hostile
+    done = cli.run("people", "show", pupil, "--reason", "review", actor="dsl")
+    assert done.exit_code == 0, done.output
+    _clean(done.output)
+    assert "Name\\x1b]0;pwned" in done.stdout
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "html"])
+def test_timeline_output_escapes_stored_text(hostile: tuple[LedgerCli, str, str], fmt: str) -> None:
+    cli, inc, _ = hostile
+    done = cli.run("timeline", "--incident", inc, "--reason", "review", "--format", fmt, actor="dsl")
+    assert done.exit_code == 0, done.output
+    _clean(done.output)
+
+
+def test_json_output_stays_exact_json(hostile: tuple[LedgerCli, str, str]) -> None:
+    cli, inc, _ = hostile
+    done = cli.run("incidents", "show", inc, "--reason", "review", "--format", "json", actor="dsl")
+    _clean(done.stdout)
+    assert json.loads(done.stdout)["summary"] == f"Summary{HOSTILE}"
+
+
+def test_a_formula_in_a_reason_is_not_a_formula_in_the_access_register_csv(sqlite_ledger_cli: LedgerCli) -> None:
+    cli = sqlite_ledger_cli
+    formula = '=HYPERLINK("http://evil.example/","Click")'
+    assert cli.run("people", "show", "teacher", "--reason", formula, actor="head").exit_code == 0
+    done = cli.run("registers", "access", "--reason", "audit", "--format", "csv", actor="head")
+    assert done.exit_code == 0, done.output
+    assert f"'{formula}".replace('"', '""') in done.stdout
+    assert f",{formula}".replace('"', '""') not in done.stdout and f',"{formula}' not in done.stdout.replace('""', '"')
