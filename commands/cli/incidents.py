@@ -11,7 +11,7 @@ import click
 from commands.cli.base import State, emit, output_options, pass_state, render
 from commands.services import incidents as service
 from commands.services.evidence import EvidenceFile, read_file
-from ledger.domain import incident_categories as codes
+from ledger.domain.incidents import categories as codes
 from ledger.domain.base import PRECISIONS
 from ledger.roles import ROLES
 from ledger.store import utcnow

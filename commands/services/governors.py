@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from commands.services import readside
-from ledger.domain import incident_categories as codes
+from ledger.domain.incidents import categories as codes
 from ledger.domain.base import parse_date
 from ledger.errors import InvalidInput, NotFound
 from ledger.store import Actor, Ledger, utcnow

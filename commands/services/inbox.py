@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from commands.services import readside
-from ledger.domain import incident_categories as codes
+from ledger.domain.incidents import categories as codes
 from ledger.errors import NotFound
 from ledger.store import Actor, Ledger
 

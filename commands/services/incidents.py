@@ -23,7 +23,7 @@ from commands.services import evidence
 from commands.services.access import record_access
 from ledger import files, keystore, roles
 from projections import checked
-from ledger.domain import incident_categories as codes
+from ledger.domain.incidents import categories as codes
 from ledger.domain.base import new_short_id, occurrence, parse_date, require_text
 from ledger.domain.incidents import Incident, Person, incident_record_id, today_of
 from ledger.domain.people import staff_record_id, subject_record_id

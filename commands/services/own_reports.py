@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 from commands.services.readside import ensure_current
-from ledger.domain import incident_categories as codes
+from ledger.domain.incidents import categories as codes
 from ledger.domain.incidents import Incident
 from ledger.store import Actor, Ledger
 from projections.records import record_rows

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from commands.services import export, incidents, readside
 from commands.services.evidence import EvidenceFile
 from commands.web.context import actor, back_to, form, ledger, needs_reason, page, session
-from ledger.domain import incident_categories as codes
+from ledger.domain.incidents import categories as codes
 from ledger.domain.export import REDACTIONS
 from ledger.errors import InvalidInput
 

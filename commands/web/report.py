@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from commands.services import directory, incidents
 from commands.services.evidence import EvidenceFile
 from commands.web.context import actor, back_to, form, ledger, page, session
-from ledger.domain import incident_categories as codes
+from ledger.domain.incidents import categories as codes
 from ledger.domain.base import PRECISIONS
 from ledger.errors import LedgerError
 from ledger.store import utcnow

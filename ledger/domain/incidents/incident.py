@@ -20,22 +20,16 @@ from typing import Any, ClassVar
 from eventsourcing.domain import Aggregate
 
 from ledger import roles
-from ledger.domain import incident_categories as codes
 from ledger.domain.base import record_id, require_text
+from ledger.domain.incidents import categories as codes
+from ledger.domain.incidents.rules import Person, check_people, not_after, optional, who_decides
 from ledger.errors import InvalidInput, NotPermitted, RuleViolation
-
-Person = dict[str, str]
-
 
 def incident_record_id(inc_id: str) -> uuid.UUID:
     """The aggregate id of incident ``inc_id`` (monitoring links alerts by it)."""
     return record_id("incident", inc_id)
 
 
-def _not_after(name: str, day: str, today: str) -> str:
-    if day > today:
-        raise InvalidInput(f"{name} {day} is in the future", "record it once it has happened")
-    return day
 
 
 class Incident(Aggregate):
@@ -280,7 +274,7 @@ class Incident(Aggregate):
             raise InvalidInput("only a report from monitoring names an alert", "use --source monitoring")
         if source == "told" and not source_detail:
             raise InvalidInput("say who told you", "give --source-detail")
-        people = _check_people(people)
+        people = check_people(people)
         if against_staff and not any(p["part"] == "alleged" and p["kind"] == "staff" for p in people):
             raise RuleViolation(
                 "an allegation against staff names the member of staff it is about",
@@ -299,10 +293,10 @@ class Incident(Aggregate):
             alert_id=alert_id,
             summary=require_text("summary", summary, 500),
             facts=require_text("facts", facts),
-            opinion=_optional("opinion", opinion),
+            opinion=optional("opinion", opinion),
             child_words=child_words,
-            immediate_action=_optional("immediate action", immediate_action),
-            source_detail=_optional("source detail", source_detail),
+            immediate_action=optional("immediate action", immediate_action),
+            source_detail=optional("source detail", source_detail),
             people=people,
             record_class=codes.record_class_for(category, against_staff),
             subjects=sorted(p["id"] for p in people),
@@ -372,7 +366,7 @@ class Incident(Aggregate):
         if self.status == "reported":
             raise RuleViolation(
                 f"{self.inc_id} has not been triaged: cannot {what}",
-                f"{_who(self.owner)} triages it first: `ledger incidents triage {self.inc_id}`",
+                f"{who_decides(self.owner)} triages it first: `ledger incidents triage {self.inc_id}`",
             )
 
     @property
@@ -403,7 +397,7 @@ class Incident(Aggregate):
         if owner not in actor_roles and "headteacher" not in actor_roles:
             raise NotPermitted(
                 f"{new} incidents are escalated to the {owner}",
-                f"ask {_who(owner)} to triage {self.inc_id}",
+                f"ask {who_decides(owner)} to triage {self.inc_id}",
             )
         self.trigger_event(
             self.Triaged,
@@ -416,7 +410,7 @@ class Incident(Aggregate):
     def link_person(self, person: Person, reason: str) -> None:
         """Link another person (victim, alleged, witness or reporter)."""
         self._require_open("link a person")
-        _check_people([person])
+        check_people([person])
         if person["id"] in self.linked_ids:
             raise RuleViolation(f"{person['id']} is already linked to {self.inc_id}")
         self.trigger_event(
@@ -503,14 +497,14 @@ class Incident(Aggregate):
             captured_at=captured_at,
             method=require_text("capture method", method, 500),
             device=require_text("device", device, 200),
-            description=_optional("description", description),
+            description=optional("description", description),
         )
 
     def record_action(self, action: str, taken_on: str, details: str, today: str) -> None:
         """Something done about the incident (removal, platform report, referral…)."""
         self._require_open("record an action")
         codes.choose("action", action, codes.ACTIONS)
-        _not_after("action date", taken_on, today)
+        not_after("action date", taken_on, today)
         if action == "removal-confirmed" and self.removals_outstanding < 1:
             raise RuleViolation(
                 "no removal was requested, so none can be confirmed",
@@ -533,7 +527,7 @@ class Incident(Aggregate):
         self._require_triaged("record an outcome")
         codes.choose("finding", finding, codes.findings_for(self.against_staff))
         codes.choose("disciplinary outcome", disciplinary, codes.DISCIPLINARY)
-        _not_after("decision date", decided_on, today)
+        not_after("decision date", decided_on, today)
         if disciplinary == "none":
             if warning_issued_on:
                 raise InvalidInput("a date of issue needs a disciplinary outcome", "give --disciplinary as well")
@@ -550,7 +544,7 @@ class Incident(Aggregate):
                 )
             if not warning_issued_on:
                 raise InvalidInput("a disciplinary outcome needs its date of issue", "give --issued-on YYYY-MM-DD")
-            _not_after("date of issue", warning_issued_on, today)
+            not_after("date of issue", warning_issued_on, today)
             if warning_issued_on < decided_on:
                 raise InvalidInput("a sanction cannot be issued before the decision")
         self.trigger_event(
@@ -578,37 +572,10 @@ class Incident(Aggregate):
                 "an allegation against staff is referred to the local authority designated officer before it closes",
                 f"record the referral: `ledger incidents action {self.inc_id} lado-referral --details …`",
             )
-        self.trigger_event(self.Closed, summary=_optional("summary", summary))
+        self.trigger_event(self.Closed, summary=optional("summary", summary))
 
     def reopen(self, reason: str) -> None:
         """Reopen a closed incident; it needs a fresh outcome before closing again."""
         if self.status != "closed":
             raise RuleViolation(f"{self.inc_id} is not closed (status {self.status})")
         self.trigger_event(self.Reopened, reason=require_text("reason", reason, 2000))
-
-
-def _who(owner: str) -> str:
-    return "the Headteacher" if owner == "headteacher" else f"the {owner.upper()} or the Headteacher"
-
-
-def _optional(name: str, value: str | None) -> str | None:
-    return require_text(name, value) if value is not None and value.strip() else None
-
-
-def _check_people(people: list[Person]) -> list[Person]:
-    seen: set[str] = set()
-    checked = []
-    for person in people:
-        codes.choose("part", person.get("part", ""), codes.PARTS)
-        if person.get("kind") not in ("staff", "subject"):
-            raise InvalidInput(f"{person.get('id')} is neither staff nor a registered subject")
-        if person["id"] in seen:
-            raise InvalidInput(f"{person['id']} is linked twice", "give each person once, with one part")
-        seen.add(person["id"])
-        checked.append({"id": person["id"], "part": person["part"], "kind": person["kind"]})
-    return checked
-
-
-def today_of(now: str) -> str:
-    """The date part of an ISO UTC timestamp."""
-    return dt.datetime.fromisoformat(now).date().isoformat()

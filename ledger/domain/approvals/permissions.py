@@ -1,0 +1,183 @@
+"""A permission (e.g. to contact a pupil online for a club): consents and training, then a decision."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from eventsourcing.domain import Aggregate
+
+from ledger.domain.base import optional_text, require_text
+from ledger.errors import InvalidInput, RuleViolation
+from ledger.domain.approvals.base import (
+    Decision, Request, Revocation, request_record_id,
+)
+
+
+#: Permission kinds the policy names, with what each allows.
+PERMISSION_KINDS: dict[str, str] = {
+    "linkedin": "mention employment with the Federation on LinkedIn",
+    "brand": "use the Federation's logos, brand names, slogans or trademarks",
+    "media": "respond to a media enquiry about the Federation",
+    "speak": "speak on behalf of the Federation on social media",
+    "post-about": "post about a colleague, pupil or parent",
+}
+
+
+class PermissionRequest(Request):
+    """Advance written permission the policy requires for a named activity."""
+
+    class Requested(Aggregate.Created):
+        clear_fields: ClassVar[tuple[str, ...]] = ("request_id", "kind", "requested_by")
+        request_id: str
+        kind: str
+        requested_by: str
+        details: str
+        record_class: str
+        subjects: list[str]
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            about = f" about {', '.join(self.subjects)}" if self.subjects else ""
+            return f"{self.requested_by} asked permission to {PERMISSION_KINDS[self.kind]}{about}: {self.details}"
+
+    class ConsentRecorded(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("person", "given_by", "given_on", "evidence_hash")
+        person: str
+        given_by: str | None
+        given_on: str
+        evidence_hash: str | None
+        note: str | None
+        subjects: list[str]
+
+        def apply(self, aggregate: PermissionRequest) -> None:
+            aggregate.consents.add(self.person)
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            by = f" (given by {self.given_by})" if self.given_by else ""
+            return f"written permission of {self.person}{by} given on {self.given_on}" + (
+                f": {self.note}" if self.note else ""
+            )
+
+    class TrainingRecorded(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("completed_on",)
+        completed_on: str
+        course: str
+
+        def apply(self, aggregate: PermissionRequest) -> None:
+            aggregate.trained_on = self.completed_on
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            return f"training completed on {self.completed_on}: {self.course}"
+
+    class Decided(Decision):
+        pass
+
+    class DecisionRevoked(Revocation):
+        pass
+
+    @staticmethod
+    def create_id(request_id: str) -> uuid.UUID:
+        return request_record_id(request_id)
+
+    @classmethod
+    def request(cls, request_id: str, requested_by: str, kind: str, details: str, about: list[str]) -> PermissionRequest:
+        """Ask the Headteacher for a permission of ``kind``."""
+        if kind not in PERMISSION_KINDS:
+            raise InvalidInput(f"unknown permission kind {kind!r}", f"kinds are: {', '.join(PERMISSION_KINDS)}")
+        if kind == "post-about" and not about:
+            raise InvalidInput("say who the post is about", "give --about ID for each person")
+        if kind != "post-about" and about:
+            raise InvalidInput("--about is only for a post-about permission")
+        if requested_by in about:
+            raise InvalidInput("no permission is needed to post about yourself")
+        return cls._create(
+            cls.Requested,
+            request_id=request_id,
+            kind=kind,
+            requested_by=requested_by,
+            details=require_text("details", details, 2000),
+            record_class="permission",
+            subjects=sorted(set(about)),
+        )
+
+    def __init__(self, request_id: str, kind: str, requested_by: str, details: str | None, subjects: list[str]) -> None:
+        super().__init__(request_id, requested_by)
+        self.kind = kind
+        self.details = details
+        self.about = subjects
+        self.consents: set[str] = set()
+        self.trained_on: str | None = None
+
+    def missing_steps(self, waived: Sequence[str] = ()) -> list[str]:
+        """post-about needs everyone's written permission; speak needs training unless waived."""
+        missing = [f"written permission of {p}" for p in self.about if p not in self.consents]
+        if self.kind == "speak" and self.trained_on is None and "training" not in waived:
+            missing.append("training (or the Headteacher waives it)")
+        return missing
+
+    def row(self, today: str) -> dict[str, Any]:
+        return {
+            **super().row(today),
+            "kind": self.kind,
+            "subjects": list(self.about),
+            "covered": sorted(self.consents),
+            "trained_on": self.trained_on,
+        }
+
+    def _check_undecided(self, what: str) -> None:
+        if self.decision:
+            raise RuleViolation(
+                f"{self.request_id} was already {self.decision} on {self.decided_on}",
+                f"{what} is recorded before the decision",
+            )
+
+    def record_consent(
+        self, person: str, given_on: str, today: str, given_by: str | None = None,
+        evidence_hash: str | None = None, note: str | None = None,
+    ) -> None:
+        """Record the advance written permission of someone the post is about."""
+        self._check_undecided("written permission")
+        if person not in self.about:
+            raise InvalidInput(
+                f"{person} is not someone {self.request_id} is about",
+                f"it is about: {', '.join(self.about) or 'nobody'}",
+            )
+        if person in self.consents:
+            raise RuleViolation(f"the written permission of {person} is already recorded")
+        if given_on > today:
+            raise InvalidInput(f"the permission date {given_on} is in the future")
+        self.trigger_event(
+            self.ConsentRecorded,
+            person=person,
+            given_by=optional_text("given by", given_by, 200),
+            given_on=given_on,
+            evidence_hash=evidence_hash,
+            note=optional_text("note", note, 2000),
+            subjects=sorted({person} | ({given_by} if given_by else set())),
+        )
+
+    def record_training(self, completed_on: str, course: str, today: str) -> None:
+        """Record the training the Headteacher requires before speaking for the Federation."""
+        if self.kind != "speak":
+            raise InvalidInput(f"training is recorded for a speak permission, not {self.kind}")
+        self._check_undecided("training")
+        if completed_on > today:
+            raise InvalidInput(f"the completion date {completed_on} is in the future")
+        self.trigger_event(self.TrainingRecorded, completed_on=completed_on, course=require_text("course", course, 500))
+
+    def decide(
+        self, outcome: str, reason: str, today: str, valid_until: str | None = None, waive_training: bool = False
+    ) -> None:
+        """Approve (optionally until a date) or reject."""
+        if waive_training and self.kind != "speak":
+            raise InvalidInput("only a speak permission has training to waive")
+        waived = ["training"] if waive_training and self.trained_on is None else []
+        self._decide(self.Decided, outcome, reason, today, valid_until, waived)
+
+    def revoke(self, reason: str, today: str) -> None:
+        """Revoke the standing decision."""
+        self._revoke(self.DecisionRevoked, reason, today)
