@@ -474,6 +474,28 @@ class Registry:
     def _rule_Settings_Changed(self, header: Any, claims: Any, actor: str, held: Any, leaf: int) -> str | None:
         return _valid_settings(claims)
 
+    def _reads(self, held: Any, record_class: str) -> bool:
+        perms = self.permissions
+        return perms is not None and bool(set(held) & set(perms.readers_of(record_class)))
+
+    def _rule_Erasure_Recorded(self, header: Any, claims: Any, actor: str, held: Any, leaf: int) -> str | None:
+        erased = str(claims.get("erased_class") or "")
+        if str(claims.get("basis", "")).startswith("rule:") or self._reads(held, erased):
+            return None
+        return Denied(f"{actor} may not erase a {erased} record on a ground of their own: only those who may "
+                      "read it may (retention rules erase it when they fall due)")
+
+    def _rule_RetentionRule_Set(self, header: Any, claims: Any, actor: str, held: Any, leaf: int) -> str | None:
+        target = str(claims.get("target_class") or "")
+        if self._reads(held, target):
+            return None
+        return Denied(f"{actor} may not set how long {target} records are kept: only those who may read them may")
+
+    def _rule_RetentionRule_Changed(self, header: Any, claims: Any, actor: str, held: Any, leaf: int) -> str | None:
+        if header["aggregate"] != str(record_id("retention-rule", str(claims.get("target_class")))):
+            return Denied(f"changes the rule of {claims.get('target_class')} on another class's record")
+        return self._rule_RetentionRule_Set(header, claims, actor, held, leaf)
+
     def _rule_StaffMember_Registered(self, header: Any, claims: Any, actor: str, held: Any, leaf: int) -> str | None:
         staff_id = str(claims.get("staff_id"))
         if header["aggregate"] != staff_aggregate(staff_id):

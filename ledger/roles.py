@@ -42,7 +42,7 @@ SELF: Final = "self"
 RECOVERY: Final = "recovery"
 
 #: Version of the tables below; bump it whenever they change.
-TABLE_VERSION: Final = 3
+TABLE_VERSION: Final = 4
 
 #: Record class -> roles that may read it (besides the recovery key).
 READERS: Final[dict[str, tuple[str, ...]]] = {
@@ -147,12 +147,15 @@ WRITERS: Final[dict[str, tuple[str, ...]]] = {
     "FilterDecision.Recorded": ("admin", "headteacher", "dsl", "slt"),
     "FilteringReview.Recorded": ("admin", "headteacher", "dsl", "slt"),
     # -- retention and erasure --
-    # Erasure and sweeps: the Headteacher or the IT manager only. Holds may be
-    # placed by anyone running a case; only the Headteacher or admin lift one.
+    # Erasure and sweeps: the Headteacher or the IT manager only, and (registry
+    # rules) a record is erased on a ground, or its class's rule set, only by a
+    # role that may read that class: the IT manager never destroys or shortens
+    # what they may not read. Holds may be placed by anyone running a case; only
+    # the Headteacher or admin lift one.
     "Erasure.Recorded": _MANAGERS,
     "RetentionSweep.Completed": _MANAGERS,
-    "RetentionRule.Set": ("admin",),
-    "RetentionRule.Changed": ("admin",),
+    "RetentionRule.Set": _MANAGERS,
+    "RetentionRule.Changed": _MANAGERS,
     "LegalHold.Placed": _MANAGERS + ("dsl", "investigator"),
     "LegalHold.Renewed": _MANAGERS + ("dsl", "investigator"),
     "LegalHold.Released": _MANAGERS,

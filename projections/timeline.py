@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, and_, select
 
-from ledger.errors import InvalidInput, NotFound
+from ledger.errors import InvalidInput, LedgerError, NotFound, NotPermitted
 from ledger.keystore import KeyRing
 from ledger.registry import Registry
 from projections import checked
@@ -295,8 +295,8 @@ def _row(entry: LogEntry, row: Any | None, opened: Opened, alias: str | None, er
         "signed_with": entry.signed_with,
         "source": source,
         "what": what,
-        "action": opened.field(ACTION_FIELDS, claims),
-        "outcome": opened.field(OUTCOME_FIELDS, claims),
+        "action": opened.field(ACTION_FIELDS, claims) if status == SHOWN else "",
+        "outcome": opened.field(OUTCOME_FIELDS, claims) if status == SHOWN else "",
         "corrects": "",
         "corrected_by": "",
         "status": status,
@@ -345,6 +345,52 @@ def _place_corrections(rows: list[dict[str, Any]], targets: dict[int, tuple[str,
     return ordered
 
 
+def _anchor(conn: Connection, selection: Selection) -> str | None:
+    """The record a chronology is about: the incident (or record), or the person's own record."""
+    if selection.incident:
+        return resolve(conn, selection.incident)
+    if selection.person:
+        return resolve(conn, selection.person)
+    return None
+
+
+def _may_read(conn: Connection, registry: Registry, keyring: KeyRing | None, reader: str,
+              entries_of: list[LogEntry]) -> bool:
+    """Whether ``reader`` may read this record: a role that reads its class, or a key that opens it."""
+    first = next((e for e in entries_of if e.header), None)
+    if first is None:
+        return False
+    perms = registry.permissions
+    held = registry.roles_of(reader)
+    if perms is not None and held & set(perms.readers_of(first.record_class)):
+        return True
+    if keyring is None:
+        return False
+    try:
+        keyring.data_key(conn, str(first.header["data_key"]))
+    except LedgerError:
+        return False
+    return True
+
+
+def _require_reader(conn: Connection, registry: Registry, keyring: KeyRing | None, reader: str, anchor: str,
+                    entries_of: list[LogEntry], selection: Selection) -> None:
+    """Only someone who may read the record a chronology is about may open it.
+
+    A chronology lists, even where it withholds their content, that other
+    records exist and when; so a person's is for readers of their record, an
+    incident's for readers of the incident (or its investigators).
+    """
+    if _may_read(conn, registry, keyring, reader, entries_of):
+        return
+    what = f"the chronology of {selection.person}" if selection.person else f"the chronology of {selection.incident}"
+    raise NotPermitted(
+        f"{reader} may not read {what}",
+        "chronologies are for those who may read the record they are about; "
+        "your own reports' status is under `ledger incidents mine`",
+    )
+
+
 def _chronological(entry: LogEntry) -> tuple[str, str, int]:
     if not entry.header:
         return "", "", entry.notification_id
@@ -366,8 +412,14 @@ def build(
         selection = Selection(selection.incident, selection.person, selection.start, selection.end,
                               selection.categories, utc(selection.as_of))
     scope = select_records(conn, selection)
-    index = _index_rows(conn, scope)
+    anchor = _anchor(conn, selection)
     logged = checked.load(conn, events, registry, scope)
+    if anchor is not None:
+        _require_reader(conn, registry, keyring, reader, anchor, logged.get(anchor, []), selection)
+    else:
+        logged = {a: items for a, items in logged.items() if _may_read(conn, registry, keyring, reader, items)}
+        scope = set(logged)
+    index = _index_rows(conn, scope)
     names = aliases_of(conn, sorted(scope))
     categories = {str(r.aggregate): r.category for r in index.values()}
     opener = Reader(conn, ledger_id, keyring)

@@ -118,7 +118,8 @@ def list_alerts(state: State, category: str | None, severity: str | None, incide
     Example:
       ledger monitoring alerts list --severity high --unlinked --format csv
     """
-    return service.list_alerts(state.ledger(), category, severity, incident, unlinked, since, until)
+    return service.list_alerts(state.ledger(), category, severity, incident, unlinked, since, until,
+                               reader=state.actor())
 
 
 @alerts.command("show")

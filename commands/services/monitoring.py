@@ -139,8 +139,19 @@ def list_alerts(
     unlinked: bool = False,
     since: str | None = None,
     until: str | None = None,
+    reader: Actor | None = None,
 ) -> list[dict[str, Any]]:
-    """Alerts from their clear headers only: ids, time, category, severity, links. No personal data."""
+    """Alerts from their clear headers only: ids, time, category, severity, links. No personal data.
+
+    Even without names, which alerts exist about whom (a self-harm search by a
+    pupil's id) is for the roles that read monitoring records; ``reader`` is
+    checked when given (the CLI and the desk always give it).
+    """
+    if reader is not None and not set(reader.roles) & set(readers_of("monitoring")):
+        raise NotPermitted(
+            f"{reader.actor_id} may not list monitoring alerts",
+            f"alerts are for: {', '.join(readers_of('monitoring'))}",
+        )
     start = parse_moment("since", since) if since else None
     end = parse_moment("until", until) if until else None
     alerts: dict[str, dict[str, Any]] = {}

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from commands.services.access import record_access
 from ledger.domain.base import parse_moment, require_text
-from ledger.errors import InvalidInput, LedgerError
+from ledger.errors import NotPermitted, InvalidInput, LedgerError
 from ledger.store import Actor, Ledger, Unit
 from ledger.text import check_id
 from projections import runner, workflow_registers  # noqa: F401 - registers its registers
@@ -168,7 +168,8 @@ def demo_chapter(ledger: Ledger, actors: dict[str, Actor], subjects: dict[str, s
     yield f"  timeline of {latest} for dsl: {len(found.rows)} entries, {late} recorded late; the read is in the access log"
     for row in found.rows[:6]:
         yield f"    {row['happened_at'][:16].replace('T', ' ')}  {row['recorded_by']:<10} {row['what'][:70]}"
-    withheld = timeline(ledger, actors["teacher-1"], "demo: what may a teacher see?", incident=latest)
-    hidden = sum(1 for r in withheld.rows if r["status"] == "withheld")
-    yield f"  the same timeline for teacher-1: {hidden} of {len(withheld.rows)} entries withheld (not readable by staff)"
+    try:
+        timeline(ledger, actors["teacher-1"], "demo: what may a teacher see?", incident=latest)
+    except NotPermitted as refused:
+        yield f"  teacher-1 asks for the same chronology: refused ({refused.message})"
     yield f"  try: ledger --as dsl timeline --incident {latest} --reason \"case review\" --format html --out case.html"

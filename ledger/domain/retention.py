@@ -126,7 +126,8 @@ class RetentionRule(Aggregate):
         record_class: str
 
     class Changed(Aggregate.Event):
-        clear_fields: ClassVar[tuple[str, ...]] = ("trigger", "months")
+        clear_fields: ClassVar[tuple[str, ...]] = ("target_class", "trigger", "months")
+        target_class: str
         trigger: str
         months: int | None
         reason: str
@@ -149,7 +150,8 @@ class RetentionRule(Aggregate):
 
     def change(self, trigger: str, months: int | None, reason: str) -> None:
         """A later change."""
-        self.trigger_event(self.Changed, trigger=trigger, months=months, reason=require_text("reason", reason, 2000))
+        self.trigger_event(self.Changed, target_class=self.target_class, trigger=trigger, months=months,
+                           reason=require_text("reason", reason, 2000))
 
 
 class RetentionSweep(Aggregate):

@@ -78,11 +78,11 @@ class LedgerCli:
         )
         return invoke((["--as", actor] if actor else []) + list(args), env, stdin)
 
-    def rows(self, *args: str) -> list[dict[str, object]]:
-        """The parsed ``--format json`` output of a listing command."""
+    def rows(self, *args: str, actor: str | None = None) -> list[dict[str, object]]:
+        """The parsed ``--format json`` output of a listing command (as ``actor``, if given)."""
         import json
 
-        result = self.run(*args, "--format", "json")
+        result = self.run(*args, "--format", "json", actor=actor)
         assert result.exit_code == 0, result.output
         rows: list[dict[str, object]] = json.loads(result.stdout)
         return rows

@@ -43,7 +43,7 @@ COMMANDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "period": ("head", ("monitoring", "review", "record", "--outcome", "effective", "--findings", "f",
                         "--period", "{}")),
     "as-of date": ("head", ("retention", "plan", "--as-of", "{}")),
-    "since": (None, ("monitoring", "alerts", "list", "--since", "{}")),
+    "since": ("dsl", ("monitoring", "alerts", "list", "--since", "{}")),
     "file": (None, ("verify", "--trust", "{}")),
     "bundle": (None, ("verify-bundle", "{}")),
 }

@@ -42,12 +42,14 @@ def test_alerts_are_listed_without_personal_data_and_shown_with_a_reason(
     ledger_cli: LedgerCli, tmp_path: Path
 ) -> None:
     assert ledger_cli.run("monitoring", "import", str(_sample(tmp_path)), actor="head").exit_code == 0
-    rows = ledger_cli.rows("monitoring", "alerts", "list", "--severity", "high")
+    rows = ledger_cli.rows("monitoring", "alerts", "list", "--severity", "high", actor="dsl")
     assert rows == [{"id": BULLYING, "time": "2025-03-03T10:41:00+00:00", "source": "smoothwall",
                      "category": "bullying", "severity": "high", "action": "flagged", "incidents": [],
                      "erased": False}]
-    table = ledger_cli.run("monitoring", "alerts", "list", "--category", "gambling")
+    table = ledger_cli.run("monitoring", "alerts", "list", "--category", "gambling", actor="dsl")
     assert table.exit_code == 0 and "jsmith22" not in table.stdout and "gambling" in table.stdout
+    teacher = ledger_cli.run("monitoring", "alerts", "list", actor="teacher")
+    assert teacher.exit_code == 1 and teacher.stderr.startswith("Error: teacher may not list monitoring alerts")
     assert ledger_cli.run("monitoring", "alerts", "show", BULLYING, actor="dsl").exit_code == 2
     shown = ledger_cli.run("monitoring", "alerts", "show", BULLYING, "--reason", "talking to the pupil",
                            "--format", "json", actor="dsl")

@@ -88,14 +88,16 @@ def test_a_legal_hold_blocks_erasure_until_released(federation: Federation) -> N
     retention.erase(ledger, federation["head"], subject_id, "data-subject-request", "asked")
 
 
-def test_only_the_headteacher_or_admin_may_erase(federation: Federation) -> None:
+def test_only_the_headteacher_or_admin_may_erase_and_only_what_they_may_read(federation: Federation) -> None:
     subject_id = people.add_subject(federation.ledger, federation["dsl"], "pupil", "Not Yours To Erase")
     before = events_count(federation)
     for who in ("dsl", "teacher", "auditor", "investigator"):
         with pytest.raises(NotPermitted):
             retention.erase(federation.ledger, federation[who], subject_id, "data-subject-request", "no")
+    with pytest.raises(NotPermitted, match="admin may not erase a subject record on a ground of their own"):
+        retention.erase(federation.ledger, federation["admin"], subject_id, "recorded-in-error", "duplicate")
     assert events_count(federation) == before
-    retention.erase(federation.ledger, federation["admin"], subject_id, "recorded-in-error", "duplicate")
+    retention.erase(federation.ledger, federation["head"], subject_id, "recorded-in-error", "duplicate")
 
 
 def test_erasing_twice_is_refused(federation: Federation) -> None:

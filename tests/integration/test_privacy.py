@@ -150,7 +150,7 @@ def assert_readable_by_allowed_roles(fed: CliFederation, ids: dict[str, str]) ->
     assert SENTENCE in json.dumps(json.loads(shown.stdout), ensure_ascii=False)
     shown = fed.run("approvals", "show", ids["post"], "--reason", "privacy test", actor="head")
     assert f"Well done {NAME}!" in shown.stdout
-    alert = json.loads(fed.run("monitoring", "alerts", "list", "--format", "json").stdout)[0]["id"]
+    alert = json.loads(fed.run("monitoring", "alerts", "list", "--format", "json", actor="dsl").stdout)[0]["id"]
     shown = fed.run("monitoring", "alerts", "show", alert, "--reason", "privacy test", "--format", "json", actor="dsl")
     assert SENTENCE in json.dumps(json.loads(shown.stdout), ensure_ascii=False)
 

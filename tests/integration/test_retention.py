@@ -114,7 +114,9 @@ def test_rules_are_data_changed_by_a_signed_admin_entry(federation: Federation) 
     rules = {r["record_class"]: r for r in retention_plan.rules(federation.ledger)}
     assert rules["monitoring"]["months"] == 12 and not rules["monitoring"]["changed"]
     with pytest.raises(NotPermitted):
-        retention_plan.change_rule(federation.ledger, federation["head"], "monitoring", "alert-time", 6, "x")
+        retention_plan.change_rule(federation.ledger, federation["dsl"], "monitoring", "alert-time", 6, "x")
+    with pytest.raises(NotPermitted, match="admin may not set how long safeguarding records are kept"):
+        retention_plan.change_rule(federation.ledger, federation["admin"], "safeguarding", "recorded", 1, "tidy")
     retention_plan.change_rule(federation.ledger, federation["admin"], "monitoring", "alert-time", 6, "trust policy")
     rules = {r["record_class"]: r for r in retention_plan.rules(federation.ledger)}
     assert rules["monitoring"]["months"] == 6 and rules["monitoring"]["changed"]
