@@ -42,7 +42,7 @@ SELF: Final = "self"
 RECOVERY: Final = "recovery"
 
 #: Version of the tables below; bump it whenever they change.
-TABLE_VERSION: Final = 4
+TABLE_VERSION: Final = 6
 
 #: Record class -> roles that may read it (besides the recovery key).
 READERS: Final[dict[str, tuple[str, ...]]] = {
@@ -133,6 +133,14 @@ WRITERS: Final[dict[str, tuple[str, ...]]] = {
     "Incident.InvestigatorUnassigned": ("headteacher", "dsl"),
     "Incident.NoteAdded": ("headteacher", "dsl", "slt", "investigator"),
     "Incident.ActionRecorded": ("headteacher", "dsl", "slt", "investigator"),
+    "Incident.ActionPlanned": ("headteacher", "dsl", "slt", "investigator"),
+    # the owner of a planned action marks it done (the service checks it is theirs)
+    "Incident.ActionDone": tuple(r for r in ROLES if r != "auditor"),
+    "Incident.ActionCancelled": ("headteacher", "dsl", "slt", "investigator"),
+    "Incident.PersonUnlinked": ("headteacher", "dsl", "slt"),
+    # anyone reporting may describe evidence they must not take in (UKCIS)
+    "Incident.EvidenceDescribed": tuple(r for r in ROLES if r != "auditor"),
+    "Incident.EvidenceRemoved": ("headteacher", "dsl"),
     "Incident.OutcomeRecorded": ("headteacher", "dsl", "slt"),
     "Incident.Closed": ("headteacher", "dsl", "slt"),
     "Incident.Reopened": ("headteacher", "dsl", "slt"),
@@ -144,6 +152,7 @@ WRITERS: Final[dict[str, tuple[str, ...]]] = {
     "Alert.Recorded": ("admin", "headteacher"),
     "Alert.Linked": ("admin", "dsl", "headteacher"),
     "Alert.Unlinked": ("admin", "dsl", "headteacher"),
+    "Alert.Dismissed": ("admin", "dsl", "headteacher"),
     "FilterDecision.Recorded": ("admin", "headteacher", "dsl", "slt"),
     "FilteringReview.Recorded": ("admin", "headteacher", "dsl", "slt"),
     # -- retention and erasure --

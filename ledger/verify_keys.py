@@ -65,6 +65,7 @@ class KeyAudit:
     assigned: dict[str, set[str]] = field(default_factory=dict)
     evidence: dict[str, tuple[str, str | None, int]] = field(default_factory=dict)
     destroyed: set[str] = field(default_factory=set)
+    removed: set[str] = field(default_factory=set)
     keys_checked: int = 0
 
     def see(self, entry: envelope.Envelope, leaf: int) -> None:
@@ -92,6 +93,8 @@ class KeyAudit:
         elif name == "Incident.EvidenceAdded" and claims.get("attachment_id"):
             stored = claims.get("stored_sha256")
             self.evidence[str(claims["attachment_id"])] = (aggregate, str(stored) if stored else None, leaf)
+        elif name == "Incident.EvidenceRemoved" and claims.get("attachment_id"):
+            self.removed.add(str(claims["attachment_id"]))
         elif name == "Erasure.Recorded":
             self.destroyed.update(str(k) for k in claims.get("keys_destroyed") or [])
 
@@ -232,7 +235,7 @@ class KeyAudit:
                 self.add(_finding(f"evidence file {attachment_id} does not match the hash its entry signed: "
                                   "the stored file was altered", leaf, aggregate))
         for attachment_id, (aggregate, _, leaf) in sorted(self.evidence.items()):
-            if attachment_id not in stored and aggregate not in erased_records:
+            if attachment_id not in stored and aggregate not in erased_records and attachment_id not in self.removed:
                 self.add(_finding(f"evidence file {attachment_id} is missing from the store", leaf, aggregate))
 
 

@@ -27,6 +27,7 @@ from ledger.errors import NotFound, VerificationFailed
 from ledger.schema import merkle_leaves
 from ledger.store import Ledger, utcnow
 from projections.access_log import AccessLogProjection
+from projections.actions import ActionsProjection
 from projections.base import Entry, Projection, metadata, positions
 from projections.entries import EntriesProjection
 from projections.records import RecordsProjection
@@ -36,7 +37,7 @@ _LOCK_KEY = 0x5072_6F6A  # "Proj": the advisory lock that serialises catch-ups o
 
 #: Every projection the ledger maintains, in the order batches feed them.
 #: Workflows add theirs with :func:`register`.
-PROJECTIONS: list[type[Projection]] = [EntriesProjection, RecordsProjection, AccessLogProjection]
+PROJECTIONS: list[type[Projection]] = [EntriesProjection, RecordsProjection, AccessLogProjection, ActionsProjection]
 
 _ready: set[int] = set()
 

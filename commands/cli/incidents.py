@@ -66,12 +66,13 @@ def categories() -> list[dict[str, Any]]:
 @click.option("--captured-at", help="When the evidence was captured (default: now).")
 @click.option("--method", default="handed in with the report", show_default=True, help="How it was captured.")
 @click.option("--device", default="not stated", show_default=True, help="Device it was captured on.")
+@click.option("--school", help="The school it concerns (one of the federation's schools).")
 @pass_state
 def report(state: State, category: str, occurred_at: str, precision: str, until: str | None, source: str,
            source_detail: str | None, alert_id: str | None, summary: str, facts: str, opinion: str | None,
            child_words: str | None, immediate_action: str | None, people: tuple[str, ...],
            allegation_against_staff: bool, reporter_role: str | None, files: tuple[Path, ...],
-           captured_at: str | None, method: str, device: str) -> None:
+           captured_at: str | None, method: str, device: str, school: str | None) -> None:
     """Report an incident. Any member of staff may; you may not be able to read it afterwards.
 
     Prints the new incident id.
@@ -81,14 +82,14 @@ def report(state: State, category: str, occurred_at: str, precision: str, until:
       ledger --as st-1a2b3c4d incidents report --category child-on-child \\
         --occurred-at 2026-03-02T12:30 --precision approximate \\
         --summary "Image shared in a group chat" --facts "Pupil showed me the chat" \\
-        --person sb-1a2b3c4d:victim --child-words "everyone has seen it" --evidence chat.png
+        --person sb-1a2b3c4d:victim --child-words "everyone has seen it" --evidence chat-log.txt
     """
     actor = state.actor()
     when = captured_at or utcnow()
     items = tuple(EvidenceFile(f.name, read_file(f), actor.actor_id, when, method, device) for f in files)
     form = service.IncidentReport(
         category, occurred_at, summary, facts, source, precision, until, people, allegation_against_staff,
-        opinion, child_words, immediate_action, source_detail, alert_id, reporter_role, items,
+        opinion, child_words, immediate_action, source_detail, alert_id, reporter_role, items, school,
     )
     emit(service.report(state.ledger(), actor, form))
 
@@ -231,21 +232,116 @@ def evidence_get(state: State, inc_id: str, attachment_id: str, out: Path, reaso
     emit(f"{out} written, sha256 {digest} verified", err=True)
 
 
-@incidents.command("action")
+@evidence.command("describe")
 @click.argument("inc_id")
-@click.argument("action", type=click.Choice(codes.ACTIONS))
-@click.option("--details", required=True, help="What was done, by whom, any reference (encrypted).")
-@click.option("--on", "taken_on", help="Date it was done, YYYY-MM-DD (default: today).")
+@click.option("--platform", required=True, help="Where it is (app, platform or device).")
+@click.option("--description", required=True, help="What it shows, in words (encrypted).")
+@click.option("--sha256", "supplied", help="A SHA-256 supplied with the report (e.g. from Report Remove), if any.")
 @pass_state
-def action(state: State, inc_id: str, action: str, details: str, taken_on: str | None) -> None:
-    """Record an action: removal requested or confirmed, platform report, parents, police, LADO.
+def describe(state: State, inc_id: str, platform: str, description: str, supplied: str | None) -> None:
+    """Record evidence that must not be taken in: what, where, and any hash supplied (UKCIS).
+
+    Staff must never view, copy or keep nude or semi-nude images of children:
+    describe them instead. The reporter may, as may the DSL.
 
     \b
     Example:
-      ledger --as head-1 incidents action inc-1a2b3c4d removal-requested --details "Asked by email"
+      ledger --as teacher-1 incidents evidence describe inc-1a2b3c4d --platform Snapchat \\
+          --description "Pip said a picture of her was shared in the Year 6 group"
     """
-    service.record_action(state.ledger(), state.actor(), inc_id, action, details, taken_on)
-    emit(f"{action} recorded on {inc_id}")
+    emit(service.describe_evidence(state.ledger(), state.actor(), inc_id, platform, description, supplied))
+
+
+@evidence.command("remove")
+@click.argument("inc_id")
+@click.argument("attachment_id")
+@click.option("--reason", required=True, help="Why it must go (encrypted).")
+@pass_state
+def remove(state: State, inc_id: str, attachment_id: str, reason: str) -> None:
+    """Destroy one evidence file (e.g. an image taken in by mistake); a signed entry records it.
+
+    \b
+    Example:
+      ledger --as dsl incidents evidence remove inc-1a2b3c4d att-0a1b2c3d --reason "an image of a child: UKCIS"
+    """
+    service.remove_evidence(state.ledger(), state.actor(), inc_id, attachment_id, reason)
+    emit(f"{attachment_id} removed from {inc_id}; its file is destroyed")
+
+
+@incidents.command("action")
+@click.argument("inc_id")
+@click.argument("action", type=click.Choice(codes.ACTIONS))
+@click.option("--details", required=True, help="What was done or is to be done, by whom, any reference (encrypted).")
+@click.option("--on", "taken_on",
+              help="YYYY-MM-DD: the day it was done, or (a date to come) the day it is due. Default: today, done.")
+@click.option("--owner", help="Who is to do it (a planned action; default: you).")
+@pass_state
+def action(state: State, inc_id: str, action: str, details: str, taken_on: str | None, owner: str | None) -> None:
+    """Record an action or a referral: done (today or a past date), or planned (a date to come).
+
+    Referrals and contacts: social-care-referral (MASH), early-help, police-contacted, ceop-report,
+    report-remove, lado-referral, strategy-meeting. A planned action's id is printed.
+
+    \b
+    Example:
+      ledger --as dsl incidents action inc-1a2b3c4d social-care-referral --details "MASH referral, ref 4411"
+      ledger --as dsl incidents action inc-1a2b3c4d parent-meeting --on 2026-12-07 --owner teacher-1 \\
+          --details "meet Pip's mother with the class teacher"
+    """
+    done = service.record_action(state.ledger(), state.actor(), inc_id, action, details, taken_on, owner)
+    if done.planned:
+        emit(f"{action} planned on {inc_id} as {done.action_id}: due {done.day}, for {done.owner}")
+    else:
+        emit(f"{action} recorded on {inc_id}")
+
+
+@incidents.command("done")
+@click.argument("inc_id")
+@click.argument("action_id")
+@click.option("--on", "taken_on", help="The day it was done, YYYY-MM-DD (default: today).")
+@click.option("--details", help="What was done (encrypted).")
+@pass_state
+def done(state: State, inc_id: str, action_id: str, taken_on: str | None, details: str | None) -> None:
+    """Mark a planned action done (its owner may, without reading the incident).
+
+    \b
+    Example:
+      ledger --as teacher-1 incidents done inc-1a2b3c4d act-0a1b2c3d --details "mother came in; notes to DSL"
+    """
+    service.complete_action(state.ledger(), state.actor(), inc_id, action_id, taken_on, details)
+    emit(f"{action_id} done")
+
+
+@incidents.command("cancel-action")
+@click.argument("inc_id")
+@click.argument("action_id")
+@click.option("--reason", required=True, help="Why it is no longer needed (encrypted).")
+@pass_state
+def cancel_action(state: State, inc_id: str, action_id: str, reason: str) -> None:
+    """Cancel a planned action (it stays in the chronology, marked cancelled).
+
+    \b
+    Example:
+      ledger --as dsl incidents cancel-action inc-1a2b3c4d act-0a1b2c3d --reason "parents came in earlier"
+    """
+    service.cancel_action(state.ledger(), state.actor(), inc_id, action_id, reason)
+    emit(f"{action_id} cancelled")
+
+
+@incidents.command("unlink")
+@click.argument("inc_id")
+@click.argument("person_id")
+@click.option("--reason", required=True, help="Why the link was wrong (encrypted).")
+@pass_state
+def unlink(state: State, inc_id: str, person_id: str, reason: str) -> None:
+    """Undo a person linked in error; the original link stays, shown as corrected.
+
+    \b
+    Example:
+      ledger --as dsl incidents unlink inc-1a2b3c4d sb-1a2b3c4d --reason "wrong pupil: same first name"
+    """
+    service.unlink_person(state.ledger(), state.actor(), inc_id, person_id, reason)
+    emit(f"{person_id} unlinked from {inc_id}")
 
 
 @incidents.command("outcome")

@@ -6,7 +6,7 @@ import signal
 
 import click
 
-from commands.cli import (approvals, backup, export, incidents, integrity, keys, monitoring, people, policy,
+from commands.cli import (approvals, backup, casework, export, incidents, integrity, keys, monitoring, people, policy,
                           projections, registry, retention, setup, timeline)
 from commands.cli.base import LedgerGroup, State, environment
 
@@ -32,7 +32,7 @@ def cli(ctx: click.Context, home: str | None, db: str | None, keys: str | None, 
     ctx.call_on_close(state.close)
 
 
-for module in (setup, people, keys, registry, integrity, incidents, retention, policy, approvals, monitoring, timeline,
+for module in (setup, casework, people, keys, registry, integrity, incidents, retention, policy, approvals, monitoring, timeline,
                projections, export, backup):
     for command in module.COMMANDS:
         cli.add_command(command)

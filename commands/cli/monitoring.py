@@ -122,6 +122,21 @@ def list_alerts(state: State, category: str | None, severity: str | None, incide
                                reader=state.actor())
 
 
+@alerts.command("dismiss")
+@click.argument("alert_id")
+@click.option("--reason", required=True, help="Why it raises no concern (encrypted).")
+@pass_state
+def dismiss(state: State, alert_id: str, reason: str) -> None:
+    """Record that an alert, once read, raises no concern: it leaves the inbox.
+
+    \b
+    Example:
+      ledger --as dsl monitoring alerts dismiss al-1a2b3c4d5e6f --reason "a lesson on self-harm awareness"
+    """
+    service.dismiss_alert(state.ledger(), state.actor(), alert_id, reason)
+    emit(f"{alert_id} dismissed")
+
+
 @alerts.command("show")
 @click.argument("alert_id")
 @_access_reason

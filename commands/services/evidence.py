@@ -53,6 +53,30 @@ class Staged:
     ciphertext: bytes
 
 
+#: File name endings of pictures and videos (what the file's bytes say counts too).
+IMAGE_ENDINGS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".heif", ".bmp", ".tif", ".tiff", ".avif")
+VIDEO_ENDINGS = (".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".3gp", ".wmv")
+
+
+def media_of(content: bytes, filename: str) -> str:
+    """``image``, ``video``, ``document`` or ``other``, from the file's bytes and its name.
+
+    Either says image or video: a renamed photo is still a photo.
+    """
+    head, name = content[:16], filename.lower()
+    if head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")) \
+            or (head[:4] == b"RIFF" and head[8:12] == b"WEBP") \
+            or (head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"avif", b"hevc")) \
+            or name.endswith(IMAGE_ENDINGS):
+        return "image"
+    if head[4:8] == b"ftyp" or head.startswith(b"\x1a\x45\xdf\xa3") \
+            or (head[:4] == b"RIFF" and head[8:12] == b"AVI ") or name.endswith(VIDEO_ENDINGS):
+        return "video"
+    if head.startswith(b"%PDF") or name.endswith((".pdf", ".txt", ".csv", ".doc", ".docx", ".eml", ".html")):
+        return "document"
+    return "other"
+
+
 def attachment_aad(record_id: str, attachment_id: str, sha256: str) -> bytes:
     """Associated data binding an attachment's ciphertext to where it belongs."""
     return AAD_DOMAIN + "\x00".join((record_id, attachment_id, sha256)).encode()
@@ -92,6 +116,7 @@ def stage(work: Unit, incident: Incident, item: EvidenceFile) -> Staged:
         device=item.device,
         description=item.description,
         stored_sha256=hashlib.sha256(ciphertext).hexdigest(),
+        media=media_of(item.content, item.filename),
     )
     return Staged(attachment_id, digest, len(item.content), key_id, ciphertext)
 

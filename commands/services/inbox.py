@@ -1,12 +1,14 @@
-"""What waits for me: the incidents, cases, decisions and acknowledgements a person owes.
+"""What waits for me: the reports, actions, cases, decisions and keys a person owes.
 
-Built over today's registers (clear facts only, so it needs no reason and
-records no read): new reports escalated to one of my roles and still
-untriaged, cases I am assigned to investigate, open incidents of my role
-with an overdue step, requests waiting for the Headteacher's decision, and
-the policy version in force when I have not acknowledged it. When actions
-gain owners and due dates, and monitoring alerts a triage queue, each
-becomes one more kind of item here.
+Built over clear facts only (registers, the actions read model, alert headers
+and the registry), so it needs no reason and records no read: new reports
+escalated to one of my roles and still untriaged, actions I own (due or
+overdue), cases I am assigned to investigate, open incidents of my role with
+an overdue step or someone's overdue action, requests waiting for the
+Headteacher's decision, the policy version in force when I have not
+acknowledged it, high-severity monitoring alerts nobody has linked or
+dismissed, and the trust model's own chores: a key reset waiting for a second
+person, a reader key to replace after someone left, a permission table to adopt.
 """
 
 from __future__ import annotations
@@ -14,12 +16,23 @@ from __future__ import annotations
 from typing import Any
 
 from commands.services import readside
+from commands.services.monitoring import list_alerts
 from ledger.domain.incidents import categories as codes
+from ledger.domain.incidents import today_of
 from ledger.errors import NotFound
+from ledger.roles import readers_of
 from ledger.store import Actor, Ledger
+from projections.actions import action_rows
+from projections.registers import days_between
 
 #: Kinds of item, in the order the inbox lists them.
-KINDS = ("triage", "investigate", "overdue", "decide", "acknowledge")
+KINDS = ("triage", "alert", "action", "investigate", "overdue", "decide", "approve-reset", "replace-key",
+         "adopt-table", "acknowledge")
+
+#: An action is listed this many days before it is due.
+DUE_SOON_DAYS = 7
+#: Alert severities that wait in the inbox until linked or dismissed.
+URGENT_SEVERITIES = ("high", "critical")
 
 HEADTEACHER_DECISION = "Headteacher's decision"
 
@@ -73,7 +86,72 @@ def _acknowledgement_items(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]
     ]
 
 
+def _action_items(ledger: Ledger, actor: Actor, today: str) -> list[dict[str, Any]]:
+    """Every open action I own (soonest first); others' overdue actions on my role's incidents."""
+    mine_role = {r["id"] for r in readside.register(ledger, actor, "incidents", status="open")
+                 if r["escalated_to"] in actor.roles or "headteacher" in actor.roles}
+    items = []
+    with ledger.engine.connect() as conn:
+        rows = action_rows(conn, status="open")
+    for row in rows:
+        due = str(row["due_on"] or "")
+        late = bool(due) and due < today
+        title = codes.ACTION_TITLES.get(str(row["kind"]), str(row["kind"]))
+        title = title[:1].upper() + title[1:]
+        ref = f"{row['alias'] or row['incident']} {row['action_id']}"
+        if row["owner"] == actor.actor_id:
+            soon = bool(due) and not late and days_between(today, due) <= DUE_SOON_DAYS
+            items.append(_item("action", ref, f"{title}: {'OVERDUE, ' if late else ''}due {due or 'no date'}", due,
+                               days_between(due, today) if late else 0,
+                               "overdue" if late else "due soon" if soon else ""))
+        elif late and row["alias"] in mine_role:
+            items.append(_item("overdue", ref, f"{title} by {row['owner']}: overdue since {due}", due,
+                               days_between(due, today), "overdue"))
+    return items
+
+
+def _alert_items(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
+    if not set(actor.roles) & set(readers_of("monitoring")):
+        return []
+    return [
+        _item("alert", str(a["id"]), f"{a['severity']} {a['category']} alert ({a['source']}): not linked or dismissed",
+              str(a["time"]), "")
+        for a in list_alerts(ledger, reader=actor)
+        if a["severity"] in URGENT_SEVERITIES and not a["incidents"] and not a["dismissed"] and not a["erased"]
+    ]
+
+
+def _trust_items(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
+    """Chores of the trust model that need a particular person."""
+    registry = ledger.registry()
+    held = registry.roles_of(actor.actor_id)
+    items = []
+    if held & {"admin", "headteacher"}:
+        for reset_id, reset in sorted(registry.resets.items()):
+            if reset.get("approved_leaf") is None and actor.actor_id not in (reset["owner"], reset["proposed_by"]):
+                items.append(_item("approve-reset", reset_id, f"a new key for {reset['owner']}, proposed by "
+                                   f"{reset['proposed_by']}: waiting for a second person", "", ""))
+    for role in sorted(registry.rotation_due):
+        if role in held or "headteacher" in held:
+            items.append(_item("replace-key", role, f"the {role} reader key must be replaced (someone left or lost "
+                               f"the role): `ledger people rotate-role-key {role}`", "", ""))
+    proposal = registry.proposal
+    if proposal and "headteacher" in held and proposal["by"] != actor.actor_id:
+        version = proposal["table"]["version"]
+        items.append(_item("adopt-table", f"v{version}", f"permission table version {version} proposed by "
+                           f"{proposal['by']}: `ledger permissions adopt {version}`", "", ""))
+    return items
+
+
 def waiting_for(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
     """Everything waiting for ``actor``, oldest first within each kind (no personal data)."""
-    items = _incident_items(ledger, actor) + _decision_items(ledger, actor) + _acknowledgement_items(ledger, actor)
+    today = today_of(ledger_now(ledger))
+    items = (_incident_items(ledger, actor) + _alert_items(ledger, actor) + _action_items(ledger, actor, today)
+             + _decision_items(ledger, actor) + _trust_items(ledger, actor) + _acknowledgement_items(ledger, actor))
     return sorted(items, key=lambda i: (KINDS.index(i["kind"]), str(i["since"]), i["ref"]))
+
+
+def ledger_now(ledger: Ledger) -> str:
+    """Now, from the ledger's clock (ISO UTC)."""
+    with ledger.unit() as work:
+        return work.now

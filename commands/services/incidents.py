@@ -28,7 +28,7 @@ from ledger.domain.base import new_short_id, occurrence, parse_date, require_tex
 from ledger.domain.incidents import Incident, Person, incident_record_id, today_of
 from ledger.domain.people import staff_record_id, subject_record_id
 from ledger.errors import InvalidInput, NotFound, NotPermitted, RuleViolation
-from ledger.schema import data_keys, key_wraps
+from ledger.schema import attachments, data_keys, key_wraps
 from ledger.store import Actor, Ledger, Unit
 from ledger.text import check_id
 
@@ -56,6 +56,7 @@ class IncidentReport:
     alert_id: str | None = None
     reporter_role: str | None = None
     evidence: tuple[evidence.EvidenceFile, ...] = field(default_factory=tuple)
+    school: str | None = None
 
 
 # -- loading and checking -----------------------------------------------------
@@ -123,6 +124,18 @@ def _reporter_role(actor: Actor, wanted: str | None) -> str:
     raise NotPermitted(f"{actor.actor_id} is not a member of staff", "only staff report incidents")
 
 
+def _school(ledger: Ledger, school: str | None) -> str | None:
+    """One of the federation's schools (as its signed settings name them), or None when none is given."""
+    if school is None or not school.strip():
+        return None
+    schools = ledger.registry().schools
+    found = [s for s in schools if s.casefold() == school.strip().casefold()]
+    if not found:
+        raise InvalidInput(f"{school!r} is not one of the federation's schools",
+                           f"schools are: {', '.join(schools) or 'none yet (`ledger settings set --school …`)'}")
+    return found[0]
+
+
 def _staff_roles(work: Unit, staff_id: str) -> frozenset[str]:
     fact = work.registry.staff.get(staff_id)
     if fact is None:
@@ -135,6 +148,7 @@ def _staff_roles(work: Unit, staff_id: str) -> frozenset[str]:
 def report(ledger: Ledger, actor: Actor, form: IncidentReport) -> str:
     """Record a new incident (and any evidence handed in with it); returns its id."""
     inc_id = new_short_id("inc")
+    school = _school(ledger, form.school)
     occurred = occurrence(form.occurred_at, form.precision, form.until)
     role = _reporter_role(actor, form.reporter_role)
     with ledger.unit(actor, write=True) as work:
@@ -142,7 +156,7 @@ def report(ledger: Ledger, actor: Actor, form: IncidentReport) -> str:
         incident = Incident.report(
             inc_id, form.category, actor.actor_id, role, form.source, occurred, form.summary, form.facts,
             people, work.now, form.against_staff, form.opinion, form.child_words, form.immediate_action,
-            form.source_detail, form.alert_id,
+            form.source_detail, form.alert_id, school,
         )
         staged = [evidence.stage(work, incident, item) for item in form.evidence]
         work.save(incident)
@@ -207,15 +221,118 @@ def add_note(ledger: Ledger, actor: Actor, inc_id: str, kind: str, text: str) ->
         work.save(incident)
 
 
+@dataclass(frozen=True)
+class ActionResult:
+    """An action just recorded: its id, whether it was planned, its day and owner."""
+
+    action_id: str
+    planned: bool
+    day: str
+    owner: str
+
+
 def record_action(
-    ledger: Ledger, actor: Actor, inc_id: str, action: str, details: str, taken_on: str | None = None
-) -> None:
-    """Record something done: removal requested/confirmed, platform report, parents, police, LADO."""
+    ledger: Ledger, actor: Actor, inc_id: str, action: str, details: str, taken_on: str | None = None,
+    owner: str | None = None,
+) -> ActionResult:
+    """Record an action on an incident.
+
+    A date in the future plans it, due then, for ``owner`` (by default the one
+    recording it); a date today or earlier (or none) records it as done then.
+    """
     with ledger.unit(actor, write=True) as work:
         today = today_of(work.now)
+        day = parse_date("date", taken_on) if taken_on else today
         incident = load_incident(work, actor, inc_id)
-        incident.record_action(action, parse_date("date", taken_on) if taken_on else today, details, today)
+        action_id = new_short_id("act")
+        who = owner or actor.actor_id
+        if day > today:
+            _active_staff(work, who)
+            incident.plan_action(action, who, day, details, today, action_id)
+        else:
+            if who != actor.actor_id:
+                raise InvalidInput("an owner is for a planned action (a date in the future)",
+                                   "give --on with the due date, or leave out --owner")
+            incident.record_action(action, day, details, today, action_id)
         work.save(incident)
+    return ActionResult(action_id, day > today, day, who)
+
+
+def complete_action(ledger: Ledger, actor: Actor, inc_id: str, action_id: str, taken_on: str | None = None,
+                    details: str | None = None) -> None:
+    """Mark a planned action done: its owner may, even without reading the incident."""
+    with ledger.unit(actor, write=True) as work:
+        today = today_of(work.now)
+        incident = _load_for_action(work, actor, inc_id)
+        incident.complete_action(action_id, parse_date("date", taken_on) if taken_on else today, today,
+                                 actor.actor_id, work.registry.roles_of(actor.actor_id), details)
+        work.save(incident)
+
+
+def cancel_action(ledger: Ledger, actor: Actor, inc_id: str, action_id: str, reason: str) -> None:
+    """Cancel a planned action."""
+    with ledger.unit(actor, write=True) as work:
+        incident = load_incident(work, actor, inc_id)
+        incident.cancel_action(action_id, reason)
+        work.save(incident)
+
+
+def _load_for_action(work: Unit, actor: Actor, inc_id: str) -> Incident:
+    """The incident for marking an action done: decrypted for readers, clear facts only for its owner."""
+    try:
+        return load_incident(work, actor, inc_id)
+    except NotPermitted:
+        incident: Incident = work.get(Incident, incident_record_id(inc_id), "incident", redacted=True)
+        if not any(a.get("owner") == actor.actor_id for a in incident.actions):
+            raise
+        return incident
+
+
+def _active_staff(work: Unit, staff_id: str) -> None:
+    fact = work.registry.staff.get(staff_id)
+    if fact is None:
+        raise NotFound(f"no member of staff {staff_id!r}", "`ledger people list` shows them")
+    if not fact.active:
+        raise RuleViolation(f"{staff_id} has left and cannot own an action")
+
+
+def unlink_person(ledger: Ledger, actor: Actor, inc_id: str, person_id: str, reason: str) -> None:
+    """Undo a person linked in error (the original link stays in the log, shown as corrected)."""
+    with ledger.unit(actor, write=True) as work:
+        incident = load_incident(work, actor, inc_id)
+        incident.unlink_person(person_id, reason)
+        work.save(incident)
+
+
+def describe_evidence(ledger: Ledger, actor: Actor, inc_id: str, platform: str, description: str,
+                      supplied_sha256: str | None = None) -> str:
+    """Record evidence that must not be taken in (UKCIS: images of children): what, where, any hash."""
+    with ledger.unit(actor, write=True) as work:
+        incident = _load_for_report(work, actor, inc_id)
+        description_id = new_short_id("desc")
+        incident.describe_evidence(description_id, platform, description, supplied_sha256)
+        work.save(incident)
+    return description_id
+
+
+def _load_for_report(work: Unit, actor: Actor, inc_id: str) -> Incident:
+    """The incident for its reporter's own additions: decrypted for readers, clear facts for the reporter."""
+    try:
+        return load_incident(work, actor, inc_id)
+    except NotPermitted:
+        incident: Incident = work.get(Incident, incident_record_id(inc_id), "incident", redacted=True)
+        if incident.reporter != actor.actor_id:
+            raise
+        return incident
+
+
+def remove_evidence(ledger: Ledger, actor: Actor, inc_id: str, attachment_id: str, reason: str) -> None:
+    """Destroy one evidence file (e.g. an image taken in by mistake): a signed entry, the file gone."""
+    with ledger.unit(actor, write=True) as work:
+        incident = load_incident(work, actor, inc_id)
+        incident.remove_evidence(attachment_id, reason)
+        work.save(incident)
+        work.conn.execute(delete(attachments).where(attachments.c.attachment_id == attachment_id))
 
 
 def record_outcome(
@@ -402,7 +519,8 @@ def list_incidents(
 def categories() -> list[dict[str, Any]]:
     """Every incident category with its record class and owner role."""
     return [
-        {"category": c.code, "title": c.title, "class": c.record_class, "escalated_to": c.owner, "policy": c.policy}
+        {"category": c.code, "title": c.title, "class": c.record_class, "escalated_to": c.owner, "policy": c.policy,
+         "images": "never taken in" if c.no_images else "", "guidance": c.guidance}
         for c in codes.CATEGORIES.values()
     ]
 

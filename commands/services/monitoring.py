@@ -29,10 +29,11 @@ from ledger.domain.monitoring import (
 from ledger.errors import NotFound, NotPermitted, RecordErased
 from ledger.roles import readers_of
 from ledger.schema import actors
+from ledger.domain.incidents import today_of
 from ledger.store import Actor, Ledger, Unit, utcnow
 
 _CHUNK = 500
-_ALERT_TOPICS = {get_topic(c): c.__qualname__ for c in (Alert.Recorded, Alert.Linked, Alert.Unlinked)}
+_ALERT_TOPICS = {get_topic(c): c.__qualname__ for c in (Alert.Recorded, Alert.Linked, Alert.Unlinked, Alert.Dismissed)}
 
 
 @dataclass(frozen=True)
@@ -170,11 +171,13 @@ def list_alerts(
                     "id": claims["alert_id"], "time": header["occurred_at"]["at"],
                     "source": claims["source_system"], "category": claims["category"],
                     "severity": claims["severity"], "action": claims["action"], "incidents": [],
-                    "erased": entry.erased,
+                    "erased": entry.erased, "dismissed": False,
                 }
                 continue
             links = alerts[by_aggregate[header["aggregate"]]]["incidents"]
-            if _ALERT_TOPICS[topic] == "Alert.Linked":
+            if _ALERT_TOPICS[topic] == "Alert.Dismissed":
+                alerts[by_aggregate[header["aggregate"]]]["dismissed"] = True
+            elif _ALERT_TOPICS[topic] == "Alert.Linked":
                 links.append(claims["incident_id"])
             elif claims["incident_id"] in links:
                 links.remove(claims["incident_id"])
@@ -229,6 +232,14 @@ def link_alert(ledger: Ledger, actor: Actor, alert_id: str, incident_id: str, no
         if not work.exists(record_id("incident", incident_id)):
             raise NotFound(f"no incident {incident_id!r}", "check the id: `ledger incidents list` shows them")
         alert.link(incident_id, note)
+        work.save(alert)
+
+
+def dismiss_alert(ledger: Ledger, actor: Actor, alert_id: str, reason: str) -> None:
+    """Having read an alert, record that it raises no concern: it leaves the inbox."""
+    with ledger.unit(actor, write=True) as work:
+        alert = _load_alert(work, actor, alert_id)
+        alert.dismiss(reason, today_of(work.now))
         work.save(alert)
 
 

@@ -64,5 +64,5 @@ def decide(request_id: str) -> Response:
 def governors() -> tuple[str, int]:
     """Counts for governors and the trust over a period (default: this school year so far)."""
     found = governors_service.report(ledger(), actor(), request.args.get("from") or None,
-                                     request.args.get("to") or None)
-    return page("governors.html", "Governors' report", report=found)
+                                     request.args.get("to") or None, request.args.get("school") or None)
+    return page("governors.html", "Governors' report", report=found, schools=ledger().registry().schools)

@@ -246,6 +246,18 @@ class Alert(Aggregate):
             """One line for the timeline."""
             return f"unlinked from incident {self.incident_id}: {self.reason}"
 
+    class Dismissed(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("dismissed_on",)
+        dismissed_on: str
+        reason: str
+
+        def apply(self, aggregate: Alert) -> None:
+            aggregate.dismissed = True
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            return f"looked at and dismissed (no concern): {self.reason}"
+
     @staticmethod
     def create_id(alert_id: str) -> uuid.UUID:
         return alert_record_id(alert_id)
@@ -327,6 +339,7 @@ class Alert(Aggregate):
         self.subjects = list(subjects)
         self.occurred_at = occurred_at
         self.incidents: list[str] = []
+        self.dismissed = False
 
     def link(self, incident_id: str, note: str | None = None) -> None:
         """Link this alert to an incident (it then follows that incident's retention)."""
@@ -335,6 +348,15 @@ class Alert(Aggregate):
             raise RuleViolation(f"{self.alert_id} is already linked to incident {incident_id}")
         note = require_text("note", note, 2000) if note is not None else None
         self.trigger_event(self.Linked, incident_id=incident_id, note=note)
+
+    def dismiss(self, reason: str, today: str) -> None:
+        """Someone who read the alert found no concern: it leaves the inbox (and can still be linked)."""
+        if self.dismissed:
+            raise RuleViolation(f"{self.alert_id} was already dismissed")
+        if self.incidents:
+            raise RuleViolation(f"{self.alert_id} is linked to {', '.join(self.incidents)}: it is not dismissed",
+                                "unlink it first if the link was wrong")
+        self.trigger_event(self.Dismissed, dismissed_on=today, reason=require_text("reason", reason, 2000))
 
     def unlink(self, incident_id: str, reason: str) -> None:
         """Correct a wrong link; the link stays in the log, with this reason beside it."""

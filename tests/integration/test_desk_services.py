@@ -103,7 +103,7 @@ def test_the_governors_report_counts_what_the_incident_register_holds(fed: Feder
     assert counted.incidents == len(register) and sum(c["count"] for c in counted.by_category) == len(register)
     assert sum(counted.by_status.values()) == len(register)
     dsl = governors.report(fed.ledger, fed["dsl"], "2000-01-01", "2100-01-01")
-    assert set(dsl.by_class) <= {"safeguarding"}
+    assert dsl.rows() == counted.rows(), "counts only, the same for every reader"
     assert governors.school_year_so_far("2026-10-01T00:00:00+00:00") == ("2026-09-01", "2026-10-01")
     assert governors.school_year_so_far("2027-03-01T00:00:00+00:00") == ("2026-09-01", "2027-03-01")
 

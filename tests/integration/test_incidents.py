@@ -124,7 +124,7 @@ def test_an_allegation_must_name_the_member_of_staff_alleged(fed: Federation) ->
 
 
 MALFORMED_REPORTS: list[tuple[dict[str, Any], type[LedgerError]]] = [
-    ({"occurred_at": "2999-01-01"}, InvalidInput),
+    ({"occurred_at": "2099-01-01"}, InvalidInput),
     ({"precision": "range"}, InvalidInput),
     ({"precision": "sometime"}, InvalidInput),
     ({"source": "monitoring"}, InvalidInput),
@@ -165,7 +165,7 @@ def test_the_report_keeps_occurrence_precision_source_and_roles_in_clear_and_the
     assert header["subjects"] == sorted([subject, "teacher"])
     assert header["claims"] == {
         "inc_id": inc, "category": "staff-harassed", "against_staff": False, "reporter": "teacher",
-        "reporter_role": "staff", "source": "monitoring", "alert_id": "al-77",
+        "reporter_role": "staff", "source": "monitoring", "alert_id": "al-77", "school": None,
     }
     assert SENTINEL not in json.dumps(header)
     record = service.show(fed.ledger, fed["head"], inc, "case review")
@@ -311,7 +311,7 @@ def test_evidence_is_hashed_at_intake_stored_encrypted_and_read_back_under_the_a
     entry = headers(fed, inc)[-1]
     stored = fed_attachment_ciphertext(fed, attachment)
     assert entry["claims"] == {"attachment_id": attachment, "sha256": digest, "size": len(SHOT),
-                               "stored_sha256": hashlib.sha256(stored).hexdigest()}
+                               "stored_sha256": hashlib.sha256(stored).hexdigest(), "media": "image"}
     with fed.ledger.engine.connect() as conn:
         row = conn.execute(select(attachments).where(attachments.c.attachment_id == attachment)).one()
     assert row.sha256 == digest and SHOT not in bytes(row.ciphertext)
@@ -389,14 +389,21 @@ def test_a_removal_is_confirmed_only_after_it_was_requested(fed: Federation) -> 
         fed.ledger, fed["slt"], inc, "removal-confirmed", "gone twice"))
 
 
-def test_an_action_cannot_be_dated_in_the_future_or_be_unknown(fed: Federation) -> None:
+def test_an_action_in_the_future_is_planned_and_an_unknown_one_refused(fed: Federation) -> None:
     inc = conduct(fed)
-    refused(fed, InvalidInput, lambda: service.record_action(
-        fed.ledger, fed["slt"], inc, "police-contacted", "999", "2999-01-01"), "future")
+    planned = service.record_action(fed.ledger, fed["slt"], inc, "police-contacted", "call PCSO", "2099-01-01")
+    assert planned.planned and planned.owner == "slt" and planned.day == "2099-01-01"
+    assert headers(fed, inc)[-1]["claims"] == {"action_id": planned.action_id, "action": "police-contacted",
+                                               "owner": "slt", "due_on": "2099-01-01"}
     refused(fed, InvalidInput, lambda: service.record_action(
         fed.ledger, fed["slt"], inc, "shrugged", "nothing"))
-    service.record_action(fed.ledger, fed["slt"], inc, "reported-to-platform", "ref 123", "2026-01-11")
-    assert headers(fed, inc)[-1]["claims"] == {"action": "reported-to-platform", "taken_on": "2026-01-11"}
+    refused(fed, InvalidInput, lambda: service.record_action(
+        fed.ledger, fed["slt"], inc, "parents-informed", "phoned", "2026-01-10", owner="head"), "owner is for a planned")
+    action_id = service.record_action(fed.ledger, fed["slt"], inc, "reported-to-platform", "ref 123",
+                                      "2026-01-11").action_id
+    last = headers(fed, inc)[-1]
+    assert last["claims"] == {"action": "reported-to-platform", "taken_on": "2026-01-11", "action_id": action_id}
+    assert last["occurred_at"]["precision"] == "day", "placed on the day it was done in the chronology"
 
 
 def test_an_allegation_takes_only_kcsie_outcomes_and_malicious_is_flagged_in_clear(fed: Federation) -> None:
@@ -434,7 +441,7 @@ INCONSISTENT_OUTCOMES: list[tuple[str, str, str | None, type[LedgerError], str]]
     ("not-upheld", "written", "2026-01-20", RuleViolation, "cannot carry"),
     ("upheld", "final", None, InvalidInput, "date of issue"),
     ("upheld", "none", "2026-01-20", InvalidInput, "needs a disciplinary"),
-    ("upheld", "oral", "2999-01-01", InvalidInput, "future"),
+    ("upheld", "oral", "2099-01-01", InvalidInput, "future"),
     ("upheld", "dismissal", "2026-01-01", InvalidInput, "before the decision"),
 ]
 

@@ -288,7 +288,7 @@ def test_the_governors_report_counts_what_the_register_holds(site: Site) -> None
     report(site.visitor("teacher"), "Counted", category="other")
     page = text_of(head.get("/governors?from=2000-01-01&to=2100-12-31"))
     rows = [r for r in incidents.list_incidents(site.fed.ledger, site.fed["head"])]
-    assert f"Incidents {len(rows)}" in page
+    assert f"across the federation: {len(rows)}" in page
     assert "Other breach of the policy" in page and "Pip" not in page
 
 

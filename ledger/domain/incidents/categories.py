@@ -15,6 +15,17 @@ from typing import Final
 from ledger.errors import InvalidInput
 
 
+#: UKCIS, "Sharing nudes and semi-nudes: advice for education settings working with
+#: children and young people" (2020, updated 2024), in the words a member of staff needs.
+NUDES_GUIDANCE: Final = (
+    "Do not view, copy, print, share, save or send the image or video, and do not ask the child to. "
+    "If a device holds it, secure the device (switched off) and hand it to the DSL. "
+    "Describe what you were told or saw, where (which app or platform) and who was involved; "
+    "record what the child said in their own words. Refer to the DSL at once. "
+    "Images are never taken in as evidence here."
+)
+
+
 @dataclass(frozen=True)
 class Category:
     """One kind of incident the policy names."""
@@ -24,6 +35,10 @@ class Category:
     record_class: str
     owner: str
     policy: str
+    #: Images and videos are never taken in as evidence (UKCIS: nudes and semi-nudes).
+    no_images: bool = False
+    #: What staff must and must not do, shown when the category is chosen.
+    guidance: str = ""
 
 
 CATEGORIES: Final[dict[str, Category]] = {
@@ -43,8 +58,22 @@ CATEGORIES: Final[dict[str, Category]] = {
                  "Appendix 1: a parent adds you on social media"),
         Category("staff-harassed", "Member of staff harassed or abused online", "incident", "headteacher",
                  "Appendix 1: you're being harassed on social media"),
-        Category("child-on-child", "Child-on-child online abuse or sharing of images", "safeguarding", "dsl",
+        Category("child-on-child", "Child-on-child online abuse (other)", "safeguarding", "dsl",
                  "The use of Mobile Phones and Smart Technology: safeguarding, to the DSL"),
+        Category("nudes-semi-nudes", "Sharing nudes and semi-nudes (UKCIS)", "safeguarding", "dsl",
+                 "Safeguarding, to the DSL; UKCIS 'Sharing nudes and semi-nudes' advice", no_images=True,
+                 guidance=NUDES_GUIDANCE),
+        Category("sextortion", "Financially motivated sexual extortion (UKCIS)", "safeguarding", "dsl",
+                 "Safeguarding, to the DSL; UKCIS 'Sharing nudes and semi-nudes' advice", no_images=True,
+                 guidance=NUDES_GUIDANCE),
+        Category("online-sexual-harassment", "Online sexual harassment between children", "safeguarding", "dsl",
+                 "Safeguarding, to the DSL; KCSIE part 5 (child-on-child sexual violence and harassment)"),
+        Category("online-bullying", "Online bullying between children", "safeguarding", "dsl",
+                 "Safeguarding, to the DSL; the Federation's anti-bullying policy"),
+        Category("online-grooming", "Online grooming or contact by an adult", "safeguarding", "dsl",
+                 "Safeguarding, to the DSL at once: consider the police and CEOP"),
+        Category("harmful-content", "Exposure to harmful content (self-harm, extremism, pornography)", "safeguarding",
+                 "dsl", "Safeguarding, to the DSL; filtering and monitoring (KCSIE part 2)"),
         Category("safeguarding-concern", "Other safeguarding concern arising online", "safeguarding", "dsl",
                  "Safeguarding: to the DSL"),
         Category("logo-ip-misuse", "Misuse of logos or intellectual property", "incident", "headteacher",
@@ -67,10 +96,39 @@ INCIDENT_CLASSES: Final = ("incident", "safeguarding", ALLEGATION_CLASS)
 SOURCES: Final = ("seen", "told", "monitoring")
 PARTS: Final = ("victim", "alleged", "witness", "reporter")
 NOTE_KINDS: Final = ("fact", "opinion", "child-words")
+#: Kinds of action on an incident: things done, and referrals and contacts.
 ACTIONS: Final = (
-    "removal-requested", "removal-confirmed", "reported-to-platform", "parents-informed",
-    "police-contacted", "lado-referral", "other",
+    "spoke-to-child", "parents-informed", "parent-meeting", "device-secured",
+    "removal-requested", "removal-confirmed", "reported-to-platform",
+    "social-care-referral", "early-help", "police-contacted", "ceop-report", "report-remove",
+    "lado-referral", "strategy-meeting", "mediation", "meeting-with-person", "other",
 )
+#: The actions that are referrals or contacts outside the school (counted for governors).
+REFERRALS: Final = (
+    "social-care-referral", "early-help", "police-contacted", "ceop-report", "report-remove",
+    "lado-referral", "strategy-meeting",
+)
+#: Words for each action kind, for people.
+ACTION_TITLES: Final[dict[str, str]] = {
+    "spoke-to-child": "spoke to the child",
+    "parents-informed": "parents or carers informed",
+    "parent-meeting": "meeting with parents or carers",
+    "device-secured": "device secured (not viewed)",
+    "removal-requested": "removal of the content requested",
+    "removal-confirmed": "removal of the content confirmed",
+    "reported-to-platform": "reported to the platform",
+    "social-care-referral": "referral to children's social care (MASH)",
+    "early-help": "early help assessment or referral",
+    "police-contacted": "police contacted",
+    "ceop-report": "report to CEOP",
+    "report-remove": "Report Remove (Childline and IWF)",
+    "lado-referral": "referral to the LADO",
+    "strategy-meeting": "strategy meeting",
+    "mediation": "mediation",
+    "meeting-with-person": "meeting with the person concerned",
+    "other": "other action",
+}
+ACTION_STATES: Final = ("open", "done", "cancelled")
 
 #: KCSIE outcomes of an allegation against staff.
 ALLEGATION_FINDINGS: Final = ("substantiated", "false", "malicious", "unsubstantiated", "unfounded")

@@ -21,6 +21,8 @@ from eventsourcing.domain import Aggregate
 
 from ledger import roles
 from ledger.domain.base import record_id, require_text
+from ledger.domain.base import occurrence
+from ledger.domain.incidents import actions
 from ledger.domain.incidents import categories as codes
 from ledger.domain.incidents.rules import Person, check_people, not_after, optional, who_decides
 from ledger.errors import InvalidInput, NotPermitted, RuleViolation
@@ -37,9 +39,10 @@ class Incident(Aggregate):
 
     class Reported(Aggregate.Created):
         clear_fields: ClassVar[tuple[str, ...]] = (
-            "inc_id", "category", "against_staff", "reporter", "reporter_role", "source", "alert_id",
+            "inc_id", "category", "against_staff", "reporter", "reporter_role", "source", "alert_id", "school",
         )
         inc_id: str
+        school: str | None
         category: str
         against_staff: bool
         reporter: str
@@ -133,11 +136,12 @@ class Incident(Aggregate):
             return f"{self.kind} noted: {self.text}"
 
     class EvidenceAdded(Aggregate.Event):
-        clear_fields: ClassVar[tuple[str, ...]] = ("attachment_id", "sha256", "size", "stored_sha256")
+        clear_fields: ClassVar[tuple[str, ...]] = ("attachment_id", "sha256", "size", "stored_sha256", "media")
         attachment_id: str
         sha256: str
         size: int
         stored_sha256: str
+        media: str
         filename: str
         captured_by: str
         captured_at: str
@@ -156,6 +160,7 @@ class Incident(Aggregate):
                 "method": self.method,
                 "device": self.device,
                 "description": self.description,
+                "media": self.media,
             }
 
         def describe(self) -> str:
@@ -165,22 +170,115 @@ class Incident(Aggregate):
                 f"captured by {self.captured_by} at {self.captured_at} by {self.method} on {self.device}"
             )
 
-    class ActionRecorded(Aggregate.Event):
-        clear_fields: ClassVar[tuple[str, ...]] = ("action", "taken_on")
+    class ActionPlanned(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("action_id", "action", "owner", "due_on")
+        action_id: str
         action: str
-        taken_on: str
+        owner: str
+        due_on: str
         details: str
 
         def apply(self, aggregate: Incident) -> None:
-            aggregate.actions.append({"action": self.action, "taken_on": self.taken_on, "details": self.details})
-            if self.action == "removal-requested":
-                aggregate.removals_outstanding += 1
-            elif self.action == "removal-confirmed":
-                aggregate.removals_outstanding -= 1
+            aggregate.actions.append({"action_id": self.action_id, "action": self.action, "owner": self.owner,
+                                      "due_on": self.due_on, "taken_on": None, "status": "open",
+                                      "details": self.details})
 
         def describe(self) -> str:
             """One line for the timeline."""
-            return f"action {self.action} on {self.taken_on}: {self.details}"
+            title = codes.ACTION_TITLES.get(self.action, self.action)
+            return f"action planned: {title}, for {self.owner}, due {self.due_on}: {self.details}"
+
+    class ActionRecorded(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("action_id", "action", "taken_on")
+        action_id: str
+        action: str
+        taken_on: str
+        details: str
+        occurred_at: dict[str, Any]
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.actions.append({"action_id": self.action_id, "action": self.action, "owner": None,
+                                      "due_on": None, "taken_on": self.taken_on, "status": "done",
+                                      "details": self.details})
+            aggregate.count_removal(self.action)
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            return f"action {codes.ACTION_TITLES.get(self.action, self.action)} on {self.taken_on}: {self.details}"
+
+    class ActionDone(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("action_id", "action", "taken_on")
+        action_id: str
+        action: str
+        taken_on: str
+        details: str | None
+        occurred_at: dict[str, Any]
+
+        def apply(self, aggregate: Incident) -> None:
+            for action in aggregate.actions:
+                if action["action_id"] == self.action_id:
+                    action.update(status="done", taken_on=self.taken_on)
+            aggregate.count_removal(self.action)
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            said = f": {self.details}" if self.details else ""
+            return f"action done: {codes.ACTION_TITLES.get(self.action, self.action)} on {self.taken_on}{said}"
+
+    class ActionCancelled(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("action_id",)
+        action_id: str
+        reason: str
+
+        def apply(self, aggregate: Incident) -> None:
+            for action in aggregate.actions:
+                if action["action_id"] == self.action_id:
+                    action["status"] = "cancelled"
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            return f"action {self.action_id} cancelled: {self.reason}"
+
+    class PersonUnlinked(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("person",)
+        person: str
+        reason: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.people = [p for p in aggregate.people if p["id"] != self.person]
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            return f"{self.person} unlinked (linked in error): {self.reason}"
+
+    class EvidenceDescribed(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("description_id", "platform", "supplied_sha256")
+        description_id: str
+        platform: str
+        supplied_sha256: str | None
+        description: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.described.append({"description_id": self.description_id, "platform": self.platform,
+                                        "supplied_sha256": self.supplied_sha256, "description": self.description})
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            given = f", hash supplied {self.supplied_sha256[:16]}…" if self.supplied_sha256 else ""
+            return f"evidence described, not taken in (on {self.platform}{given}): {self.description}"
+
+    class EvidenceRemoved(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("attachment_id",)
+        attachment_id: str
+        reason: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.evidence.pop(self.attachment_id, None)
+            aggregate.removed_evidence.append(self.attachment_id)
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            return f"evidence {self.attachment_id} removed and its file destroyed: {self.reason}"
 
     class OutcomeRecorded(Aggregate.Event):
         clear_fields: ClassVar[tuple[str, ...]] = (
@@ -257,6 +355,7 @@ class Incident(Aggregate):
         immediate_action: str | None = None,
         source_detail: str | None = None,
         alert_id: str | None = None,
+        school: str | None = None,
     ) -> Incident:
         """A new incident, as its reporter saw or heard of it.
 
@@ -285,6 +384,7 @@ class Incident(Aggregate):
         return cls._create(
             cls.Reported,
             inc_id=inc_id,
+            school=school,
             category=category,
             against_staff=against_staff,
             reporter=reporter,
@@ -306,6 +406,7 @@ class Incident(Aggregate):
     def __init__(
         self,
         inc_id: str,
+        school: str | None,
         category: str,
         against_staff: bool,
         reporter: str,
@@ -323,6 +424,7 @@ class Incident(Aggregate):
         occurred_at: dict[str, Any],
     ) -> None:
         self.inc_id = inc_id
+        self.school = school
         self.category = category
         self.against_staff = against_staff
         self.record_class = record_class
@@ -343,8 +445,10 @@ class Incident(Aggregate):
         self.investigators: list[str] = []
         self.notes: list[dict[str, str]] = []
         self.evidence: dict[str, dict[str, Any]] = {}
-        self.actions: list[dict[str, str]] = []
+        self.actions: list[dict[str, Any]] = []
         self.removals_outstanding = 0
+        self.described: list[dict[str, Any]] = []
+        self.removed_evidence: list[str] = []
         self.outcome: dict[str, Any] | None = None
         self.outcome_version: int | None = None
         self.outcome_pending = True
@@ -369,6 +473,18 @@ class Incident(Aggregate):
                 f"{who_decides(self.owner)} triages it first: `ledger incidents triage {self.inc_id}`",
             )
 
+    def count_removal(self, action: str) -> None:
+        """Keep count of removals requested and not yet confirmed (event methods call it)."""
+        if action == "removal-requested":
+            self.removals_outstanding += 1
+        elif action == "removal-confirmed":
+            self.removals_outstanding -= 1
+
+    @property
+    def no_images(self) -> bool:
+        """Whether images and videos may never be taken in (UKCIS: nudes and semi-nudes)."""
+        return codes.category(self.category).no_images
+
     @property
     def owner(self) -> str:
         """The role this incident is escalated to."""
@@ -392,6 +508,12 @@ class Incident(Aggregate):
                 f"{new} records are kept as {codes.record_class_for(new, self.against_staff)}, "
                 f"this incident as {self.record_class}",
                 "report a new incident in the right category and note the link on this one",
+            )
+        images = [a for a, e in self.evidence.items() if e.get("media") in ("image", "video")]
+        if codes.category(new).no_images and images:
+            raise RuleViolation(
+                f"{codes.category(new).title}: images are never kept, and {self.inc_id} holds {', '.join(images)}",
+                f"remove them first: `ledger incidents evidence remove {self.inc_id} ATTACHMENT --reason …`",
             )
         owner = codes.owner_for(new, self.against_staff)
         if owner not in actor_roles and "headteacher" not in actor_roles:
@@ -472,13 +594,22 @@ class Incident(Aggregate):
         device: str,
         description: str | None = None,
         stored_sha256: str = "",
+        media: str = "other",
     ) -> None:
         """Take in a file (screenshot, export…) with how it was captured.
 
         ``stored_sha256`` is the hash of the encrypted file as stored, so
-        ``verify`` can check the stored file without a key.
+        ``verify`` can check the stored file without a key; ``media`` is what
+        the file's own bytes say it is (image, video, document, other). An
+        incident of a category that forbids images never takes one in.
         """
         self._require_open("add evidence")
+        if self.no_images and media in ("image", "video"):
+            raise RuleViolation(
+                f"{codes.category(self.category).title}: an {media} is never taken in as evidence",
+                f"{codes.NUDES_GUIDANCE} Record instead: `ledger incidents evidence describe {self.inc_id} "
+                "--platform … --description …`",
+            )
         if attachment_id in self.evidence:
             raise RuleViolation(f"attachment {attachment_id} is already on {self.inc_id}")
         if any(e["sha256"] == sha256 for e in self.evidence.values()):
@@ -492,6 +623,7 @@ class Incident(Aggregate):
             sha256=sha256,
             size=size,
             stored_sha256=stored_sha256,
+            media=media,
             filename=require_text("file name", filename, 255),
             captured_by=require_text("captured by", captured_by, 200),
             captured_at=captured_at,
@@ -500,18 +632,77 @@ class Incident(Aggregate):
             description=optional("description", description),
         )
 
-    def record_action(self, action: str, taken_on: str, details: str, today: str) -> None:
-        """Something done about the incident (removal, platform report, referral…)."""
+    def record_action(self, action: str, taken_on: str, details: str, today: str, action_id: str) -> None:
+        """Something done about the incident (a removal, a platform report, a referral…), on ``taken_on``."""
         self._require_open("record an action")
-        codes.choose("action", action, codes.ACTIONS)
-        not_after("action date", taken_on, today)
+        actions.check_done(action, taken_on, today)
+        self._check_removal(action)
+        details = require_text("details", details)
+        self.trigger_event(self.ActionRecorded, action_id=action_id, action=action, taken_on=taken_on,
+                           details=details, occurred_at=occurrence(taken_on, "day"))
+
+    def plan_action(self, action: str, owner: str, due_on: str, details: str, today: str, action_id: str) -> None:
+        """Something to be done by ``owner`` by ``due_on`` (a referral to make, a meeting to hold…)."""
+        self._require_open("plan an action")
+        actions.check_plan(action, due_on, today)
+        self.trigger_event(self.ActionPlanned, action_id=action_id, action=action, owner=owner, due_on=due_on,
+                           details=require_text("details", details))
+
+    def complete_action(self, action_id: str, taken_on: str, today: str, actor: str, actor_roles: frozenset[str],
+                        details: str | None = None) -> None:
+        """Mark a planned action done: by its owner, or by someone who may read the incident."""
+        self._require_open("mark an action done")
+        planned = actions.find(self.actions, action_id, self.inc_id)
+        actions.check_open(planned, self.inc_id)
+        actions.check_completer(planned, actor, actor_roles, (*roles.readers_of(self.record_class), "investigator"))
+        actions.check_done(planned["action"], taken_on, today)
+        self._check_removal(planned["action"])
+        self.trigger_event(self.ActionDone, action_id=action_id, action=planned["action"], taken_on=taken_on,
+                           details=optional("details", details), occurred_at=occurrence(taken_on, "day"))
+
+    def cancel_action(self, action_id: str, reason: str) -> None:
+        """Cancel a planned action that is no longer needed (or was planned in error)."""
+        planned = actions.find(self.actions, action_id, self.inc_id)
+        actions.check_open(planned, self.inc_id)
+        self.trigger_event(self.ActionCancelled, action_id=action_id, reason=require_text("reason", reason, 2000))
+
+    def _check_removal(self, action: str) -> None:
         if action == "removal-confirmed" and self.removals_outstanding < 1:
             raise RuleViolation(
                 "no removal was requested, so none can be confirmed",
                 f"record `ledger incidents action {self.inc_id} removal-requested` first",
             )
-        details = require_text("details", details)
-        self.trigger_event(self.ActionRecorded, action=action, taken_on=taken_on, details=details)
+
+    def unlink_person(self, person_id: str, reason: str) -> None:
+        """Undo a link made in error (the link stays in the log, marked as corrected)."""
+        if person_id not in self.linked_ids:
+            raise RuleViolation(f"{person_id} is not linked to {self.inc_id}")
+        if self.against_staff and sum(1 for p in self.people if p["part"] == "alleged") == 1 and any(
+                p["id"] == person_id and p["part"] == "alleged" for p in self.people):
+            raise RuleViolation("an allegation against staff keeps the member of staff it is about",
+                                "link the right person first, then unlink this one")
+        self.trigger_event(self.PersonUnlinked, person=person_id, reason=require_text("reason", reason, 2000))
+
+    def describe_evidence(self, description_id: str, platform: str, description: str,
+                          supplied_sha256: str | None = None) -> None:
+        """Record what evidence there is without taking it in (UKCIS: never images of children)."""
+        self._require_open("describe evidence")
+        if supplied_sha256 is not None and (len(supplied_sha256) != 64 or
+                                            any(c not in "0123456789abcdef" for c in supplied_sha256.lower())):
+            raise InvalidInput("a hash must be 64 hexadecimal characters (SHA-256)",
+                               "leave it out if none was supplied with the report")
+        self.trigger_event(self.EvidenceDescribed, description_id=description_id,
+                           platform=require_text("platform", platform, 200),
+                           supplied_sha256=supplied_sha256.lower() if supplied_sha256 else None,
+                           description=require_text("description", description))
+
+    def remove_evidence(self, attachment_id: str, reason: str) -> None:
+        """Destroy one evidence file (e.g. an image taken in by mistake), keeping a signed record of it."""
+        if attachment_id not in self.evidence:
+            raise RuleViolation(f"{self.inc_id} has no attachment {attachment_id}",
+                                f"`ledger incidents show {self.inc_id}` lists its evidence")
+        self.trigger_event(self.EvidenceRemoved, attachment_id=attachment_id,
+                           reason=require_text("reason", reason, 2000))
 
     def record_outcome(
         self,
@@ -567,7 +758,7 @@ class Incident(Aggregate):
                 f"{self.inc_id} has no outcome{again}",
                 f"record one first: `ledger incidents outcome {self.inc_id} --finding …`",
             )
-        if self.against_staff and not any(a["action"] == "lado-referral" for a in self.actions):
+        if self.against_staff and not actions.done_of(self.actions, "lado-referral"):
             raise RuleViolation(
                 "an allegation against staff is referred to the local authority designated officer before it closes",
                 f"record the referral: `ledger incidents action {self.inc_id} lado-referral --details …`",

@@ -1,0 +1,68 @@
+"""``ledger inbox``, ``ledger mine``, ``ledger report`` and the action commands, through the CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+from tests.cli.conftest import LedgerCli
+
+
+def ok(cli: LedgerCli, *args: str, actor: str | None = None) -> str:
+    result = cli.run(*args, actor=actor)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_a_dsl_plans_an_action_the_owner_sees_it_and_marks_it_done(ledger_cli: LedgerCli) -> None:
+    inc = ok(ledger_cli, "incidents", "report", "--category", "online-bullying", "--occurred-at", "2026-01-05T10:00",
+             "--summary", "Group chat", "--facts", "Seen", actor="teacher").strip()
+    ok(ledger_cli, "incidents", "triage", inc, "--rationale", "bullying", actor="dsl")
+    planned = ok(ledger_cli, "incidents", "action", inc, "parent-meeting", "--on", "2099-01-07", "--owner", "teacher",
+                 "--details", "meet the mother", actor="dsl")
+    match = re.fullmatch(rf"parent-meeting planned on {inc} as (act-[0-9a-f]{{8}}): due 2099-01-07, for teacher\n",
+                         planned)
+    assert match is not None, planned
+    waiting = [r for r in ledger_cli.rows("inbox", actor="teacher") if r["kind"] == "action"]
+    assert [(r["ref"], r["what"]) for r in waiting] == [(f"{inc} {match[1]}", "Meeting with parents or carers: due 2099-01-07")]
+    assert ok(ledger_cli, "incidents", "done", inc, match[1], "--details", "she came in", actor="teacher") == \
+        f"{match[1]} done\n"
+    mine = ledger_cli.rows("mine", actor="teacher")
+    assert [(r["id"], r["status"]) for r in mine] == [(inc, "triaged")]
+    assert not [r for r in ledger_cli.rows("inbox", actor="teacher") if r["kind"] == "action"]
+
+
+def test_the_governors_report_comes_as_a_table_csv_json_and_printable_html(ledger_cli: LedgerCli,
+                                                                          tmp_path: Path) -> None:
+    ok(ledger_cli, "incidents", "report", "--category", "harmful-content", "--occurred-at", "2026-01-05T10:00",
+       "--summary", "Search", "--facts", "Seen", actor="teacher")
+    table = ok(ledger_cli, "report", "--from", "2000-01-01", "--to", "2100-12-31", actor="head")
+    assert table.startswith("Report for governors, 2000-01-01 to 2100-12-31\n")
+    rows = list(csv.DictReader(io.StringIO(ok(ledger_cli, "report", "--from", "2000-01-01", "--to", "2100-12-31",
+                                              "--format", "csv", actor="head"))))
+    assert {"section": "incidents", "item": "reported", "count": "1"} in rows
+    document = json.loads(ok(ledger_cli, "report", "--from", "2000-01-01", "--to", "2100-12-31", "--format", "json",
+                             actor="auditor"))
+    assert {"section": "category", "item": "Exposure to harmful content (self-harm, extremism, pornography)",
+            "count": 1} in document["rows"]
+    out = tmp_path / "term.html"
+    ok(ledger_cli, "report", "--from", "2000-01-01", "--to", "2100-12-31", "--format", "html", "--out", str(out),
+       actor="head")
+    page = out.read_text(encoding="utf-8")
+    assert "<svg" in page and "Counts only: no personal data" in page and "counter(page)" in page
+    refused = ledger_cli.run("report", actor="teacher")
+    assert refused.exit_code == 1 and refused.stderr.startswith("Error: teacher may not read the governors' report")
+
+
+def test_a_person_linked_by_mistake_is_unlinked_with_a_reason(ledger_cli: LedgerCli) -> None:
+    inc = ok(ledger_cli, "incidents", "report", "--category", "online-bullying", "--occurred-at", "2026-01-05T10:00",
+             "--summary", "Group chat", "--facts", "Seen", actor="teacher").strip()
+    ok(ledger_cli, "incidents", "link", inc, "teacher:witness", "--reason", "named in the chat", actor="dsl")
+    missing_reason = ledger_cli.run("incidents", "unlink", inc, "teacher", actor="dsl")
+    assert missing_reason.exit_code == 2 and "--reason" in missing_reason.stderr
+    ok(ledger_cli, "incidents", "unlink", inc, "teacher", "--reason", "wrong person", actor="dsl")
+    again = ledger_cli.run("incidents", "unlink", inc, "teacher", "--reason", "wrong person", actor="dsl")
+    assert again.exit_code == 1 and "not linked" in again.stderr, again.stderr
