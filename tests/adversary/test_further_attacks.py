@@ -1,0 +1,228 @@
+"""Attacks found after the trust model was built, each mounted the way its adversary would.
+
+Who can read: the record class and the key a new entry is written under, and
+who an assigned case is shared with, must come from signed entries, not from
+rows anyone with the database file can edit. Who may act: leaving, key resets
+and permission tables need the people the rules name. Time: an offset is not
+a way to move a time back. Verify: a damaged row is a finding, never a crash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import struct
+import uuid
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, delete, func, select, update
+
+from commands.services import export, incidents, monitoring, people, permissions, readside
+from ledger import bundle, envelope, keystore, roles
+from ledger.clock import SystemClock, iso
+from ledger.domain.incidents import Incident, incident_record_id
+from ledger.domain.keys import PermissionTable
+from ledger.domain.monitoring import alert_id_for, alert_record_id
+from ledger.domain.people import StaffMember, staff_record_id, subject_record_id
+from ledger.domain.retention import Erasure
+from ledger.errors import NotPermitted, RuleViolation, VerificationFailed
+from ledger.identity import KeyPair
+from ledger.schema import checkpoints, data_keys, key_wraps, merkle_leaves, merkle_nodes, registry_state
+from projections.entries import aliases, entries
+from projections.records import records
+from tests.adversary.attacker import Attacker
+from tests.adversary.conftest import audit, findings
+from tests.conftest import PASSPHRASE, Federation, refused
+from tests.data.generate_alerts import alerts, write
+
+SUBJECT = "ledger.domain.people:Subject.Registered"
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def allegation(fed: Federation, who: str = "slt") -> str:
+    """A new allegation against a member of staff (readable by the Headteacher alone)."""
+    return incidents.report(fed.ledger, fed[who], incidents.IncidentReport(
+        "personal-social-media", "2026-01-05T10:00", "Comment online", "Seen by a parent",
+        people=("teacher:alleged",), against_staff=True))
+
+
+def safeguarding_case(fed: Federation) -> str:
+    """A safeguarding incident, triaged by the DSL (readable by the DSL and the Headteacher)."""
+    inc = incidents.report(fed.ledger, fed["teacher"], incidents.IncidentReport(
+        "child-on-child", "2026-01-05T10:00", "Chat", "Seen"))
+    incidents.triage(fed.ledger, fed["dsl"], inc, "safeguarding")
+    return inc
+
+
+def newest_key(fed: Federation, inc: str) -> str:
+    """The data key of the newest entry of an incident, as its signed header names it."""
+    table = fed.ledger.app.events_table
+    with fed.ledger.engine.connect() as conn:
+        state = conn.execute(select(table.c.state).where(table.c.originator_id == incident_record_id(inc))
+                             .order_by(table.c.originator_version.desc()).limit(1)).scalar_one()
+    return str(envelope.parse(bytes(state)).header["data_key"])
+
+
+def can_open(fed: Federation, who: str, key_id: str) -> bool:
+    """Whether ``who``'s own keys open data key ``key_id``."""
+    with fed.ledger.engine.connect() as conn:
+        try:
+            fed.reunlock(who).keyring.data_key(conn, key_id)
+        except NotPermitted:
+            return False
+    return True
+
+
+def rewrite_header(state: bytes, change: dict[str, Any]) -> bytes:
+    """The stored bytes of an entry with its clear header changed (signature and body kept)."""
+    entry = envelope.parse(state)
+    header = dict(entry.header, **change)
+    raw = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    return envelope.MAGIC + struct.pack(">I", len(raw)) + raw + entry.signature + entry.body
+
+
+def forge_wrapped(attacker: Attacker, pair: KeyPair, aggregate: uuid.UUID, topic: str, claims: dict[str, Any],
+                  record_class: str, recorded_at: str) -> envelope.Envelope:
+    """An entry under a data key wrapped, as the ledger would, to the readers of its class."""
+    fed = attacker.fed
+    with fed.ledger.engine.begin() as conn:
+        key_id, key = keystore.new_data_key(conn, attacker.registry(), str(aggregate), record_class, recorded_at)
+    header = {
+        "ledger": fed.ledger.meta()["ledger_id"], "aggregate": str(aggregate), "version": 1, "topic": topic,
+        "class_version": 1, "recorded_at": recorded_at, "occurred_at": None, "actor": pair.actor_id,
+        "actor_key": pair.key_id, "record_class": record_class, "subjects": [], "claims": claims, "lifted": [],
+    }
+    return envelope.seal(header, {}, key_id, key, pair.signing_key)
+
+
+# -- who reads what is written later -----------------------------------------------------------
+
+
+def test_staff_cannot_widen_who_reads_an_allegation_by_changing_its_record_class(federation: Federation) -> None:
+    """A member of SLT with the database file relabels an allegation (Headteacher only) as an
+    ordinary incident (which SLT reads): the Headteacher's later notes would be wrapped to SLT."""
+    fed = federation
+    inc = allegation(fed)
+    record = str(incident_record_id(inc))
+    with fed.ledger.engine.begin() as conn:
+        conn.execute(update(data_keys).where(data_keys.c.record_id == record).values(record_class="incident"))
+    incidents.triage(fed.ledger, fed["head"], inc, "a serious allegation")
+    incidents.add_note(fed.ledger, fed["head"], inc, "fact", "What only the Headteacher may read")
+    assert not can_open(fed, "slt", newest_key(fed, inc))
+
+
+def test_staff_cannot_share_a_later_case_note_by_editing_a_sealed_assignment(federation: Federation) -> None:
+    """A teacher with the database file rewrites the investigator a sealed assignment names to
+    themselves (restoring it afterwards): the next note the DSL writes would be wrapped to them."""
+    fed = federation
+    inc = safeguarding_case(fed)
+    incidents.assign(fed.ledger, fed["dsl"], inc, "investigator", "look into it")
+    table = fed.ledger.app.events_table
+    with fed.ledger.engine.connect() as conn:
+        row = conn.execute(select(table.c.id, table.c.state).where(
+            table.c.originator_id == incident_record_id(inc), table.c.topic.endswith("InvestigatorAssigned"))).one()
+    with fed.ledger.engine.begin() as conn:
+        conn.execute(update(table).where(table.c.id == row.id).values(
+            state=rewrite_header(bytes(row.state), {"claims": {"investigator": "teacher"}})))
+    refused(fed, VerificationFailed,
+            lambda: incidents.add_note(fed.ledger, fed["dsl"], inc, "fact", "What the teacher may not read"),
+            match="Incident.InvestigatorAssigned .* was altered")
+
+
+def _import_alert(fed: Federation, tmp_path: Path, seed: int) -> str:
+    path = tmp_path / f"alerts-{seed}.csv"
+    write(path, alerts(1, seed))
+    monitoring.import_alerts(fed.ledger, fed["admin"], path)
+    return alert_id_for("smoothwall", f"SM-{seed}-0000000")
+
+
+def _alert_key(fed: Federation, alert: str) -> str:
+    with fed.ledger.engine.connect() as conn:
+        return str(conn.execute(select(data_keys.c.key_id).where(
+            data_keys.c.record_id == str(alert_record_id(alert)))).scalar_one())
+
+
+def test_staff_cannot_make_the_headteacher_write_an_allegation_under_an_alert_key(
+    federation: Federation, tmp_path: Path
+) -> None:
+    """A DSL with the database file files a monitoring alert's data key (wrapped under an import
+    batch key the DSL can open) under an allegation, as its newest key: the Headteacher's next
+    note would reuse it."""
+    fed = federation
+    alert = _import_alert(fed, tmp_path, 7)
+    inc = allegation(fed)
+    key_id = _alert_key(fed, alert)
+    with fed.ledger.engine.begin() as conn:
+        conn.execute(update(data_keys).where(data_keys.c.key_id == key_id).values(
+            record_id=str(incident_record_id(inc)), created_at="9999-12-31"))
+    incidents.triage(fed.ledger, fed["head"], inc, "a serious allegation")
+    incidents.add_note(fed.ledger, fed["head"], inc, "fact", "What only the Headteacher may read")
+    assert newest_key(fed, inc) != key_id
+    assert not can_open(fed, "dsl", newest_key(fed, inc))
+
+
+# -- who may act ---------------------------------------------------------------------------------
+
+
+def _roll_back_to(fed: Federation, attacker: Attacker, size: int, state: bytes, everything: bool) -> None:
+    """Put the database back to the checkpoint of ``size``: its checkpoints (and, with ``everything``,
+    the entries, leaves and tree nodes after it) deleted, and that moment's registry row restored."""
+    events = attacker.events
+    with fed.ledger.engine.begin() as conn:
+        conn.execute(delete(checkpoints).where(checkpoints.c.size > size))
+        conn.execute(update(registry_state).values(state=state))
+        if not everything:
+            return
+        last = conn.execute(select(merkle_leaves.c.notification_id).where(merkle_leaves.c.leaf_index == size - 1)
+                            ).scalar_one()
+        conn.execute(delete(merkle_leaves).where(merkle_leaves.c.leaf_index >= size))
+        for level in range(size.bit_length() + 8):
+            conn.execute(delete(merkle_nodes).where(merkle_nodes.c.level == level,
+                                                    (merkle_nodes.c.idx + 1) * (1 << level) > size))
+        conn.execute(delete(events).where(events.c.id > last))
+
+
+def _leave_and_roll_back(fed: Federation, attacker: Attacker, everything: bool) -> None:
+    with fed.ledger.engine.connect() as conn:
+        size = int(conn.execute(select(func.max(checkpoints.c.size))).scalar_one())
+        state = bytes(conn.execute(select(registry_state.c.state)).scalar_one())
+    people.end_employment(fed.ledger, fed["head"], "teacher", "2026-07-31")
+    _roll_back_to(fed, attacker, size, state, everything)
+
+
+def _report_as_the_leaver(fed: Federation) -> None:
+    fresh = type(fed.ledger)(fed.ledger.config)
+    try:
+        incidents.report(fresh, fed["teacher"], incidents.IncidentReport(
+            "child-on-child", "2026-08-01T10:00", "After leaving", "Written by a leaver"))
+    finally:
+        fresh.close()
+
+
+def test_a_leaver_cannot_write_again_by_deleting_the_checkpoints_since_they_left(
+    federation: Federation, attacker: Attacker
+) -> None:
+    """A leaver with the database file (no keys) deletes the checkpoints signed since they left and
+    puts back the registry row of the last one before: it matches that (genuine) checkpoint."""
+    fed = federation
+    _leave_and_roll_back(fed, attacker, everything=False)
+    refused(fed, VerificationFailed, lambda: _report_as_the_leaver(fed), match="checkpoints were deleted")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "a database rolled back to an earlier genuine checkpoint is self-consistent; proposed fix: the ledger's host "
+    "keeps the newest checkpoint it signed beside ledger-key.json, Ledger._begin_write refuses a database whose "
+    "latest checkpoint does not extend it, and verify on the host checks --since against it (or witnesses)"))
+def test_a_dba_cannot_roll_the_log_back_to_an_earlier_checkpoint(federation: Federation, attacker: Attacker) -> None:
+    """The same leaver (or a database administrator) deletes everything after that checkpoint:
+    the entries recording that they left are gone, and verify, without a saved checkpoint, has
+    nothing to compare with."""
+    fed = federation
+    _leave_and_roll_back(fed, attacker, everything=True)
+    refused(fed, VerificationFailed, lambda: _report_as_the_leaver(fed))
