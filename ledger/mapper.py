@@ -159,15 +159,18 @@ class EnvelopeMapper(Mapper[uuid.UUID]):
             "lifted": sorted(lifted),
         }
         problem = registry.check(header, ctx.next_leaf)
+        if problem is None:  # the record class is part of what the rules judge (who assigns a case)
+            record_class, key_id, data_key = ctx.data_key_for(aggregate_id, lifted.get("record_class"),
+                                                              new=version == 1)
+            header["record_class"] = record_class
+            header["subjects"] = list(lifted.get("subjects") or [])
+            problem = registry.check(header, ctx.next_leaf)
         if isinstance(problem, NotAWriter):
             perms = registry.permissions or roles.Permissions()
             allowed = ", ".join(r for r in perms.writers_of(name) if r != roles.SELF) or "nobody (its owner only)"
             raise NotPermitted(f"{ctx.pair.actor_id} may not record {name}", f"only these roles may: {allowed}")
         if problem is not None:
             raise (NotPermitted if isinstance(problem, Denied) else RuleViolation)(str(problem))
-        record_class, key_id, data_key = ctx.data_key_for(aggregate_id, lifted.get("record_class"), new=version == 1)
-        header["record_class"] = record_class
-        header["subjects"] = list(lifted.get("subjects") or [])
         sealed = envelope.seal(header, state, key_id, data_key, ctx.pair.signing_key)
         if registry_changes(topic):
             if ctx.registry_shared:

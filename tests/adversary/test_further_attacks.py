@@ -135,6 +135,41 @@ def test_staff_cannot_share_a_later_case_note_by_editing_a_sealed_assignment(fed
             match="Incident.InvestigatorAssigned .* was altered")
 
 
+def test_a_dsl_cannot_assign_themselves_to_an_allegation_they_may_not_read(federation: Federation) -> None:
+    """Through the library the DSL appends an assignment (of themselves) to an allegation against
+    staff: every later entry the Headteacher writes would be wrapped to them."""
+    fed = federation
+    inc = allegation(fed)
+    incidents.triage(fed.ledger, fed["head"], inc, "a serious allegation")
+
+    def assign(who: str, investigator: str) -> None:
+        with fed.ledger.unit(fed[who], write=True) as work:
+            record = work.get(Incident, incident_record_id(inc), redacted=True)
+            record.trigger_event(Incident.InvestigatorAssigned, investigator=investigator, remit="curious")
+            work.save(record)
+
+    refused(fed, NotPermitted, lambda: assign("dsl", "dsl"), match="may not assign investigators to allegation records")
+    refused(fed, NotPermitted, lambda: assign("dsl", "investigator"), match="may not assign investigators")
+    refused(fed, RuleViolation, lambda: assign("head", "teacher"), match="teacher holds none of the roles")
+    incidents.add_note(fed.ledger, fed["head"], inc, "fact", "What only the Headteacher may read")
+    assert not can_open(fed, "dsl", newest_key(fed, inc))
+
+
+def test_a_dsl_cannot_unassign_an_investigator_from_an_allegation_they_may_not_read(federation: Federation) -> None:
+    fed = federation
+    inc = allegation(fed, "teacher")
+    incidents.triage(fed.ledger, fed["head"], inc, "a serious allegation")
+    incidents.assign(fed.ledger, fed["head"], inc, "investigator", "look into it")
+
+    def unassign() -> None:
+        with fed.ledger.unit(fed["dsl"], write=True) as work:
+            record = work.get(Incident, incident_record_id(inc), redacted=True)
+            record.trigger_event(Incident.InvestigatorUnassigned, investigator="investigator", reason="mischief")
+            work.save(record)
+
+    refused(fed, NotPermitted, unassign, match="may not assign investigators to allegation records")
+
+
 def _import_alert(fed: Federation, tmp_path: Path, seed: int) -> str:
     path = tmp_path / f"alerts-{seed}.csv"
     write(path, alerts(1, seed))
@@ -168,6 +203,39 @@ def test_staff_cannot_make_the_headteacher_write_an_allegation_under_an_alert_ke
 
 
 # -- who may act ---------------------------------------------------------------------------------
+
+
+def _end(fed: Federation, who: str, leaver: str) -> None:
+    with fed.ledger.unit(fed[who], write=True) as work:
+        member = work.get(StaffMember, staff_record_id(leaver), redacted=True)
+        member.end_employment("2026-07-31")
+        work.save(member)
+
+
+@pytest.mark.parametrize("leaver", ["head", "dsl", "slt"])
+def test_the_it_manager_cannot_record_alone_that_a_reader_left(federation: Federation, leaver: str) -> None:
+    """Through the library the IT manager records that the Headteacher (or the DSL) left, then
+    deletes their copies of the role keys: they are locked out and verify would say nothing."""
+    refused(federation, RuleViolation, lambda: _end(federation, "admin", leaver),
+            match=f"may not record that {leaver} left")
+    _end(federation, "admin", "teacher")  # someone who reads nothing may be recorded as gone by the IT manager
+
+
+def test_a_reset_is_not_approved_with_a_key_the_proposer_set_by_a_reset(federation: Federation) -> None:
+    """The IT manager runs a (genuine, approved) reset of a second admin's key on their own machine
+    and keeps it, then proposes a reset of the Headteacher's key and approves it as that admin."""
+    fed = federation
+    people.add_staff(fed.ledger, fed["head"], "Second Admin", ["admin", "staff"], PASSPHRASE, "admin2")
+    kept = "a passphrase the IT manager typed"
+    proposal = people.propose_key_reset(fed.ledger, fed["admin"], "admin2", kept, "lost laptop")
+    people.approve_key_reset(fed.ledger, fed["head"], "admin2", proposal.reset_id)
+    admin2 = fed.ledger.unlock("admin2", kept)
+    taken = people.propose_key_reset(fed.ledger, fed["admin"], "head", kept, "lost laptop")
+    refused(fed, NotPermitted, lambda: people.approve_key_reset(fed.ledger, admin2, "head", taken.reset_id),
+            match="a key admin set by a reset")
+    people.rotate_key(fed.ledger, admin2, "admin2's own new passphrase")  # now a key only its owner knows
+    people.approve_key_reset(fed.ledger, fed.ledger.unlock("admin2", "admin2's own new passphrase"), "head",
+                             taken.reset_id)
 
 
 def _roll_back_to(fed: Federation, attacker: Attacker, size: int, state: bytes, everything: bool) -> None:
@@ -226,3 +294,22 @@ def test_a_dba_cannot_roll_the_log_back_to_an_earlier_checkpoint(federation: Fed
     fed = federation
     _leave_and_roll_back(fed, attacker, everything=True)
     refused(fed, VerificationFailed, lambda: _report_as_the_leaver(fed))
+
+
+# -- verify names damage, never crashes ------------------------------------------------------------
+
+
+def test_an_erasure_entry_with_malformed_claims_is_refused(federation: Federation) -> None:
+    """Through the library the IT manager records an erasure whose claims are not lists of ids:
+    `verify` would stop with a TypeError on it."""
+    fed = federation
+
+    def erase(records: Any) -> None:
+        with fed.ledger.unit(fed["admin"], write=True) as work:
+            work.save(Erasure._create(Erasure.Recorded, id=uuid.uuid4(), records=records, erased_class="subject",
+                                      basis="ground:recorded-in-error", keys_destroyed=[], entries=0,
+                                      reason="mischief", record_class="erasure", subjects=[]))
+
+    refused(fed, RuleViolation, lambda: erase(7), match="an erasure names its records and keys as lists of ids")
+    refused(fed, RuleViolation, lambda: erase([["nested"]]), match="an erasure names its records")
+    assert audit(fed).ok
