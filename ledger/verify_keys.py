@@ -57,7 +57,7 @@ class KeyAudit:
     conn: Connection
     registry: Registry
     add: Callable[[Finding], None]
-    seen: set[str] = field(default_factory=set)
+    seen: dict[str, str] = field(default_factory=dict)
     pending: list[_Pending] = field(default_factory=list)
     batch_keys: set[str] = field(default_factory=set)
     missing: list[tuple[_Pending, list[str]]] = field(default_factory=list)
@@ -67,22 +67,31 @@ class KeyAudit:
     destroyed: set[str] = field(default_factory=set)
     keys_checked: int = 0
 
-    def see(self, entry: envelope.Envelope, leaf: int) -> None:
-        """Take in one entry (called in log order, after the registry took it in)."""
+    def see(self, entry: envelope.Envelope, leaf: int, record_class: str | None = None) -> None:
+        """Take in one entry (called in log order, before the registry takes it in).
+
+        ``record_class`` is the class of the entry's record (that of its first entry):
+        a key is judged by who may read the record, whatever a later header says.
+        """
         header = entry.header
         name = event_name(str(header["topic"]))
         claims = header.get("claims") or {}
         aggregate = str(header["aggregate"])
-        record_class = str(header["record_class"])
+        record_class = record_class or str(header["record_class"])
         key_id = str(header["data_key"])
-        if key_id not in self.seen:
-            self.seen.add(key_id)
+        owner = self.seen.get(key_id)
+        if owner is None:
+            self.seen[key_id] = aggregate
             self.pending.append(_Pending(key_id, leaf, aggregate, record_class, self._required(record_class, leaf)))
+        elif owner != aggregate:
+            self.add(_finding(f"data key {key_id} of record {owner} is also used by record {aggregate}: a key "
+                              "belongs to one record (data_keys rows moved?), and erasing either would destroy "
+                              "both", leaf, aggregate))
         if name == "ImportBatch.Imported" and claims.get("alert_key_id"):
             batch_key = str(claims["alert_key_id"])
             self.batch_keys.add(batch_key)
             if batch_key not in self.seen:
-                self.seen.add(batch_key)
+                self.seen[batch_key] = aggregate
                 self.pending.append(_Pending(batch_key, leaf, aggregate, "monitoring",
                                              self._required("monitoring", leaf), batch=True))
         elif name == "Incident.InvestigatorAssigned":
@@ -93,7 +102,9 @@ class KeyAudit:
             stored = claims.get("stored_sha256")
             self.evidence[str(claims["attachment_id"])] = (aggregate, str(stored) if stored else None, leaf)
         elif name == "Erasure.Recorded":
-            self.destroyed.update(str(k) for k in claims.get("keys_destroyed") or [])
+            destroyed = claims.get("keys_destroyed")
+            if isinstance(destroyed, list):  # the registry names any other shape
+                self.destroyed.update(str(k) for k in destroyed)
 
     def _required(self, record_class: str, leaf: int) -> dict[str, str]:
         """Recipient -> public key (hex) a key of ``record_class`` needed at ``leaf``."""

@@ -117,6 +117,20 @@ def test_staff_cannot_widen_who_reads_an_allegation_by_changing_its_record_class
     assert not can_open(fed, "slt", newest_key(fed, inc))
 
 
+def test_an_entry_sealed_under_another_record_class_is_named_by_verify(
+    federation: Federation, attacker: Attacker
+) -> None:
+    """The IT manager seals an entry on an allegation whose header calls the record an incident
+    (so its key is judged by who reads incidents)."""
+    fed = federation
+    inc = allegation(fed)
+    aggregate = incident_record_id(inc)
+    attacker.insert(attacker.forge(fed["admin"].pair, aggregate, "ledger.domain.incidents:Incident.EvidenceAdded",
+                                   {}, record_class="incident"))
+    attacker.seal_everything()
+    assert "Incident.EvidenceAdded|its record class is incident, but its record began as allegation" in findings(fed)
+
+
 def test_staff_cannot_share_a_later_case_note_by_editing_a_sealed_assignment(federation: Federation) -> None:
     """A teacher with the database file rewrites the investigator a sealed assignment names to
     themselves (restoring it afterwards): the next note the DSL writes would be wrapped to them."""
@@ -200,6 +214,23 @@ def test_staff_cannot_make_the_headteacher_write_an_allegation_under_an_alert_ke
     incidents.add_note(fed.ledger, fed["head"], inc, "fact", "What only the Headteacher may read")
     assert newest_key(fed, inc) != key_id
     assert not can_open(fed, "dsl", newest_key(fed, inc))
+
+
+def test_a_data_key_moved_to_another_record_is_named_by_verify(federation: Federation, tmp_path: Path) -> None:
+    """Someone with the database files one alert's key under another alert: the second alert's
+    later entries are written under it, and erasing the first alert would destroy them too."""
+    fed = federation
+    first, second = _import_alert(fed, tmp_path, 8), _import_alert(fed, tmp_path, 9)
+    moved = _alert_key(fed, first)
+    with fed.ledger.engine.begin() as conn:
+        conn.execute(update(data_keys).where(data_keys.c.key_id == moved).values(
+            record_id=str(alert_record_id(second)), created_at="9999-12-31"))
+    inc = safeguarding_case(fed)
+    monitoring.link_alert(fed.ledger, fed["dsl"], second, inc, "the same chat")
+    with fed.ledger.engine.begin() as conn:
+        conn.execute(update(data_keys).where(data_keys.c.key_id == moved).values(
+            record_id=str(alert_record_id(first))))
+    assert f"data key {moved} of record {alert_record_id(first)} is also used by record" in findings(fed)
 
 
 # -- who may act ---------------------------------------------------------------------------------
@@ -296,7 +327,56 @@ def test_a_dba_cannot_roll_the_log_back_to_an_earlier_checkpoint(federation: Fed
     refused(fed, VerificationFailed, lambda: _report_as_the_leaver(fed))
 
 
+# -- time ------------------------------------------------------------------------------------------
+
+
+def test_an_entry_back_dated_with_a_time_zone_offset_is_named(federation: Federation, attacker: Attacker) -> None:
+    """The IT manager seals an entry whose time reads, as text, like now, but whose offset puts it
+    23 hours back (past the 24-hour LATE flag), and signs the checkpoint the same way."""
+    fed = federation
+    ahead = SystemClock().now() + dt.timedelta(seconds=5)
+    sly = ahead.replace(tzinfo=None).isoformat(timespec="microseconds") + "+23:00"
+    entry = forge_wrapped(attacker, fed["admin"].pair, subject_record_id("sb-sly"), SUBJECT,
+                          {"subject_id": "sb-sly", "kind": "pupil"}, "subject", sly)
+    attacker.insert(entry)
+    attacker.seal_everything(time=sly)
+    real = iso(dt.datetime.fromisoformat(sly))
+    text = findings(fed)
+    assert f"Subject.Registered|recorded at {sly}, which is {real} in UTC" in text, text
+
+
 # -- verify names damage, never crashes ------------------------------------------------------------
+
+
+def _nested(state: bytes) -> bytes:
+    """The entry with its claims nested a hundred thousand lists deep."""
+    marked = rewrite_header(state, {"claims": "@@"})
+    length = struct.unpack(">I", marked[4:8])[0]
+    header = marked[8:8 + length].replace(b'"@@"', b"[" * 100_000 + b"]" * 100_000)
+    return envelope.MAGIC + struct.pack(">I", len(header)) + header + marked[8 + length:]
+
+
+DAMAGE = {
+    "version as text": lambda state: rewrite_header(state, {"version": "two"}),
+    "version as a list": lambda state: rewrite_header(state, {"version": [2]}),
+    "claims as a list, key unknown": lambda state: rewrite_header(state, {"claims": ["x"], "actor_key": "k0"}),
+    "claims nested too deep": _nested,
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_a_dba_cannot_stop_verify_by_damaging_a_sealed_header(
+    federation: Federation, attacker: Attacker, damage: str
+) -> None:
+    """A database administrator (no keys) rewrites a sealed header: verify must name that entry
+    and go on to every other check, not stop with an unexpected error (which names nothing)."""
+    fed = federation
+    row = attacker.rows()[-1]
+    with fed.ledger.engine.begin() as conn:
+        conn.execute(update(attacker.events).where(attacker.events.c.id == row.id).values(
+            state=DAMAGE[damage](bytes(row.state))))
+    report = audit(fed)
+    assert any("stored entry is unreadable" in f.problem for f in report.findings), report.findings
 
 
 def test_an_erasure_entry_with_malformed_claims_is_refused(federation: Federation) -> None:
