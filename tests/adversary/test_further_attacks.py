@@ -269,6 +269,28 @@ def test_a_reset_is_not_approved_with_a_key_the_proposer_set_by_a_reset(federati
                              taken.reset_id)
 
 
+def _table_giving_admin_allegations() -> dict[str, Any]:
+    table = roles.current_table()
+    table["version"] = roles.TABLE_VERSION + 1
+    table["readers"] = dict(table["readers"], allegation=["admin", "headteacher"])
+    table["exclusive"] = {}
+    return table
+
+
+def test_a_headteacher_adopting_version_n_gets_the_table_this_software_shows(federation: Federation) -> None:
+    """The IT manager proposes (through the library) a table that lets the admin read allegations,
+    and asks the Headteacher to run `ledger permissions adopt N`, which names only a version."""
+    fed = federation
+    table = _table_giving_admin_allegations()
+    with fed.ledger.unit(fed["admin"], write=True) as work:
+        work.save(PermissionTable.propose(table, "upgrade to 0.2"))
+    refused(fed, RuleViolation, lambda: permissions.adopt(fed.ledger, fed["head"], int(table["version"])),
+            match="not the table this software")
+    assert fed.ledger.registry().table["version"] == roles.TABLE_VERSION  # type: ignore[index]
+    permissions.adopt(fed.ledger, fed["head"], int(table["version"]), digest=roles.table_digest(table))
+    assert fed.ledger.registry().table["version"] == roles.TABLE_VERSION + 1  # type: ignore[index]
+
+
 def _roll_back_to(fed: Federation, attacker: Attacker, size: int, state: bytes, everything: bool) -> None:
     """Put the database back to the checkpoint of ``size``: its checkpoints (and, with ``everything``,
     the entries, leaves and tree nodes after it) deleted, and that moment's registry row restored."""
