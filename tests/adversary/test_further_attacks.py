@@ -233,6 +233,50 @@ def test_a_data_key_moved_to_another_record_is_named_by_verify(federation: Feder
     assert f"data key {moved} of record {alert_record_id(first)} is also used by record" in findings(fed)
 
 
+# -- what a reader is shown ---------------------------------------------------------------------
+
+
+def _two_reports(fed: Federation) -> tuple[str, str]:
+    first = incidents.report(fed.ledger, fed["teacher"], incidents.IncidentReport(
+        "child-on-child", "2026-01-05T10:00", "Pupil A was hit", "Seen in the playground"))
+    second = incidents.report(fed.ledger, fed["teacher"], incidents.IncidentReport(
+        "child-on-child", "2026-01-06T10:00", "Nothing happened", "A misunderstanding"))
+    readside.timeline(fed.ledger, fed["dsl"], "catch up", incident=first)
+    return first, second
+
+
+def test_staff_cannot_make_the_timeline_of_one_incident_show_another(federation: Federation) -> None:
+    """A member of staff with the database file swaps two incidents' short ids in the read models:
+    the DSL asks for the chronology of one and reads the other's, under the first one's id."""
+    fed = federation
+    first, second = _two_reports(fed)
+    one, two = str(incident_record_id(first)), str(incident_record_id(second))
+    with fed.ledger.engine.begin() as conn:
+        conn.execute(update(aliases).where(aliases.c.alias == first).values(aggregate=two))
+        conn.execute(update(aliases).where(aliases.c.alias == second).values(aggregate=one))
+        conn.execute(update(records).where(records.c.aggregate == one).values(alias=second))
+        conn.execute(update(records).where(records.c.aggregate == two).values(alias=first))
+    rows = readside.timeline(fed.ledger, fed["dsl"], "review", incident=first).rows
+    assert rows and all(row["ref"].startswith(second) for row in rows), [r["ref"] for r in rows]
+    assert all(f"the read model calls this record {first}, but its signed id is {second}" in row["read_model"]
+               for row in rows), [r["read_model"] for r in rows]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "the timeline's role column is the read model's actor_roles, which checked.compare does not compare; "
+    "proposed fix: projections/timeline.build replays role_change() over the checked entries of each signer's "
+    "staff record (checked.load) up to the entry's leaf, shows that, and notes drift when the index differs"))
+def test_staff_cannot_change_the_role_the_timeline_shows_for_an_author(federation: Federation) -> None:
+    """A member of staff with the database file makes a teacher's report read as the Headteacher's."""
+    fed = federation
+    first, _ = _two_reports(fed)
+    with fed.ledger.engine.begin() as conn:
+        conn.execute(update(entries).where(entries.c.aggregate == str(incident_record_id(first)))
+                     .values(actor_roles="headteacher"))
+    row = readside.timeline(fed.ledger, fed["dsl"], "review", incident=first).rows[0]
+    assert row["role"] == "staff" or "actor_roles" in row["read_model"], row
+
+
 # -- who may act ---------------------------------------------------------------------------------
 
 
