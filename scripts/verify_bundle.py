@@ -38,7 +38,7 @@ COMMITMENT_DOMAIN = b"policy-ledger/key-commitment/v1\x00"
 AAD_DOMAIN = b"policy-ledger/body-aad/v1\x00"
 SUMS, SIGNATURE, PEM = "SHA256SUMS", "SHA256SUMS.sig", "ledger-public-key.pem"
 DISCLOSED = "disclosed"
-MALFORMED = (KeyError, TypeError, ValueError, AttributeError)
+MALFORMED = (KeyError, TypeError, ValueError, AttributeError, RecursionError)  # RecursionError: nesting too deep
 
 
 class Unreadable(Exception):
