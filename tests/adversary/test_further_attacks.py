@@ -233,6 +233,37 @@ def test_a_data_key_moved_to_another_record_is_named_by_verify(federation: Feder
     assert f"data key {moved} of record {alert_record_id(first)} is also used by record" in findings(fed)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "a leaving Headteacher keeps every role key they held in custody; proposed fix: the registry marks every "
+    "reader role rotation-due when a headteacher leaves or loses the role, and people.end_employment/remove_role "
+    "rotate them all in the same unit"))
+def test_a_headteacher_who_leaves_cannot_read_later_records_through_the_keys_in_their_custody(
+    sqlite_federation: Federation, tmp_path: Path
+) -> None:
+    """The Headteacher role keeps every other role's key in custody: a Headteacher who leaves with
+    an old copy of the database still holds the DSL's key, which new safeguarding records use."""
+    fed = sqlite_federation
+    people.add_staff(fed.ledger, fed["head"], "Deputy Head", ["staff", "headteacher"], PASSPHRASE, "head2")
+    db = Path(str(fed.ledger.config.sqlite_path))
+    with fed.ledger.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(db, tmp_path / "old.db")
+    leaver = fed["head"]
+    people.end_employment(fed.ledger, fed.reunlock("head2"), "head", "2026-07-31")
+    inc = safeguarding_case(fed)
+    old = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        with old.connect() as conn:
+            held = leaver.keyring.role_keys(conn, None, "dsl")
+    finally:
+        old.dispose()
+    with fed.ledger.engine.connect() as conn:
+        wrapped_to = conn.execute(select(key_wraps.c.recipient_key).where(
+            key_wraps.c.key_id == newest_key(fed, inc), key_wraps.c.recipient == "role:dsl")).scalar_one()
+    assert held, "the leaver held the dsl key in custody in the old copy"
+    assert wrapped_to not in held
+
+
 # -- what a reader is shown ---------------------------------------------------------------------
 
 
