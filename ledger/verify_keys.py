@@ -58,6 +58,8 @@ class KeyAudit:
     registry: Registry
     add: Callable[[Finding], None]
     seen: dict[str, str] = field(default_factory=dict)
+    first_leaf: dict[str, int] = field(default_factory=dict)
+    erasures: dict[str, int] = field(default_factory=dict)
     pending: list[_Pending] = field(default_factory=list)
     batch_keys: set[str] = field(default_factory=set)
     missing: list[tuple[_Pending, list[str]]] = field(default_factory=list)
@@ -82,6 +84,7 @@ class KeyAudit:
         owner = self.seen.get(key_id)
         if owner is None:
             self.seen[key_id] = aggregate
+            self.first_leaf[key_id] = leaf
             self.pending.append(_Pending(key_id, leaf, aggregate, record_class, self._required(record_class, leaf)))
         elif owner != aggregate:
             self.add(_finding(f"data key {key_id} of record {owner} is also used by record {aggregate}: a key "
@@ -102,9 +105,10 @@ class KeyAudit:
             stored = claims.get("stored_sha256")
             self.evidence[str(claims["attachment_id"])] = (aggregate, str(stored) if stored else None, leaf)
         elif name == "Erasure.Recorded":
-            destroyed = claims.get("keys_destroyed")
-            if isinstance(destroyed, list):  # the registry names any other shape
+            destroyed, records = claims.get("keys_destroyed"), claims.get("records")
+            if isinstance(destroyed, list) and isinstance(records, list):  # the registry names any other shape
                 self.destroyed.update(str(k) for k in destroyed)
+                self.erasures.update({str(r): leaf for r in records if str(r) not in self.erasures})
 
     def _required(self, record_class: str, leaf: int) -> dict[str, str]:
         """Recipient -> public key (hex) a key of ``record_class`` needed at ``leaf``."""
@@ -167,6 +171,7 @@ class KeyAudit:
             if problem:
                 self.add(_finding(f"data key {item.key_id} is {problem}", item.leaf, item.aggregate))
         self._erased_keys(erased_records)
+        self._erasures_destroyed_their_keys()
         self._role_copies()
         self._evidence(erased_records)
 
@@ -193,6 +198,16 @@ class KeyAudit:
                 select(key_wraps.c.key_id).where(key_wraps.c.key_id.in_(chunk)).distinct())}
             for key_id in sorted(left):
                 self.add(_finding(f"data key {key_id} was destroyed by a signed erasure but is still wrapped"))
+
+    def _erasures_destroyed_their_keys(self) -> None:
+        """An erasure that names a record destroyed every key the record had by then: one that did not
+        would let anyone with the database destroy the rest later, unnoticed, as "erased"."""
+        for key_id, aggregate in self.seen.items():
+            erased_at = self.erasures.get(aggregate)
+            if (erased_at is not None and key_id not in self.destroyed and key_id not in self.batch_keys
+                    and self.first_leaf[key_id] < erased_at):
+                self.add(_finding(f"the erasure at entry {erased_at} names record {aggregate} but does not destroy "
+                                  f"its data key {key_id}", erased_at, aggregate))
 
     def _role_copies(self) -> None:
         registry = self.registry

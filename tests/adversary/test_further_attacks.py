@@ -492,6 +492,28 @@ def test_an_erasure_entry_with_malformed_claims_is_refused(federation: Federatio
     assert audit(fed).ok
 
 
+def test_an_erasure_that_destroyed_nothing_does_not_cover_a_later_silent_deletion(federation: Federation) -> None:
+    """The IT manager records, through the library, an erasure naming an allegation but destroying
+    none of its keys (the allegation stays readable); later anyone with the database deletes its
+    key wraps and bodies, and verify counted that as the signed erasure."""
+    fed = federation
+    inc = allegation(fed)
+    record = str(incident_record_id(inc))
+    with fed.ledger.unit(fed["admin"], write=True) as work:
+        work.save(Erasure._create(Erasure.Recorded, id=uuid.uuid4(), records=[record], erased_class="allegation",
+                                  basis="ground:recorded-in-error", keys_destroyed=[], entries=0,
+                                  reason="tidying", record_class="erasure", subjects=[]))
+    table = fed.ledger.app.events_table
+    with fed.ledger.engine.begin() as conn:
+        keys = keystore.keys_of_record(conn, record)
+        conn.execute(delete(key_wraps).where(key_wraps.c.key_id.in_(keys)))
+        for row in conn.execute(select(table.c.id, table.c.state).where(
+                table.c.originator_id == incident_record_id(inc))).all():
+            conn.execute(update(table).where(table.c.id == row.id).values(
+                state=envelope.parse(bytes(row.state)).without_body().to_bytes()))
+    assert f"names record {record} but does not destroy its data key {keys[0]}" in findings(fed)
+
+
 # -- evidence bundles ---------------------------------------------------------------------------------
 
 
