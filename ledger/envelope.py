@@ -37,6 +37,14 @@ REQUIRED_HEADER_FIELDS = (
     "data_key", "key_commitment", "body_hash",
 )
 
+#: The JSON type every header field must have (optional ones may be absent; ``occurred_at`` may be null).
+HEADER_TYPES: dict[str, tuple[type, ...]] = {
+    "v": (int,), "ledger": (str,), "aggregate": (str,), "version": (int,), "topic": (str,),
+    "class_version": (int,), "recorded_at": (str,), "actor": (str,), "actor_key": (str,),
+    "record_class": (str,), "subjects": (list,), "data_key": (str,), "key_commitment": (str,),
+    "body_hash": (str,), "claims": (dict,), "lifted": (list,), "occurred_at": (dict, type(None)),
+}
+
 
 @dataclass(frozen=True)
 class Envelope:
@@ -110,10 +118,14 @@ def parse(state: bytes) -> Envelope:
     header_bytes = state[8:end]
     try:
         header = canonical.loads(header_bytes)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise VerificationFailed("entry header is not valid JSON") from None
     if not isinstance(header, dict) or any(f not in header for f in REQUIRED_HEADER_FIELDS):
         raise VerificationFailed("entry header lacks required fields")
+    wrong = sorted(name for name, kinds in HEADER_TYPES.items() if name in header and (
+        not isinstance(header[name], kinds) or (int in kinds and isinstance(header[name], bool))))
+    if wrong:
+        raise VerificationFailed(f"entry header field {', '.join(wrong)} has the wrong type")
     signature = state[end : end + crypto.SIGNATURE_BYTES]
     return Envelope(header_bytes, header, signature, state[end + crypto.SIGNATURE_BYTES :])
 

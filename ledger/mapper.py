@@ -21,10 +21,10 @@ from typing import Any
 
 from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table, select
 
 from ledger import envelope, keystore, roles
-from ledger.errors import InvalidInput, NotPermitted, RecordErased, RuleViolation
+from ledger.errors import InvalidInput, NotPermitted, RecordErased, RuleViolation, VerificationFailed
 from ledger.identity import KeyPair
 from ledger.registry import Denied, NotAWriter, Registry, is_registry_event as registry_changes
 
@@ -56,6 +56,7 @@ class UnitContext:
     record_keys: dict[str, tuple[str, str, bytes]] = field(default_factory=dict)
     case_readers: dict[str, dict[str, bytes]] = field(default_factory=dict)
     role_privates: dict[str, bytes] = field(default_factory=dict)
+    events: Table | None = None
 
     @property
     def next_leaf(self) -> int:
@@ -81,7 +82,7 @@ class UnitContext:
         if record_id in self.record_keys:
             return self.record_keys[record_id]
         registry = self.checked_registry()
-        cls = (None if new else keystore.record_class_of(self.conn, record_id)) or record_class
+        cls = (None if new else self._signed_class(registry, record_id)) or record_class
         if cls is None:
             raise InvalidInput(f"record {record_id} has no record class")
         perms = registry.permissions or roles.Permissions()
@@ -102,6 +103,23 @@ class UnitContext:
             key = keystore.new_data_key(self.conn, registry, record_id, cls, self.now, self.batch_key, people)
         self.record_keys[record_id] = (cls, key[0], key[1])
         return self.record_keys[record_id]
+
+    def _signed_class(self, registry: Registry, record_id: str) -> str | None:
+        """The class of an existing record, from its first entry as its signer signed it.
+
+        Not from ``data_keys``: whoever can edit that row would choose who reads
+        what is written next. (Without the event table, as in a reading unit, the row.)
+        """
+        if self.events is None:
+            return keystore.record_class_of(self.conn, record_id)
+        row = self.conn.execute(select(self.events.c.originator_version, self.events.c.topic, self.events.c.state)
+                                .where(self.events.c.originator_id == uuid.UUID(record_id))
+                                .order_by(self.events.c.originator_version).limit(1)).first()
+        if row is None:
+            return None
+        sealed = envelope.parse(bytes(row.state))
+        _check_signed(sealed, record_id, int(row.originator_version), str(row.topic), registry)
+        return str(sealed.header["record_class"])
 
 
 unit: ContextVar[UnitContext] = ContextVar("ledger_unit")
@@ -141,15 +159,18 @@ class EnvelopeMapper(Mapper[uuid.UUID]):
             "lifted": sorted(lifted),
         }
         problem = registry.check(header, ctx.next_leaf)
+        if problem is None:  # the record class is part of what the rules judge (who assigns a case)
+            record_class, key_id, data_key = ctx.data_key_for(aggregate_id, lifted.get("record_class"),
+                                                              new=version == 1)
+            header["record_class"] = record_class
+            header["subjects"] = list(lifted.get("subjects") or [])
+            problem = registry.check(header, ctx.next_leaf)
         if isinstance(problem, NotAWriter):
             perms = registry.permissions or roles.Permissions()
             allowed = ", ".join(r for r in perms.writers_of(name) if r != roles.SELF) or "nobody (its owner only)"
             raise NotPermitted(f"{ctx.pair.actor_id} may not record {name}", f"only these roles may: {allowed}")
         if problem is not None:
             raise (NotPermitted if isinstance(problem, Denied) else RuleViolation)(str(problem))
-        record_class, key_id, data_key = ctx.data_key_for(aggregate_id, lifted.get("record_class"), new=version == 1)
-        header["record_class"] = record_class
-        header["subjects"] = list(lifted.get("subjects") or [])
         sealed = envelope.seal(header, state, key_id, data_key, ctx.pair.signing_key)
         if registry_changes(topic):
             if ctx.registry_shared:
@@ -169,6 +190,9 @@ class EnvelopeMapper(Mapper[uuid.UUID]):
         ctx = unit.get()
         sealed = envelope.parse(stored_event.state)
         header = sealed.header
+        if ctx.registry is not None:
+            _check_signed(sealed, str(stored_event.originator_id), stored_event.originator_version,
+                          stored_event.topic, ctx.registry)
         cls = resolve_topic(stored_event.topic)
         try:
             if ctx.keyring is None:
@@ -190,3 +214,32 @@ class EnvelopeMapper(Mapper[uuid.UUID]):
         event = object.__new__(cls)
         object.__setattr__(event, "__dict__", state)
         return event
+
+
+def _check_signed(sealed: envelope.Envelope, aggregate: str, version: int, topic: str, registry: Registry) -> None:
+    """Refuse to act on a stored entry its signer did not sign as it is, or that sits in another row.
+
+    A writing unit decides from the records it loads (who a case is shared
+    with, what a record's state allows), so those entries must be the ones
+    their signers signed: checked against the key the registry gives the signer
+    (revoked keys included, for what they signed before), not taken on trust
+    from rows anyone with the database can edit.
+    """
+    header = sealed.header
+    name = f"{roles.event_name(topic)} v{version} of record {aggregate}"
+    hint = "nothing was written; run `ledger verify --trust trust.json` and restore the row from a backup"
+    if (header["aggregate"], header["version"], header["topic"]) != (aggregate, version, topic):
+        raise VerificationFailed(f"the stored entry {name} belongs to another record or version (moved?)", hint)
+    actor, key_id = str(header["actor"]), str(header["actor_key"])
+    if actor == roles.RECOVERY:
+        public = registry.recovery_signing_public()
+    else:
+        fact = registry.keys.get(key_id)
+        public = fact.public if fact is not None and fact.owner == actor else None
+    if public is None:
+        raise VerificationFailed(f"the stored entry {name} is signed by key {key_id}, which the registry does not "
+                                 f"give to {actor}", hint)
+    try:
+        envelope.verify_signature(sealed, public)
+    except VerificationFailed:
+        raise VerificationFailed(f"the stored entry {name} does not match its signature: it was altered", hint) from None

@@ -479,6 +479,10 @@ class Registry:
         return perms is not None and bool(set(held) & set(perms.readers_of(record_class)))
 
     def _rule_Erasure_Recorded(self, header: Any, claims: Any, actor: str, held: Any, leaf: int) -> str | None:
+        for name in ("records", "keys_destroyed"):
+            value = claims.get(name)
+            if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+                return "an erasure names its records and keys as lists of ids"
         erased = str(claims.get("erased_class") or "")
         if str(claims.get("basis", "")).startswith("rule:") or self._reads(held, erased):
             return None
@@ -545,6 +549,11 @@ class Registry:
             return Denied("nobody approves a reset of their own key")
         if actor == proposal["proposed_by"]:
             return Denied(f"{actor} proposed this reset and may not approve it too: a second person must")
+        signer = self.keys.get(str(header["actor_key"]))
+        if signer is not None and signer.reset and signer.reset["proposed_by"] == proposal["proposed_by"]:
+            return Denied(f"{actor} approves with a key {proposal['proposed_by']} set by a reset, and "
+                          f"{proposal['proposed_by']} proposed this reset too: {actor} rotates to a key only they "
+                          "know first")
         return None
 
     def _rule_StaffMember_KeyRevoked(self, header: Any, claims: Any, actor: str, held: Any, leaf: int) -> str | None:
@@ -599,7 +608,50 @@ class Registry:
         return Denied(f"{actor} may not restore {claims['role']} keys: only its members, its granters or a Headteacher")
 
     def _rule_StaffMember_EmploymentEnded(self, header: Any, claims: Any, actor: str, held: Any, leaf: int) -> str | None:
-        return self._record_staff(header, claims.get("staff_id"))
+        problem = self._record_staff(header, claims.get("staff_id"))
+        if problem:
+            return problem
+        leaver = self.staff[str(claims["staff_id"])]
+        for role in leaver.roles:
+            if role in self.role_keys and not self._may_rotate(held, role):
+                return (f"{actor} may not record that {leaver.staff_id} left: the {role} reader key must be "
+                        f"replaced, and only a member of {role} or a Headteacher may make that key")
+        return None
+
+    @staticmethod
+    def _may_rotate(held: Any, role: str) -> bool:
+        """Whether someone holding ``held`` may make ``role``'s next key (so may read what it reads)."""
+        return role in held or "headteacher" in held or (role == "admin" and "admin" in held)
+
+    # -- entries outside the registry whose claims decide who reads, or what verify accepts -----------
+
+    def _case_readers(self, header: Any, held: Any, actor: str) -> tuple[set[str], str | None]:
+        """(reader roles of the case's class, problem unless ``actor`` is one of them or a Headteacher)."""
+        perms = self.permissions
+        assert perms is not None
+        record_class = str(header.get("record_class"))
+        readers = set(perms.readers_of(record_class))
+        if not set(held) & (readers | {"headteacher"}):
+            return readers, Denied(f"{actor} may not assign investigators to {record_class} records: "
+                                   "only those who read them may")
+        return readers, None
+
+    def _rule_Incident_InvestigatorAssigned(self, header: Any, claims: Any, actor: str, held: Any, leaf: int) -> str | None:
+        if "record_class" not in header:
+            return None  # the write side asks again once the record's class is in the header
+        readers, problem = self._case_readers(header, held, actor)
+        if problem:
+            return problem
+        who = self.staff.get(str(claims.get("investigator")))
+        if who is None or not who.active:
+            return f"{claims.get('investigator')} is not a current member of staff"
+        if not set(who.roles) & (readers | {"investigator"}):
+            return (f"{who.staff_id} holds none of the roles that may investigate "
+                    f"{header.get('record_class')} records")
+        return None
+
+    def _rule_Incident_InvestigatorUnassigned(self, header: Any, claims: Any, actor: str, held: Any, leaf: int) -> str | None:
+        return self._case_readers(header, held, actor)[1] if "record_class" in header else None
 
     # -- applying an entry ---------------------------------------------------------------
 

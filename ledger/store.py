@@ -404,6 +404,7 @@ class Ledger:
             pair=actor.pair if actor else None,
             keyring=keyring or (actor.keyring if actor else None),
             now="",
+            events=self.app.events_table,
         )
         token = unit.set(ctx)
         datastore.set_scoped_session(session)
@@ -454,6 +455,12 @@ class Ledger:
             ctx.registry = self._load_registry(conn, head)
             ctx.registry_shared = True
         ctx.first_leaf = sealer.tree_size(conn)
+        if head is not None and head.size != ctx.first_leaf:
+            raise VerificationFailed(
+                f"the latest checkpoint covers {head.size} entries but {ctx.first_leaf} are sealed: checkpoints were "
+                "deleted (which would put an older registry back in force)",
+                "nothing was written; run `ledger verify --trust trust.json` and restore the database from a backup",
+            )
         ctx.now = self._now(conn)
         if head is not None and ctx.now < head.time:
             raise RuleViolation(

@@ -32,6 +32,7 @@ Signatures are checked in parallel across cores for large logs.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator, Sequence
@@ -43,6 +44,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, select
 
 from ledger import checkpoint, crypto, envelope, merkle, roles
+from ledger.clock import iso
 from ledger.errors import VerificationFailed
 from ledger.keystore import KeyRing
 from ledger.registry import Registry, is_registry_event
@@ -171,6 +173,7 @@ class Verifier:
         self.erased_records: set[str] = set()
         self.empty_bodies: list[Finding] = []
         self.versions: dict[bytes, int] = {}
+        self.classes: dict[bytes, str] = {}
         self.last_time = ""
         self.registry_dirty = True
         self.pool: ProcessPoolExecutor | None = None
@@ -250,8 +253,8 @@ class Verifier:
         if sealed_at is None:
             return
         position = sealed_at
-        self._check_sequence(header, where)
-        self.keys.see(entry, position)
+        record_class = self._check_sequence(header, where)
+        self.keys.see(entry, position, record_class)
         if position < since_size:
             self._apply_registry(header, position)
         else:
@@ -268,12 +271,17 @@ class Verifier:
                     pending.append(_Pending(where, item))
         self._check_checkpoints_at(self.frontier.size)
 
-    def _check_sequence(self, header: dict[str, Any], where: Finding) -> None:
-        """Each record's versions follow 1, 2, 3…; times never go backwards."""
+    def _check_sequence(self, header: dict[str, Any], where: Finding) -> str:
+        """Each record's versions follow 1, 2, 3…, all of the record class it began with; times never
+        go backwards. Returns the record's class (its first entry's)."""
         try:
             key = uuid.UUID(str(header["aggregate"])).bytes
         except ValueError:
             key = str(header["aggregate"]).encode()
+        record_class = self.classes.setdefault(key, str(header["record_class"]))
+        if header["record_class"] != record_class:
+            self._add(_at(where, f"its record class is {header['record_class']}, but its record began as "
+                                 f"{record_class}: its readers were chosen from an altered row (data_keys?)"))
         version = int(header["version"])
         expected = self.versions.get(key, 0) + 1
         if version != expected:
@@ -284,12 +292,19 @@ class Verifier:
             else:
                 self._add(_at(where, f"version {version} comes again after version {expected - 1}"))
         self.versions[key] = max(version, expected - 1)
-        recorded = str(header["recorded_at"])
+        recorded = _instant(str(header["recorded_at"]))
+        if recorded is None:
+            self._add(_at(where, f"recorded at {header['recorded_at']!r}, which is not a time"))
+            return record_class
+        if recorded != header["recorded_at"]:
+            self._add(_at(where, f"recorded at {header['recorded_at']}, which is {recorded} in UTC: not the form "
+                                 "the ledger writes (a time zone offset moves a time without changing its text)"))
         if recorded < self.last_time:
             self._add(_at(where, f"recorded at {recorded}, before the entry or checkpoint ahead of it "
                                  f"({self.last_time}): back-dated, or the writer's clock went backwards"))
         else:
             self.last_time = recorded
+        return record_class
 
     def _check_identity(self, row: Any, header: dict[str, Any], where: Finding) -> None:
         if header["ledger"] != self.trust.ledger_id:
@@ -364,7 +379,7 @@ class Verifier:
             self._add(_at(where, str(problem)))
             return None
         if roles.event_name(header["topic"]) == ERASURE_EVENT:
-            self.erased_records.update(header["claims"].get("records", []))
+            self.erased_records.update(_records(header))
         return (public, entry.header_bytes, entry.signature)
 
     def _apply_registry(self, header: dict[str, Any], position: int) -> None:
@@ -373,7 +388,7 @@ class Verifier:
         if self.registry.apply(header, position):
             self.registry_dirty = True
         if roles.event_name(header["topic"]) == ERASURE_EVENT:
-            self.erased_records.update(header["claims"].get("records", []))
+            self.erased_records.update(_records(header))
 
     def _flush_signatures(self, pending: list[_Pending]) -> None:
         """Check a batch's signatures: inline, or handed to the pool while the
@@ -441,7 +456,10 @@ class Verifier:
 
     def _check_checkpoint_lines(self, opened: checkpoint.Checkpoint) -> None:
         """The checkpoint's signed time and registry digest, against the replay so far."""
-        time = opened.time
+        time = _instant(opened.time) if opened.time is not None else None
+        if time is not None and time != opened.time:
+            self._add(Finding(f"checkpoint {opened.size}: signed at {opened.time}, which is {time} in UTC: not the "
+                              "form the ledger writes"))
         if time is None:
             self._add(Finding(f"checkpoint {opened.size}: has no signed time"))
         elif time < self.last_time:
@@ -524,6 +542,27 @@ class Verifier:
 
     _watch: int | None = None
     _since_root: bytes | None = None
+
+
+def _records(header: dict[str, Any]) -> list[str]:
+    """The records an erasure entry names (none when its claims are malformed: the registry names that)."""
+    records = header["claims"].get("records")
+    return [str(r) for r in records] if isinstance(records, list) else []
+
+
+def _instant(value: str) -> str | None:
+    """``value`` as the ledger writes times (ISO-8601 UTC, microseconds), or None if it is not a time.
+
+    Times are compared as text only in this form: ``…T10:00+23:00`` reads like ten
+    o'clock but is eleven the day before.
+    """
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return iso(moment)
 
 
 def _at(where: Finding, problem: str) -> Finding:

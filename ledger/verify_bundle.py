@@ -49,7 +49,7 @@ COMMITMENT_DOMAIN = b"policy-ledger/key-commitment/v1\x00"
 AAD_DOMAIN = b"policy-ledger/body-aad/v1\x00"
 SUMS, SIGNATURE, PEM = "SHA256SUMS", "SHA256SUMS.sig", "ledger-public-key.pem"
 DISCLOSED = "disclosed"
-MALFORMED = (KeyError, TypeError, ValueError, AttributeError)
+MALFORMED = (KeyError, TypeError, ValueError, AttributeError, RecursionError)  # RecursionError: nesting too deep
 #: Limits on what a bundle may make the verifier read (an evidence file is at most 50 MB).
 MAX_FILES = 100_000
 MAX_FILE_BYTES = 64 * 1024 * 1024

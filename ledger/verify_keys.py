@@ -57,7 +57,9 @@ class KeyAudit:
     conn: Connection
     registry: Registry
     add: Callable[[Finding], None]
-    seen: set[str] = field(default_factory=set)
+    seen: dict[str, str] = field(default_factory=dict)
+    first_leaf: dict[str, int] = field(default_factory=dict)
+    erasures: dict[str, int] = field(default_factory=dict)
     pending: list[_Pending] = field(default_factory=list)
     batch_keys: set[str] = field(default_factory=set)
     missing: list[tuple[_Pending, list[str]]] = field(default_factory=list)
@@ -68,22 +70,32 @@ class KeyAudit:
     removed: set[str] = field(default_factory=set)
     keys_checked: int = 0
 
-    def see(self, entry: envelope.Envelope, leaf: int) -> None:
-        """Take in one entry (called in log order, after the registry took it in)."""
+    def see(self, entry: envelope.Envelope, leaf: int, record_class: str | None = None) -> None:
+        """Take in one entry (called in log order, before the registry takes it in).
+
+        ``record_class`` is the class of the entry's record (that of its first entry):
+        a key is judged by who may read the record, whatever a later header says.
+        """
         header = entry.header
         name = event_name(str(header["topic"]))
         claims = header.get("claims") or {}
         aggregate = str(header["aggregate"])
-        record_class = str(header["record_class"])
+        record_class = record_class or str(header["record_class"])
         key_id = str(header["data_key"])
-        if key_id not in self.seen:
-            self.seen.add(key_id)
+        owner = self.seen.get(key_id)
+        if owner is None:
+            self.seen[key_id] = aggregate
+            self.first_leaf[key_id] = leaf
             self.pending.append(_Pending(key_id, leaf, aggregate, record_class, self._required(record_class, leaf)))
+        elif owner != aggregate:
+            self.add(_finding(f"data key {key_id} of record {owner} is also used by record {aggregate}: a key "
+                              "belongs to one record (data_keys rows moved?), and erasing either would destroy "
+                              "both", leaf, aggregate))
         if name == "ImportBatch.Imported" and claims.get("alert_key_id"):
             batch_key = str(claims["alert_key_id"])
             self.batch_keys.add(batch_key)
             if batch_key not in self.seen:
-                self.seen.add(batch_key)
+                self.seen[batch_key] = aggregate
                 self.pending.append(_Pending(batch_key, leaf, aggregate, "monitoring",
                                              self._required("monitoring", leaf), batch=True))
         elif name == "Incident.InvestigatorAssigned":
@@ -96,7 +108,10 @@ class KeyAudit:
         elif name == "Incident.EvidenceRemoved" and claims.get("attachment_id"):
             self.removed.add(str(claims["attachment_id"]))
         elif name == "Erasure.Recorded":
-            self.destroyed.update(str(k) for k in claims.get("keys_destroyed") or [])
+            destroyed, records = claims.get("keys_destroyed"), claims.get("records")
+            if isinstance(destroyed, list) and isinstance(records, list):  # the registry names any other shape
+                self.destroyed.update(str(k) for k in destroyed)
+                self.erasures.update({str(r): leaf for r in records if str(r) not in self.erasures})
 
     def _required(self, record_class: str, leaf: int) -> dict[str, str]:
         """Recipient -> public key (hex) a key of ``record_class`` needed at ``leaf``."""
@@ -159,6 +174,7 @@ class KeyAudit:
             if problem:
                 self.add(_finding(f"data key {item.key_id} is {problem}", item.leaf, item.aggregate))
         self._erased_keys(erased_records)
+        self._erasures_destroyed_their_keys()
         self._role_copies()
         self._evidence(erased_records)
 
@@ -185,6 +201,16 @@ class KeyAudit:
                 select(key_wraps.c.key_id).where(key_wraps.c.key_id.in_(chunk)).distinct())}
             for key_id in sorted(left):
                 self.add(_finding(f"data key {key_id} was destroyed by a signed erasure but is still wrapped"))
+
+    def _erasures_destroyed_their_keys(self) -> None:
+        """An erasure that names a record destroyed every key the record had by then: one that did not
+        would let anyone with the database destroy the rest later, unnoticed, as "erased"."""
+        for key_id, aggregate in self.seen.items():
+            erased_at = self.erasures.get(aggregate)
+            if (erased_at is not None and key_id not in self.destroyed and key_id not in self.batch_keys
+                    and self.first_leaf[key_id] < erased_at):
+                self.add(_finding(f"the erasure at entry {erased_at} names record {aggregate} but does not destroy "
+                                  f"its data key {key_id}", erased_at, aggregate))
 
     def _role_copies(self) -> None:
         registry = self.registry

@@ -22,7 +22,7 @@ from ledger.errors import InvalidInput, LedgerError, NotFound, NotPermitted
 from ledger.keystore import KeyRing
 from ledger.registry import Registry
 from projections import checked
-from projections.base import ERASURE_EVENT, utc
+from projections.base import ERASURE_EVENT, Entry, utc
 from projections.checked import LogEntry
 from projections.entries import UUID_PATTERN, aliases, aliases_of, entries, entry_links, entry_subjects, resolve
 from projections.reading import ACTION_FIELDS, ERASED, MISSING, OUTCOME_FIELDS, SHOWN, UNKNOWN, UNVERIFIED, WITHHELD, Opened, Reader
@@ -391,6 +391,17 @@ def _require_reader(conn: Connection, registry: Registry, keyring: KeyRing | Non
     )
 
 
+def _signed_names(logged: dict[str, list[LogEntry]]) -> dict[str, str]:
+    """Each record's short id as its checked first entry names it (never the index's word for it)."""
+    found: dict[str, str] = {}
+    for aggregate, items in logged.items():
+        first = next((e for e in items if e.version == 1 and e.checked), None)
+        named = Entry(first.notification_id, first.leaf, first.header, False).own_alias if first else None
+        if named:
+            found[aggregate] = named[0]
+    return found
+
+
 def _chronological(entry: LogEntry) -> tuple[str, str, int]:
     if not entry.header:
         return "", "", entry.notification_id
@@ -420,7 +431,9 @@ def build(
         logged = {a: items for a, items in logged.items() if _may_read(conn, registry, keyring, reader, items)}
         scope = set(logged)
     index = _index_rows(conn, scope)
-    names = aliases_of(conn, sorted(scope))
+    indexed = aliases_of(conn, sorted(scope))
+    signed = _signed_names(logged)
+    names = {**indexed, **signed}
     categories = {str(r.aggregate): r.category for r in index.values()}
     opener = Reader(conn, ledger_id, keyring)
     erasures = {
@@ -436,6 +449,9 @@ def build(
     for aggregate, items in sorted(logged.items()):
         for entry in items:
             checked.compare(entry, index.get(entry.notification_id))
+            if aggregate in signed and indexed.get(aggregate) != signed[aggregate]:
+                entry.drift.append(f"the read model calls this record {indexed.get(aggregate)}, but its signed id "
+                                   f"is {signed[aggregate]}")
             if _selected(entry, selection, categories.get(aggregate)):
                 shown.append(entry)
         gaps |= {(aggregate, v) for v in checked.missing_versions(items)}

@@ -65,15 +65,18 @@ def propose(state: State, reason: str) -> None:
 
 @permissions.command("adopt")
 @click.argument("version", type=click.IntRange(min=1))
+@click.option("--digest", help="Adopt a table other than this software's: its full digest, as shown to you.")
 @pass_state
-def adopt(state: State, version: int) -> None:
+def adopt(state: State, version: int, digest: str | None) -> None:
     """Adopt a proposed table (a Headteacher who did not propose it).
+
+    Without --digest only the table this software shows is adopted.
 
     \b
     Example:
       ledger --as head permissions adopt 3
     """
-    service.adopt(state.ledger(), state.actor(), version)
+    service.adopt(state.ledger(), state.actor(), version, digest)
     emit(f"permission table version {version} is in force")
 
 

@@ -50,12 +50,29 @@ def propose(ledger: Ledger, actor: Actor, reason: str) -> int:
     return int(table["version"])
 
 
-def adopt(ledger: Ledger, actor: Actor, version: int) -> None:
-    """Adopt a proposed table (a Headteacher who did not propose it)."""
+def adopt(ledger: Ledger, actor: Actor, version: int, digest: str | None = None) -> None:
+    """Adopt a proposed table (a Headteacher who did not propose it).
+
+    A version number alone adopts only the table this software shows
+    (`ledger permissions status`); any other table is adopted only by naming its
+    digest, so the second person approves the table they were shown, not
+    whatever the proposer put under that number.
+    """
     with ledger.unit(actor, write=True) as work:
         record_id = permission_table_id(version)
         if not work.exists(record_id):
             raise NotFound(f"no permission table version {version} was proposed", "`ledger permissions status`")
         table = work.get(PermissionTable, record_id, "permission table", redacted=True)
+        ours = roles.table_digest(roles.current_table())
+        if digest is None and table.digest != ours:
+            raise RuleViolation(
+                f"permission table version {version} (digest {table.digest[:16]}…) is not the table this software "
+                f"shows (digest {ours[:16]}…)",
+                "compare `ledger permissions status` with the proposer; adopt another table only by giving its "
+                "full digest (--digest)",
+            )
+        if digest is not None and table.digest != digest:
+            raise RuleViolation(f"permission table version {version} has digest {table.digest}, not {digest}",
+                                "nothing was adopted: check the digest you were shown")
         table.adopt()
         work.save(table)

@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 
 from commands.services import signin
 from commands.web.context import back_to, desk, ledger, page, start_page
-from ledger.errors import LedgerError
+from ledger.errors import AuthenticationFailed, LedgerError
 
 bp = Blueprint("auth", __name__)
 
@@ -30,7 +30,8 @@ def sign_in() -> Response | tuple[str, int]:
     try:
         actor = signin.sign_in(ledger(), actor_id, request.form.get("passphrase", ""))
     except LedgerError as exc:
-        throttle.failed(actor_id)
+        if isinstance(exc, AuthenticationFailed):  # a wrong passphrase for a real key; made-up ids would
+            throttle.failed(actor_id)              # fill the bounded table and push real counts out
         return page("sign_in.html", "Sign in", 401, actor_id=actor_id, error=exc.message, hint=exc.hint)
     throttle.succeeded(actor_id)
     if g.session is not None:

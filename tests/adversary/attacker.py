@@ -85,8 +85,9 @@ class Attacker:
 
     # -- with the ledger key (the IT manager) -------------------------------------------
 
-    def seal_everything(self) -> None:
-        """Seal every unsealed row and sign a checkpoint over them, as the IT manager's own code could."""
+    def seal_everything(self, time: str | None = None) -> None:
+        """Seal every unsealed row and sign a checkpoint over them (at ``time``, by default the
+        clock's), as the IT manager's own code could."""
         with self.fed.ledger.engine.begin() as conn:
             size = int(conn.execute(select(func.count()).select_from(merkle_leaves)).scalar_one())
             sealed = select(merkle_leaves.c.notification_id)
@@ -99,7 +100,7 @@ class Attacker:
                 for level, index, value in merkle.append_nodes(size, leaf, nodes.get):
                     nodes.put(level, index, value)
                 size += 1
-            self._sign(conn, size, merkle.root(size, nodes), self.registry_digest(conn))
+            self._sign(conn, size, merkle.root(size, nodes), self.registry_digest(conn), time)
 
     def rewrite_registry(self, change: Callable[[Registry], None]) -> None:
         """Change the registry row and re-sign the newest checkpoint so the digests agree."""
