@@ -27,6 +27,8 @@ from ledger import roles
 from ledger.domain.access import AccessRecord
 from ledger.errors import NotFound
 from ledger.keystore import KeyRing
+from ledger.registry import Registry
+from projections import checked
 from projections.access_log import access_rows
 from projections.base import utc
 from projections.entries import reset_signed, actor_roles, aliases_of, resolve
@@ -48,6 +50,33 @@ class RegisterContext:
     load: Callable[[str], Any]
     options: Mapping[str, Any] = field(default_factory=dict)
     reset_keys: frozenset[str] = frozenset()
+    registry: Registry | None = None
+
+    @property
+    def describing(self) -> bool:
+        """Whether rows carry a one-line description (the reader gave a reason; the read is logged)."""
+        return bool(self.option("describe")) and self.registry is not None
+
+    def headlines(self, aggregates: list[str]) -> dict[str, str]:
+        """Record -> one line saying what it is, from its checked, signed first entry.
+
+        A record the reader may not open, or whose first entry fails its
+        checks, gets a bracketed word saying so, never the index's text.
+        """
+        if not self.describing or not aggregates or self.registry is None:
+            return {}
+        logged = checked.load(self.conn, self.events, self.registry, aggregates)
+        opener = Reader(self.conn, self.ledger_id, self.keyring)
+        found: dict[str, str] = {}
+        for aggregate in aggregates:
+            first = next((e for e in logged.get(aggregate, []) if e.version == 1), None)
+            if first is None or not first.checked:
+                found[aggregate] = "(not verified)"
+                continue
+            opened = opener.open(first.state, aggregate, 1, first.topic)
+            headline = getattr(opened.event, "headline", None) if opened.status == SHOWN else None
+            found[aggregate] = one_line(str(headline())) if callable(headline) else f"({opened.status})"
+        return found
 
     def reset_marks(self, aggregates: list[str]) -> dict[str, str]:
         """Record id -> a note when some of its entries were signed with a key set by a reset."""
@@ -69,12 +98,28 @@ class RegisterContext:
 
 @dataclass(frozen=True)
 class Register:
-    """One named register and how to build its rows."""
+    """One named register and how to build its rows.
+
+    ``shows_personal_data``: every read needs a reason and is logged.
+    ``describes``: given a reason, rows carry a one-line description of
+    each record the reader may open (and that read is logged).
+    """
 
     name: str
     title: str
     rows: Callable[[RegisterContext], list[dict[str, Any]]]
     shows_personal_data: bool = False
+    describes: bool = False
+
+
+#: How long a register's description may be before it is cut.
+HEADLINE_CHARS = 80
+
+
+def one_line(text: str, limit: int = HEADLINE_CHARS) -> str:
+    """Whitespace collapsed, cut to ``limit`` characters with an ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 REGISTERS: dict[str, Register] = {}

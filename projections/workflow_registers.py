@@ -31,13 +31,27 @@ TRIAGE_WITHIN_DAYS = 1
 REMOVAL_WITHIN_DAYS = 7
 
 
+def _finish(ctx: RegisterContext, rows: list[dict[str, Any]]) -> None:
+    """Reset-key marks for every row; a description (and the record, for the access log) when asked."""
+    marks = ctx.reset_marks([str(r["record"]) for r in rows])
+    headlines = ctx.headlines([str(r["record"]) for r in rows if r.pop("readable")])
+    for row in rows:
+        record = str(row.pop("record"))
+        row["reset_key"] = marks.get(record, "")
+        if ctx.describing:
+            row["description"] = headlines.get(record, "")
+            if record in headlines:
+                row["access_record"] = record
+
+
 def _approvals(ctx: RegisterContext) -> list[dict[str, Any]]:
     """Every approval request with its state and what it is waiting for."""
-    wanted = ctx.option("status")
+    wanted, school = ctx.option("status"), ctx.option("school")
     rows = []
     for record in record_rows(ctx.conn, classes=FAMILIES["approval"]):
         claims = record["claims"]
-        if not (ctx.may_read(record["record_class"]) or claims.get("requested_by") == ctx.reader_id):
+        readable = ctx.may_read(record["record_class"])
+        if not (readable or claims.get("requested_by") == ctx.reader_id) or school and claims.get("school") != school:
             continue
         request = ctx.load(record["aggregate"])
         clear = request.row(ctx.today) if callable(getattr(request, "row", None)) else {}
@@ -48,6 +62,7 @@ def _approvals(ctx: RegisterContext) -> list[dict[str, Any]]:
         rows.append({
             "id": clear.get("id") or record["alias"] or record["aggregate"],
             "kind": clear.get("kind") or record["kind"],
+            "school": claims.get("school") or "",
             "state": state,
             "status": status,
             "requested_by": clear.get("requested_by") or claims.get("requested_by") or record["created_by"],
@@ -57,10 +72,9 @@ def _approvals(ctx: RegisterContext) -> list[dict[str, Any]]:
             "waiting_for": clear.get("blocked_by") or "",
             "age_days": days_between(record["created_at"], ctx.today),
             "record": record["aggregate"],
+            "readable": readable,
         })
-    marks = ctx.reset_marks([str(r["record"]) for r in rows])
-    for row in rows:
-        row["reset_key"] = marks.get(str(row.pop("record")), "")
+    _finish(ctx, rows)
     order = ["pending", "approved", "live", "expired", "rejected", "removed"]
     rows.sort(key=lambda r: (order.index(r["state"]) if r["state"] in order else len(order), r["requested_on"], r["id"]))
     return rows
@@ -85,6 +99,7 @@ def _overdue(incident: Any, age: int, today: str) -> list[str]:
 def _incidents(ctx: RegisterContext) -> list[dict[str, Any]]:
     """Incidents by status, category, assignee and age, with overdue actions."""
     wanted, category, assignee = ctx.option("status") or "open", ctx.option("category"), ctx.option("assignee")
+    school = ctx.option("school")
     rows = []
     for record in record_rows(ctx.conn, kinds=("Incident",)):
         incident = ctx.load(record["aggregate"])
@@ -100,25 +115,29 @@ def _incidents(ctx: RegisterContext) -> list[dict[str, Any]]:
             continue
         if assignee and assignee not in investigators and assignee != escalated:
             continue
+        if school and getattr(incident, "school", None) != school:
+            continue
         age = days_between(record["created_at"], ctx.today)
         rows.append({
             "id": record["alias"] or record["aggregate"],
             "status": status,
             "category": getattr(incident, "category", record["category"]) or "",
             "class": record["record_class"],
+            "school": getattr(incident, "school", None) or "",
             "escalated_to": escalated,
             "investigators": ",".join(investigators),
             "reported_on": record["created_at"][:10],
             "age_days": age,
             "overdue": "; ".join(_overdue(incident, age, ctx.today)) if is_open else "",
             "record": record["aggregate"],
+            "readable": True,
         })
-    marks = ctx.reset_marks([str(r["record"]) for r in rows])
-    for row in rows:
-        row["reset_key"] = marks.get(str(row.pop("record")), "")
+    _finish(ctx, rows)
     rows.sort(key=lambda r: (r["status"], r["category"], r["escalated_to"], -int(r["age_days"]), r["id"]))
     return rows
 
 
-add(Register("approvals", "Approvals: pending, approved, rejected, live, removed, and what blocks each", _approvals))
-add(Register("incidents", "Incidents by status, category, assignee and age, with overdue actions", _incidents))
+add(Register("approvals", "Approvals: pending, approved, rejected, live, removed, and what blocks each", _approvals,
+             describes=True))
+add(Register("incidents", "Incidents by status, category, assignee and age, with overdue actions", _incidents,
+             describes=True))

@@ -30,16 +30,17 @@ def approvals() -> None:
 @approvals.command("list")
 @click.option("--kind", type=click.Choice(("post", "device", *PERMISSION_KINDS)), help="Only this kind.")
 @click.option("--pending", is_flag=True, help="Only requests still waiting for something.")
+@click.option("--school", help="Only this school.")
 @output_options
 @pass_state
-def list_requests(state: State, kind: str | None, pending: bool) -> list[dict[str, Any]]:
+def list_requests(state: State, kind: str | None, pending: bool, school: str | None) -> list[dict[str, Any]]:
     """List requests you may see, their status and what blocks each one (no names or text).
 
     \b
     Example:
       ledger --as head approvals list --pending
     """
-    return service.list_approvals(state.ledger(), state.actor(), kind, pending)
+    return service.list_approvals(state.ledger(), state.actor(), kind, pending, school)
 
 
 @approvals.command("show")
@@ -121,8 +122,10 @@ def post() -> None:
 @click.option("--image", "images", multiple=True, type=click.Path(path_type=Path),
               help="Image file (only its SHA-256 is recorded; repeatable).")
 @click.option("--account", default="facebook", show_default=True, help="Which Federation account.")
+@click.option("--school", help="The school it concerns (default: the only school, if the federation has one).")
 @pass_state
-def propose(state: State, text: str, children: tuple[str, ...], images: tuple[Path, ...], account: str) -> None:
+def propose(state: State, text: str, children: tuple[str, ...], images: tuple[Path, ...], account: str,
+            school: str | None) -> None:
     """Propose a post; prints its id.
 
     \b
@@ -130,7 +133,8 @@ def propose(state: State, text: str, children: tuple[str, ...], images: tuple[Pa
       ledger --as st-1a2b3c4d approvals post propose --text "Sports day!" \\
         --child sb-11111111 --image photo1.jpg
     """
-    emit(service.propose_post(state.ledger(), state.actor(), text, list(children), list(images), account))
+    emit(service.propose_post(state.ledger(), state.actor(), text, list(children), list(images), account,
+                                   school))
 
 
 @post.command("permission")
@@ -224,8 +228,10 @@ def device() -> None:
 @click.option("--purpose", required=True, help="What for (stored encrypted).")
 @click.option("--from", "needed_from", required=True, help="First day, YYYY-MM-DD.")
 @click.option("--until", "needed_until", required=True, help="Last day, YYYY-MM-DD.")
+@click.option("--school", help="The school it concerns (default: the only school, if the federation has one).")
 @pass_state
-def request_device(state: State, description: str, purpose: str, needed_from: str, needed_until: str) -> None:
+def request_device(state: State, description: str, purpose: str, needed_from: str, needed_until: str,
+                   school: str | None) -> None:
     """Ask in advance to use your own device for photos; prints the request id.
 
     \b
@@ -234,7 +240,7 @@ def request_device(state: State, description: str, purpose: str, needed_from: st
         --purpose "school trip" --from 2025-06-10 --until 2025-06-10
     """
     emit(service.request_device(state.ledger(), state.actor(), description, purpose, needed_from,
-                                      needed_until))
+                                needed_until, school))
 
 
 @device.command("confirm-deleted")
@@ -276,15 +282,16 @@ def permission_group() -> None:
 @click.argument("kind", type=click.Choice(tuple(PERMISSION_KINDS)))
 @click.option("--details", required=True, help="What exactly you want to do (stored encrypted).")
 @click.option("--about", multiple=True, help="For post-about: id of each person the post is about.")
+@click.option("--school", help="The school it concerns (default: the only school, if the federation has one).")
 @pass_state
-def request_permission(state: State, kind: str, details: str, about: tuple[str, ...]) -> None:
+def request_permission(state: State, kind: str, details: str, about: tuple[str, ...], school: str | None) -> None:
     """Ask the Headteacher's permission; prints the request id.
 
     \b
     Example:
       ledger --as st-1a2b3c4d approvals permission request linkedin --details "list my job at the Federation"
     """
-    emit(service.request_permission(state.ledger(), state.actor(), kind, details, list(about)))
+    emit(service.request_permission(state.ledger(), state.actor(), kind, details, list(about), school))
 
 
 @permission_group.command("consent")

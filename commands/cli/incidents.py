@@ -434,16 +434,17 @@ def _when(occurred: dict[str, Any]) -> str:
 @incidents.command("list")
 @click.option("--status", type=click.Choice(codes.STATUSES), help="Only incidents with this status.")
 @click.option("--category", type=click.Choice(list(codes.CATEGORIES)), help="Only this category.")
+@click.option("--school", help="Only this school.")
 @output_options
 @pass_state
-def list_incidents(state: State, status: str | None, category: str | None) -> list[dict[str, Any]]:
+def list_incidents(state: State, status: str | None, category: str | None, school: str | None) -> list[dict[str, Any]]:
     """List the incidents you may see: ids, categories, statuses, assignees, ages (no personal data).
 
     \b
     Example:
       ledger --as dsl-1 incidents list --status triaged --format json
     """
-    return service.list_incidents(state.ledger(), state.actor(), status, category)
+    return service.list_incidents(state.ledger(), state.actor(), status, category, school)
 
 
 COMMANDS = (incidents,)

@@ -9,6 +9,7 @@ import click
 
 from commands.cli.base import State, emit, output_options, pass_state, render
 from commands.services import monitoring as service
+from commands.services.schools import school_filter
 from commands.services import monitoring_checks as checks
 from commands.services.monitoring_import import FORMATS
 from ledger.domain.monitoring import CATEGORIES, DECISION_KINDS, REVIEW_OUTCOMES, SEVERITIES
@@ -38,8 +39,9 @@ _access_reason = click.option("--reason", required=True, help="Why you need to s
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--type", "file_format", type=click.Choice(FORMATS), help="File format (default: from the extension).")
 @click.option("--assume-timezone", "assume_zone", metavar="ZONE", help="Zone of times written without an offset, e.g. Europe/London.")
+@click.option("--school", help="The school whose systems raised these alerts (default: the only school, if one).")
 @pass_state
-def import_file(state: State, file: Path, file_format: str | None, assume_zone: str | None) -> None:
+def import_file(state: State, file: Path, file_format: str | None, assume_zone: str | None, school: str | None) -> None:
     """Import a CSV or JSON Lines file of filtering/monitoring alerts.
 
     Every row is checked first: one bad row rejects the whole file (the error
@@ -51,7 +53,7 @@ def import_file(state: State, file: Path, file_format: str | None, assume_zone: 
     Example:
       ledger --as it-manager monitoring import smoothwall-2025-03.csv
     """
-    done = service.import_alerts(state.ledger(), state.actor(), file, file_format, assume_zone)
+    done = service.import_alerts(state.ledger(), state.actor(), file, file_format, assume_zone, school)
     where = f" as batch {done.batch_id}" if done.batch_id else ""
     emit(
         f"{done.new_alerts} new alert(s) imported{where}: {done.rows} row(s), "
@@ -108,10 +110,11 @@ def alerts() -> None:
 @click.option("--unlinked", is_flag=True, help="Only alerts linked to no incident.")
 @click.option("--since", help="Only alerts at or after this date/time.")
 @click.option("--until", help="Only alerts at or before this date/time.")
+@click.option("--school", help="Only this school.")
 @output_options
 @pass_state
 def list_alerts(state: State, category: str | None, severity: str | None, incident: str | None, unlinked: bool,
-                since: str | None, until: str | None) -> list[dict[str, Any]]:
+                since: str | None, until: str | None, school: str | None) -> list[dict[str, Any]]:
     """List alerts: id, time, source, category, severity, action, linked incidents (no personal data).
 
     \b
@@ -119,7 +122,7 @@ def list_alerts(state: State, category: str | None, severity: str | None, incide
       ledger monitoring alerts list --severity high --unlinked --format csv
     """
     return service.list_alerts(state.ledger(), category, severity, incident, unlinked, since, until,
-                               reader=state.actor())
+                               reader=state.actor(), school=school_filter(state.ledger(), school))
 
 
 @alerts.command("dismiss")

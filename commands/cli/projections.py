@@ -8,6 +8,7 @@ import click
 
 from commands.cli.base import State, output_options, pass_state
 from commands.services import readside as service
+from commands.services.schools import school_filter
 
 
 @click.group("projections")
@@ -79,16 +80,23 @@ def acknowledgements(state: State) -> list[dict[str, Any]]:
 
 @registers.command("approvals")
 @click.option("--status", help="Only this state: pending, approved, rejected, live, removed, expired.")
+@click.option("--reason", help="Give one to see what each record is (a one-line description); the read is logged.")
+@click.option("--school", help="Only this school.")
 @output_options
 @pass_state
-def approvals(state: State, status: str | None) -> list[dict[str, Any]]:
+def approvals(state: State, status: str | None, reason: str | None, school: str | None) -> list[dict[str, Any]]:
     """Every approval request, its state and what each pending one is waiting for.
+
+    With --reason, each request you may read says what it is (the post's
+    text, the device and purpose, the permission asked), and the read is
+    logged.
 
     \b
     Example:
-      ledger --as head registers approvals --status pending
+      ledger --as head registers approvals --status pending --reason "weekly approvals"
     """
-    return service.register(state.ledger(), state.actor(), "approvals", status=status)
+    return service.register(state.ledger(), state.actor(), "approvals", reason, status=status,
+                            school=school_filter(state.ledger(), school))
 
 
 @registers.command("incidents")
@@ -96,17 +104,23 @@ def approvals(state: State, status: str | None) -> list[dict[str, Any]]:
               help="open, all, or one status (reported, triaged, investigating, reopened, closed).")
 @click.option("--category", help="Only this incident category.")
 @click.option("--assignee", help="Only incidents assigned to this investigator or escalated to this role.")
+@click.option("--reason", help="Give one to see what each record is (a one-line description); the read is logged.")
+@click.option("--school", help="Only this school.")
 @output_options
 @pass_state
-def incidents(state: State, status: str, category: str | None, assignee: str | None) -> list[dict[str, Any]]:
+def incidents(state: State, status: str, category: str | None, assignee: str | None, reason: str | None,
+              school: str | None) -> list[dict[str, Any]]:
     """Incidents by status, category, assignee and age, with overdue actions.
+
+    With --reason, each incident says what it is (its one-line summary), and
+    the read is logged.
 
     \b
     Example:
-      ledger --as dsl registers incidents --assignee dsl
+      ledger --as dsl registers incidents --assignee dsl --reason "Monday case review"
     """
-    return service.register(state.ledger(), state.actor(), "incidents", status=status, category=category,
-                            assignee=assignee)
+    return service.register(state.ledger(), state.actor(), "incidents", reason, status=status, category=category,
+                            assignee=assignee, school=school_filter(state.ledger(), school))
 
 
 @registers.command("access")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from commands.services.access import record_access
+from commands.services.schools import checked_school, school_filter
 from commands.services.policy import aggregate_ids, sha256_file
 from ledger.domain.approvals import (
     APPROVED,
@@ -55,7 +56,7 @@ KINDS: dict[str, Kind] = {
 }
 
 COLUMNS = (
-    "id", "kind", "requested_by", "status", "subjects", "covered", "decided_on", "valid_until",
+    "id", "kind", "school", "requested_by", "status", "subjects", "covered", "decided_on", "valid_until",
     "published_on", "removed_on", "photos_deleted_on", "blocked_by",
 )
 
@@ -127,16 +128,19 @@ def _optional_date(name: str, value: str | None, default: str) -> str:
 
 
 def propose_post(
-    ledger: Ledger, actor: Actor, text: str, children: Sequence[str], images: Sequence[Path | bytes], account: str
+    ledger: Ledger, actor: Actor, text: str, children: Sequence[str], images: Sequence[Path | bytes], account: str,
+    school: str | None = None,
 ) -> str:
     """Propose a post: its text, images (files or their bytes, recorded by SHA-256 only) and the children in it."""
     hashes = [hashlib.sha256(image).hexdigest() if isinstance(image, bytes) else sha256_file(image, "image")
               for image in images]
     post_id = new_short_id("post")
+    school = checked_school(ledger, school)
     with ledger.unit(actor, write=True) as work:
         for child in children:
             _check_subject(work, child, ("pupil",), "pupil")
-        work.save(SocialMediaPost.propose(post_id, actor.actor_id, account, text, list(children), hashes))
+        work.save(SocialMediaPost.propose(post_id, actor.actor_id, account, text, list(children), hashes,
+                                           school))
     return post_id
 
 
@@ -237,14 +241,17 @@ def revoke(ledger: Ledger, actor: Actor, request_id: str, reason: str, kind: str
 
 
 def request_device(
-    ledger: Ledger, actor: Actor, device: str, purpose: str, needed_from: str, needed_until: str
+    ledger: Ledger, actor: Actor, device: str, purpose: str, needed_from: str, needed_until: str,
+    school: str | None = None,
 ) -> str:
     """Ask in advance to take photos on a device the Federation does not own."""
     start = parse_date("start date", needed_from)
     end = parse_date("end date", needed_until)
     request_id = new_short_id("dev")
+    school = checked_school(ledger, school)
     with ledger.unit(actor, write=True) as work:
-        work.save(DeviceApproval.request(request_id, actor.actor_id, device, purpose, start, end, _today(work)))
+        work.save(DeviceApproval.request(request_id, actor.actor_id, device, purpose, start, end, _today(work),
+                                         school))
     return request_id
 
 
@@ -270,14 +277,16 @@ def confirm_deleted(
 # -- permissions --------------------------------------------------------------
 
 
-def request_permission(ledger: Ledger, actor: Actor, kind: str, details: str, about: Sequence[str] = ()) -> str:
+def request_permission(ledger: Ledger, actor: Actor, kind: str, details: str, about: Sequence[str] = (),
+                       school: str | None = None) -> str:
     """Ask the Headteacher for a permission the policy requires."""
     request_id = new_short_id("perm")
+    school = checked_school(ledger, school)
     with ledger.unit(actor, write=True) as work:
         for person in about:
             if not (work.exists(subject_record_id(person)) or work.exists(staff_record_id(person))):
                 raise NotFound(f"no person {person!r}", "`ledger people list` shows them")
-        work.save(PermissionRequest.request(request_id, actor.actor_id, kind, details, list(about)))
+        work.save(PermissionRequest.request(request_id, actor.actor_id, kind, details, list(about), school))
     return request_id
 
 
@@ -326,13 +335,14 @@ def _visible(actor: Actor, request: Request) -> bool:
 
 
 def list_approvals(
-    ledger: Ledger, actor: Actor, kind: str | None = None, pending: bool = False
+    ledger: Ledger, actor: Actor, kind: str | None = None, pending: bool = False, school: str | None = None,
 ) -> list[dict[str, Any]]:
     """Requests the actor may see: status and what blocks each (no text, names or reasons).
 
     The Headteacher and SLT see every request, posters every post, anyone
     else their own. ``kind`` is post, device or a permission kind.
     """
+    school = school_filter(ledger, school)
     with ledger.unit(actor) as work:
         today = _today(work)
         requests: list[Request] = []
@@ -343,6 +353,8 @@ def list_approvals(
     for request in requests:
         row = request.row(today)
         if not _visible(actor, request) or (kind and row["kind"] != kind) or (pending and not row["blocked_by"]):
+            continue
+        if school and row["school"] != school:
             continue
         rows.append({c: row.get(c) for c in COLUMNS})
     return rows

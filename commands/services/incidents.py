@@ -19,6 +19,7 @@ from typing import Any
 from eventsourcing.utils import get_topic
 from sqlalchemy import delete, select
 
+from commands.services.schools import checked_school, school_filter
 from commands.services import evidence
 from commands.services.access import record_access
 from ledger import files, keystore, roles
@@ -124,18 +125,6 @@ def _reporter_role(actor: Actor, wanted: str | None) -> str:
     raise NotPermitted(f"{actor.actor_id} is not a member of staff", "only staff report incidents")
 
 
-def _school(ledger: Ledger, school: str | None) -> str | None:
-    """One of the federation's schools (as its signed settings name them), or None when none is given."""
-    if school is None or not school.strip():
-        return None
-    schools = ledger.registry().schools
-    found = [s for s in schools if s.casefold() == school.strip().casefold()]
-    if not found:
-        raise InvalidInput(f"{school!r} is not one of the federation's schools",
-                           f"schools are: {', '.join(schools) or 'none yet (`ledger settings set --school …`)'}")
-    return found[0]
-
-
 def _staff_roles(work: Unit, staff_id: str) -> frozenset[str]:
     fact = work.registry.staff.get(staff_id)
     if fact is None:
@@ -148,7 +137,7 @@ def _staff_roles(work: Unit, staff_id: str) -> frozenset[str]:
 def report(ledger: Ledger, actor: Actor, form: IncidentReport) -> str:
     """Record a new incident (and any evidence handed in with it); returns its id."""
     inc_id = new_short_id("inc")
-    school = _school(ledger, form.school)
+    school = checked_school(ledger, form.school)
     occurred = occurrence(form.occurred_at, form.precision, form.until)
     role = _reporter_role(actor, form.reporter_role)
     with ledger.unit(actor, write=True) as work:
@@ -488,7 +477,7 @@ def visible_incident_ids(work: Unit, actor: Actor) -> list[str]:
 
 
 def list_incidents(
-    ledger: Ledger, actor: Actor, status: str | None = None, category: str | None = None
+    ledger: Ledger, actor: Actor, status: str | None = None, category: str | None = None, school: str | None = None,
 ) -> list[dict[str, Any]]:
     """Ids, categories, statuses, assignees and ages of the incidents the actor may
     read; no personal data, so no reason is asked and nothing is logged."""
@@ -496,6 +485,7 @@ def list_incidents(
         codes.choose("status", status, codes.STATUSES)
     if category is not None:
         codes.category(category)
+    school = school_filter(ledger, school)
     rows: list[tuple[dt.datetime, dict[str, Any]]] = []
     with ledger.unit(actor) as work:
         today = dt.datetime.fromisoformat(work.now)
@@ -503,10 +493,13 @@ def list_incidents(
             incident = work.get(Incident, uuid.UUID(record_id), "incident", redacted=True)
             if (status and incident.status != status) or (category and incident.category != category):
                 continue
+            if school and incident.school != school:
+                continue
             rows.append((incident.created_on, {
                 "id": incident.inc_id,
                 "category": incident.category,
                 "class": incident.record_class,
+                "school": incident.school or "",
                 "status": incident.status,
                 "escalated_to": incident.escalated_to or "",
                 "investigators": ",".join(incident.investigators),

@@ -20,6 +20,7 @@ from eventsourcing.utils import get_topic
 from sqlalchemy import select
 
 from commands.services.access import record_access
+from commands.services.schools import checked_school
 from commands.services.monitoring_import import AlertFile, AlertRow, alert_key, read_alert_file
 from ledger import envelope, keystore
 from ledger.domain.base import new_short_id, occurrence, parse_moment, record_id, require_text
@@ -48,18 +49,20 @@ class ImportSummary:
 
 
 def import_alerts(
-    ledger: Ledger, actor: Actor, path: Path, file_format: str | None = None, assume_zone: str | None = None
+    ledger: Ledger, actor: Actor, path: Path, file_format: str | None = None, assume_zone: str | None = None,
+    school: str | None = None,
 ) -> ImportSummary:
     """Import a CSV or JSON Lines file of alerts, all or nothing.
 
     Nothing is written when no row is new (the file was imported before).
     """
+    school = checked_school(ledger, school)
     checked = read_alert_file(path, utcnow(), file_format, assume_zone)
     with ledger.unit(actor, write=True) as work:
-        return _import(work, checked)
+        return _import(work, checked, school)
 
 
-def _import(work: Unit, checked: AlertFile) -> ImportSummary:
+def _import(work: Unit, checked: AlertFile, school: str | None) -> ImportSummary:
     existing = _existing(work, {alert_record_id(_alert_id(key)) for key in checked.first_lines})
     fresh = {key for key in checked.first_lines if alert_record_id(_alert_id(key)) not in existing}
     duplicates = checked.row_count - len(checked.first_lines)
@@ -88,7 +91,7 @@ def _import(work: Unit, checked: AlertFile) -> ImportSummary:
             known = _known_people(work, chunk)
             work.save(*[
                 Alert.record(batch_id, r.source_system, r.source_record_id, occurrence(r.time), r.category,
-                             r.severity, r.action, r.personal(), known)
+                             r.severity, r.action, r.personal(), known, school)
                 for r in chunk
             ])
     finally:
@@ -141,6 +144,7 @@ def list_alerts(
     since: str | None = None,
     until: str | None = None,
     reader: Actor | None = None,
+    school: str | None = None,
 ) -> list[dict[str, Any]]:
     """Alerts from their clear headers only: ids, time, category, severity, links. No personal data.
 
@@ -171,6 +175,7 @@ def list_alerts(
                     "id": claims["alert_id"], "time": header["occurred_at"]["at"],
                     "source": claims["source_system"], "category": claims["category"],
                     "severity": claims["severity"], "action": claims["action"], "incidents": [],
+                    "school": claims.get("school") or "",
                     "erased": entry.erased, "dismissed": False,
                 }
                 continue
@@ -187,6 +192,7 @@ def list_alerts(
         and (severity is None or a["severity"] == severity)
         and (incident is None or incident in a["incidents"])
         and (not unlinked or not a["incidents"])
+        and (school is None or a["school"] == school)
         and (start is None or a["time"] >= start)
         and (end is None or a["time"] <= end)
     ]

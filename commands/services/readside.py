@@ -114,26 +114,38 @@ def register(
 ) -> list[dict[str, Any]]:
     """The rows of register ``name`` as ``actor`` may see them.
 
-    A register showing decrypted content needs a reason and is logged.
+    A register showing decrypted content needs a reason and is logged; one
+    that can describe its records does so when given a reason, and logs it.
     """
     chosen = register_index.get(name)
     if chosen.shows_personal_data:
         reason = require_text("reason", reason, 2000)
+    describe = chosen.describes and reason is not None
+    if describe:
+        reason = require_text("reason", reason, 2000)
+    elif reason is not None and not chosen.shows_personal_data:
+        raise InvalidInput(f"the {name} register shows no text a reason would unlock",
+                           "leave out --reason")
+    logged = chosen.shows_personal_data or describe
     ensure_current(ledger)
     registry = ledger.registry()
-    with ledger.unit(actor, write=chosen.shows_personal_data) as work:
+    with ledger.unit(actor, write=logged) as work:
         ctx = register_index.RegisterContext(
             conn=work.conn, events=ledger.app.events_table, ledger_id=work.ctx.ledger_id,
             reader_id=actor.actor_id, reader_roles=actor.roles, keyring=actor.keyring, now=work.now,
             load=lambda aggregate: work.get(object, uuid.UUID(aggregate), "record", redacted=True),
-            options={k: v for k, v in options.items() if v not in (None, "")},
+            options={k: v for k, v in options.items() if v not in (None, "")} | ({"describe": True} if describe else {}),
             reset_keys=frozenset(k.key_id for k in registry.keys.values() if k.reset),
+            registry=registry,
         )
         rows = chosen.rows(ctx)
-        if chosen.shows_personal_data and rows and reason:
-            shown = sorted({str(r["access_record"]) for r in rows})
+        if logged and rows and reason:
+            shown = sorted({str(r["access_record"]) for r in rows if r.get("access_record")})
             for start in range(0, len(shown), ACCESS_CHUNK):
                 record_access(work, actor.actor_id, "read", shown[start : start + ACCESS_CHUNK], [], reason)
+    if chosen.describes:
+        for row in rows:
+            row.pop("access_record", None)
     return rows
 
 

@@ -192,7 +192,7 @@ class Alert(Aggregate):
 
     class Recorded(Aggregate.Created):
         clear_fields: ClassVar[tuple[str, ...]] = (
-            "alert_id", "batch_id", "source_system", "category", "severity", "action", "user_id", "device_id",
+            "alert_id", "batch_id", "source_system", "category", "severity", "action", "user_id", "device_id", "school",
         )
         alert_id: str
         batch_id: str
@@ -202,6 +202,7 @@ class Alert(Aggregate):
         action: str
         user_id: str | None
         device_id: str | None
+        school: str | None
         source_record_id: str
         user: str | None
         device: str | None
@@ -274,6 +275,7 @@ class Alert(Aggregate):
         action: str,
         personal: dict[str, str | None],
         known_people: frozenset[str] | set[str],
+        school: str | None = None,
     ) -> Alert:
         """A new alert. ``personal`` holds user, device, rule and detail (all encrypted).
 
@@ -295,6 +297,7 @@ class Alert(Aggregate):
             action=choose("action", action, ACTIONS),
             user_id=user_id,
             device_id=device_id,
+            school=school,
             source_record_id=source_record_id,
             user=user,
             device=device,
@@ -322,8 +325,10 @@ class Alert(Aggregate):
         detail: str | None,
         subjects: list[str],
         occurred_at: dict[str, Any],
+        school: str | None = None,
     ) -> None:
         self.alert_id = alert_id
+        self.school = school
         self.batch_id = batch_id
         self.source_system = source_system
         self.category = category

@@ -66,3 +66,54 @@ def test_a_person_linked_by_mistake_is_unlinked_with_a_reason(ledger_cli: Ledger
     ok(ledger_cli, "incidents", "unlink", inc, "teacher", "--reason", "wrong person", actor="dsl")
     again = ledger_cli.run("incidents", "unlink", inc, "teacher", "--reason", "wrong person", actor="dsl")
     assert again.exit_code == 1 and "not linked" in again.stderr, again.stderr
+
+
+def test_every_incident_request_and_alert_names_its_school_and_every_listing_filters_by_it(
+        ledger_cli: LedgerCli, tmp_path: Path) -> None:
+    ok(ledger_cli, "settings", "set", "--school", "Oak Primary", "--school", "Elm Primary",
+       "--reason", "two schools", actor="admin")
+    oak = ok(ledger_cli, "incidents", "report", "--category", "online-bullying", "--occurred-at", "2026-01-05T10:00",
+             "--summary", "Chat", "--facts", "Seen", "--school", "oak primary", actor="teacher").strip()
+    elm = ok(ledger_cli, "incidents", "report", "--category", "online-bullying", "--occurred-at", "2026-01-05T10:00",
+             "--summary", "Chat", "--facts", "Seen", "--school", "Elm Primary", actor="teacher").strip()
+    assert [r["id"] for r in ledger_cli.rows("incidents", "list", "--school", "Oak Primary", actor="dsl")] == [oak]
+    assert [(r["id"], r["school"]) for r in ledger_cli.rows("registers", "incidents", "--school", "elm primary",
+                                                              actor="dsl")] == [(elm, "Elm Primary")]
+    device = ok(ledger_cli, "approvals", "device", "request", "--device", "my phone", "--purpose", "trip",
+                "--from", "2099-06-10", "--until", "2099-06-10", "--school", "Elm Primary", actor="teacher").strip()
+    permission = ok(ledger_cli, "approvals", "permission", "request", "linkedin", "--details", "my role",
+                    "--school", "Oak Primary", actor="teacher").strip()
+    assert [r["id"] for r in ledger_cli.rows("approvals", "list", "--school", "Elm Primary", actor="head")] == [device]
+    assert [r["id"] for r in ledger_cli.rows("registers", "approvals", "--school", "Oak Primary",
+                                             actor="head")] == [permission]
+    alerts = tmp_path / "alerts.csv"
+    alerts.write_text("source_system,source_record_id,time,category,severity,action,user\n"
+                      "smoothwall,1,2026-01-05T10:00:00Z,self-harm,high,blocked,pupil-a\n", encoding="utf-8")
+    ok(ledger_cli, "monitoring", "import", str(alerts), "--school", "Oak Primary", actor="admin")
+    assert [r["school"] for r in ledger_cli.rows("monitoring", "alerts", "list", actor="dsl")] == ["Oak Primary"]
+    assert ledger_cli.rows("monitoring", "alerts", "list", "--school", "Elm Primary", actor="dsl") == []
+    before = ledger_cli.snapshot()
+    wrong = ledger_cli.run("incidents", "report", "--category", "online-bullying", "--occurred-at", "2026-01-05",
+                           "--summary", "Chat", "--facts", "Seen", "--school", "Ash Infants", actor="teacher")
+    assert wrong.exit_code == 1 and "'Ash Infants' is not one of the federation's schools" in wrong.stderr
+    assert "Oak Primary, Elm Primary" in wrong.stderr and ledger_cli.snapshot() == before
+
+
+def test_a_register_says_what_each_record_is_to_those_who_may_read_it_and_logs_that_read(
+        ledger_cli: LedgerCli) -> None:
+    inc = ok(ledger_cli, "incidents", "report", "--category", "online-bullying", "--occurred-at", "2026-01-05T10:00",
+             "--summary", "Unkind   messages\nin the Year 6 chat", "--facts", "Seen", actor="teacher").strip()
+    device = ok(ledger_cli, "approvals", "device", "request", "--device", "my phone", "--purpose", "sports day",
+                "--from", "2099-06-10", "--until", "2099-06-10", actor="teacher").strip()
+    plain = ledger_cli.rows("registers", "incidents", actor="dsl")
+    assert "description" not in plain[0]
+    described = ledger_cli.rows("registers", "incidents", "--reason", "Monday review", actor="dsl")
+    assert [(r["id"], r["description"]) for r in described] == [(inc, "Unkind messages in the Year 6 chat")]
+    assert "access_record" not in described[0]
+    approvals = ledger_cli.rows("registers", "approvals", "--reason", "weekly approvals", actor="head")
+    assert [(r["id"], r["description"]) for r in approvals] == [(device, "my phone: sports day")]
+    reads = ledger_cli.rows("registers", "access", "--reason", "audit", actor="head")
+    assert {(r["reader"], r["record"], r["why"]) for r in reads} >= {
+        ("dsl", inc, "Monday review"), ("head", device, "weekly approvals")}
+    own = ledger_cli.rows("registers", "approvals", "--reason", "mine", actor="teacher")
+    assert [(r["id"], r["description"]) for r in own] == [(device, "")], "a requester does not read requests"

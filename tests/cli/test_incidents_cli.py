@@ -174,7 +174,8 @@ def test_the_list_has_three_formats_and_no_personal_data(incidents_cli: LedgerCl
     inc = report(incidents_cli, "teacher", "defamatory-post", "--opinion", "Zebedee Quillfeather wrote it")
     text = ok(incidents_cli, "incidents", "list", "--category", "defamatory-post", actor="head")
     header, rule, *lines = text.splitlines()
-    assert header.split() == ["id", "category", "class", "status", "escalated_to", "investigators", "reported", "age_days"]
+    assert header.split() == ["id", "category", "class", "school", "status", "escalated_to", "investigators", "reported",
+                              "age_days"]
     assert set(rule) <= {"-", " "} and any(line.startswith(inc) for line in lines)
     rows = list(csv.DictReader(io.StringIO(ok(incidents_cli, "incidents", "list", "--format", "csv", actor="head"))))
     assert next(r for r in rows if r["id"] == inc)["status"] == "reported"

@@ -45,7 +45,7 @@ def test_alerts_are_listed_without_personal_data_and_shown_with_a_reason(
     rows = ledger_cli.rows("monitoring", "alerts", "list", "--severity", "high", actor="dsl")
     assert rows == [{"id": BULLYING, "time": "2025-03-03T10:41:00+00:00", "source": "smoothwall",
                      "category": "bullying", "severity": "high", "action": "flagged", "incidents": [],
-                     "erased": False, "dismissed": False}]
+                     "school": "", "erased": False, "dismissed": False}]
     table = ledger_cli.run("monitoring", "alerts", "list", "--category", "gambling", actor="dsl")
     assert table.exit_code == 0 and "jsmith22" not in table.stdout and "gambling" in table.stdout
     teacher = ledger_cli.run("monitoring", "alerts", "list", actor="teacher")

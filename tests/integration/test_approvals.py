@@ -256,7 +256,8 @@ def test_a_device_is_approved_in_advance_until_an_end_date(fed: Federation) -> N
     listed = row(fed, dev)
     assert (listed["status"], listed["valid_until"]) == ("approved", TOMORROW)
     assert claims(fed, dev)[0] == {
-        "request_id": dev, "requested_by": "teacher", "needed_from": TODAY, "needed_until": TOMORROW}
+        "request_id": dev, "requested_by": "teacher", "needed_from": TODAY, "needed_until": TOMORROW,
+        "school": None}
     assert listed["blocked_by"].startswith("confirmation that photos were deleted")
     later = service.request_device(fed.ledger, fed["teacher"], "phone", "concert", TOMORROW, TOMORROW)
     service.decide(fed.ledger, fed["head"], later, APPROVED, "ok")

@@ -533,7 +533,8 @@ def test_the_list_shows_no_personal_data_and_filters(fed: Federation) -> None:
     rows = service.list_incidents(fed.ledger, fed["head"])
     assert row_counts(fed) == before
     assert SENTINEL not in json.dumps(rows)
-    assert set(rows[0]) == {"id", "category", "class", "status", "escalated_to", "investigators", "reported", "age_days"}
+    assert set(rows[0]) == {"id", "category", "class", "school", "status", "escalated_to", "investigators", "reported",
+                            "age_days"}
     assert inc in ids(fed, "head", status="reported") and inc not in ids(fed, "head", status="triaged")
     assert other in ids(fed, "head", status="triaged") and other not in ids(fed, "head", category="pupil-contact")
     with pytest.raises(InvalidInput):

@@ -274,7 +274,7 @@ def test_the_alert_list_holds_no_personal_data(fed: Federation, tmp_path: Path) 
     listing = service.list_alerts(fed.ledger)
     assert SENTINEL not in json.dumps(listing) and "LAPTOP" not in json.dumps(listing)
     assert set(listing[0]) == {"id", "time", "source", "category", "severity", "action", "incidents", "erased",
-                               "dismissed"}
+                               "dismissed", "school"}
 
 
 def test_the_alert_list_filters_by_category_severity_time_and_link(fed: Federation, tmp_path: Path) -> None:

@@ -79,9 +79,10 @@ class Revocation(Aggregate.Event):
 class Request(Aggregate):
     """What every request shares: a requester, decisions and revocations."""
 
-    def __init__(self, request_id: str, requested_by: str) -> None:
+    def __init__(self, request_id: str, requested_by: str, school: str | None = None) -> None:
         self.request_id = request_id
         self.requested_by = requested_by
+        self.school = school
         self.decision: str | None = None
         self.decision_no = 0
         self.decided_on: str | None = None
@@ -147,6 +148,7 @@ class Request(Aggregate):
         return {
             "id": self.request_id,
             "requested_by": self.requested_by,
+            "school": self.school,
             "status": self.status,
             "decided_on": self.decided_on,
             "valid_until": self.valid_until,

@@ -18,11 +18,12 @@ class DeviceApproval(Request):
     """Approval to take photos on a device the Federation does not own."""
 
     class Requested(Aggregate.Created):
-        clear_fields: ClassVar[tuple[str, ...]] = ("request_id", "requested_by", "needed_from", "needed_until")
+        clear_fields: ClassVar[tuple[str, ...]] = ("request_id", "requested_by", "needed_from", "needed_until", "school")
         request_id: str
         requested_by: str
         needed_from: str
         needed_until: str
+        school: str | None
         device: str
         purpose: str
         record_class: str
@@ -33,6 +34,10 @@ class DeviceApproval(Request):
                 f"{self.requested_by} asked to take photos on {self.device} from {self.needed_from} "
                 f"to {self.needed_until}: {self.purpose}"
             )
+
+        def headline(self) -> str:
+            """What the record is, in one line, for a register."""
+            return f"{self.device}: {self.purpose}"
 
     class Decided(Decision):
         pass
@@ -66,7 +71,7 @@ class DeviceApproval(Request):
     @classmethod
     def request(
         cls, request_id: str, requested_by: str, device: str, purpose: str, needed_from: str, needed_until: str,
-        today: str,
+        today: str, school: str | None = None,
     ) -> DeviceApproval:
         """Ask in advance to use a non-Federation device for photos."""
         if needed_until < needed_from:
@@ -82,6 +87,7 @@ class DeviceApproval(Request):
             requested_by=requested_by,
             needed_from=needed_from,
             needed_until=needed_until,
+            school=school,
             device=require_text("device", device, 200),
             purpose=require_text("purpose", purpose, 2000),
             record_class="device_approval",
@@ -89,9 +95,9 @@ class DeviceApproval(Request):
 
     def __init__(
         self, request_id: str, requested_by: str, needed_from: str, needed_until: str, device: str | None,
-        purpose: str | None,
+        purpose: str | None, school: str | None = None,
     ) -> None:
-        super().__init__(request_id, requested_by)
+        super().__init__(request_id, requested_by, school)
         self.needed_from = needed_from
         self.needed_until = needed_until
         self.device = device

@@ -29,10 +29,11 @@ class PermissionRequest(Request):
     """Advance written permission the policy requires for a named activity."""
 
     class Requested(Aggregate.Created):
-        clear_fields: ClassVar[tuple[str, ...]] = ("request_id", "kind", "requested_by")
+        clear_fields: ClassVar[tuple[str, ...]] = ("request_id", "kind", "requested_by", "school")
         request_id: str
         kind: str
         requested_by: str
+        school: str | None
         details: str
         record_class: str
         subjects: list[str]
@@ -41,6 +42,10 @@ class PermissionRequest(Request):
             """One line for the timeline."""
             about = f" about {', '.join(self.subjects)}" if self.subjects else ""
             return f"{self.requested_by} asked permission to {PERMISSION_KINDS[self.kind]}{about}: {self.details}"
+
+        def headline(self) -> str:
+            """What the record is, in one line, for a register."""
+            return self.details
 
     class ConsentRecorded(Aggregate.Event):
         clear_fields: ClassVar[tuple[str, ...]] = ("person", "given_by", "given_on", "evidence_hash")
@@ -84,7 +89,8 @@ class PermissionRequest(Request):
         return request_record_id(request_id)
 
     @classmethod
-    def request(cls, request_id: str, requested_by: str, kind: str, details: str, about: list[str]) -> PermissionRequest:
+    def request(cls, request_id: str, requested_by: str, kind: str, details: str, about: list[str],
+                school: str | None = None) -> PermissionRequest:
         """Ask the Headteacher for a permission of ``kind``."""
         if kind not in PERMISSION_KINDS:
             raise InvalidInput(f"unknown permission kind {kind!r}", f"kinds are: {', '.join(PERMISSION_KINDS)}")
@@ -99,13 +105,15 @@ class PermissionRequest(Request):
             request_id=request_id,
             kind=kind,
             requested_by=requested_by,
+            school=school,
             details=require_text("details", details, 2000),
             record_class="permission",
             subjects=sorted(set(about)),
         )
 
-    def __init__(self, request_id: str, kind: str, requested_by: str, details: str | None, subjects: list[str]) -> None:
-        super().__init__(request_id, requested_by)
+    def __init__(self, request_id: str, kind: str, requested_by: str, details: str | None, subjects: list[str],
+                 school: str | None = None) -> None:
+        super().__init__(request_id, requested_by, school)
         self.kind = kind
         self.details = details
         self.about = subjects

@@ -20,11 +20,12 @@ class SocialMediaPost(Request):
     """A post on the Federation's own accounts, from proposal to removal."""
 
     class Proposed(Aggregate.Created):
-        clear_fields: ClassVar[tuple[str, ...]] = ("request_id", "requested_by", "account", "image_hashes")
+        clear_fields: ClassVar[tuple[str, ...]] = ("request_id", "requested_by", "account", "image_hashes", "school")
         request_id: str
         requested_by: str
         account: str
         image_hashes: list[str]
+        school: str | None
         text: str
         record_class: str
         subjects: list[str]
@@ -35,6 +36,10 @@ class SocialMediaPost(Request):
                 f"{self.requested_by} proposed post {self.request_id} on {self.account} "
                 f"({len(self.image_hashes)} image(s), children {', '.join(self.subjects) or 'none'}): {self.text}"
             )
+
+        def headline(self) -> str:
+            """What the record is, in one line, for a register."""
+            return f"{self.account}: {self.text}"
 
     class ParentalPermissionRecorded(Aggregate.Event):
         clear_fields: ClassVar[tuple[str, ...]] = ("child", "parent", "outcome", "given_on", "evidence_hash")
@@ -107,7 +112,8 @@ class SocialMediaPost(Request):
 
     @classmethod
     def propose(
-        cls, request_id: str, requested_by: str, account: str, text: str, children: list[str], image_hashes: list[str]
+        cls, request_id: str, requested_by: str, account: str, text: str, children: list[str], image_hashes: list[str],
+        school: str | None = None,
     ) -> SocialMediaPost:
         """A proposed post; ``children`` are the pupils involved as subjects."""
         return cls._create(
@@ -116,6 +122,7 @@ class SocialMediaPost(Request):
             requested_by=requested_by,
             account=check_account(account),
             image_hashes=sorted(set(image_hashes)),
+            school=school,
             text=require_text("post text", text, 5000),
             record_class="approval",
             subjects=sorted(set(children)),
@@ -123,9 +130,9 @@ class SocialMediaPost(Request):
 
     def __init__(
         self, request_id: str, requested_by: str, account: str, image_hashes: list[str], text: str | None,
-        subjects: list[str],
+        subjects: list[str], school: str | None = None,
     ) -> None:
-        super().__init__(request_id, requested_by)
+        super().__init__(request_id, requested_by, school)
         self.account = account
         self.image_hashes = image_hashes
         self.text = text

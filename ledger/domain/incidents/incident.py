@@ -65,6 +65,10 @@ class Incident(Aggregate):
             kind = "allegation against staff" if self.against_staff else self.category
             return f"reported by {self.reporter} ({self.reporter_role}) as {kind}, {self.source}: {self.summary}"
 
+        def headline(self) -> str:
+            """What the record is, in one line, for a register."""
+            return self.summary
+
     class Triaged(Aggregate.Event):
         clear_fields: ClassVar[tuple[str, ...]] = ("category", "previous_category", "escalated_to")
         category: str
