@@ -14,19 +14,23 @@ from ledger import files
 
 
 @click.command("inbox")
+@click.option("--reason", help="Give one to see what each incident is (its summary); the read is logged.")
 @output_options
 @pass_state
-def inbox(state: State) -> list[dict[str, Any]]:
+def inbox(state: State, reason: str | None) -> list[dict[str, Any]]:
     """What waits for you now: reports to triage, your actions due or overdue, cases to investigate,
-    decisions, alerts nobody has looked at, key resets for a second person, acknowledgements.
+    decisions, alerts nobody has looked at, key resets for a second person, acknowledgements,
+    and the open cases of your role.
 
-    Clear facts only: no reason is asked and nothing is recorded.
+    Clear facts only unless you give --reason: then each incident you may read
+    says what it is, and that read is recorded in the access log.
 
     \b
     Example:
       ledger --as dsl inbox
+      ledger --as dsl inbox --reason "morning check"
     """
-    return inbox_service.waiting_for(state.ledger(), state.actor())
+    return inbox_service.waiting_for(state.ledger(), state.actor(), reason)
 
 
 @click.command("mine")

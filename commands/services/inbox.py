@@ -27,7 +27,7 @@ from projections.registers import days_between
 
 #: Kinds of item, in the order the inbox lists them.
 KINDS = ("triage", "alert", "action", "investigate", "overdue", "decide", "approve-reset", "replace-key",
-         "adopt-table", "acknowledge")
+         "adopt-table", "acknowledge", "case")
 
 #: An action is listed this many days before it is due.
 DUE_SOON_DAYS = 7
@@ -45,20 +45,33 @@ def _owner(row: dict[str, Any]) -> str:
     return codes.owner_for(str(row["category"]), row["class"] == codes.ALLEGATION_CLASS)
 
 
-def _incident_items(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
+def _incident_items(ledger: Ledger, actor: Actor, reason: str | None) -> list[dict[str, Any]]:
+    """Reports to triage, cases to investigate, overdue steps, and the open cases of my role.
+
+    Given a reason, each says what the incident is (its summary, for those who
+    may read it) and the read is logged; otherwise clear facts only.
+    """
     items = []
-    for row in readside.register(ledger, actor, "incidents", status="open"):
+    for row in readside.register(ledger, actor, "incidents", reason, status="open"):
         title = codes.CATEGORIES[row["category"]].title if row["category"] in codes.CATEGORIES else row["category"]
+        if row.get("school"):
+            title = f"{title} at {row['school']}"
+        if row.get("description"):
+            title = f"{title}, \u201c{row['description']}\u201d"
         assigned = actor.actor_id in str(row["investigators"]).split(",")
+        mine = row["escalated_to"] in actor.roles
         if row["status"] == "reported" and _owner(row) in actor.roles:
             items.append(_item("triage", row["id"], f"{title}: waiting for triage", row["reported_on"],
                                row["age_days"], row["overdue"]))
         elif assigned:
             items.append(_item("investigate", row["id"], f"{title}: assigned to you to investigate",
                                row["reported_on"], row["age_days"], row["overdue"]))
-        elif row["overdue"] and (row["escalated_to"] in actor.roles or "headteacher" in actor.roles):
+        elif row["overdue"] and (mine or "headteacher" in actor.roles):
             items.append(_item("overdue", row["id"], f"{title}: a step is overdue", row["reported_on"],
                                row["age_days"], row["overdue"]))
+        elif mine and row["status"] != "reported":
+            items.append(_item("case", row["id"], f"{title}: open ({row['status']}), escalated to your role",
+                               row["reported_on"], row["age_days"]))
     return items
 
 
@@ -143,10 +156,14 @@ def _trust_items(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
     return items
 
 
-def waiting_for(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
-    """Everything waiting for ``actor``, oldest first within each kind (no personal data)."""
+def waiting_for(ledger: Ledger, actor: Actor, reason: str | None = None) -> list[dict[str, Any]]:
+    """Everything waiting for ``actor``, oldest first within each kind.
+
+    Clear facts only, unless a ``reason`` is given: then incidents say what
+    they are to those who may read them, and that read is logged.
+    """
     today = today_of(ledger_now(ledger))
-    items = (_incident_items(ledger, actor) + _alert_items(ledger, actor) + _action_items(ledger, actor, today)
+    items = (_incident_items(ledger, actor, reason) + _alert_items(ledger, actor) + _action_items(ledger, actor, today)
              + _decision_items(ledger, actor) + _trust_items(ledger, actor) + _acknowledgement_items(ledger, actor))
     return sorted(items, key=lambda i: (KINDS.index(i["kind"]), str(i["since"]), i["ref"]))
 

@@ -117,3 +117,21 @@ def test_a_register_says_what_each_record_is_to_those_who_may_read_it_and_logs_t
         ("dsl", inc, "Monday review"), ("head", device, "weekly approvals")}
     own = ledger_cli.rows("registers", "approvals", "--reason", "mine", actor="teacher")
     assert [(r["id"], r["description"]) for r in own] == [(device, "")], "a requester does not read requests"
+
+
+def test_the_inbox_keeps_an_open_case_in_view_and_says_what_it_is_given_a_reason(ledger_cli: LedgerCli) -> None:
+    inc = ok(ledger_cli, "incidents", "report", "--category", "online-bullying", "--occurred-at", "2026-01-05T10:00",
+             "--summary", "Messages about a Year 5 pupil", "--facts", "Seen", actor="teacher").strip()
+    waiting = ledger_cli.rows("inbox", actor="dsl")
+    assert [(r["kind"], r["ref"]) for r in waiting if r["ref"] == inc] == [("triage", inc)]
+    assert "Year 5" not in json.dumps(waiting), "no reason: clear facts only"
+    ok(ledger_cli, "incidents", "triage", inc, "--rationale", "bullying", actor="dsl")
+    after = [r for r in ledger_cli.rows("inbox", actor="dsl") if r["ref"] == inc]
+    assert [(r["kind"], r["what"]) for r in after] == [
+        ("case", "Online bullying between children: open (triaged), escalated to your role")]
+    described = [r for r in ledger_cli.rows("inbox", "--reason", "morning check", actor="dsl") if r["ref"] == inc]
+    assert described[0]["what"] == ("Online bullying between children, \u201cMessages about a Year 5 pupil\u201d: open (triaged), "
+                                    "escalated to your role")
+    reads = ledger_cli.rows("registers", "access", "--reason", "audit", actor="head")
+    assert ("dsl", inc, "morning check") in {(r["reader"], r["record"], r["why"]) for r in reads}
+    assert not [r for r in ledger_cli.rows("inbox", actor="teacher") if r["ref"] == inc]
