@@ -41,13 +41,13 @@ def serve(state: State, host: str, port: int, idle_minutes: float, behind_https_
       ledger --home /srv/policy-ledger serve --host 127.0.0.1 --port 8080 --behind-https-proxy
     """
     config = state.config()
-    checked = Ledger(config)
+    checked = Ledger(config, state.clock)
     try:
         checked.meta()
     finally:
         checked.close()
     settings = Settings(idle_minutes=idle_minutes, secure_cookies=behind_https_proxy,
-                        behind_proxy=behind_https_proxy, max_upload_mb=max_upload_mb)
+                        behind_proxy=behind_https_proxy, max_upload_mb=max_upload_mb, time_source=state.clock)
     desk.run(config, host, port, settings, lambda line: click.echo(line, err=True), threads)
 
 

@@ -37,7 +37,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, select
 
-from ledger import crypto, envelope, merkle, proofs, registry, roles
+from ledger import crypto, envelope, localtime, merkle, proofs, registry, roles
 from ledger.errors import NotFound, VerificationFailed
 from ledger.registry import staff_aggregate
 from ledger.roles import RECOVERY
@@ -122,6 +122,8 @@ class Contents:
     exporter: str
     generated_at: str
     redacted: list[str] = field(default_factory=list)
+    #: The federation's time zone: the readable files show times in it.
+    zone: str = localtime.DEFAULT_ZONE
     readable: dict[str, bytes] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
 
@@ -391,6 +393,10 @@ def fingerprint(pem: bytes) -> str:
     return hashlib.sha256(base64.b64decode(body)).hexdigest()
 
 
+def _local(moment: str, zone: str) -> str:
+    return localtime.shown(localtime.local(moment, localtime.zone_named(zone)))
+
+
 def readme(contents: Contents, scrub: Pseudonyms) -> bytes:
     """README.txt: what the bundle is and how anyone can check it, in plain words."""
     counts: dict[str, int] = {}
@@ -408,7 +414,7 @@ Policy requires). It was made so that you can check, without trusting the
 school, that these records are exactly what was recorded, when and by whom.
 
   Covers:        {scrub.scrub(contents.covers)}
-  Exported by:   {contents.exporter}, at {contents.generated_at} (UTC)
+  Exported by:   {contents.exporter}, at {_local(contents.generated_at, contents.zone)} ({contents.generated_at} UTC)
   Ledger:        {contents.origin} ({contents.ledger_id})
   Checkpoint:    the ledger held {contents.snapshot.size} entries when this was made
   Entries:       {len(contents.items)}

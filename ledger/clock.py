@@ -1,6 +1,8 @@
 """The one clock every service reads, passed in so tests can pin it.
 
-Times are aware UTC datetimes. ``SystemClock`` reads this machine's clock;
+Times are aware UTC datetimes; what they are in the federation's local time
+is :mod:`ledger.localtime`'s business. ``SystemClock`` reads this machine's clock
+(the one place in the program that does);
 on PostgreSQL a writing unit takes the database server's clock instead, under
 the write lock, so every writer shares one clock. ``FixedClock`` is for tests
 and demonstrations that need a known moment.
@@ -9,9 +11,10 @@ and demonstrations that need a known moment.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
+@runtime_checkable
 class Clock(Protocol):
     """Something that tells the time (aware, UTC)."""
 

@@ -9,6 +9,7 @@ queue instead of failing; on PostgreSQL the recorder's table lock orders them.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 import uuid
@@ -17,6 +18,7 @@ import contextlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import psycopg
 import sqlalchemy.exc
@@ -27,7 +29,7 @@ from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, 
 from sqlalchemy.orm import Session, sessionmaker
 from eventsourcing.utils import Environment
 
-from ledger import crypto, keystore, sealer
+from ledger import crypto, keystore, localtime, sealer
 from ledger.clock import Clock, SystemClock, iso as clock_iso
 from ledger.config import Config
 from ledger.errors import AuthenticationFailed, LedgerError, NotFound, RuleViolation, StorageError, VerificationFailed
@@ -40,11 +42,6 @@ T = TypeVar("T")
 #: Errors a database driver can raise past SQLAlchemy and the recorder.
 DRIVER_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
 APP_NAME = "PolicyLedger"
-
-
-def utcnow() -> str:
-    """This machine's clock, as an ISO-8601 UTC string (for bookkeeping rows, not entries)."""
-    return clock_iso(SystemClock().now())
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -147,6 +144,18 @@ class Unit:
     def now(self) -> str:
         """This unit's timestamp (ISO UTC)."""
         return self.ctx.now
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The federation's time zone, as the registry this unit acts under names it."""
+        if self.ctx.registry is not None:
+            return localtime.zone_named(self.ctx.registry.timezone)
+        return self.ledger.timezone()
+
+    @property
+    def today(self) -> str:
+        """This unit's date in the federation's time zone (YYYY-MM-DD)."""
+        return localtime.today(self.now, self.zone)
 
     def get(self, cls: type[T], aggregate_id: uuid.UUID, what: str = "record", redacted: bool = False) -> T:
         """Load an aggregate; NotFound if it does not exist.
@@ -364,11 +373,21 @@ class Ledger:
         self._registry = None
         return replayed
 
-    def timezone(self) -> Any:
-        """The federation's time zone (a ``zoneinfo.ZoneInfo``), from its signed settings."""
-        from zoneinfo import ZoneInfo
+    def timezone(self) -> ZoneInfo:
+        """The federation's time zone, from its signed settings."""
+        return localtime.zone_named(self.registry().timezone)
 
-        return ZoneInfo(self.registry().timezone)
+    def now(self) -> dt.datetime:
+        """The clock's now (aware UTC): the injected clock, else this machine's.
+
+        For bookkeeping and for "today" outside a unit; inside one, its time
+        (``Unit.now``) is the one to use: on PostgreSQL it is the server's.
+        """
+        return (self.clock or SystemClock()).now()
+
+    def today(self) -> str:
+        """Today in the federation's time zone (YYYY-MM-DD), by :meth:`now`."""
+        return localtime.today(self.now(), self.timezone())
 
     def _now(self, conn: Connection) -> str:
         if self.clock is not None:

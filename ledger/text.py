@@ -17,6 +17,7 @@ injection). JSON output needs neither: it escapes every such character.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import functools
 import io
 import re
@@ -145,7 +146,10 @@ def quoted(value: str, limit: int = 60) -> str:
 def csv_cell(value: object) -> object:
     """A CSV cell that no spreadsheet runs as a formula (OWASP): text starting with
     ``= + - @``, tab or carriage return gets a leading apostrophe; control and
-    direction characters are escaped. Numbers and other values pass unchanged."""
+    direction characters are escaped. A moment or a date is ISO 8601 (a moment
+    with its offset). Numbers and other values pass unchanged."""
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
     if not isinstance(value, str):
         return value
     text = value

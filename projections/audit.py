@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, create_engine, select
 
+from ledger.clock import iso
 from ledger.store import Ledger
 from projections import runner
 from projections.base import Projection, metadata
@@ -62,6 +63,7 @@ def audit(ledger: Ledger) -> list[Drift]:
 def _replay(ledger: Ledger, scratch: Connection, projections: list[Projection], reached: dict[str, int]) -> None:
     events = ledger.app.events_table
     start, end = 0, max(reached.values())
+    now = iso(ledger.now())
     known: dict[str, tuple[int, int]] = {}
     with ledger.engine.connect() as live:
         while start < end:
@@ -72,7 +74,7 @@ def _replay(ledger: Ledger, scratch: Connection, projections: list[Projection], 
                 for projection in projections:
                     mine = [e for e in batch if e.notification_id <= reached[projection.name]]
                     if mine:
-                        runner._apply(scratch, [projection], mine, known)
+                        runner._apply(scratch, [projection], mine, known, now)
                         known[projection.name] = (mine[-1].notification_id, 0)
             start = batch[-1].notification_id
     scratch.close()

@@ -10,6 +10,7 @@ unverified: never silently dropped.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,7 +20,8 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import TopicError
 from sqlalchemy import Connection, Table, select
 
-from ledger import envelope
+from ledger import envelope, localtime
+from ledger.domain.base import described
 from ledger.errors import KeyMaterialMissing, NotPermitted, RecordErased, VerificationFailed
 from ledger.keystore import KeyRing
 from ledger.mapper import EnvelopeMapper, UnitContext, unit
@@ -55,13 +57,13 @@ class Opened:
                     return ", ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
         return ""
 
-    def description(self) -> str | None:
-        """The event's own one-line ``describe()``, when it has one and it works."""
-        method = getattr(self.event, "describe", None)
-        if not callable(method):
+    def description(self, zone: dt.tzinfo = localtime.UTC) -> str | None:
+        """The event's own one-line ``describe()`` (any moment in it in ``zone``), when it has
+        one and it works."""
+        if not callable(getattr(self.event, "describe", None)):
             return None
         try:
-            return str(method())
+            return described(self.event, zone)
         except Exception:  # noqa: BLE001 - an old event lacking a field must not hide the row
             return None
 

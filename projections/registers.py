@@ -23,14 +23,14 @@ from typing import Any
 from eventsourcing.utils import get_topic
 from sqlalchemy import Connection, Table, select
 
-from ledger import roles
+from ledger import localtime, roles
+from ledger.clock import iso
 from ledger.domain.access import AccessRecord
 from ledger.errors import NotFound
 from ledger.keystore import KeyRing
 from ledger.registry import Registry
 from projections import checked
 from projections.access_log import access_rows
-from projections.base import utc
 from projections.entries import reset_signed, actor_roles, aliases_of, resolve
 from projections.reading import SHOWN, Reader, load_states
 from projections.records import record_rows, records
@@ -38,7 +38,8 @@ from projections.records import record_rows, records
 
 @dataclass(frozen=True)
 class RegisterContext:
-    """What a register may use: the connection, the reader, the clock, options."""
+    """What a register may use: the connection, the reader, the clock and the federation's
+    time zone, options."""
 
     conn: Connection
     events: Table
@@ -77,6 +78,7 @@ class RegisterContext:
             headline = getattr(opened.event, "headline", None) if opened.status == SHOWN else None
             found[aggregate] = one_line(str(headline())) if callable(headline) else f"({opened.status})"
         return found
+    zone: dt.tzinfo = localtime.UTC
 
     def reset_marks(self, aggregates: list[str]) -> dict[str, str]:
         """Record id -> a note when some of its entries were signed with a key set by a reset."""
@@ -84,8 +86,20 @@ class RegisterContext:
 
     @property
     def today(self) -> str:
-        """Today's date (UTC) as YYYY-MM-DD."""
-        return self.now[:10]
+        """Today's date in the federation's time zone, as YYYY-MM-DD."""
+        return localtime.today(self.now, self.zone)
+
+    def local(self, moment: str | None) -> dt.datetime | None:
+        """A stored (UTC) moment in the federation's time zone; None for none."""
+        return localtime.local_or_none(moment, self.zone)
+
+    def local_date(self, moment: str) -> str:
+        """The local date (YYYY-MM-DD) of a stored (UTC) moment."""
+        return localtime.today(moment, self.zone)
+
+    def moment(self, name: str, typed: str) -> str:
+        """A date or time a person typed for this register, in local time, in the stored form."""
+        return iso(localtime.moment(name, typed, self.zone))
 
     def may_read(self, record_class: str) -> bool:
         """Whether the reader holds a role that reads ``record_class``."""
@@ -155,8 +169,8 @@ def _access(ctx: RegisterContext) -> list[dict[str, Any]]:
         if found is None:
             raise NotFound(f"no record {ctx.option('record')!r} in the ledger")
         only = [found]
-    since = utc(ctx.option("since")) if ctx.option("since") else None
-    until = utc(ctx.option("until")) if ctx.option("until") else None
+    since = ctx.moment("--from", str(ctx.option("since"))) if ctx.option("since") else None
+    until = ctx.moment("--to", str(ctx.option("until"))) if ctx.option("until") else None
     reader = ctx.option("reader")
     if not ctx.may_read("access_log"):
         reader = ctx.reader_id
@@ -178,7 +192,7 @@ def _access(ctx: RegisterContext) -> list[dict[str, Any]]:
             opened = opener.open(states[nid], row["access_record"], 1, get_topic(AccessRecord.Recorded))
             reasons[nid] = str(getattr(opened.event, "reason", "")) if opened.status == SHOWN else f"({opened.status})"
         rows.append({
-            "when": row["recorded_at"],
+            "when": ctx.local(row["recorded_at"]),
             "reader": row["reader"],
             "action": row["action"],
             "record": names.get(row["record"], row["record"]),
@@ -226,7 +240,7 @@ def _acknowledgements(ctx: RegisterContext) -> list[dict[str, Any]]:
         if not held & covered or not (sees_all or staff.actor_id == ctx.reader_id):
             continue
         when = acks.get((staff.actor_id, label))
-        since = max(effective, str(joined.get(staff.actor_id, effective))[:10])
+        since = max(effective, ctx.local_date(joined[staff.actor_id]) if staff.actor_id in joined else effective)
         previous = [str(v["claims"]["label"]) for v in older if (staff.actor_id, str(v["claims"]["label"])) in acks]
         rows.append({
             "staff_id": staff.actor_id,
@@ -234,7 +248,7 @@ def _acknowledgements(ctx: RegisterContext) -> list[dict[str, Any]]:
             "version": label,
             "effective_on": effective,
             "acknowledged": when is not None,
-            "acknowledged_at": when or "",
+            "acknowledged_at": ctx.local(when),
             "outstanding_since": "" if when else since,
             "days_outstanding": "" if when else max(0, days_between(since, ctx.today)),
             "previous_acknowledged": previous[-1] if previous else "",

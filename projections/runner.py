@@ -22,10 +22,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, inspect, select, text, update
 
-from ledger import envelope
+from ledger import envelope, localtime
+from ledger.clock import iso
 from ledger.errors import NotFound, VerificationFailed
 from ledger.schema import merkle_leaves
-from ledger.store import Ledger, utcnow
+from ledger.store import Ledger
 from projections.access_log import AccessLogProjection
 from projections.actions import ActionsProjection
 from projections.base import Entry, Projection, metadata, positions
@@ -121,10 +122,10 @@ def _upgrade(engine: Engine, projections: list[Projection]) -> None:
                 _reset(conn, projection)
 
 
-def _track(conn: Connection, name: str, position: int, processed: int, known: bool) -> None:
-    """Record how far ``name`` got, in the batch's transaction."""
+def _track(conn: Connection, name: str, position: int, processed: int, known: bool, now: str) -> None:
+    """Record how far ``name`` got (and when, ``now`` by the ledger's clock), in the batch's transaction."""
     schema = next(p.schema() for p in PROJECTIONS if p.name == name)
-    values = {"position": position, "processed": processed, "updated_at": utcnow(), "schema": schema}
+    values = {"position": position, "processed": processed, "updated_at": now, "schema": schema}
     if known:
         conn.execute(update(positions).where(positions.c.name == name).values(**values))
     else:
@@ -154,7 +155,7 @@ def _read_batch(conn: Connection, events: Table, start: int, size: int) -> list[
 
 
 def _apply(conn: Connection, projections: list[Projection], batch: list[Entry],
-           known: dict[str, tuple[int, int]]) -> int:
+           known: dict[str, tuple[int, int]], now: str) -> int:
     done = 0
     for projection in projections:
         position, processed = known.get(projection.name, (0, 0))
@@ -168,7 +169,7 @@ def _apply(conn: Connection, projections: list[Projection], batch: list[Entry],
             if erased:
                 projection.erase(conn, erased, entry)
         projection.end(conn)
-        _track(conn, projection.name, todo[-1].notification_id, processed + len(todo), projection.name in known)
+        _track(conn, projection.name, todo[-1].notification_id, processed + len(todo), projection.name in known, now)
         done = max(done, len(todo))
     return done
 
@@ -187,7 +188,7 @@ def catch_up(ledger: Ledger, only: Sequence[str] | None = None, batch: int = BAT
             entries = _read_batch(conn, events, start, batch)
             if not entries:
                 return total
-            total += _apply(conn, projections, entries, known)
+            total += _apply(conn, projections, entries, known, iso(ledger.now()))
 
 
 def rebuild(ledger: Ledger, only: Sequence[str] | None = None, batch: int = BATCH) -> int:
@@ -201,7 +202,9 @@ def rebuild(ledger: Ledger, only: Sequence[str] | None = None, batch: int = BATC
 
 
 def status(ledger: Ledger) -> list[dict[str, Any]]:
-    """Each projection's position, entries processed and lag behind the log."""
+    """Each projection's position, entries processed, lag behind the log, and when it last moved
+    (in the federation's time zone)."""
+    zone = ledger.timezone()
     ensure_tables(ledger.engine)
     events = ledger.app.events_table
     with ledger.engine.connect() as conn:
@@ -218,7 +221,7 @@ def status(ledger: Ledger) -> list[dict[str, Any]]:
                 "log_end": int(latest),
                 "processed": processed,
                 "lag": int(lag),
-                "updated_at": updated.get(cls.name, ""),
+                "updated_at": localtime.local_or_none(updated.get(cls.name), zone),
                 "description": cls.description,
             })
     return rows

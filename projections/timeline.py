@@ -7,6 +7,10 @@ non-person records it points at; for a person, every entry naming them as a
 subject plus their own record; for a period, every entry that happened in it.
 ``as_of`` keeps only what had been recorded by then: what the DSL knew when a
 decision was taken. Each row is then opened with the reader's key ring.
+
+Selection and ordering work on the entries' UTC times; each row then carries
+its times as aware datetimes in the federation's time zone (the registry's
+signed setting), for the skins to show.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, and_, select
 
+from ledger import localtime
 from ledger.errors import InvalidInput, LedgerError, NotFound, NotPermitted
 from ledger.keystore import KeyRing
 from ledger.registry import Registry
@@ -86,19 +91,23 @@ class Selection:
         if self.start and self.end and self.end <= self.start:
             raise InvalidInput("--to must be after --from")
 
-    def describe(self) -> str:
-        """One line saying what the timeline covers."""
+    def describe(self, zone: dt.tzinfo = localtime.UTC) -> str:
+        """One line saying what the timeline covers (its times in ``zone``)."""
         if self.incident:
             what = f"record {self.incident}"
         elif self.person:
             what = f"person {self.person}"
         else:
-            what = f"period {self.start} to {self.end}"
+            what = f"period {_shown(self.start, zone)} to {_shown(self.end, zone)}"
         if self.categories:
             what += f", categories {', '.join(self.categories)}"
         if self.as_of:
-            what += f", as known on {self.as_of}"
+            what += f", as known on {_shown(self.as_of, zone)}"
         return what
+
+
+def _shown(value: str | None, zone: dt.tzinfo) -> str:
+    return localtime.shown(localtime.local(value, zone)) if value else ""
 
 
 @dataclass
@@ -108,7 +117,7 @@ class Timeline:
     selection: Selection
     rows: list[dict[str, Any]]
     reader: str
-    generated_at: str
+    generated_at: dt.datetime
     records: list[str] = field(default_factory=list)
     record_subjects: dict[str, list[str]] = field(default_factory=dict)
 
@@ -118,9 +127,19 @@ class Timeline:
         return sorted({s for names in self.record_subjects.values() for s in names})
 
     @property
+    def zone(self) -> dt.tzinfo:
+        """The time zone the rows' times are in (the federation's when it was built)."""
+        return self.generated_at.tzinfo or localtime.UTC
+
+    @property
+    def covers(self) -> str:
+        """What the timeline covers, its times in the timeline's zone."""
+        return self.selection.describe(self.zone)
+
+    @property
     def title(self) -> str:
         """A heading for the timeline."""
-        return f"Timeline of {self.selection.describe()}"
+        return f"Timeline of {self.covers}"
 
 
 def category_classes(categories: tuple[str, ...]) -> tuple[set[str], set[str]]:
@@ -246,22 +265,22 @@ def _correction_target(row: LogEntry, name: str, claims: dict[str, Any], opened:
 
 @dataclass(frozen=True)
 class _Erasure:
-    recorded_at: str
+    on: str  # the local date it was recorded
     basis: str
 
 
-def _what(entry: LogEntry, opened: Opened, erasure: _Erasure | None) -> tuple[str, str]:
-    """(what the row says, its status)."""
+def _what(entry: LogEntry, opened: Opened, erasure: _Erasure | None, zone: dt.tzinfo) -> tuple[str, str]:
+    """(what the row says, any moment in it in ``zone``; its status)."""
     name = words(entry.event_type)
     if not entry.checked:
         return f"{name}: NOT VERIFIED, {entry.problem}; run `ledger verify`", UNVERIFIED
     if opened.status == SHOWN:
-        return opened.description() or name, SHOWN
+        return opened.description(zone) or name, SHOWN
     if opened.status == ERASED:
         if erasure is None:
             return (f"{name}: its content is gone but no signed erasure covers the record: "
                     "run `ledger verify`"), UNVERIFIED
-        return f"{name}: erased on {erasure.recorded_at[:10]} under {erasure.basis}", ERASED
+        return f"{name}: erased on {erasure.on} under {erasure.basis}", ERASED
     if opened.status == UNVERIFIED:
         return f"{name}: body fails verification ({opened.problem}); run `ledger verify`", UNVERIFIED
     if opened.status == UNKNOWN:
@@ -269,7 +288,8 @@ def _what(entry: LogEntry, opened: Opened, erasure: _Erasure | None) -> tuple[st
     return f"{name}: withheld (not readable by your roles)", WITHHELD
 
 
-def _row(entry: LogEntry, row: Any | None, opened: Opened, alias: str | None, erasure: _Erasure | None) -> dict[str, Any]:
+def _row(entry: LogEntry, row: Any | None, opened: Opened, alias: str | None, erasure: _Erasure | None,
+         zone: dt.tzinfo) -> dict[str, Any]:
     claims = entry.claims
     name = alias or entry.aggregate
     short = alias or entry.aggregate[:8]
@@ -281,13 +301,13 @@ def _row(entry: LogEntry, row: Any | None, opened: Opened, alias: str | None, er
     origin = next((claims[f] for f in SOURCE_FIELDS if claims.get(f)), None)
     if origin:
         source += f" ({origin})"
-    what, status = _what(entry, opened, erasure)
+    what, status = _what(entry, opened, erasure, zone)
     return {
         "ref": f"{short}/v{entry.version}",
-        "happened_at": happened,
+        "happened_at": localtime.local_or_none(happened, zone),
         "precision": precision,
-        "happened_until": until,
-        "recorded_at": recorded,
+        "happened_until": localtime.local_or_none(until, zone),
+        "recorded_at": localtime.local_or_none(recorded, zone),
         "late": bool(late),
         "recorded_after": _duration(delay) if late else "",
         "recorded_by": entry.actor,
@@ -312,8 +332,8 @@ def _gap_row(aggregate: str, alias: str | None, version: int, why: str) -> dict[
     """A row for an entry that should be there and is not."""
     name = alias or aggregate
     return {
-        "ref": f"{alias or aggregate[:8]}/v{version}", "happened_at": "", "precision": "", "happened_until": None,
-        "recorded_at": "", "late": False, "recorded_after": "", "recorded_by": "", "role": "", "signed_with": "",
+        "ref": f"{alias or aggregate[:8]}/v{version}", "happened_at": None, "precision": "", "happened_until": None,
+        "recorded_at": None, "late": False, "recorded_after": "", "recorded_by": "", "role": "", "signed_with": "",
         "source": "", "what": f"version {version} of {name} is {why}: run `ledger verify`", "action": "",
         "outcome": "", "corrects": "", "corrected_by": "", "status": MISSING, "read_model": "",
         "record": name, "event": "", "version": version, "entry": None,
@@ -418,7 +438,11 @@ def build(
     now: str,
     registry: Registry,
 ) -> Timeline:
-    """Select records through the index, then load, check, open and order their entries."""
+    """Select records through the index, then load, check, open and order their entries.
+
+    Rows carry their times in the federation's zone, as ``registry`` names it.
+    """
+    zone = localtime.zone_named(registry.timezone)
     if selection.as_of:
         selection = Selection(selection.incident, selection.person, selection.start, selection.end,
                               selection.categories, utc(selection.as_of))
@@ -437,7 +461,7 @@ def build(
     categories = {str(r.aggregate): r.category for r in index.values()}
     opener = Reader(conn, ledger_id, keyring)
     erasures = {
-        str(target): _Erasure(e.recorded_at, str(e.claims.get("basis") or "a signed erasure"))
+        str(target): _Erasure(localtime.today(e.recorded_at, zone), str(e.claims.get("basis") or "a signed erasure"))
         for items in logged.values() for e in items
         if e.checked and e.event_type == ERASURE_EVENT for target in (e.claims.get("records") or [])
     }
@@ -465,7 +489,7 @@ def build(
     for entry in sorted(shown, key=_chronological):
         opened = opener.open(entry.state, entry.aggregate, entry.version, entry.topic) if entry.checked else Opened(UNVERIFIED)
         built = _row(entry, index.get(entry.notification_id), opened, names.get(entry.aggregate),
-                     erasures.get(entry.aggregate))
+                     erasures.get(entry.aggregate), zone)
         target = _correction_target(entry, built["record"], entry.claims, opened)
         reversed_type = REVERSALS.get(entry.event_type)
         earlier = [v for v in seen.get((entry.aggregate, str(reversed_type), repr(sorted(entry.claims.items()))), [])
@@ -483,27 +507,38 @@ def build(
         selection=selection,
         rows=_place_corrections(rows, targets),
         reader=reader,
-        generated_at=now,
+        generated_at=localtime.local(now, zone),
         records=sorted({e.aggregate for e in shown}),
         record_subjects={k: sorted(v) for k, v in sorted(named.items())},
     )
 
 
+def shown_occurrence(at: dt.datetime | None, precision: str, until: dt.datetime | None) -> str:
+    """When something happened (local times), as a person reads it: ``2026-06-01 12:30 BST``,
+    the local date for day precision, ``~`` before an approximate time, ``… to …`` for a range."""
+    if at is None:
+        return ""
+    if precision == "day":
+        return at.date().isoformat()
+    text = localtime.shown(at)
+    if precision == "range" and until is not None:
+        return f"{text} to {localtime.shown(until)}"
+    return "~" + text if precision == "approximate" else text
+
+
+def happened(row: dict[str, Any]) -> str:
+    """When a timeline row's entry happened, as :func:`shown_occurrence` writes it."""
+    return shown_occurrence(row["happened_at"], str(row["precision"]), row["happened_until"])
+
+
 def display_rows(timeline: Timeline) -> list[dict[str, Any]]:
-    """Rows for a terminal table: fewer, shorter columns."""
+    """Rows for a terminal table: fewer, shorter columns, times in local time with the zone."""
     shown = []
     for row in timeline.rows:
-        happened = row["happened_at"][:16].replace("T", " ")
-        if row["precision"] == "day":
-            happened = row["happened_at"][:10]
-        elif row["precision"] == "range" and row["happened_until"]:
-            happened += " to " + row["happened_until"][:16].replace("T", " ")
-        elif row["precision"] == "approximate":
-            happened = "~" + happened
         shown.append({
-            "happened": happened,
+            "happened": happened(row),
             "precision": row["precision"],
-            "recorded": row["recorded_at"][:16].replace("T", " "),
+            "recorded": localtime.shown(row["recorded_at"]) if row["recorded_at"] else "",
             "late": "LATE" if row["late"] else "",
             "by": f"{row['recorded_by']} ({row['role']})",
             "what": row["what"],

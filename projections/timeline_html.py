@@ -10,10 +10,11 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from ledger import localtime
 from ledger.text import shown
 
 from projections.reading import ERASED, WITHHELD
-from projections.timeline import Timeline
+from projections.timeline import Timeline, shown_occurrence
 
 STYLE = """
 *{box-sizing:border-box}
@@ -58,18 +59,15 @@ HEADINGS = (
 
 
 def _happened(row: dict[str, Any]) -> str:
-    at = escape(str(row["happened_at"]).replace("T", " ")[:19])
     precision = str(row["precision"])
-    if precision == "day":
-        at = escape(str(row["happened_at"])[:10])
-    if precision == "range" and row.get("happened_until"):
-        at += " to " + escape(str(row["happened_until"]).replace("T", " ")[:19])
+    at = escape(shown_occurrence(row["happened_at"], precision if precision != "approximate" else "exact",
+                                 row.get("happened_until")))
     label = "as recorded" if precision == "recorded" else precision
     return f'{at}<span class="small">precision: {escape(label)}</span>'
 
 
 def _recorded(row: dict[str, Any]) -> str:
-    text = escape(str(row["recorded_at"]).replace("T", " ")[:19])
+    text = escape(localtime.shown(row["recorded_at"]) if row["recorded_at"] else "")
     if row["late"]:
         text += f'<br><span class="flag">LATE</span><span class="small">{escape(str(row["recorded_after"]))}</span>'
     return text
@@ -120,10 +118,12 @@ def render(timeline: Timeline) -> str:
     }
     summary = f"{len(rows)} entries" + "".join(f", {n} {k}" for k, n in counts.items() if n)
     sel = timeline.selection
+    zone = timeline.zone
     meta = [
-        ("Covers", sel.describe()),
-        ("As known on", sel.as_of or "now (everything recorded so far)"),
-        ("Generated", f"{timeline.generated_at} by {timeline.reader}"),
+        ("Covers", timeline.covers),
+        ("As known on", localtime.shown(localtime.local(sel.as_of, zone)) if sel.as_of
+         else "now (everything recorded so far)"),
+        ("Generated", f"{localtime.shown(timeline.generated_at)} by {timeline.reader}"),
         ("Entries", summary),
     ]
     out = [
@@ -136,7 +136,8 @@ def render(timeline: Timeline) -> str:
     ]
     out += [f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in meta]
     out.append(
-        "</dl><p class=\"note\">Times are UTC. <b>LATE</b> marks an entry recorded more than 24 hours after it "
+        f"</dl><p class=\"note\">Times are local time in {escape(str(zone))}, each with its zone "
+        "(such as GMT or BST in Europe/London). <b>LATE</b> marks an entry recorded more than 24 hours after it "
         "happened. A correction is shown directly below what it corrects; nothing recorded is ever altered. "
         "Entries the reader's roles may not open are listed as withheld, erased ones as erased. The entry number "
         "is the entry's position in the ledger's signed Merkle log, for inclusion proofs.</p></header>"

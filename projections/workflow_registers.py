@@ -66,11 +66,11 @@ def _approvals(ctx: RegisterContext) -> list[dict[str, Any]]:
             "state": state,
             "status": status,
             "requested_by": clear.get("requested_by") or claims.get("requested_by") or record["created_by"],
-            "requested_on": record["created_at"][:10],
+            "requested_on": ctx.local_date(record["created_at"]),
             "decided_on": clear.get("decided_on") or "",
             "valid_until": clear.get("valid_until") or "",
             "waiting_for": clear.get("blocked_by") or "",
-            "age_days": days_between(record["created_at"], ctx.today),
+            "age_days": days_between(ctx.local_date(record["created_at"]), ctx.today),
             "record": record["aggregate"],
             "readable": readable,
         })
@@ -117,7 +117,7 @@ def _incidents(ctx: RegisterContext) -> list[dict[str, Any]]:
             continue
         if school and getattr(incident, "school", None) != school:
             continue
-        age = days_between(record["created_at"], ctx.today)
+        age = days_between(ctx.local_date(record["created_at"]), ctx.today)
         rows.append({
             "id": record["alias"] or record["aggregate"],
             "status": status,
@@ -126,7 +126,7 @@ def _incidents(ctx: RegisterContext) -> list[dict[str, Any]]:
             "school": getattr(incident, "school", None) or "",
             "escalated_to": escalated,
             "investigators": ",".join(investigators),
-            "reported_on": record["created_at"][:10],
+            "reported_on": ctx.local_date(record["created_at"]),
             "age_days": age,
             "overdue": "; ".join(_overdue(incident, age, ctx.today)) if is_open else "",
             "record": record["aggregate"],

@@ -25,7 +25,8 @@ sys.path.insert(0, str(ROOT))
 from commands.services import demo  # noqa: E402
 from commands.web.desk import Settings  # noqa: E402
 from commands.web.serve import in_background  # noqa: E402
-from ledger import config as configuration  # noqa: E402
+from ledger import config as configuration, localtime  # noqa: E402
+from ledger.clock import SystemClock  # noqa: E402
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
@@ -60,7 +61,8 @@ def take(url: str, browser: Any, out: Path, pupil: str) -> None:
     _sign_in(page, url, "teacher-1")
     page.goto(f"{url}/report")
     page.check("input[name=category][value=child-on-child]")
-    when = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M")
+    local_now = localtime.local(SystemClock().now(), localtime.zone_named(localtime.DEFAULT_ZONE))
+    when = f"{local_now - dt.timedelta(hours=3):%Y-%m-%d %H:%M}"  # typed as the clocks in school show it
     page.fill("#occurred_at", when)
     page.fill("#summary", "Unkind comments about a pupil in a class group chat")
     page.fill("#facts", "At break a pupil showed me messages in the class chat calling another pupil names.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -11,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -18,11 +21,22 @@ from sqlalchemy import create_engine, text
 from commands.services import people
 from commands.services.setup import init_ledger
 from ledger import config as configuration
+from ledger import localtime
+from ledger.clock import Clock, SystemClock
 from ledger.store import Actor, Ledger
 
+#: The zone the test federations are in (the default); "today" for their services is its date.
+LONDON = ZoneInfo("Europe/London")
 PASSPHRASE = "correct horse battery"
 RECOVERY_PASSPHRASE = "recovery staple words"
 IN_CI = os.environ.get("CI") == "true"
+
+
+def local_today(days: int = 0) -> str:
+    """Today (moved by ``days``) where the federation is, by this machine's clock: the date the
+    services of a federation on the system clock call today, whatever ``TZ`` this process has."""
+    today = dt.date.fromisoformat(localtime.today(SystemClock().now(), LONDON))
+    return (today + dt.timedelta(days=days)).isoformat()
 
 
 def postgres_url() -> str | None:
@@ -105,11 +119,15 @@ class Federation:
         return self.actors[name]
 
 
-def build_federation(home: Path, db: str | None = None) -> Federation:
-    """Create a ledger and the usual cast; every passphrase is PASSPHRASE."""
+def build_federation(home: Path, db: str | None = None, clock: Clock | None = None) -> Federation:
+    """Create a ledger and the usual cast; every passphrase is PASSPHRASE.
+
+    With ``clock`` (e.g. a FixedClock) every entry takes its time from it, and
+    so does every service using ``fed.ledger``.
+    """
     config = configuration.resolve({}, home=str(home), db=db)
-    init_ledger(config, "Ada Admin", PASSPHRASE, RECOVERY_PASSPHRASE, "admin")
-    ledger = Ledger(config)
+    init_ledger(config, "Ada Admin", PASSPHRASE, RECOVERY_PASSPHRASE, "admin", clock=clock)
+    ledger = Ledger(config, clock)
     admin = ledger.unlock("admin", PASSPHRASE)
     cast = {
         "head": ["headteacher", "staff"],
@@ -128,6 +146,20 @@ def build_federation(home: Path, db: str | None = None) -> Federation:
     actors = {"admin": admin}
     actors.update({s: ledger.unlock(s, PASSPHRASE) for s in cast})
     return Federation(ledger, home, actors)
+
+
+@contextmanager
+def pinned_federation(backend: str, home: Path, clock: Clock) -> Iterator[Federation]:
+    """A federation on ``backend`` ("sqlite" or "postgres") built, and run, on ``clock``: every
+    entry's time and every service's "today" come from it (a test moves it across a change of
+    the clocks, say)."""
+    with contextlib.ExitStack() as stack:
+        database = None if backend == "sqlite" else stack.enter_context(fresh_pg_database("ledger_pinned"))
+        fed = build_federation(home, database, clock)
+        try:
+            yield fed
+        finally:
+            fed.ledger.close()
 
 
 @pytest.fixture

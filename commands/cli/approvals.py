@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 
 from pathlib import Path
 from typing import Any
 
 import click
 
-from commands.cli.base import State, emit, output_options, pass_state
+from commands.cli.base import State, as_json, emit, output_options, pass_state
 from commands.services import approvals as service
 from ledger.domain.approvals import APPROVED, PERMISSION_KINDS, REJECTED
 from ledger.text import shown as one_line
@@ -57,7 +56,7 @@ def show(state: State, request_id: str, reason: str, fmt: str) -> None:
     """
     shown = service.show(state.ledger(), state.actor(), request_id, reason)
     if fmt == "json":
-        emit(json.dumps(shown, indent=2, default=str))
+        emit(as_json(shown))
         return
     emit(f"{shown['id']} ({shown['kind']}): {shown['status']}")
     if shown["blocked_by"]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import os
@@ -11,7 +12,8 @@ from typing import Any
 
 import click
 
-from ledger import config as configuration, text
+from ledger import config as configuration, localtime, text
+from ledger.clock import Clock
 from ledger.config import Config
 from ledger.errors import LedgerError
 from ledger.store import Actor, Ledger
@@ -26,6 +28,9 @@ class State:
     db: str | None = None
     keys: str | None = None
     actor_id: str | None = None
+    #: The clock every service reads: None is this machine's (PostgreSQL's for entries);
+    #: tests pin it by invoking the CLI with a :class:`~ledger.clock.Clock` as ``obj``.
+    clock: Clock | None = None
     _ledger: Ledger | None = field(default=None, repr=False)
 
     def config(self) -> Config:
@@ -35,7 +40,7 @@ class State:
     def ledger(self) -> Ledger:
         """The opened ledger (must exist)."""
         if self._ledger is None:
-            self._ledger = Ledger(self.config())
+            self._ledger = Ledger(self.config(), self.clock)
             self._ledger.meta()
         return self._ledger
 
@@ -134,11 +139,27 @@ def emit(message: str = "", err: bool = False, nl: bool = True) -> None:
     click.echo(text.shown(message, keep_newlines=True), err=err, nl=nl)
 
 
+def as_json(document: Any) -> str:
+    """A document as indented JSON; a moment is ISO 8601 with its (local) offset, a date ISO."""
+    return json.dumps(document, indent=2, default=_json_value)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, dt.date)):
+        return localtime.iso(value)
+    return str(value)
+
+
 def render(rows: Sequence[Mapping[str, Any]], fmt: str, columns: Sequence[str] | None = None) -> str:
-    """Rows as an aligned table, JSON (exact) or CSV (safe to open in a spreadsheet)."""
+    """Rows as an aligned table, JSON (exact) or CSV (safe to open in a spreadsheet).
+
+    Moments (aware datetimes, in the federation's time zone as the services
+    give them) read ``2026-06-01 12:30 BST`` in a table and ISO 8601 with the
+    offset in JSON and CSV.
+    """
     columns = list(columns or (rows[0].keys() if rows else []))
     if fmt == "json":
-        return json.dumps([dict(r) for r in rows], indent=2, default=str)
+        return as_json([dict(r) for r in rows])
     if fmt == "csv":
         return text.csv_table(rows, columns).rstrip("\n")
     if not rows:
@@ -154,6 +175,8 @@ def render(rows: Sequence[Mapping[str, Any]], fmt: str, columns: Sequence[str] |
 def _cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, dt.datetime):
+        return localtime.shown(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (list, tuple)):

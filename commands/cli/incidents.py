@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 
-from commands.cli.base import State, emit, output_options, pass_state, render
+from commands.cli.base import State, as_json, emit, output_options, pass_state, render
 from commands.services import incidents as service
 from commands.services.evidence import EvidenceFile, read_file
 from ledger.domain.incidents import categories as codes
 from ledger.domain.base import PRECISIONS
 from ledger.roles import ROLES
-from ledger.store import utcnow
+from projections.timeline import shown_occurrence
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -44,10 +43,10 @@ def categories() -> list[dict[str, Any]]:
 
 @incidents.command("report")
 @click.option("--category", required=True, type=click.Choice(list(codes.CATEGORIES)), help="What it is about.")
-@click.option("--occurred-at", required=True, help="When it happened: YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC).")
+@click.option("--occurred-at", required=True, help="When it happened, in local time: YYYY-MM-DD or YYYY-MM-DDTHH:MM.")
 @click.option("--precision", type=click.Choice(PRECISIONS), default="exact", show_default=True,
               help="How precisely the time is known.")
-@click.option("--until", help="End of the range (with --precision range).")
+@click.option("--until", help="End of the range, in local time (with --precision range).")
 @click.option("--source", type=click.Choice(codes.SOURCES), default="seen", show_default=True,
               help="Seen yourself, told by someone, or a monitoring alert.")
 @click.option("--source-detail", help="Who told you, or how you came to see it (encrypted).")
@@ -63,7 +62,7 @@ def categories() -> list[dict[str, Any]]:
               help="An allegation against a member of staff (KCSIE): Headteacher only.")
 @click.option("--reporter-role", type=click.Choice(ROLES), help="The role you report in (default: your main role).")
 @click.option("--evidence", "files", multiple=True, type=FILE, help="A file to hand in with the report (repeatable).")
-@click.option("--captured-at", help="When the evidence was captured (default: now).")
+@click.option("--captured-at", help="When the evidence was captured, in local time (default: now).")
 @click.option("--method", default="handed in with the report", show_default=True, help="How it was captured.")
 @click.option("--device", default="not stated", show_default=True, help="Device it was captured on.")
 @click.option("--school", help="The school it concerns (one of the federation's schools).")
@@ -85,8 +84,7 @@ def report(state: State, category: str, occurred_at: str, precision: str, until:
         --person sb-1a2b3c4d:victim --child-words "everyone has seen it" --evidence chat-log.txt
     """
     actor = state.actor()
-    when = captured_at or utcnow()
-    items = tuple(EvidenceFile(f.name, read_file(f), actor.actor_id, when, method, device) for f in files)
+    items = tuple(EvidenceFile(f.name, read_file(f), actor.actor_id, captured_at, method, device) for f in files)
     form = service.IncidentReport(
         category, occurred_at, summary, facts, source, precision, until, people, allegation_against_staff,
         opinion, child_words, immediate_action, source_detail, alert_id, reporter_role, items, school,
@@ -189,7 +187,7 @@ def evidence() -> None:
 @click.argument("inc_id")
 @click.option("--file", "path", required=True, type=FILE, help="The file (screenshot, export…).")
 @click.option("--captured-by", required=True, help="Who captured it (encrypted).")
-@click.option("--captured-at", required=True, help="When it was captured: YYYY-MM-DDTHH:MM.")
+@click.option("--captured-at", required=True, help="When it was captured, in local time: YYYY-MM-DDTHH:MM.")
 @click.option("--method", required=True, help="How it was captured (encrypted).")
 @click.option("--device", required=True, help="The device it was captured on (encrypted).")
 @click.option("--description", help="What it shows (encrypted).")
@@ -414,7 +412,7 @@ def show(state: State, inc_id: str, reason: str, fmt: str) -> None:
     """
     record = service.show(state.ledger(), state.actor(), inc_id, reason)
     if fmt == "json":
-        emit(json.dumps(record, indent=2, default=str))
+        emit(as_json(record))
         return
     sections = ("people", "notes", "evidence", "actions", "timeline")
     fields = [{"field": k, "value": _when(v) if k == "occurred_at" else v}
@@ -427,8 +425,8 @@ def show(state: State, inc_id: str, reason: str, fmt: str) -> None:
 
 
 def _when(occurred: dict[str, Any]) -> str:
-    until = f" until {occurred['until']}" if occurred.get("until") else ""
-    return f"{occurred['at']}{until} ({occurred['precision']})"
+    """When it happened, in local time with the zone, and how precisely that is known."""
+    return f"{shown_occurrence(occurred['at'], occurred['precision'], occurred.get('until'))} ({occurred['precision']})"
 
 
 @incidents.command("list")

@@ -9,6 +9,7 @@ import click
 from commands.cli import (approvals, backup, casework, export, incidents, integrity, keys, monitoring, people, policy,
                           projections, registry, retention, setup, timeline)
 from commands.cli.base import LedgerGroup, State, environment
+from ledger.clock import Clock
 
 
 @click.group(cls=LedgerGroup)
@@ -22,12 +23,16 @@ def cli(ctx: click.Context, home: str | None, db: str | None, keys: str | None, 
     """policy-ledger: a signed, tamper-evident record of the Federation's
     Social Media, Mobile Phone and Smart Technology Policy.
 
+    Dates and times are typed and shown in the federation's time zone
+    (`ledger settings show`); a date is a local date, and today is today there.
+
     \b
     Example:
       ledger init --admin-name "Pat Admin"
       ledger --as st-1a2b3c4d people add-staff --name "Dee Lead" --role dsl
     """
-    state = State(env=environment(), home=home, db=db, keys=keys, actor_id=actor_id)
+    clock = ctx.obj if isinstance(ctx.obj, Clock) else None
+    state = State(env=environment(), home=home, db=db, keys=keys, actor_id=actor_id, clock=clock)
     ctx.obj = state
     ctx.call_on_close(state.close)
 

@@ -108,8 +108,8 @@ def alerts() -> None:
 @click.option("--severity", type=click.Choice(SEVERITIES), help="Only this severity.")
 @click.option("--incident", help="Only alerts linked to this incident.")
 @click.option("--unlinked", is_flag=True, help="Only alerts linked to no incident.")
-@click.option("--since", help="Only alerts at or after this date/time.")
-@click.option("--until", help="Only alerts at or before this date/time.")
+@click.option("--since", help="Only alerts at or after this local date/time.")
+@click.option("--until", help="Only alerts at or before this local date/time (a date: to the end of that day).")
 @click.option("--school", help="Only this school.")
 @output_options
 @pass_state

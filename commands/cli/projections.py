@@ -126,8 +126,8 @@ def incidents(state: State, status: str, category: str | None, assignee: str | N
 @registers.command("access")
 @click.option("--record", metavar="ID", help="Only reads of this record (short id or record id).")
 @click.option("--reader", metavar="ID", help="Only reads by this member of staff.")
-@click.option("--from", "since", metavar="DATE", help="Only reads on or after this date.")
-@click.option("--to", "until", metavar="DATE", help="Only reads before this date.")
+@click.option("--from", "since", metavar="DATE", help="Only reads on or after this local date (or time).")
+@click.option("--to", "until", metavar="DATE", help="Only reads before this local date (or time).")
 @click.option("--reason", required=True, help="Why you need to see it (recorded in the access log).")
 @output_options
 @pass_state

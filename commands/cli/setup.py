@@ -35,7 +35,7 @@ def init(state: State, admin_name: str, admin_id: str | None, origin: str | None
     config = state.config()
     passphrase = state.new_passphrase("Passphrase for the admin key", "LEDGER_PASSPHRASE")
     recovery = state.new_passphrase("Passphrase for the offline recovery key", "LEDGER_RECOVERY_PASSPHRASE")
-    created = init_ledger(config, admin_name, passphrase, recovery, admin_id, origin, timezone, schools)
+    created = init_ledger(config, admin_name, passphrase, recovery, admin_id, origin, timezone, schools, state.clock)
     emit(f"ledger {created.ledger_id} created")
     emit(f"  database:     {created.database}")
     emit(f"  origin:       {created.origin}")
@@ -97,7 +97,7 @@ def demo(state: State, directory: Path | None) -> None:
     Example:
       ledger demo --dir /tmp/ledger-demo
     """
-    for line in demo_service.run(directory, state.env):
+    for line in demo_service.run(directory, state.env, state.clock):
         emit(line)
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-from commands.cli.base import State, emit, pass_state, render
+from commands.cli.base import State, as_json, emit, pass_state, render
 from commands.services import readside as service
-from ledger import files
+from ledger import files, localtime
 from projections import timeline_html
 from projections.timeline import COLUMNS, Timeline, display_rows
 
@@ -23,13 +22,13 @@ def render_timeline(found: Timeline, fmt: str) -> str:
     if fmt == "json":
         document = {
             "title": found.title,
-            "covers": found.selection.describe(),
-            "as_of": found.selection.as_of,
+            "covers": found.covers,
+            "as_of": localtime.local_or_none(found.selection.as_of, found.zone),
             "generated_at": found.generated_at,
             "reader": found.reader,
             "rows": found.rows,
         }
-        return json.dumps(document, indent=2, default=str)
+        return as_json(document)
     if fmt == "csv":
         return render(found.rows, "csv", COLUMNS)
     return f"{found.title}\n\n" + render(display_rows(found), "table")
@@ -38,12 +37,14 @@ def render_timeline(found: Timeline, fmt: str) -> str:
 @click.command("timeline")
 @click.option("--incident", metavar="ID", help="An incident (or any record) by its short id, e.g. inc-1a2b3c4d.")
 @click.option("--person", metavar="ID", help="A person by pseudonymous id (sb-… or a staff id).")
-@click.option("--from", "start", metavar="DATE", help="Start of a period (YYYY-MM-DD or date-time, UTC).")
-@click.option("--to", "end", metavar="DATE", help="End of a period (a date includes that whole day).")
+@click.option("--from", "start", metavar="DATE",
+              help="Start of a period, local time (YYYY-MM-DD or YYYY-MM-DDTHH:MM).")
+@click.option("--to", "end", metavar="DATE", help="End of a period, local time (a date includes that whole day).")
 @click.option("--category", "categories", multiple=True, metavar="NAME",
               help="Only these kinds of record: incident, approval, monitoring, access, a record class "
                    "or an incident category (repeatable).")
-@click.option("--as-of", metavar="DATETIME", help="Show only what had been recorded by then (a date: end of day).")
+@click.option("--as-of", metavar="DATETIME",
+              help="Show only what had been recorded by then, local time (a date: the end of that day).")
 @click.option("--reason", required=True, help="Why you need to see it (recorded in the access log).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="Output format; html is one self-contained, printable file.")

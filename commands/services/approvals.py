@@ -9,7 +9,6 @@ load it in full, so only the roles that may read it can take them.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -19,6 +18,7 @@ from typing import Any, NamedTuple, TypeVar
 from commands.services.access import record_access
 from commands.services.schools import checked_school, school_filter
 from commands.services.policy import aggregate_ids, sha256_file
+from ledger import localtime
 from ledger.domain.approvals import (
     APPROVED,
     GRANTED,
@@ -62,7 +62,7 @@ COLUMNS = (
 
 
 def _today(work: Unit) -> str:
-    return work.now[:10]
+    return work.today
 
 
 def _kind_of(request_id: str) -> Kind:
@@ -367,7 +367,8 @@ def show(ledger: Ledger, actor: Actor, request_id: str, reason: str) -> dict[str
         request = _load(work, _kind_of(request_id).cls, request_id, full=True)
         aggregate_id = request_record_id(request_id)
         events: list[Any] = list(work.ledger.app.events.get(aggregate_id))
-        history = [f"{e.timestamp.date().isoformat()}  {e.describe()}" for e in events]
+        zone = work.zone
+        history = [f"{localtime.shown(localtime.local(e.timestamp, zone))}  {e.describe()}" for e in events]
         row = request.row(_today(work))
         record_access(work, actor.actor_id, "read", [str(aggregate_id)], row["subjects"], reason)
     return {"id": request_id, "kind": row["kind"], "status": row["status"], "blocked_by": row["blocked_by"],
@@ -379,7 +380,7 @@ def show(ledger: Ledger, actor: Actor, request_id: str, reason: str) -> dict[str
 
 def demo_chapter(ledger: Ledger, actors: dict[str, Actor], subjects: dict[str, str]) -> Iterator[str]:
     """A post from proposal to publication, a device approval and two permissions."""
-    today = dt.date.today().isoformat()
+    today = ledger.today()
     yield "Approvals (the Headteacher decides)"
     with tempfile.TemporaryDirectory() as folder:
         image = Path(folder) / "sports-day.jpg"

@@ -37,7 +37,8 @@ from ledger import canonical, config as configuration, files
 from ledger.config import Config
 from ledger.errors import AlreadyExists, ConfigurationError, InvalidInput, NotFound, StorageError, VerificationFailed
 from ledger.sealer import latest_checkpoint
-from ledger.store import Ledger, utcnow
+from ledger.clock import iso
+from ledger.store import Ledger
 
 FORMAT = "policy-ledger backup v1"
 MANIFEST = "backup.json"
@@ -98,7 +99,7 @@ def backup(ledger: Ledger, out: Path) -> BackupResult:
         manifest = {
             "format": FORMAT, "ledger_id": meta["ledger_id"], "origin": meta["origin"],
             "backend": "sqlite" if config.is_sqlite else "postgresql", "database": database.name,
-            "created_at": utcnow(), "checkpoint_size": size, "checkpoint_root": root, "files": listed,
+            "created_at": iso(ledger.now()), "checkpoint_size": size, "checkpoint_root": root, "files": listed,
         }
         files.write_private(folder.path / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
         folder.commit()

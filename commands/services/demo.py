@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from commands.services import approvals, export, incidents, monitoring, people, policy, readside
 from commands.services import integrity
 from commands.services.setup import init_ledger
-from ledger import config as configuration
+from ledger import config as configuration, localtime
+from ledger.clock import Clock, SystemClock
 from ledger.errors import AlreadyExists
 from ledger.store import Ledger
 
@@ -33,19 +33,21 @@ def _integrity(ledger: Ledger) -> Iterator[str]:
     yield f"  {report.entries} signed entries, {report.checkpoints} checkpoints: the ledger {verdict}"
 
 
-def run(directory: Path | None, env: Mapping[str, str]) -> Iterator[str]:
-    """Build the demo ledger; yields a line per step."""
+def run(directory: Path | None, env: Mapping[str, str], clock: Clock | None = None) -> Iterator[str]:
+    """Build the demo ledger, its entries timed by ``clock`` (default: this machine's);
+    yields a line per step."""
     if directory is None:
-        directory = Path.cwd() / f"ledger-demo-{dt.datetime.now():%Y%m%d-%H%M%S}"
+        started = localtime.local((clock or SystemClock()).now(), localtime.zone_named(localtime.DEFAULT_ZONE))
+        directory = Path.cwd() / f"ledger-demo-{started:%Y%m%d-%H%M%S}"
     directory = directory.absolute()
     if directory.exists() and any(directory.iterdir()):
         raise AlreadyExists(f"{directory} is not empty", "give --dir a new or empty folder")
     config = configuration.resolve({}, home=str(directory), db=env.get("LEDGER_DEMO_DB"))
     created = init_ledger(config, "Pat Admin", DEMO_PASSPHRASE, DEMO_PASSPHRASE, "it-manager", None,
-                          schools=("Oak Primary", "Elm Primary"))
+                          schools=("Oak Primary", "Elm Primary"), clock=clock)
     yield f"Created ledger {created.ledger_id} in {directory}"
     yield f"  IT manager (admin): {created.admin_id}"
-    ledger = Ledger(config)
+    ledger = Ledger(config, clock)
     try:
         admin = ledger.unlock("it-manager", DEMO_PASSPHRASE)
         staff = [

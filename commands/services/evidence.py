@@ -35,7 +35,7 @@ class EvidenceFile:
     filename: str
     content: bytes
     captured_by: str
-    captured_at: str
+    captured_at: str | None  # as typed, in the federation's local time; None: now
     method: str
     device: str
     description: str | None = None
@@ -111,7 +111,7 @@ def stage(work: Unit, incident: Incident, item: EvidenceFile) -> Staged:
         size=len(item.content),
         filename=Path(item.filename).name,
         captured_by=item.captured_by,
-        captured_at=parse_moment("captured-at", item.captured_at),
+        captured_at=work.now if item.captured_at is None else parse_moment("captured-at", item.captured_at, work.zone),
         method=item.method,
         device=item.device,
         description=item.description,

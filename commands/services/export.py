@@ -378,8 +378,8 @@ def _make(work: Unit, actor: Actor, request: ExportRequest, meta: dict[str, str]
         trust=trust, snapshot=snap, items=items,
         registry=bundle.registry_entries(work.conn, events, snap.size, {str(i.header["actor"]) for i in items},
                                          _table_versions(work)),
-        attachments=attachments, covers=selection.describe(), exporter=actor.actor_id, generated_at=work.now,
-        redacted=sorted(request.redact), labels=dict(scrub.labels),
+        attachments=attachments, covers=found.covers, exporter=actor.actor_id, generated_at=work.now,
+        redacted=sorted(request.redact), labels=dict(scrub.labels), zone=work.registry.timezone,
     )
     contents.readable = _readable(found, {i.leaf: i for i in items}, scrub, actor.actor_id)
     contents.readable["README.txt"] = bundle.readme(contents, scrub)
@@ -440,7 +440,7 @@ def demo_chapter(ledger: Ledger, actors: dict[str, Actor], subjects: dict[str, s
     outside party), each bundle checked by the standalone verifier."""
     from commands.services import incidents
 
-    yesterday = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)).date().isoformat()
+    yesterday = (dt.date.fromisoformat(ledger.today()) - dt.timedelta(days=1)).isoformat()
     dsl = actors["dsl"]
     inc = incidents.report(ledger, actors["teacher-1"], incidents.IncidentReport(
         "child-on-child", f"{yesterday}T10:15", "Unkind messages in a class chat",

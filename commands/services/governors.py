@@ -20,9 +20,10 @@ from typing import Any
 from sqlalchemy import select
 
 from commands.services.readside import ensure_current
+from commands.services.schools import school_filter
 from ledger.domain.base import parse_date
 from ledger.domain.incidents import categories as codes
-from ledger.domain.incidents import today_of
+from ledger import localtime
 from ledger.errors import InvalidInput, NotPermitted
 from ledger.store import Actor, Ledger
 from projections.actions import actions
@@ -57,6 +58,11 @@ class GovernorsReport:
     alerts: dict[str, int] = field(default_factory=dict)
     alerts_by_category: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    zone: dt.tzinfo = localtime.UTC
+
+    def day(self, moment: str) -> str:
+        """The federation's local date of a stored moment (a date stays as it is)."""
+        return moment if len(moment) == 10 else localtime.local_date(moment, self.zone).isoformat()
 
     def rows(self) -> list[dict[str, Any]]:
         """Every figure as (section, item, count): for CSV and tables."""
@@ -82,11 +88,11 @@ def term_of(day: str) -> str:
     return f"{year}/{str(year + 1)[2:]} {name}"
 
 
-def school_year_so_far(now: str) -> tuple[str, str]:
-    """From 1 September of the school year containing ``now`` (ISO) to that day."""
-    today = dt.date.fromisoformat(now[:10])
-    year = today.year if today.month >= 9 else today.year - 1
-    return f"{year}-09-01", today.isoformat()
+def school_year_so_far(today: str) -> tuple[str, str]:
+    """From 1 September of the school year containing ``today`` (a local date) to that day."""
+    day = dt.date.fromisoformat(today)
+    year = day.year if day.month >= 9 else day.year - 1
+    return f"{year}-09-01", day.isoformat()
 
 
 def report(ledger: Ledger, actor: Actor, start: str | None = None, end: str | None = None,
@@ -95,29 +101,27 @@ def report(ledger: Ledger, actor: Actor, start: str | None = None, end: str | No
     if not set(actor.roles) & set(READERS):
         raise NotPermitted(f"{actor.actor_id} may not read the governors' report",
                            f"it is for: {', '.join(READERS)}")
+    school = school_filter(ledger, school)
     ensure_current(ledger)
     registry = ledger.registry()
     with ledger.unit(actor) as work:
         now = work.now
-        first, last = school_year_so_far(now)
+        first, last = school_year_so_far(work.today)
         start = parse_date("start date", start) if start else first
         end = parse_date("end date", end) if end else last
         if end < start:
             raise InvalidInput("the period ends before it starts")
-        if school is not None and school not in registry.schools:
-            raise InvalidInput(f"{school!r} is not one of the federation's schools",
-                               f"schools are: {', '.join(registry.schools) or 'none set'}")
-        found = GovernorsReport(start, end, school, now)
+        found = GovernorsReport(start, end, school, now, zone=work.zone)
         _incidents(work.conn, found)
         _referrals(work.conn, found)
         _approvals(work.conn, found)
         _alerts(work.conn, found)
-        _acknowledgements(work.conn, registry, found, today_of(now))
+        _acknowledgements(work.conn, registry, found, work.today)
     return found
 
 
 def _within(found: GovernorsReport, moment: str) -> bool:
-    return found.start <= moment[:10] <= found.end
+    return found.start <= found.day(moment) <= found.end
 
 
 def _incidents(conn: Any, found: GovernorsReport) -> None:
@@ -145,7 +149,7 @@ def _incidents(conn: Any, found: GovernorsReport) -> None:
         categories[category] += 1
         found.by_school[str(claims.get("school") or "not given")] = found.by_school.get(
             str(claims.get("school") or "not given"), 0) + 1
-        term = term_of(str(row["created_at"]))
+        term = term_of(found.day(str(row["created_at"])))
         found.by_term[term] = found.by_term.get(term, 0) + 1
         found.by_class[str(row["record_class"])] = found.by_class.get(str(row["record_class"]), 0) + 1
         status = _status(events)

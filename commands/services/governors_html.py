@@ -6,6 +6,7 @@ from html import escape
 from typing import Any
 
 from commands.services.governors import GovernorsReport
+from ledger import localtime
 
 STYLE = """
 body { font: 11pt/1.4 system-ui, sans-serif; margin: 2em; color: #111; }
@@ -69,5 +70,6 @@ def render(found: GovernorsReport) -> str:
         f"<h1>Social media, mobile phone and smart technology policy: report for governors</h1>"
         f"<p>Incidents reported from {escape(found.start)} to {escape(found.end)}{where}: "
         f"<b>{found.incidents}</b>. {escape(policy)}.</p>{body}{notes}"
-        f"<p class=\"note\">Generated {escape(found.generated_at)} from the signed ledger.</p></body></html>\n"
+        f"<p class=\"note\">Generated {escape(localtime.shown(localtime.local(found.generated_at, found.zone)))} "
+        "from the signed ledger.</p></body></html>\n"
     )

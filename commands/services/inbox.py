@@ -18,7 +18,6 @@ from typing import Any
 from commands.services import readside
 from commands.services.monitoring import list_alerts
 from ledger.domain.incidents import categories as codes
-from ledger.domain.incidents import today_of
 from ledger.errors import NotFound
 from ledger.roles import readers_of
 from ledger.store import Actor, Ledger
@@ -162,13 +161,7 @@ def waiting_for(ledger: Ledger, actor: Actor, reason: str | None = None) -> list
     Clear facts only, unless a ``reason`` is given: then incidents say what
     they are to those who may read them, and that read is logged.
     """
-    today = today_of(ledger_now(ledger))
+    today = ledger.today()
     items = (_incident_items(ledger, actor, reason) + _alert_items(ledger, actor) + _action_items(ledger, actor, today)
              + _decision_items(ledger, actor) + _trust_items(ledger, actor) + _acknowledgement_items(ledger, actor))
     return sorted(items, key=lambda i: (KINDS.index(i["kind"]), str(i["since"]), i["ref"]))
-
-
-def ledger_now(ledger: Ledger) -> str:
-    """Now, from the ledger's clock (ISO UTC)."""
-    with ledger.unit() as work:
-        return work.now

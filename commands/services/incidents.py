@@ -22,11 +22,11 @@ from sqlalchemy import delete, select
 from commands.services.schools import checked_school, school_filter
 from commands.services import evidence
 from commands.services.access import record_access
-from ledger import files, keystore, roles
+from ledger import files, keystore, localtime, roles
 from projections import checked
 from ledger.domain.incidents import categories as codes
-from ledger.domain.base import new_short_id, occurrence, parse_date, require_text
-from ledger.domain.incidents import Incident, Person, incident_record_id, today_of
+from ledger.domain.base import described, new_short_id, occurrence, parse_date, require_text
+from ledger.domain.incidents import Incident, Person, incident_record_id
 from ledger.domain.people import staff_record_id, subject_record_id
 from ledger.errors import InvalidInput, NotFound, NotPermitted, RuleViolation
 from ledger.schema import attachments, data_keys, key_wraps
@@ -138,7 +138,7 @@ def report(ledger: Ledger, actor: Actor, form: IncidentReport) -> str:
     """Record a new incident (and any evidence handed in with it); returns its id."""
     inc_id = new_short_id("inc")
     school = checked_school(ledger, form.school)
-    occurred = occurrence(form.occurred_at, form.precision, form.until)
+    occurred = occurrence(form.occurred_at, ledger.timezone(), form.precision, form.until)
     role = _reporter_role(actor, form.reporter_role)
     with ledger.unit(actor, write=True) as work:
         people = [resolve_person(work, spec) for spec in form.people]
@@ -230,7 +230,7 @@ def record_action(
     recording it); a date today or earlier (or none) records it as done then.
     """
     with ledger.unit(actor, write=True) as work:
-        today = today_of(work.now)
+        today = work.today
         day = parse_date("date", taken_on) if taken_on else today
         incident = load_incident(work, actor, inc_id)
         action_id = new_short_id("act")
@@ -242,7 +242,7 @@ def record_action(
             if who != actor.actor_id:
                 raise InvalidInput("an owner is for a planned action (a date in the future)",
                                    "give --on with the due date, or leave out --owner")
-            incident.record_action(action, day, details, today, action_id)
+            incident.record_action(action, day, details, today, action_id, work.zone)
         work.save(incident)
     return ActionResult(action_id, day > today, day, who)
 
@@ -251,10 +251,10 @@ def complete_action(ledger: Ledger, actor: Actor, inc_id: str, action_id: str, t
                     details: str | None = None) -> None:
     """Mark a planned action done: its owner may, even without reading the incident."""
     with ledger.unit(actor, write=True) as work:
-        today = today_of(work.now)
+        today = work.today
         incident = _load_for_action(work, actor, inc_id)
         incident.complete_action(action_id, parse_date("date", taken_on) if taken_on else today, today,
-                                 actor.actor_id, work.registry.roles_of(actor.actor_id), details)
+                                 actor.actor_id, work.registry.roles_of(actor.actor_id), work.zone, details)
         work.save(incident)
 
 
@@ -336,7 +336,7 @@ def record_outcome(
 ) -> None:
     """Record the finding and any disciplinary sanction (a later one supersedes)."""
     with ledger.unit(actor, write=True) as work:
-        today = today_of(work.now)
+        today = work.today
         incident = load_incident(work, actor, inc_id)
         incident.record_outcome(
             finding,
@@ -394,9 +394,13 @@ def get_evidence(ledger: Ledger, actor: Actor, inc_id: str, attachment_id: str, 
 
 
 def show(ledger: Ledger, actor: Actor, inc_id: str, reason: str) -> dict[str, Any]:
-    """Everything about one incident, with its timeline; the read is logged."""
+    """Everything about one incident, with its timeline; the read is logged.
+
+    Times are in the federation's time zone (aware datetimes); dates as recorded.
+    """
     reason = require_text("reason", reason, 2000)
     with ledger.unit(actor, write=True) as work:
+        zone = work.zone
         incident = load_incident(work, actor, inc_id)
         timeline = _timeline(work, incident)
         record_access(work, actor.actor_id, "read", [str(incident.id)], sorted(incident.linked_ids), reason)
@@ -409,8 +413,9 @@ def show(ledger: Ledger, actor: Actor, inc_id: str, reason: str) -> dict[str, An
         "status": incident.status,
         "reporter": incident.reporter,
         "reporter_role": incident.reporter_role,
-        "recorded_at": incident.created_on.isoformat(),
-        "occurred_at": incident.occurred_at,
+        "recorded_at": localtime.local(incident.created_on, zone),
+        "occurred_at": {**incident.occurred_at, "at": localtime.local(incident.occurred_at["at"], zone),
+                        "until": localtime.local_or_none(incident.occurred_at.get("until"), zone)},
         "source": incident.source,
         "source_detail": incident.source_detail,
         "alert_id": incident.alert_id,
@@ -423,7 +428,8 @@ def show(ledger: Ledger, actor: Actor, inc_id: str, reason: str) -> dict[str, An
         "investigators": list(incident.investigators),
         "people": list(incident.people),
         "notes": list(incident.notes),
-        "evidence": list(incident.evidence.values()),
+        "evidence": [{**e, "captured_at": localtime.local_or_none(e.get("captured_at"), zone)}
+                     for e in incident.evidence.values()],
         "actions": list(incident.actions),
         "outcome": incident.outcome,
         "timeline": timeline,
@@ -434,19 +440,20 @@ def _timeline(work: Unit, incident: Incident) -> list[dict[str, Any]]:
     """The incident's own entries, each checked against the registry; a missing version is named."""
     record = str(incident.id)
     logged = checked.load(work.conn, work.ledger.app.events_table, work.registry, [record]).get(record, [])
-    described = {e.originator_version: e.describe() for e in work.ledger.app.events.get(incident.id)}  # type: ignore[attr-defined]
+    zone = work.zone
+    lines_of = {e.originator_version: described(e, zone) for e in work.ledger.app.events.get(incident.id)}
     lines = [
         {
             "entry": e.version,
-            "recorded_at": e.recorded_at,
+            "recorded_at": localtime.local_or_none(e.recorded_at, zone),
             "by": e.actor,
             "signed_with": e.signed_with,
             "event": e.event_type.split(".", 1)[1],
-            "what": described.get(e.version, "") if e.checked else f"NOT VERIFIED: {e.problem}",
+            "what": lines_of.get(e.version, "") if e.checked else f"NOT VERIFIED: {e.problem}",
         }
         for e in logged
     ]
-    lines += [{"entry": v, "recorded_at": "", "by": "", "signed_with": "", "event": "",
+    lines += [{"entry": v, "recorded_at": None, "by": "", "signed_with": "", "event": "",
                "what": "MISSING from the log (deleted?): run `ledger verify`"} for v in checked.missing_versions(logged)]
     return sorted(lines, key=lambda line: int(line["entry"]))
 
@@ -488,7 +495,7 @@ def list_incidents(
     school = school_filter(ledger, school)
     rows: list[tuple[dt.datetime, dict[str, Any]]] = []
     with ledger.unit(actor) as work:
-        today = dt.datetime.fromisoformat(work.now)
+        zone, today = work.zone, work.today
         for record_id in visible_incident_ids(work, actor):
             incident = work.get(Incident, uuid.UUID(record_id), "incident", redacted=True)
             if (status and incident.status != status) or (category and incident.category != category):
@@ -503,8 +510,8 @@ def list_incidents(
                 "status": incident.status,
                 "escalated_to": incident.escalated_to or "",
                 "investigators": ",".join(incident.investigators),
-                "reported": incident.created_on.date().isoformat(),
-                "age_days": (today - incident.created_on).days,
+                "reported": localtime.today(incident.created_on, zone),
+                "age_days": localtime.days_between(localtime.today(incident.created_on, zone), today),
             }))
     return [row for _, row in sorted(rows, key=lambda pair: pair[0])]
 
@@ -524,7 +531,8 @@ def categories() -> list[dict[str, Any]]:
 def demo_chapter(ledger: Ledger, actors: dict[str, Actor], subjects: dict[str, str]) -> Iterator[str]:
     """Walk one safeguarding incident, one conduct incident and one allegation
     against staff through their lifecycles, as the people who would act."""
-    yesterday = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)).date().isoformat()
+    today = ledger.today()
+    yesterday = (dt.date.fromisoformat(today) - dt.timedelta(days=1)).isoformat()
     pupil1, pupil2, parent1 = subjects["pupil1"], subjects["pupil2"], subjects["parent1"]
     shot = evidence.EvidenceFile(
         "group-chat.png", b"\x89PNG demo screenshot of a group chat", "teacher-1", f"{yesterday}T12:40",
@@ -573,7 +581,6 @@ def demo_chapter(ledger: Ledger, actors: dict[str, Actor], subjects: dict[str, s
         "office PC", "Statement of the teaching assistant",
     ))
     yield f"                note and evidence {attachment} added by investigator"
-    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
     record_outcome(ledger, head, inc, "upheld", "Breach of the phone policy.", "oral", today)
     close(ledger, head, inc)
     yield "                outcome upheld with an oral warning (lapses after 6 months), closed by head"

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ledger import canonical, checkpoint, files, proofs, sealer
+from ledger import canonical, checkpoint, files, localtime, proofs, sealer
 from ledger.errors import InvalidInput, NotFound
 from ledger.schema import checkpoints
 from ledger.store import Ledger
@@ -25,11 +25,14 @@ def latest_checkpoint(ledger: Ledger) -> str:
 
 
 def list_checkpoints(ledger: Ledger) -> list[dict[str, Any]]:
-    """Every checkpoint: size, root, when."""
+    """Every checkpoint: size, root, when (in the federation's time zone)."""
+    zone = ledger.timezone()
     with ledger.engine.connect() as conn:
         rows = conn.execute(select(checkpoints).order_by(checkpoints.c.size)).all()
     return [
-        {"size": r.size, "root": base64.b64encode(bytes(r.root)).decode(), "created_at": r.created_at} for r in rows
+        {"size": r.size, "root": base64.b64encode(bytes(r.root)).decode(),
+         "created_at": localtime.local(r.created_at, zone)}
+        for r in rows
     ]
 
 

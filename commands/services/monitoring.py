@@ -22,16 +22,16 @@ from sqlalchemy import select
 from commands.services.access import record_access
 from commands.services.schools import checked_school
 from commands.services.monitoring_import import AlertFile, AlertRow, alert_key, read_alert_file
-from ledger import envelope, keystore
-from ledger.domain.base import new_short_id, occurrence, parse_moment, record_id, require_text
+from ledger import envelope, keystore, localtime
+from ledger.clock import iso
+from ledger.domain.base import new_short_id, occurrence, record_id, require_text
 from ledger.domain.monitoring import (
     Alert, ImportBatch, alert_id_for, alert_record_id, check_record_ref, import_batch_key_id,
 )
 from ledger.errors import NotFound, NotPermitted, RecordErased
 from ledger.roles import readers_of
 from ledger.schema import actors
-from ledger.domain.incidents import today_of
-from ledger.store import Actor, Ledger, Unit, utcnow
+from ledger.store import Actor, Ledger, Unit
 
 _CHUNK = 500
 _ALERT_TOPICS = {get_topic(c): c.__qualname__ for c in (Alert.Recorded, Alert.Linked, Alert.Unlinked, Alert.Dismissed)}
@@ -57,7 +57,7 @@ def import_alerts(
     Nothing is written when no row is new (the file was imported before).
     """
     school = checked_school(ledger, school)
-    checked = read_alert_file(path, utcnow(), file_format, assume_zone)
+    checked = read_alert_file(path, iso(ledger.now()), file_format, assume_zone)
     with ledger.unit(actor, write=True) as work:
         return _import(work, checked, school)
 
@@ -90,8 +90,8 @@ def _import(work: Unit, checked: AlertFile, school: str | None) -> ImportSummary
         for chunk in _chunks(new_rows(), _CHUNK):
             known = _known_people(work, chunk)
             work.save(*[
-                Alert.record(batch_id, r.source_system, r.source_record_id, occurrence(r.time), r.category,
-                             r.severity, r.action, r.personal(), known, school)
+                Alert.record(batch_id, r.source_system, r.source_record_id, occurrence(r.time, localtime.UTC),
+                             r.category, r.severity, r.action, r.personal(), known, school)
                 for r in chunk
             ])
     finally:
@@ -151,14 +151,18 @@ def list_alerts(
     Even without names, which alerts exist about whom (a self-harm search by a
     pupil's id) is for the roles that read monitoring records; ``reader`` is
     checked when given (the CLI and the desk always give it).
+
+    ``since`` and ``until`` are typed in the federation's local time; a date
+    covers that whole local day. Times come back in local time.
     """
     if reader is not None and not set(reader.roles) & set(readers_of("monitoring")):
         raise NotPermitted(
             f"{reader.actor_id} may not list monitoring alerts",
             f"alerts are for: {', '.join(readers_of('monitoring'))}",
         )
-    start = parse_moment("since", since) if since else None
-    end = parse_moment("until", until) if until else None
+    zone = ledger.timezone()
+    start = localtime.moment("since", since, zone) if since else None
+    end = _until(until, zone) if until else None
     alerts: dict[str, dict[str, Any]] = {}
     by_aggregate: dict[str, str] = {}
     table = ledger.app.events_table
@@ -172,7 +176,7 @@ def list_alerts(
             if _ALERT_TOPICS[topic] == "Alert.Recorded":
                 by_aggregate[header["aggregate"]] = claims["alert_id"]
                 alerts[claims["alert_id"]] = {
-                    "id": claims["alert_id"], "time": header["occurred_at"]["at"],
+                    "id": claims["alert_id"], "time": localtime.local(header["occurred_at"]["at"], zone),
                     "source": claims["source_system"], "category": claims["category"],
                     "severity": claims["severity"], "action": claims["action"], "incidents": [],
                     "school": claims.get("school") or "",
@@ -194,9 +198,16 @@ def list_alerts(
         and (not unlinked or not a["incidents"])
         and (school is None or a["school"] == school)
         and (start is None or a["time"] >= start)
-        and (end is None or a["time"] <= end)
+        and (end is None or a["time"] < end)
     ]
     return sorted(chosen, key=lambda a: (a["time"], a["id"]))
+
+
+def _until(value: str, zone: Any) -> dt.datetime:
+    """The first moment after ``--until``: after that local day for a date, else just after that time."""
+    if localtime.is_date(value):
+        return localtime.end_of_day(localtime.date("until", value), zone)
+    return localtime.moment("until", value, zone) + dt.timedelta(microseconds=1)
 
 
 def _load_alert(work: Unit, actor: Actor, alert_id: str) -> Alert:
@@ -221,8 +232,9 @@ def show_alert(ledger: Ledger, actor: Actor, alert_id: str, reason: str) -> dict
     with ledger.unit(actor, write=True) as work:
         alert = _load_alert(work, actor, alert_id)
         record_access(work, actor.actor_id, "read", [str(alert.id)], alert.subjects, reason)
+        when = localtime.local(alert.occurred_at["at"], work.zone)
     return {
-        "id": alert.alert_id, "time": alert.occurred_at["at"], "source": alert.source_system,
+        "id": alert.alert_id, "time": when, "source": alert.source_system,
         "source_record_id": alert.source_record_id, "category": alert.category, "severity": alert.severity,
         "action": alert.action, "user": alert.user, "user_id": alert.user_id, "device": alert.device,
         "device_id": alert.device_id, "rule": alert.rule, "detail": alert.detail, "batch": alert.batch_id,
@@ -245,7 +257,7 @@ def dismiss_alert(ledger: Ledger, actor: Actor, alert_id: str, reason: str) -> N
     """Having read an alert, record that it raises no concern: it leaves the inbox."""
     with ledger.unit(actor, write=True) as work:
         alert = _load_alert(work, actor, alert_id)
-        alert.dismiss(reason, today_of(work.now))
+        alert.dismiss(reason, work.today)
         work.save(alert)
 
 
@@ -257,8 +269,8 @@ def unlink_alert(ledger: Ledger, actor: Actor, alert_id: str, incident_id: str, 
         work.save(alert)
 
 
-def _demo_file(folder: Path, subjects: dict[str, str]) -> Path:
-    day = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)).date().isoformat()
+def _demo_file(folder: Path, subjects: dict[str, str], today: str) -> Path:
+    day = (dt.date.fromisoformat(today) - dt.timedelta(days=1)).isoformat()
     lines = [
         "time,source_system,source_record_id,device,user,category,severity,rule,action,detail",
         f"{day}T09:12:00Z,smoothwall,SW-1001,OAK-LAPTOP-07,{subjects['pupil1']},social-media,low,"
@@ -291,7 +303,7 @@ def demo_chapter(ledger: Ledger, actors: dict[str, Actor], subjects: dict[str, s
 
     it, dsl, head = actors["it-manager"], actors["dsl"], actors["head"]
     with tempfile.TemporaryDirectory() as folder:
-        path = _demo_file(Path(folder), subjects)
+        path = _demo_file(Path(folder), subjects, ledger.today())
         done = import_alerts(ledger, it, path)
         yield f"  it-manager imported {done.new_alerts} alerts from {path.name} as batch {done.batch_id}"
         again = import_alerts(ledger, it, path)
@@ -309,7 +321,8 @@ def demo_chapter(ledger: Ledger, actors: dict[str, Actor], subjects: dict[str, s
                                       "on Federation systems (policy: Personal use of social media)",
                                       category="social-media")
     yield f"  it-manager recorded filtering decision {decision}: block tiktok.com"
-    year_ago = (dt.date.today() - dt.timedelta(days=365)).isoformat()
-    review = checks.record_review(ledger, head, f"{year_ago}..{dt.date.today().isoformat()}", "effective",
+    today = ledger.today()
+    year_ago = (dt.date.fromisoformat(today) - dt.timedelta(days=365)).isoformat()
+    review = checks.record_review(ledger, head, f"{year_ago}..{today}", "effective",
                                   "filtering blocked the tested categories; alerts reached the DSL the same day")
     yield f"  head recorded the yearly filtering and monitoring review {review}"

@@ -13,7 +13,7 @@ from eventsourcing.utils import get_topic
 from sqlalchemy import Connection, select
 
 from commands.services.access import record_access
-from ledger import envelope
+from ledger import envelope, localtime
 from ledger.domain.base import new_short_id, parse_date, require_text
 from ledger.domain.monitoring import FilterDecision, FilteringReview, check_record_id, check_record_ref
 from ledger.errors import InvalidInput, NotFound, NotPermitted, RuleViolation
@@ -67,7 +67,7 @@ def record_review(
     start, end = parse_period(period)
     check_id = new_short_id("mr")
     with ledger.unit(actor, write=True) as work:
-        work.save(FilteringReview.record(check_id, start, end, outcome, findings, work.now, actions))
+        work.save(FilteringReview.record(check_id, start, end, outcome, findings, work.now, work.today, actions))
     return check_id
 
 
@@ -90,9 +90,11 @@ def list_decisions(ledger: Ledger) -> list[dict[str, Any]]:
     """Every block/allow decision: id, when, by whom, kind, category, what it replaced (no target text)."""
     headers = _headers(ledger, FilterDecision.Recorded)
     replaced_by = _superseded(headers)
+    zone = ledger.timezone()
     return [
         {
-            "id": h["claims"]["check_id"], "decided_at": h["occurred_at"]["at"], "decided_by": h["actor"],
+            "id": h["claims"]["check_id"], "decided_at": localtime.local(h["occurred_at"]["at"], zone),
+            "decided_by": h["actor"],
             "kind": h["claims"]["kind"], "category": h["claims"]["category"],
             "supersedes": h["claims"]["supersedes"], "superseded_by": replaced_by.get(h["claims"]["check_id"]),
         }
@@ -103,12 +105,13 @@ def list_decisions(ledger: Ledger) -> list[dict[str, Any]]:
 def list_reviews(ledger: Ledger) -> list[dict[str, Any]]:
     """Every review: id, when, by whom, period, outcome and when the next one is due."""
     rows = []
+    zone = ledger.timezone()
     for h in _headers(ledger, FilteringReview.Recorded):
-        at = dt.datetime.fromisoformat(h["occurred_at"]["at"])
+        at = localtime.local(h["occurred_at"]["at"], zone)
         rows.append({
-            "id": h["claims"]["check_id"], "reviewed_at": h["occurred_at"]["at"], "reviewed_by": h["actor"],
+            "id": h["claims"]["check_id"], "reviewed_at": at, "reviewed_by": h["actor"],
             "period_start": h["claims"]["period_start"], "period_end": h["claims"]["period_end"],
-            "outcome": h["claims"]["outcome"], "next_due": (at + REVIEW_INTERVAL).date().isoformat(),
+            "outcome": h["claims"]["outcome"], "next_due": (at.date() + REVIEW_INTERVAL).isoformat(),
         })
     return rows
 
@@ -116,7 +119,8 @@ def list_reviews(ledger: Ledger) -> list[dict[str, Any]]:
 def show_decision(ledger: Ledger, actor: Actor, check_id: str, reason: str) -> dict[str, Any]:
     """A decision's decrypted target and reason; the read is recorded with ``reason``."""
     decision = _read_check(ledger, actor, FilterDecision, "filtering decision", check_id, reason)
-    return {"id": decision.check_id, "decided_at": decision.occurred_at["at"], "kind": decision.kind,
+    return {"id": decision.check_id, "decided_at": localtime.local(decision.occurred_at["at"], ledger.timezone()),
+            "kind": decision.kind,
             "target": decision.target, "category": decision.category, "supersedes": decision.supersedes,
             "reason": decision.reason}
 
@@ -124,7 +128,8 @@ def show_decision(ledger: Ledger, actor: Actor, check_id: str, reason: str) -> d
 def show_review(ledger: Ledger, actor: Actor, check_id: str, reason: str) -> dict[str, Any]:
     """A review's decrypted findings and actions; the read is recorded with ``reason``."""
     review = _read_check(ledger, actor, FilteringReview, "filtering review", check_id, reason)
-    return {"id": review.check_id, "reviewed_at": review.occurred_at["at"], "period_start": review.period_start,
+    return {"id": review.check_id, "reviewed_at": localtime.local(review.occurred_at["at"], ledger.timezone()),
+            "period_start": review.period_start,
             "period_end": review.period_end, "outcome": review.outcome, "findings": review.findings,
             "actions": review.actions}
 

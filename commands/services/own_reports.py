@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 from commands.services.readside import ensure_current
+from ledger import localtime
 from ledger.domain.incidents import categories as codes
 from ledger.domain.incidents import Incident
 from ledger.store import Actor, Ledger
@@ -24,6 +25,7 @@ def reported_by(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
     ensure_current(ledger)
     rows = []
     with ledger.unit(actor) as work:
+        zone = work.zone
         for record in record_rows(work.conn, kinds=("Incident",)):
             if record["claims"].get("reporter") != actor.actor_id:
                 continue
@@ -33,9 +35,9 @@ def reported_by(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
                 "id": incident.inc_id,
                 "category": incident.category,
                 "title": category.title if category else incident.category,
-                "reported": incident.created_on.date().isoformat(),
+                "reported": localtime.today(incident.created_on, zone),
                 "status": incident.status,
                 "escalated_to": incident.escalated_to or "",
-                "last_change": str(record["updated_at"])[:10],
+                "last_change": localtime.today(str(record["updated_at"]), zone),
             })
     return rows

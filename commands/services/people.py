@@ -16,7 +16,7 @@ from ledger.domain.keys import RecoveryKey, recovery_key_id
 from ledger.domain.people import StaffMember, Subject, check_roles, staff_record_id, subject_record_id
 from ledger.errors import AlreadyExists, InvalidInput, NotFound, NotPermitted, RuleViolation
 from ledger.schema import actors
-from ledger.store import Actor, Ledger, utcnow
+from ledger.store import Actor, Ledger
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def add_staff(
     details = {"name": require_text("name", name, 200)}
     details.update({k: v for k, v in (("email", email), ("school", school), ("job_title", job_title)) if v})
     if date_of_birth:
-        details["date_of_birth"] = parse_birth_date("date of birth", date_of_birth, utcnow())
+        details["date_of_birth"] = parse_birth_date("date of birth", date_of_birth, ledger.today())
     staff_id = staff_id or new_short_id("st")
     _check_id(staff_id)
     pair = identity.generate(staff_id)
@@ -82,7 +82,7 @@ def add_subject(
     """Register a pupil, parent, carer or other person under a pseudonymous id."""
     details: dict[str, Any] = {"name": require_text("name", name, 200)}
     if date_of_birth:
-        details["date_of_birth"] = parse_birth_date("date of birth", date_of_birth, utcnow())
+        details["date_of_birth"] = parse_birth_date("date of birth", date_of_birth, ledger.today())
     if school:
         details["school"] = school
     if notes:

@@ -17,7 +17,7 @@ from typing import Any
 from eventsourcing.utils import get_topic
 from sqlalchemy import select
 
-from ledger import envelope, files
+from ledger import envelope, files, localtime
 from ledger.domain.base import parse_date
 from ledger.domain.people import StaffMember
 from ledger.domain.policy import (
@@ -60,7 +60,7 @@ def sha256_file(path: Path, what: str = "file") -> str:
 
 
 def _today(work: Unit) -> str:
-    return work.now[:10]
+    return work.today
 
 
 def _versions(work: Unit) -> list[PolicyVersion]:
@@ -186,13 +186,15 @@ def _headers(work: Unit, created: type) -> Iterator[dict[str, Any]]:
         yield envelope.parse(bytes(state)).header
 
 
-def _acknowledgements(work: Unit, as_of: str) -> dict[tuple[str, str], str]:
-    """(staff id, version) -> when acknowledged, for acknowledgements recorded by ``as_of``."""
-    return {
-        (header["claims"]["staff_id"], header["claims"]["policy_version"]): header["recorded_at"]
+def _acknowledgements(work: Unit, as_of: str) -> dict[tuple[str, str], dt.datetime]:
+    """(staff id, version) -> when acknowledged (local time), for acknowledgements recorded
+    by the end of the local day ``as_of``."""
+    zone = work.zone
+    found = {
+        (header["claims"]["staff_id"], header["claims"]["policy_version"]): localtime.local(header["recorded_at"], zone)
         for header in _headers(work, PolicyAcknowledgement.Recorded)
-        if header["recorded_at"][:10] <= as_of
     }
+    return {key: when for key, when in found.items() if when.date().isoformat() <= as_of}
 
 
 def acknowledgement_status(ledger: Ledger, actor: Actor, as_of: str | None = None) -> list[dict[str, Any]]:
@@ -209,7 +211,8 @@ def acknowledgement_status(ledger: Ledger, actor: Actor, as_of: str | None = Non
         if current is None:
             raise NotFound(f"no policy version is in effect on {day}", "`ledger policy list` shows the versions")
         acks = _acknowledgements(work, day)
-        joined = {h["claims"]["staff_id"]: h["recorded_at"][:10] for h in _headers(work, StaffMember.Registered)}
+        joined = {h["claims"]["staff_id"]: localtime.today(h["recorded_at"], work.zone)
+                  for h in _headers(work, StaffMember.Registered)}
     registry = ledger.registry()
     staff = [(s.staff_id, s.roles) for s in registry.staff.values() if s.active]
     sees_all = bool(set(actor.roles) & set(READERS["acknowledgement"]))
@@ -236,7 +239,7 @@ def acknowledgement_status(ledger: Ledger, actor: Actor, as_of: str | None = Non
 
 def demo_chapter(ledger: Ledger, actors: dict[str, Actor], subjects: dict[str, str]) -> Iterator[str]:
     """Publish a version, notify staff, acknowledge it, and show who is outstanding."""
-    today = dt.date.today()
+    today = dt.date.fromisoformat(ledger.today())
     approved, notified = today - dt.timedelta(days=60), today - dt.timedelta(days=45)
     first, second = f"{approved:%Y.%m}", f"{today:%Y.%m}"
     yield "Policy versions and acknowledgements"

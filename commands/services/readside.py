@@ -15,14 +15,16 @@ from typing import Any
 from sqlalchemy import select
 
 from commands.services.access import record_access
-from ledger.domain.base import parse_moment, require_text
-from ledger.errors import NotPermitted, InvalidInput, LedgerError
+from ledger import localtime
+from ledger.clock import iso
+from ledger.domain.base import require_text
+from ledger.errors import InvalidInput, LedgerError, NotPermitted
 from ledger.store import Actor, Ledger, Unit
 from ledger.text import check_id
 from projections import runner, workflow_registers  # noqa: F401 - registers its registers
 from projections import registers as register_index
 from projections.records import records
-from projections.timeline import Selection, Timeline, build
+from projections.timeline import Selection, Timeline, build, happened
 
 #: Records named by one access-log entry; a longer timeline is logged in several.
 ACCESS_CHUNK = 200
@@ -44,25 +46,24 @@ def rebuild(ledger: Ledger, name: str | None = None) -> list[dict[str, Any]]:
     return [r for r in runner.status(ledger) if not name or r["name"] == name]
 
 
-def _is_date(value: str) -> bool:
-    return len(value.strip()) == 10
+def period(start: str, end: str, zone: dt.tzinfo) -> tuple[str, str]:
+    """``--from``/``--to``, typed in local time, as a half-open UTC interval (stored form);
+    a date is a whole local day, so a date ``--to`` includes that day."""
+    begin = localtime.moment("--from", start, zone)
+    if localtime.is_date(end):
+        finish = localtime.end_of_day(localtime.date("--to", end), zone)
+    else:
+        finish = localtime.moment("--to", end, zone)
+    return iso(begin), iso(finish)
 
 
-def period(start: str, end: str) -> tuple[str, str]:
-    """``--from``/``--to`` as a half-open UTC interval; a date ``--to`` includes that day."""
-    begin = parse_moment("--from", start)
-    finish = parse_moment("--to", end)
-    if _is_date(end):
-        finish = (dt.datetime.fromisoformat(finish) + dt.timedelta(days=1)).isoformat()
-    return begin, finish
-
-
-def as_of_moment(value: str) -> str:
-    """``--as-of``: a date-time, or a date meaning the end of that day (UTC)."""
-    moment = parse_moment("--as-of", value)
-    if _is_date(value):
-        moment = (dt.datetime.fromisoformat(moment) + dt.timedelta(days=1, microseconds=-1)).isoformat()
-    return moment
+def as_of_moment(value: str, zone: dt.tzinfo) -> str:
+    """``--as-of``, typed in local time: a date-time, or a date meaning the end of that local day."""
+    if localtime.is_date(value):
+        moment = localtime.end_of_day(localtime.date("--as-of", value), zone) - dt.timedelta(microseconds=1)
+    else:
+        moment = localtime.moment("--as-of", value, zone)
+    return iso(moment)
 
 
 def _log_access(work: Unit, actor: Actor, found: Timeline, reason: str) -> None:
@@ -94,10 +95,11 @@ def timeline(
     person = check_id("person id", person) if person is not None else None
     if (start is None) != (end is None):
         raise InvalidInput("a period needs both --from and --to", "e.g. --from 2025-01-01 --to 2025-03-31")
-    begin, finish = period(start, end) if start is not None and end is not None else (None, None)
+    zone = ledger.timezone()
+    begin, finish = period(start, end, zone) if start is not None and end is not None else (None, None)
     selection = Selection(
         incident=incident, person=person, start=begin, end=finish,
-        categories=tuple(categories), as_of=as_of_moment(as_of) if as_of else None,
+        categories=tuple(categories), as_of=as_of_moment(as_of, zone) if as_of else None,
     )
     selection.check()
     ensure_current(ledger)
@@ -137,6 +139,7 @@ def register(
             options={k: v for k, v in options.items() if v not in (None, "")} | ({"describe": True} if describe else {}),
             reset_keys=frozenset(k.key_id for k in registry.keys.values() if k.reset),
             registry=registry,
+            zone=localtime.zone_named(registry.timezone),
         )
         rows = chosen.rows(ctx)
         if logged and rows and reason:
@@ -179,7 +182,7 @@ def demo_chapter(ledger: Ledger, actors: dict[str, Actor], subjects: dict[str, s
     late = sum(1 for r in found.rows if r["late"])
     yield f"  timeline of {latest} for dsl: {len(found.rows)} entries, {late} recorded late; the read is in the access log"
     for row in found.rows[:6]:
-        yield f"    {row['happened_at'][:16].replace('T', ' ')}  {row['recorded_by']:<10} {row['what'][:70]}"
+        yield f"    {happened(row):<20}  {row['recorded_by']:<10} {row['what'][:70]}"
     try:
         timeline(ledger, actors["teacher-1"], "demo: what may a teacher see?", incident=latest)
     except NotPermitted as refused:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from commands.services import readside
 from commands.services.records import resolve
-from ledger import erasure
+from ledger import erasure, localtime
 from ledger.domain.base import require_text
 from ledger.domain.retention import Erasure, LegalHold, hold_record_id
 from ledger.errors import InvalidInput, NotFound, RuleViolation
@@ -81,6 +81,7 @@ def list_holds(ledger: Ledger) -> list[dict[str, Any]]:
     from ledger.roles import event_name
 
     table = ledger.app.events_table
+    zone = ledger.timezone()
     state: dict[str, dict[str, Any]] = {}
     with ledger.engine.connect() as conn:
         rows = conn.execute(
@@ -92,12 +93,13 @@ def list_holds(ledger: Ledger) -> list[dict[str, Any]]:
             name = event_name(row.topic)
             key = str(row.originator_id)
             if name == "LegalHold.Placed":
-                state[key] = {"record": header["claims"]["target"], "since": header["recorded_at"],
+                state[key] = {"record": header["claims"]["target"],
+                              "since": localtime.local(header["recorded_at"], zone),
                               "placed_by": header["actor"], "active": True}
             elif key in state:
                 state[key]["active"] = name != "LegalHold.Released"
                 if name == "LegalHold.Renewed":
-                    state[key].update(since=header["recorded_at"], placed_by=header["actor"])
+                    state[key].update(since=localtime.local(header["recorded_at"], zone), placed_by=header["actor"])
     return [{k: v for k, v in h.items() if k != "active"} for h in state.values() if h["active"]]
 
 

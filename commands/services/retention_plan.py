@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from commands.services.retention import erase_in, purge
-from ledger import envelope, retention
+from ledger import envelope, localtime, retention
 from ledger.domain.base import record_id, require_text
 from ledger.domain.people import StaffMember, Subject
 from ledger.domain.retention import RetentionSweep
@@ -59,15 +59,19 @@ def _headers(work: Unit) -> Iterator[dict[str, Any]]:
 
 
 def survey(work: Unit) -> Survey:
-    """Gather retention facts for every record."""
+    """Gather retention facts for every record (its dates: local dates in the federation's zone)."""
     found = Survey()
+    zone = work.zone
     for header in _headers(work):
         name, claims, aggregate = event_name(header["topic"]), header.get("claims") or {}, header["aggregate"]
         facts = found.facts.get(aggregate)
         if facts is None:
             label = next((str(claims[c]) for c in LABEL_CLAIMS if c in claims), aggregate[:8])
-            facts = Facts(aggregate, header["record_class"], label, dt.date.fromisoformat(header["recorded_at"][:10]))
-            facts.claims["_occurred"] = header.get("occurred_at") or {}
+            facts = Facts(aggregate, header["record_class"], label, localtime.local_date(header["recorded_at"], zone))
+            occurred = header.get("occurred_at") or {}
+            if occurred.get("at"):
+                occurred = {**occurred, "at": localtime.local(occurred["at"], zone).isoformat()}
+            facts.claims["_occurred"] = occurred
             found.facts[aggregate] = facts
         facts.claims.update(claims)
         facts.subjects.update(header.get("subjects") or [])
@@ -113,8 +117,9 @@ def _birth(work: Unit, cls: type[Any], aggregate: str) -> dt.date | None:
 
 
 def plan(ledger: Ledger, actor: Actor, as_of: dt.date | None = None) -> tuple[list[Decision], dict[str, int]]:
-    """Every record's retention decision (erase, keep, held, undetermined, review) and counts."""
-    as_of = as_of or dt.date.today()
+    """Every record's retention decision (erase, keep, held, undetermined, review) and counts,
+    as of a local date (default: today in the federation's zone)."""
+    as_of = as_of or dt.date.fromisoformat(ledger.today())
     with ledger.unit(actor) as work:
         found = survey(work)
         decisions: dict[str, Decision] = {}
@@ -200,7 +205,7 @@ def sweep(ledger: Ledger, actor: Actor, reason: str, as_of: dt.date | None = Non
     running the sweep again erases the rest.
     """
     reason = require_text("reason", reason, 2000)
-    as_of = as_of or dt.date.today()
+    as_of = as_of or dt.date.fromisoformat(ledger.today())
     decisions, counts = plan(ledger, actor, as_of)
     due = [d for d in decisions if d.action == "erase"]
     lines = []

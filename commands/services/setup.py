@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import delete, insert
 
 from commands.services.rolekeys import create_role_key
-from ledger import checkpoint, config as configuration, crypto, identity, keystore, roles
+from ledger import checkpoint, config as configuration, crypto, identity, keystore, localtime, roles
+from ledger.clock import Clock, iso
 from ledger.config import Config
 from ledger.domain.base import new_short_id, require_text
 from ledger.domain.keys import PermissionTable, RecoveryKey, Settings, settings_id
@@ -22,7 +23,7 @@ from ledger.errors import AlreadyExists
 from ledger.registry import DEFAULT_TIMEZONE
 from ledger.roles import RECOVERY
 from ledger.schema import ledger_meta
-from ledger.store import Actor, Ledger, utcnow
+from ledger.store import Actor, Ledger
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,14 @@ def init_ledger(
     origin: str | None = None,
     timezone: str = DEFAULT_TIMEZONE,
     schools: tuple[str, ...] = (),
+    clock: Clock | None = None,
 ) -> Created:
     """Create a new ledger; refuses when one already exists there.
 
     ``timezone`` (IANA name) is the zone every date and time people type or
     read is in; ``schools`` the federation's schools. Both are signed settings.
+    ``clock`` is the clock the first entries take their time from (as for
+    :class:`~ledger.store.Ledger`).
     """
     admin_name = require_text("admin name", admin_name, 200)
     timezone, schools = check_settings(timezone, schools)
@@ -72,7 +76,7 @@ def init_ledger(
     config.home.mkdir(parents=True, exist_ok=True, mode=0o700)
     config.home.chmod(0o700)
     config.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    ledger = Ledger(config)
+    ledger = Ledger(config, clock)
     try:
         if ledger.is_initialised():
             raise AlreadyExists(
@@ -119,7 +123,7 @@ def _create(
                 {"name": "ledger_public_key", "value": ledger_public.hex()},
                 {"name": "first_admin", "value": admin_id},
                 {"name": "first_admin_key", "value": admin.key_id},
-                {"name": "created_at", "value": utcnow()},
+                {"name": "created_at", "value": iso(ledger.now())},
             ],
         )
     written: list[Path] = []
@@ -140,7 +144,7 @@ def _create(
                 "signing_key": recovery.public.public_key.hex(),
             },
             "permission_table": {"version": table["version"], "digest": roles.table_digest(table)},
-            "created_at": utcnow(),
+            "created_at": iso(ledger.now()),
         }
         config.trust_path.write_text(json.dumps(trust, indent=2) + "\n", encoding="utf-8")
         written.append(config.trust_path)
@@ -186,14 +190,9 @@ def _create(
 
 def check_settings(timezone: str, schools: tuple[str, ...] | list[str]) -> tuple[str, tuple[str, ...]]:
     """A known IANA time zone and distinct, non-empty school names; InvalidInput otherwise."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     from ledger.errors import InvalidInput
 
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"{timezone!r} is not a time zone", "give an IANA name such as Europe/London") from None
+    localtime.zone_named(timezone)
     names = tuple(require_text("school", s, 120) for s in schools)
     if len(set(n.casefold() for n in names)) != len(names):
         raise InvalidInput("a school is named twice")

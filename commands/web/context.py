@@ -14,6 +14,8 @@ from commands.services import signin
 from commands.web.desk import Desk
 from commands.web.sessions import SignedIn
 from ledger.domain.base import require_text
+from ledger.errors import LedgerError
+from ledger.localtime import DEFAULT_ZONE
 from ledger.store import Actor, Ledger
 
 #: Menu entries: (label, endpoint, roles that see it; empty = everyone signed in).
@@ -92,12 +94,20 @@ def page(template: str, title: str, status: int = 200, keep_messages: bool = Fal
             signed, person = None, None
     args = {k: v for k, v in request.args.items() if k != "view"}
     body = render_template(
-        template, title=title, person=person, menu=menu(person) if person else [],
+        template, title=title, person=person, menu=menu(person) if person else [], zone=zone_name(),
         messages=signed.take_messages() if signed and not keep_messages else [],
         print_view=request.args.get("view") == "print", print_href=f"{request.path}?{urlencode({**args, 'view': 'print'})}",
         normal_href=request.path + (f"?{urlencode(args)}" if args else ""), **values,
     )
     return body, status
+
+
+def zone_name() -> str:
+    """The federation's time zone, for a page to say which local time it shows and asks for."""
+    try:
+        return str(ledger().timezone())
+    except LedgerError:  # a page must render even when the ledger cannot be read
+        return DEFAULT_ZONE
 
 
 def back_to(endpoint: str, **values: Any) -> Response:

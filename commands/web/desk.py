@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from commands.web.sessions import DEFAULT_IDLE_MINUTES, SessionStore, Throttle
+from ledger.clock import Clock
 from ledger.config import Config
 from ledger.store import Ledger
 
@@ -23,14 +24,18 @@ class Settings:
     secure_cookies: bool = False
     behind_proxy: bool = False
     max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB
+    #: Seconds on a monotonic clock, for idle timeouts and throttling (never a date).
     clock: Callable[[], float] = field(default=time.monotonic)
+    #: The clock every service reads, as for the CLI (None: the system's, or PostgreSQL's).
+    time_source: Clock | None = None
 
 
 class Ledgers:
     """One opened ledger per server thread (a ledger's unit binds its session to the event store)."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, clock: Clock | None = None) -> None:
         self.config = config
+        self.clock = clock
         self._local = threading.local()
         self._opened: list[Ledger] = []
         self._lock = threading.Lock()
@@ -39,7 +44,7 @@ class Ledgers:
         """This thread's ledger, opened on first use."""
         ledger: Ledger | None = getattr(self._local, "ledger", None)
         if ledger is None:
-            ledger = Ledger(self.config)
+            ledger = Ledger(self.config, self.clock)
             ledger.meta()
             self._local.ledger = ledger
             with self._lock:
@@ -60,7 +65,7 @@ class Desk:
     def __init__(self, config: Config, settings: Settings) -> None:
         self.config = config
         self.settings = settings
-        self.ledgers = Ledgers(config)
+        self.ledgers = Ledgers(config, settings.time_source)
         self.sessions = SessionStore(settings.clock, settings.idle_minutes)
         self.throttle = Throttle(settings.clock)
 

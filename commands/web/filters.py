@@ -1,26 +1,38 @@
-"""How values are written on a page: times, occurrences, table cells."""
+"""How values are written on a page: times, occurrences, table cells.
+
+The services give moments as aware datetimes in the federation's time zone;
+a page shows them as ``2026-03-02 12:30 GMT``. Dates and text are shown as
+they are.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Flask
 
+from ledger import localtime
+
 
 def when(value: Any) -> str:
-    """``2026-03-02T12:30:00+00:00`` -> ``2026-03-02 12:30``; a date stays a date."""
-    text = str(value or "")
-    return text[:16].replace("T", " ") if "T" in text else text
+    """A moment as ``2026-03-02 12:30 GMT`` (local time with its zone); a date or text as it is."""
+    if isinstance(value, dt.datetime):
+        return localtime.shown(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value or "")
 
 
 def occurred(value: dict[str, Any] | None) -> str:
-    """An occurrence with how precisely it is known."""
-    if not value:
+    """An occurrence (local times) with how precisely it is known."""
+    if not value or not value.get("at"):
         return ""
-    at = str(value.get("at") or "")
+    at = value["at"]
     precision = str(value.get("precision") or "exact")
     if precision == "day":
-        return f"{at[:10]} (time not known)"
+        day = at.date().isoformat() if isinstance(at, dt.datetime) else str(at)[:10]
+        return f"{day} (time not known)"
     if precision == "range" and value.get("until"):
         return f"between {when(at)} and {when(value['until'])}"
     if precision == "approximate":
@@ -43,7 +55,7 @@ def cell(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
-    return when(value) if isinstance(value, str) and len(value) >= 19 and value[10:11] == "T" else str(value)
+    return when(value)
 
 
 def install(app: Flask) -> None:

@@ -18,7 +18,6 @@ from commands.web.context import actor, back_to, form, ledger, page, session
 from ledger.domain.incidents import categories as codes
 from ledger.domain.base import PRECISIONS
 from ledger.errors import LedgerError
-from ledger.store import utcnow
 
 bp = Blueprint("report", __name__)
 
@@ -81,9 +80,8 @@ def submit() -> Response | tuple[str, int]:
     if step != "report":
         return _render(values, chosen)
     person = actor()
-    when = utcnow()
     files = tuple(
-        EvidenceFile(upload.filename or "evidence", upload.read(), person.actor_id, when,
+        EvidenceFile(upload.filename or "evidence", upload.read(), person.actor_id, None,
                      values["method"] or "handed in with the report", values["device"] or "not stated")
         for upload in request.files.getlist("evidence") if upload.filename
     )

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import uuid
 from typing import Any
 
-from ledger import text
+from ledger import localtime, text
 from ledger.errors import InvalidInput
 
 NAMESPACE = uuid.UUID("6f1c2b1e-8f0c-4f3b-9d55-5f0c1a9e7a11")
 PRECISIONS = ("exact", "day", "approximate", "range")
 #: Dates and times a person or a file may give: anything else is a typing mistake.
-EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+EARLIEST, LATEST = localtime.EARLIEST, localtime.LATEST
 
 
 def record_id(kind: str, key: str) -> uuid.UUID:
@@ -38,60 +39,47 @@ def optional_text(name: str, value: str | None, limit: int = 10_000) -> str | No
     return require_text(name, value, limit) if value is not None and value.strip() else None
 
 
-def _in_range(name: str, value: str, day: dt.date) -> None:
-    if day < EARLIEST:
-        raise InvalidInput(f"{name} {text.quoted(value)} is before {EARLIEST.year}", "check the year")
-    if day > LATEST:
-        raise InvalidInput(f"{name} {text.quoted(value)} is too far in the future (after {LATEST.year})",
-                           "check the year")
-
-
 def parse_date(name: str, value: str) -> str:
-    """An ISO date (YYYY-MM-DD) between 1900 and 2199, returned normalised."""
-    if not isinstance(value, str) or len(value) > 32:
-        raise InvalidInput(f"{name} {text.quoted(str(value))} is not a date", "write it as YYYY-MM-DD")
-    try:
-        day = dt.date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"{name} {text.quoted(str(value))} is not a date", "write it as YYYY-MM-DD") from None
-    _in_range(name, value, day)
-    return day.isoformat()
+    """An ISO date (YYYY-MM-DD) between 1900 and 2199, returned normalised: a local date, as given."""
+    return localtime.date(name, value).isoformat()
 
 
-def parse_birth_date(name: str, value: str, now: str) -> str:
-    """A date of birth: a date from 1900 up to today (``now`` is the clock, ISO UTC)."""
+def parse_birth_date(name: str, value: str, today: str) -> str:
+    """A date of birth: a date from 1900 up to ``today`` (the federation's local date, YYYY-MM-DD)."""
     day = parse_date(name, value)
-    if day > now[:10]:
+    if day > today:
         raise InvalidInput(f"{name} {day} is in the future", "check the year")
     return day
 
 
-def parse_moment(name: str, value: str) -> str:
-    """An ISO date-time or date between 1900 and 2199, returned as ISO UTC."""
-    if not isinstance(value, str) or len(value) > 64:
-        raise InvalidInput(
-            f"{name} {text.quoted(str(value))} is not a date or time", "write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM"
-        )
-    try:
-        moment = dt.datetime.fromisoformat(value)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=dt.timezone.utc)
-        _in_range(name, value, moment.date())
-        moment = moment.astimezone(dt.timezone.utc)
-    except (TypeError, ValueError, OverflowError):
-        raise InvalidInput(
-            f"{name} {text.quoted(str(value))} is not a date or time", "write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM"
-        ) from None
-    _in_range(name, value, moment.date())
-    return moment.isoformat()
+def parse_moment(name: str, value: str, zone: dt.tzinfo) -> str:
+    """A date-time or date a person typed, read in the federation's ``zone``
+    (see :mod:`ledger.localtime`), returned as ISO UTC."""
+    return localtime.moment_iso(name, value, zone)
 
 
-def occurrence(at: str, precision: str = "exact", until: str | None = None) -> dict[str, Any]:
-    """When something happened, with how precisely that is known."""
+def described(event: Any, zone: dt.tzinfo) -> str:
+    """An event's one line (its ``describe()``) for a reader in the federation's ``zone``: an
+    event whose line shows a moment takes the zone (``describe(zone=…)``) to show it in local time."""
+    method = event.describe
+    if "zone" in inspect.signature(method).parameters:
+        return str(method(zone=zone))
+    return str(method())
+
+
+def occurrence(at: str, zone: dt.tzinfo, precision: str = "exact", until: str | None = None) -> dict[str, Any]:
+    """When something happened, typed in the federation's ``zone``, with how precisely that is known.
+
+    A day (precision ``day``) is a local day: it starts at its local midnight and
+    its ``until`` is the start of the next local day, so a day the clocks change
+    on (23 or 25 hours) is exactly that long in the signed entry.
+    """
     if precision not in PRECISIONS:
         raise InvalidInput(f"precision must be one of {', '.join(PRECISIONS)}")
-    start = parse_moment("occurred-at", at)
-    end = parse_moment("until", until) if until else None
+    start = parse_moment("occurred-at", at, zone)
+    end = parse_moment("until", until, zone) if until else None
+    if precision == "day" and end is None:
+        end = localtime.end_of_day(localtime.local_date(start, zone), zone).isoformat()
     if precision == "range" and end is None:
         raise InvalidInput("a range needs an end", "give --until as well")
     if end is not None and end < start:

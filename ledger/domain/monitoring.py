@@ -20,7 +20,6 @@ the DfE standards ask for) are the "monitoring_check" records.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 import uuid
@@ -478,13 +477,15 @@ class FilteringReview(Aggregate):
         outcome: str,
         findings: str,
         now: str,
+        today: str,
         actions: str | None = None,
     ) -> FilteringReview:
-        """A review of the period ``period_start``..``period_end`` (ISO dates), made now."""
+        """A review of the period ``period_start``..``period_end`` (local dates), made ``now``
+        (ISO UTC), on ``today`` (the federation's local date)."""
         choose("outcome", outcome, REVIEW_OUTCOMES)
         if period_end < period_start:
             raise InvalidInput("the review period ends before it starts", "write it as START..END")
-        if period_end > dt.datetime.fromisoformat(now).date().isoformat():
+        if period_end > today:
             raise RuleViolation(
                 "a review cannot cover days that have not happened yet",
                 "end the period today at the latest",

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 from commands.cli.main import cli
 from commands.services import people
 from ledger import config as configuration, crypto
+from ledger.clock import Clock
 from tests.conftest import PASSPHRASE, Federation, build_federation, fresh_pg_database
 
 #: Every variable the CLI reads; unset unless a test gives it.
@@ -41,9 +42,10 @@ def clean_env(**values: str | None) -> dict[str, str | None]:
     return env
 
 
-def invoke(args: list[str], env: dict[str, str | None], stdin: str | None = None) -> Result:
-    """Run ``ledger ARGS`` in-process; exceptions other than exits propagate."""
-    return CliRunner().invoke(cli, args, env=env, input=stdin, catch_exceptions=False)
+def invoke(args: list[str], env: dict[str, str | None], stdin: str | None = None, clock: Clock | None = None) -> Result:
+    """Run ``ledger ARGS`` in-process (its clock pinned to ``clock`` when given);
+    exceptions other than exits propagate."""
+    return CliRunner().invoke(cli, args, env=env, input=stdin, catch_exceptions=False, obj=clock)
 
 
 def table_counts(home: Path) -> dict[str, int]:
@@ -59,9 +61,10 @@ def table_counts(home: Path) -> dict[str, int]:
 
 @dataclass
 class LedgerCli:
-    """The ``ledger`` command pointed at one home folder."""
+    """The ``ledger`` command pointed at one home folder (and, when given, a pinned clock)."""
 
     home: Path
+    clock: Clock | None = None
 
     def run(
         self,
@@ -76,7 +79,7 @@ class LedgerCli:
         env = clean_env(
             LEDGER_HOME=str(self.home), LEDGER_PASSPHRASE=passphrase, LEDGER_NEW_PASSPHRASE=new_passphrase, **extra
         )
-        return invoke((["--as", actor] if actor else []) + list(args), env, stdin)
+        return invoke((["--as", actor] if actor else []) + list(args), env, stdin, self.clock)
 
     def rows(self, *args: str, actor: str | None = None) -> list[dict[str, object]]:
         """The parsed ``--format json`` output of a listing command (as ``actor``, if given)."""

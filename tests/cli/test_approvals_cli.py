@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 
-import datetime as dt
 import hashlib
 import re
 from pathlib import Path
 
 from commands.services import people
 from tests.cli.conftest import LedgerCli
-from tests.conftest import Federation
+from tests.conftest import Federation, local_today
 
 SENTINEL = "Bartholomew Okonkwo-Lindqvist"
-TODAY = dt.date.today().isoformat()
+TODAY = local_today()
 
 
 def made_id(output: str, prefix: str) -> str:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from pathlib import Path
 
 from click.testing import Result
 
 from tests.cli.conftest import LedgerCli
+from tests.conftest import local_today
 
 SENTINEL = "Ottoline Fairweather-Nkemelu"
-TODAY = dt.date.today().isoformat()
+TODAY = local_today()
 
 
 def publish(cli: LedgerCli, version: str, *extra: str) -> Result:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,12 +17,10 @@ from ledger.domain.approvals import APPROVED, REJECTED, request_record_id
 from ledger.errors import InvalidInput, NotFound, NotPermitted, RuleViolation
 from ledger.trust import Trust
 from ledger.verify import verify
-from tests.conftest import Federation, module_federation, refused, row_counts
+from tests.conftest import Federation, local_today, module_federation, refused, row_counts
 
 SENTINEL = "Philippa Ravenscroft-Adeyemi"
-TODAY = dt.date.today().isoformat()
-TOMORROW = (dt.date.today() + dt.timedelta(days=1)).isoformat()
-YESTERDAY = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+TODAY, TOMORROW, YESTERDAY = local_today(), local_today(1), local_today(-1)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 
 import pytest
@@ -11,9 +10,9 @@ from commands.services import (
     approvals, chronology, directory, governors, inbox, incidents, own_reports, people, readside, signin,
 )
 from ledger.errors import AuthenticationFailed, NotPermitted, RuleViolation
-from tests.conftest import PASSPHRASE, Federation, module_federation, refused
+from tests.conftest import PASSPHRASE, Federation, local_today, module_federation, refused
 
-NOON = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)).strftime("%Y-%m-%dT12:00")
+NOON = f"{local_today(-1)}T12:00"
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -54,7 +53,7 @@ def test_the_inbox_holds_cases_assigned_and_decisions_waiting(fed: Federation) -
     incidents.assign(fed.ledger, fed["head"], case, "investigator", "find out")
     assert {"ref": case, "kind": "investigate"}.items() <= next(
         i for i in inbox.waiting_for(fed.ledger, fed["investigator"]) if i["ref"] == case).items()
-    ahead = (dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=9)).isoformat()
+    ahead = local_today(9)
     request_id = approvals.request_device(fed.ledger, fed["teacher"], "phone", "trip", ahead, ahead)
     waiting = [i for i in inbox.waiting_for(fed.ledger, fed["head"]) if i["ref"] == request_id]
     assert [i["kind"] for i in waiting] == ["decide"]
@@ -107,8 +106,8 @@ def test_the_governors_report_counts_what_the_incident_register_holds(fed: Feder
     assert sum(counted.by_status.values()) == len(register)
     dsl = governors.report(fed.ledger, fed["dsl"], "2000-01-01", "2100-01-01")
     assert dsl.rows() == counted.rows(), "counts only, the same for every reader"
-    assert governors.school_year_so_far("2026-10-01T00:00:00+00:00") == ("2026-09-01", "2026-10-01")
-    assert governors.school_year_so_far("2027-03-01T00:00:00+00:00") == ("2026-09-01", "2027-03-01")
+    assert governors.school_year_so_far("2026-10-01") == ("2026-09-01", "2026-10-01")
+    assert governors.school_year_so_far("2027-03-01") == ("2026-09-01", "2027-03-01")
 
 
 def test_a_session_acts_with_todays_roles_and_ends_when_its_key_does(fed: Federation) -> None:

@@ -327,7 +327,7 @@ def test_evidence_is_hashed_at_intake_stored_encrypted_and_read_back_under_the_a
     assert last["claims"]["records"] == [str(incident_record_id(inc))]
     evidence = service.show(fed.ledger, fed["slt"], inc, "check")["evidence"][0]
     assert (evidence["captured_by"], evidence["method"], evidence["device"]) == ("dsl", "screenshot", "school laptop")
-    assert evidence["captured_at"].startswith("2026-01-10T09:00")
+    assert evidence["captured_at"].isoformat() == "2026-01-10T09:00:00+00:00"  # typed in January: GMT
 
 
 def test_evidence_that_does_not_match_its_capture_hash_is_refused(fed: Federation) -> None:

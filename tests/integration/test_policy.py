@@ -15,10 +15,10 @@ from ledger.domain.policy import acknowledgement_record_id, one_month_after, pol
 from ledger.errors import AlreadyExists, InvalidInput, NotFound, NotPermitted, RuleViolation
 from ledger.trust import Trust
 from ledger.verify import verify
-from tests.conftest import Federation, refused
+from tests.conftest import Federation, local_today, refused
 
 SENTINEL = "Quentin Marchbanks-Oduya"
-TODAY = dt.date.today()
+TODAY = dt.date.fromisoformat(local_today())
 
 
 
@@ -165,7 +165,7 @@ def test_acknowledgement_of_a_superseded_version_does_not_count_for_the_current_
     assert rows["teacher"]["version"] == "v2" and rows["teacher"]["acknowledged"] is False
     assert rows["teacher"]["previous_acknowledged"] == "v1"
     assert rows["teacher"]["outstanding_since"] == TODAY.isoformat()  # registered after v2 took effect
-    assert rows["dsl"]["acknowledged"] is True and rows["dsl"]["acknowledged_at"][:10] == TODAY.isoformat()
+    assert rows["dsl"]["acknowledged"] is True and rows["dsl"]["acknowledged_at"].date() == TODAY
 
 
 def test_status_covers_staff_not_auditors_shows_others_only_to_readers_and_honours_the_day(federation: Federation) -> None:

@@ -36,7 +36,7 @@ def found(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Timeline]:
         fed: Federation = build_federation(home)
         ledger = fed.ledger
         pupil = people.add_subject(ledger, fed["dsl"], "pupil", "Hettie Html")
-        when = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+        when = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%MZ")
         form = incidents.IncidentReport("child-on-child", when, HOSTILE, "Facts & more <b>facts</b>",
                                         people=(f"{pupil}:victim",))
         inc = incidents.report(ledger, fed["teacher"], form)

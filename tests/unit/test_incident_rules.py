@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 
 from ledger.domain.incidents import Incident
+from ledger.localtime import zone_named
 from ledger.domain.incidents import actions as action_rules
 from ledger.errors import InvalidInput, NotPermitted, RuleViolation
 
 NOW = "2026-03-10T10:00:00.000000+00:00"
+LONDON = zone_named("Europe/London")
 TODAY = "2026-03-10"
 DSL = frozenset({"dsl", "staff"})
 
@@ -42,18 +44,18 @@ def test_a_planned_action_cannot_be_due_in_the_past_nor_a_done_one_dated_in_the_
     with pytest.raises(InvalidInput, match="due date 2026-03-01 is in the past"):
         inc.plan_action("parent-meeting", "teacher-1", "2026-03-01", "meet", TODAY, "act-1")
     with pytest.raises(InvalidInput, match="is in the future"):
-        inc.record_action("parents-informed", "2026-03-11", "phoned", TODAY, "act-2")
+        inc.record_action("parents-informed", "2026-03-11", "phoned", TODAY, "act-2", LONDON)
 
 
 def test_the_owner_marks_their_action_done_and_nobody_else_without_reading_the_case() -> None:
     inc = triaged()
     inc.plan_action("parent-meeting", "teacher-1", "2026-03-12", "meet the mother", TODAY, "act-1")
     with pytest.raises(NotPermitted, match="it is teacher-1's"):
-        inc.complete_action("act-1", TODAY, TODAY, "teacher-2", frozenset({"staff"}))
-    inc.complete_action("act-1", TODAY, TODAY, "teacher-1", frozenset({"staff"}), "she came in")
+        inc.complete_action("act-1", TODAY, TODAY, "teacher-2", frozenset({"staff"}), LONDON)
+    inc.complete_action("act-1", TODAY, TODAY, "teacher-1", frozenset({"staff"}), LONDON, "she came in")
     assert inc.actions[-1]["status"] == "done" and inc.actions[-1]["taken_on"] == TODAY
     with pytest.raises(RuleViolation, match="already done"):
-        inc.complete_action("act-1", TODAY, TODAY, "teacher-1", frozenset({"staff"}))
+        inc.complete_action("act-1", TODAY, TODAY, "teacher-1", frozenset({"staff"}), LONDON)
 
 
 def test_a_cancelled_action_is_no_longer_open() -> None:
@@ -70,7 +72,7 @@ def test_an_allegation_closes_only_after_the_lado_referral_is_done_not_merely_pl
     inc.plan_action("lado-referral", "head", "2026-03-11", "call the LADO", TODAY, "act-1")
     with pytest.raises(RuleViolation, match="referred to the local authority designated officer"):
         inc.close()
-    inc.complete_action("act-1", TODAY, TODAY, "head", frozenset({"headteacher"}))
+    inc.complete_action("act-1", TODAY, TODAY, "head", frozenset({"headteacher"}), LONDON)
     inc.close()
     assert inc.status == "closed"
 

@@ -15,6 +15,9 @@ from ledger import canonical, checkpoint, crypto, envelope, text
 from ledger.domain.base import EARLIEST, LATEST, occurrence, parse_date, parse_moment, require_text
 from ledger.domain.people import check_details
 from ledger.errors import InvalidInput, VerificationFailed
+from ledger.localtime import zone_named
+
+LONDON = zone_named("Europe/London")
 
 #: Text a hostile or careless person might give: controls, direction overrides, surrogates,
 #: long digit runs, dates at the edges, JSON fragments.
@@ -34,7 +37,7 @@ def _refusable(value: str) -> bool:
 @given(hostile)
 @settings(max_examples=400)
 def test_dates_and_times_are_in_range_or_refused(value: str) -> None:
-    for parse in (parse_date, parse_moment):
+    for parse in (parse_date, lambda name, typed: parse_moment(name, typed, LONDON)):
         try:
             parsed = parse("date", value)
         except InvalidInput:
@@ -47,7 +50,7 @@ def test_dates_and_times_are_in_range_or_refused(value: str) -> None:
 @settings(max_examples=200)
 def test_an_occurrence_is_well_formed_or_refused(at: str, precision: str, until: str | None) -> None:
     try:
-        found = occurrence(at, precision, until)
+        found = occurrence(at, LONDON, precision, until)
     except InvalidInput:
         return
     assert found["until"] is None or found["until"] >= found["at"]

@@ -23,7 +23,7 @@ from commands.web.app import create_app
 from commands.web.desk import Desk, Settings
 from ledger import config as configuration
 from ledger.domain.policy import one_month_after
-from tests.conftest import PASSPHRASE, Federation, module_federation
+from tests.conftest import PASSPHRASE, Federation, local_today, module_federation
 
 TOKEN = re.compile(r'name="csrf" value="([^"]+)"')
 REASON_RECORD = re.compile(r'name="record" value="([^"]+)"')
@@ -121,7 +121,7 @@ def text_of(response: TestResponse) -> str:
 
 def publish_policy(fed: Federation) -> str:
     """A policy version in force since a fortnight ago, notified six weeks before."""
-    today = dt.datetime.now(dt.timezone.utc).date()
+    today = dt.date.fromisoformat(local_today())
     notified = today - dt.timedelta(days=60)
     policy.publish_version(fed.ledger, fed["head"], "2026.1", (notified - dt.timedelta(days=7)).isoformat(),
                            one_month_after(notified).isoformat(), "Board of Directors",

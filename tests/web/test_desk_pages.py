@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import io
 import re
@@ -12,15 +11,15 @@ import pytest
 
 from commands.services import approvals, export, incidents
 from ledger.domain.approvals import APPROVED
-from tests.conftest import row_counts
+from tests.conftest import local_today, row_counts
 from tests.web.conftest import Site, Visitor, text_of
 
 YESTERDAY_NOON = "2026-01-05T12:00"
 
 
 def days_ahead(days: int) -> str:
-    """A date ``days`` from today (UTC)."""
-    return (dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=days)).isoformat()
+    """A date ``days`` from today, where the federation is."""
+    return local_today(days)
 
 
 def report(visitor: Visitor, summary: str, category: str = "child-on-child", **extra: str) -> str:

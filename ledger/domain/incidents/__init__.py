@@ -7,6 +7,6 @@
 """
 
 from ledger.domain.incidents.incident import Incident, incident_record_id
-from ledger.domain.incidents.rules import Person, today_of
+from ledger.domain.incidents.rules import Person
 
-__all__ = ["Incident", "Person", "incident_record_id", "today_of"]
+__all__ = ["Incident", "Person", "incident_record_id"]

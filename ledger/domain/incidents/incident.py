@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate
 
-from ledger import roles
+from ledger import localtime, roles
 from ledger.domain.base import record_id, require_text
 from ledger.domain.base import occurrence
 from ledger.domain.incidents import actions
@@ -167,11 +167,12 @@ class Incident(Aggregate):
                 "media": self.media,
             }
 
-        def describe(self) -> str:
-            """One line for the timeline."""
+        def describe(self, zone: dt.tzinfo = localtime.UTC) -> str:
+            """One line for the timeline, the capture time in ``zone``."""
+            captured = localtime.shown(localtime.local(self.captured_at, zone))
             return (
                 f"evidence {self.attachment_id} ({self.filename}, {self.size} bytes, sha256 {self.sha256[:16]}…) "
-                f"captured by {self.captured_by} at {self.captured_at} by {self.method} on {self.device}"
+                f"captured by {self.captured_by} at {captured} by {self.method} on {self.device}"
             )
 
     class ActionPlanned(Aggregate.Event):
@@ -636,14 +637,16 @@ class Incident(Aggregate):
             description=optional("description", description),
         )
 
-    def record_action(self, action: str, taken_on: str, details: str, today: str, action_id: str) -> None:
-        """Something done about the incident (a removal, a platform report, a referral…), on ``taken_on``."""
+    def record_action(self, action: str, taken_on: str, details: str, today: str, action_id: str,
+                      zone: dt.tzinfo) -> None:
+        """Something done about the incident (a removal, a platform report, a referral…), on ``taken_on``
+        (a day in the federation's ``zone``)."""
         self._require_open("record an action")
         actions.check_done(action, taken_on, today)
         self._check_removal(action)
         details = require_text("details", details)
         self.trigger_event(self.ActionRecorded, action_id=action_id, action=action, taken_on=taken_on,
-                           details=details, occurred_at=occurrence(taken_on, "day"))
+                           details=details, occurred_at=occurrence(taken_on, zone, "day"))
 
     def plan_action(self, action: str, owner: str, due_on: str, details: str, today: str, action_id: str) -> None:
         """Something to be done by ``owner`` by ``due_on`` (a referral to make, a meeting to hold…)."""
@@ -653,7 +656,7 @@ class Incident(Aggregate):
                            details=require_text("details", details))
 
     def complete_action(self, action_id: str, taken_on: str, today: str, actor: str, actor_roles: frozenset[str],
-                        details: str | None = None) -> None:
+                        zone: dt.tzinfo, details: str | None = None) -> None:
         """Mark a planned action done: by its owner, or by someone who may read the incident."""
         self._require_open("mark an action done")
         planned = actions.find(self.actions, action_id, self.inc_id)
@@ -662,7 +665,7 @@ class Incident(Aggregate):
         actions.check_done(planned["action"], taken_on, today)
         self._check_removal(planned["action"])
         self.trigger_event(self.ActionDone, action_id=action_id, action=planned["action"], taken_on=taken_on,
-                           details=optional("details", details), occurred_at=occurrence(taken_on, "day"))
+                           details=optional("details", details), occurred_at=occurrence(taken_on, zone, "day"))
 
     def cancel_action(self, action_id: str, reason: str) -> None:
         """Cancel a planned action that is no longer needed (or was planned in error)."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from ledger.domain.base import require_text
 from ledger.domain.incidents import categories as codes
 from ledger.errors import InvalidInput
@@ -42,7 +40,3 @@ def check_people(people: list[Person]) -> list[Person]:
         checked.append({"id": person["id"], "part": person["part"], "kind": person["kind"]})
     return checked
 
-
-def today_of(now: str) -> str:
-    """The date part of an ISO UTC timestamp."""
-    return dt.datetime.fromisoformat(now).date().isoformat()
