@@ -38,6 +38,15 @@ ROLE_ORDER = ("headteacher", "dsl", "slt", "investigator", "admin", "poster", "s
 
 
 @dataclass(frozen=True)
+class DescribedEvidence:
+    """Evidence that must not be taken in (UKCIS: images of children), described instead."""
+
+    platform: str
+    description: str
+    supplied_sha256: str | None = None
+
+
+@dataclass(frozen=True)
 class IncidentReport:
     """What a reporter knows when reporting."""
 
@@ -58,6 +67,7 @@ class IncidentReport:
     reporter_role: str | None = None
     evidence: tuple[evidence.EvidenceFile, ...] = field(default_factory=tuple)
     school: str | None = None
+    described: tuple[DescribedEvidence, ...] = ()
 
 
 # -- loading and checking -----------------------------------------------------
@@ -148,6 +158,8 @@ def report(ledger: Ledger, actor: Actor, form: IncidentReport) -> str:
             form.source_detail, form.alert_id, school,
         )
         staged = [evidence.stage(work, incident, item) for item in form.evidence]
+        for said in form.described:
+            incident.describe_evidence(new_short_id("desc"), said.platform, said.description, said.supplied_sha256)
         work.save(incident)
         for item in staged:
             evidence.store(work, incident, item)
@@ -407,7 +419,9 @@ def show(ledger: Ledger, actor: Actor, inc_id: str, reason: str) -> dict[str, An
     return {
         "id": incident.inc_id,
         "record_id": str(incident.id),
+        "school": incident.school,
         "category": incident.category,
+        "no_images": incident.no_images,
         "record_class": incident.record_class,
         "allegation_against_staff": incident.against_staff,
         "status": incident.status,
@@ -430,6 +444,7 @@ def show(ledger: Ledger, actor: Actor, inc_id: str, reason: str) -> dict[str, An
         "notes": list(incident.notes),
         "evidence": [{**e, "captured_at": localtime.local_or_none(e.get("captured_at"), zone)}
                      for e in incident.evidence.values()],
+        "described": list(incident.described),
         "actions": list(incident.actions),
         "outcome": incident.outcome,
         "timeline": timeline,

@@ -23,7 +23,7 @@ bp = Blueprint("report", __name__)
 
 FIELDS = ("category", "occurred_at", "precision", "until", "source", "source_detail", "alert_id", "summary",
           "facts", "opinion", "child_words", "immediate_action", "method", "device", "find", "find_kind",
-          "person_spec")
+          "person_spec", "school", "platform", "described", "supplied_sha256")
 PRECISION_WORDS = {"exact": "at that time", "day": "on that day (time not known)",
                    "approximate": "around that time", "range": "some time between the two times"}
 SOURCE_WORDS = {"seen": "I saw or heard it myself", "told": "someone told me", "monitoring": "a monitoring alert"}
@@ -35,6 +35,8 @@ def _options() -> dict[str, Any]:
         "precisions": [(p, PRECISION_WORDS[p]) for p in PRECISIONS],
         "sources": [(s, SOURCE_WORDS[s]) for s in codes.SOURCES],
         "parts": codes.PARTS,
+        "schools": ledger().registry().schools,
+        "guidance": codes.NUDES_GUIDANCE,
     }
 
 
@@ -53,12 +55,21 @@ def _render(values: dict[str, Any], chosen: list[str], status: int = 200, **extr
                 search_by_name=directory.may_search(actor()), **_options(), **extra)
 
 
+def _described() -> tuple[incidents.DescribedEvidence, ...]:
+    """Evidence described instead of handed in (UKCIS: never an image of a child), when any was."""
+    if not (form("platform") or form("described") or form("supplied_sha256")):
+        return ()
+    return (incidents.DescribedEvidence(request.form.get("platform", ""), request.form.get("described", ""),
+                                        form("supplied_sha256")),)
+
+
 @bp.get("/report")
 def form_page() -> tuple[str, int]:
     """The empty form."""
     actor()
-    return _render({"precision": "exact", "source": "seen", "method": "handed in with the report",
-                    "device": "not stated", "find_kind": "pupil"}, [])
+    alert = request.args.get("alert") or ""
+    return _render({"precision": "exact", "source": "monitoring" if alert else "seen", "alert_id": alert,
+                    "method": "handed in with the report", "device": "not stated", "find_kind": "pupil"}, [])
 
 
 @bp.post("/report")
@@ -90,7 +101,8 @@ def submit() -> Response | tuple[str, int]:
         facts=values["facts"], source=values["source"] or "seen", precision=values["precision"] or "exact",
         until=form("until"), people=tuple(chosen), against_staff=values["against_staff"], opinion=form("opinion"),
         child_words=request.form.get("child_words") or None, immediate_action=form("immediate_action"),
-        source_detail=form("source_detail"), alert_id=form("alert_id"), evidence=files,
+        source_detail=form("source_detail"), alert_id=form("alert_id"), evidence=files, school=form("school"),
+        described=_described(),
     )
     try:
         inc_id = incidents.report(ledger(), person, report)

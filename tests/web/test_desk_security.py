@@ -15,11 +15,14 @@ from tests.conftest import row_counts
 from tests.web.conftest import Clock, Site, text_of
 
 PAGES = ("/inbox", "/mine", "/report", "/policy", "/requests", "/incidents", "/people", "/registers",
-         "/registers/incidents", "/registers/approvals", "/governors", "/audit")
+         "/registers/incidents", "/registers/approvals", "/governors", "/audit", "/alerts")
 
 POSTS = ("/sign-in", "/sign-out", "/reason", "/report", "/policy/acknowledge", "/requests/post", "/requests/device",
          "/requests/permission", "/incidents/inc-00000000/triage", "/incidents/inc-00000000/export", "/people",
-         "/approvals/dev-00000000/decide", "/audit/verify")
+         "/approvals/dev-00000000/decide", "/audit/verify", "/incidents/inc-00000000/action",
+         "/incidents/inc-00000000/done", "/incidents/inc-00000000/cancel", "/incidents/inc-00000000/describe",
+         "/incidents/inc-00000000/remove-evidence", "/alerts/al-0000000000000000/link",
+         "/alerts/al-0000000000000000/dismiss")
 
 
 def _has_security_headers(headers: dict[str, str] | object, page: bool = True) -> None:
