@@ -85,9 +85,10 @@ def build_ledger(home: Path, db: str | None, target: int, per_file: int) -> tupl
     init_ledger(config, "Bench Admin", PASS, PASS, "admin")
     ledger = Ledger(config)
     admin = ledger.unlock("admin", PASS)
-    for staff, roles in (("head", ["headteacher", "staff"]), ("dsl", ["dsl", "staff"]), ("slt", ["slt", "staff"]),
-                         ("teacher", ["staff"])):
-        people.add_staff(ledger, admin, f"Bench {staff}", roles, PASS, staff)
+    people.add_staff(ledger, admin, "Bench head", ["headteacher", "staff"], PASS, "head")
+    head = ledger.unlock("head", PASS)  # only a Headteacher grants the DSL's and SLT's roles
+    for staff, roles in (("dsl", ["dsl", "staff"]), ("slt", ["slt", "staff"]), ("teacher", ["staff"])):
+        people.add_staff(ledger, head, f"Bench {staff}", roles, PASS, staff)
     cast = {name: ledger.unlock(name, PASS) for name in ("admin", "head", "dsl", "slt", "teacher")}
     pupils = [people.add_subject(ledger, cast["dsl"], "pupil", f"Pupil {n}") for n in range(50)]
     folder = Path(tempfile.mkdtemp(prefix="bench-alerts-"))

@@ -81,6 +81,11 @@ def take(url: str, browser: Any, out: Path, pupil: str) -> None:
     _reason(page, "triage of a new report")
     page.fill("#rationale", "Online bullying between pupils: safeguarding")
     page.click("button:has-text('Triage')")
+    next_week = f"{local_now.date() + dt.timedelta(days=7):%Y-%m-%d}"
+    page.select_option("#action", "parent-meeting")
+    page.fill("#a-details", "Meet both families with the class teacher.")
+    page.fill("#a-on", next_week)
+    page.click("button:has-text('Add action')")
     _shot(page, out, "05-dsl-incident")
     page.goto(f"{url}/people")
     page.fill("#name", "pip")
@@ -91,7 +96,7 @@ def take(url: str, browser: Any, out: Path, pupil: str) -> None:
     _shot(page, out, "07-dsl-child-chronology")
     page.click("a:has-text('Print view')")
     _shot(page, out, "08-chronology-print-view")
-    _pages(page, url, out, [("/incidents?status=all", "09-incidents-register")])
+    _pages(page, url, out, [("/incidents?status=all", "09-incidents-register"), ("/alerts", "13-dsl-alerts")])
     page.click("button:has-text('Sign out')")
 
     _sign_in(page, url, "head")

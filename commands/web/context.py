@@ -21,7 +21,7 @@ from ledger.store import Actor, Ledger
 
 #: Menu entries: (label, endpoint, roles that see it; empty = everyone signed in).
 MENU: tuple[tuple[str, str, frozenset[str]], ...] = (
-    ("Inbox", "home.inbox", frozenset({"headteacher", "dsl", "slt", "investigator"})),
+    ("Inbox", "home.inbox", frozenset()),  # everyone: actions they own, the policy to acknowledge
     ("Report an incident", "report.form_page", frozenset()),
     ("My reports", "home.mine", frozenset()),
     ("Incidents", "cases.register", frozenset({"headteacher", "dsl", "slt", "investigator"})),

@@ -50,6 +50,18 @@ def _chosen() -> list[str]:
     return chosen
 
 
+def pupils_for_report(query: str, kind: str) -> list[dict[str, Any]]:
+    """The people a reporter may add, found by what they typed.
+
+    The seam for picking a pupil by name: readers of people's records search
+    names (``directory.find``, logged); anyone else gets the person whose id
+    they typed. When the names service lands (a member of staff picks pupils
+    of their own school by name without reading their records), this is the
+    one call to change.
+    """
+    return directory.find(ledger(), actor(), query, kind or "pupil")
+
+
 def _render(values: dict[str, Any], chosen: list[str], status: int = 200, **extra: Any) -> tuple[str, int]:
     return page("report.html", "Report an incident", status, values=values, chosen=chosen,
                 search_by_name=directory.may_search(actor()), **_options(), **extra)
@@ -81,7 +93,7 @@ def submit() -> Response | tuple[str, int]:
     step = request.form.get("do", "")
     if step == "find":
         try:
-            found = directory.find(ledger(), actor(), values["find"], values["find_kind"] or "pupil")
+            found = pupils_for_report(values["find"], values["find_kind"])
         except LedgerError as exc:
             return _render(values, chosen, 400, find_error=exc)
         return _render(values, chosen, found=found)
