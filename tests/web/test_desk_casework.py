@@ -177,7 +177,9 @@ def test_the_inbox_lists_alerts_and_the_dsl_dismisses_or_links_them(site: Site, 
     text = text_of(inbox)
     assert f"alert high bullying alert (smoothwall): not linked or dismissed {first}" in text
     assert f'href="/alerts/{first}"' in inbox.text and "Zanzibar" not in inbox.text
-    assert "Zanzibar names typed" in text_of(dsl.read(f"/alerts/{first}"))
+    opened = dsl.read(f"/alerts/{first}")
+    assert "Zanzibar names typed" in text_of(opened)
+    assert f'value="{first}"' in dsl.get(f"/report?alert={first}").text  # a report from it starts with its id
     assert dsl.post(f"/alerts/{first}/dismiss", {"reason": "name-calling dealt with in class"}).status_code == 303
     inc, _ = triaged(site, "Alert to link")
     assert dsl.post(f"/alerts/{second}/link", {"incident": inc, "note": "same child"}).status_code == 303
@@ -252,8 +254,11 @@ def test_with_two_schools_every_form_asks_which_and_every_list_filters_by_it(sit
     assert teacher.post("/requests/device", {"device": "own phone", "purpose": "trip photos", "school": "Elm Primary",
                                              "needed_from": local_today(1), "needed_until": local_today(2)}
                         ).status_code == 303
-    listed = text_of(site.visitor("head").get("/registers/approvals?school=Elm+Primary"))
-    assert "Elm Primary" in listed and "Oak Primary" not in listed and "own phone" not in listed
+    register = site.visitor("head").get("/registers/approvals?school=Elm+Primary")
+    assert '<option selected>Elm Primary</option>' in register.text
+    rows = text_of(register).split(" Show ", 1)[1]
+    assert re.search(r"dev-[0-9a-f]{8} device Elm Primary pending", rows)
+    assert "Oak Primary" not in rows and "own phone" not in rows
 
 
 # -- a session that times out while a form is typed ---------------------------------------
