@@ -61,6 +61,7 @@ def take(url: str, browser: Any, out: Path, pupil: str) -> None:
     _sign_in(page, url, "teacher-1")
     page.goto(f"{url}/report")
     page.check("input[name=category][value=child-on-child]")
+    page.select_option("#school", "Oak Primary")  # the demo federation has two schools
     local_now = localtime.local(SystemClock().now(), localtime.zone_named(localtime.DEFAULT_ZONE))
     when = f"{local_now - dt.timedelta(hours=3):%Y-%m-%d %H:%M}"  # typed as the clocks in school show it
     page.fill("#occurred_at", when)
