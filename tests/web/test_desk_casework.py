@@ -211,7 +211,10 @@ def test_the_inbox_shows_every_kind_the_cli_lists(site: Site) -> None:
     text = text_of(dsl.get("/inbox"))
     assert re.search(rf"case Child-on-child online abuse \(other\).*: open \(triaged\), escalated to your role {inc}",
                      text)
-    assert "acknowledge policy version 2026.1: not yet acknowledged by you" in text_of(site.visitor("teacher").get("/inbox"))
+    teacher = text_of(site.visitor("teacher").get("/inbox"))
+    assert "acknowledge policy version 2026.1: not yet acknowledged by you" in teacher
+    assert "Show what each is" not in teacher  # no case of theirs to describe
+    assert "Nothing waits for you." in text_of(site.visitor("auditor").get("/inbox"))
 
 
 def test_given_a_reason_the_inbox_says_what_each_case_is_and_logs_it(site: Site) -> None:
