@@ -62,7 +62,7 @@ SOURCE_FIELDS = ("source", "source_system", "channel")
 
 COLUMNS = (
     "ref", "happened_at", "precision", "happened_until", "recorded_at", "late", "recorded_after",
-    "recorded_by", "role", "signed_with", "source", "what", "action", "outcome", "corrects", "corrected_by",
+    "recorded_by", "role", "signed_with", "source", "what", "details", "action", "outcome", "corrects", "corrected_by",
     "status", "read_model", "record", "event", "version", "entry",
 )
 
@@ -91,6 +91,11 @@ class Selection:
         if self.start and self.end and self.end <= self.start:
             raise InvalidInput("--to must be after --from")
 
+    @property
+    def without_access_only(self) -> bool:
+        """Whether the only category filter is leaving out the access log (the chronology's default)."""
+        return set(self.categories) == set(FAMILIES) - {"access"}
+
     def describe(self, zone: dt.tzinfo = localtime.UTC) -> str:
         """One line saying what the timeline covers (its times in ``zone``)."""
         if self.incident:
@@ -99,7 +104,7 @@ class Selection:
             what = f"person {self.person}"
         else:
             what = f"period {_shown(self.start, zone)} to {_shown(self.end, zone)}"
-        if self.categories:
+        if self.categories and not self.without_access_only:
             what += f", categories {', '.join(self.categories)}"
         if self.as_of:
             what += f", as known on {_shown(self.as_of, zone)}"
@@ -315,6 +320,7 @@ def _row(entry: LogEntry, row: Any | None, opened: Opened, alias: str | None, er
         "signed_with": entry.signed_with,
         "source": source,
         "what": what,
+        "details": opened.details() if status == SHOWN else [],
         "action": opened.field(ACTION_FIELDS, claims) if status == SHOWN else "",
         "outcome": opened.field(OUTCOME_FIELDS, claims) if status == SHOWN else "",
         "corrects": "",
@@ -334,7 +340,7 @@ def _gap_row(aggregate: str, alias: str | None, version: int, why: str) -> dict[
     return {
         "ref": f"{alias or aggregate[:8]}/v{version}", "happened_at": None, "precision": "", "happened_until": None,
         "recorded_at": None, "late": False, "recorded_after": "", "recorded_by": "", "role": "", "signed_with": "",
-        "source": "", "what": f"version {version} of {name} is {why}: run `ledger verify`", "action": "",
+        "source": "", "what": f"version {version} of {name} is {why}: run `ledger verify`", "details": [], "action": "",
         "outcome": "", "corrects": "", "corrected_by": "", "status": MISSING, "read_model": "",
         "record": name, "event": "", "version": version, "entry": None,
     }
@@ -531,20 +537,45 @@ def happened(row: dict[str, Any]) -> str:
     return shown_occurrence(row["happened_at"], str(row["precision"]), row["happened_until"])
 
 
+def detail_lines(row: dict[str, Any]) -> list[str]:
+    """A row's readable text beyond its one line (facts, opinion, the child's words...), one
+    ``label: text`` line each."""
+    return [f"{d['label']}: {d['text']}" for d in row.get("details") or []]
+
+
+def csv_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows for CSV: the readable text in one cell, a passage per line."""
+    return [{**row, "details": "\n".join(detail_lines(row))} for row in rows]
+
+
+def recorded_note(row: dict[str, Any]) -> str:
+    """When and how a row's entry was recorded, for a reader: ``recorded 2026-06-02 09:00 BST,
+    LATE: 2 days later · inc-1a2b3c4d/v3`` (the time left out when it is when it happened)."""
+    parts = []
+    if row["recorded_at"] and (row["precision"] != "recorded" or row["late"]):
+        late = f", LATE: {row['recorded_after']}" if row["late"] else ""
+        parts.append(f"recorded {localtime.shown(row['recorded_at'])}{late}")
+    if row.get("signed_with"):
+        parts.append(f"signed with {row['signed_with']}")
+    if row["corrects"]:
+        parts.append(f"corrects {row['corrects']}")
+    if row["corrected_by"]:
+        parts.append(f"corrected by {row['corrected_by']} (below)")
+    if row.get("read_model"):
+        parts.append(str(row["read_model"]))
+    parts.append(str(row["ref"]))
+    return " · ".join(parts)
+
+
 def display_rows(timeline: Timeline) -> list[dict[str, Any]]:
-    """Rows for a terminal table: fewer, shorter columns, times in local time with the zone."""
+    """Rows for a terminal: when it happened, who recorded it (and in which role), and what,
+    the readable text and how it was recorded as the lines of one wrapped cell."""
     shown = []
     for row in timeline.rows:
+        role = str(row["role"] or "")
         shown.append({
-            "happened": happened(row),
-            "precision": row["precision"],
-            "recorded": localtime.shown(row["recorded_at"]) if row["recorded_at"] else "",
-            "late": "LATE" if row["late"] else "",
-            "by": f"{row['recorded_by']} ({row['role']})",
-            "what": row["what"],
-            "action": row["action"],
-            "outcome": row["outcome"],
-            "ref": row["ref"],
-            "corrects": row["corrects"],
+            "happened": happened(row) or "(unknown)",
+            "by": f"{row['recorded_by']} ({role})" if role else str(row["recorded_by"]),
+            "what": [str(row["what"]), *detail_lines(row), recorded_note(row)],
         })
     return shown
