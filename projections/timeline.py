@@ -15,6 +15,7 @@ signed setting), for the skins to show.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -77,6 +78,7 @@ class Selection:
     end: str | None = None
     categories: tuple[str, ...] = ()
     as_of: str | None = None
+    family: bool = False
 
     def check(self) -> None:
         """Exactly one of an incident, a person or a period; InvalidInput otherwise."""
@@ -88,6 +90,8 @@ class Selection:
             )
         if (self.start or self.end) and not (self.start and self.end):
             raise InvalidInput("a period needs both --from and --to")
+        if self.family and not self.person:
+            raise InvalidInput("--with-family is for a person's chronology", "add --person")
         if self.start and self.end and self.end <= self.start:
             raise InvalidInput("--to must be after --from")
 
@@ -101,7 +105,7 @@ class Selection:
         if self.incident:
             what = f"record {self.incident}"
         elif self.person:
-            what = f"person {self.person}"
+            what = f"person {self.person}" + (" and their linked family" if self.family else "")
         else:
             what = f"period {_shown(self.start, zone)} to {_shown(self.end, zone)}"
         if self.categories and not self.without_access_only:
@@ -192,16 +196,43 @@ def _person_scope(conn: Connection, person: str) -> tuple[set[int], str | None]:
     return ids, own
 
 
+#: Events linking family (on the child's record, naming both people) and ending a link.
+FAMILY_LINKED, FAMILY_ENDED = "Subject.Related", "Subject.RelationEnded"
+
+
+def family_of(conn: Connection, person: str) -> list[str]:
+    """The people linked to ``person`` as family now: every link naming them, less those ended."""
+    query = select(entries.c.notification_id, entries.c.event_type).select_from(
+        entries.join(entry_subjects, entry_subjects.c.notification_id == entries.c.notification_id)
+    ).where(entry_subjects.c.subject == person, entries.c.event_type.in_((FAMILY_LINKED, FAMILY_ENDED))
+            ).order_by(entries.c.notification_id)
+    linked: dict[str, bool] = {}
+    for nid, event_type in conn.execute(query).all():
+        others = conn.execute(select(entry_subjects.c.subject).where(
+            entry_subjects.c.notification_id == nid, entry_subjects.c.subject != person)).scalars()
+        for other in others:
+            linked[str(other)] = event_type == FAMILY_LINKED
+    return sorted(p for p, now in linked.items() if now)
+
+
+def _person_records(conn: Connection, person: str) -> set[str]:
+    ids, own = _person_scope(conn, person)
+    found = {str(a) for start in range(0, len(ids), 500) for (a,) in conn.execute(
+        select(entries.c.aggregate).where(entries.c.notification_id.in_(sorted(ids)[start:start + 500])).distinct())}
+    return found | ({own} if own else set())
+
+
 def select_records(conn: Connection, selection: Selection) -> set[str]:
     """The records a timeline covers, found through the index (which only selects)."""
     selection.check()
     if selection.incident:
         return _record_scope(conn, selection.incident)
     if selection.person:
-        ids, own = _person_scope(conn, selection.person)
-        found = {str(a) for start in range(0, len(ids), 500) for (a,) in conn.execute(
-            select(entries.c.aggregate).where(entries.c.notification_id.in_(sorted(ids)[start:start + 500])).distinct())}
-        return found | ({own} if own else set())
+        found = _person_records(conn, selection.person)
+        if selection.family:
+            for relative in family_of(conn, selection.person):
+                found |= _person_records(conn, relative)
+        return found
     query = select(entries.c.aggregate).where(
         and_(entries.c.happened_at >= str(selection.start), entries.c.happened_at < str(selection.end))).distinct()
     return {str(a) for (a,) in conn.execute(query)}
@@ -450,8 +481,7 @@ def build(
     """
     zone = localtime.zone_named(registry.timezone)
     if selection.as_of:
-        selection = Selection(selection.incident, selection.person, selection.start, selection.end,
-                              selection.categories, utc(selection.as_of))
+        selection = dataclasses.replace(selection, as_of=utc(selection.as_of))
     scope = select_records(conn, selection)
     anchor = _anchor(conn, selection)
     logged = checked.load(conn, events, registry, scope)

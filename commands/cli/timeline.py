@@ -48,6 +48,8 @@ def render_timeline(found: Timeline, fmt: str, width: int = 100) -> str:
                    "or an incident category (repeatable).")
 @click.option("--as-of", metavar="DATETIME",
               help="Show only what had been recorded by then, local time (a date: the end of that day).")
+@click.option("--with-family", is_flag=True,
+              help="With --person: also the records of the child's linked parents, carers and siblings.")
 @click.option("--with-access", is_flag=True,
               help="Also show the access log: who read these records, when and why (left out by default).")
 @click.option("--reason", required=True, help="Why you need to see it (recorded in the access log).")
@@ -58,7 +60,7 @@ def render_timeline(found: Timeline, fmt: str, width: int = 100) -> str:
 @click.option("--force", is_flag=True, help="Replace --out if it already exists.")
 @pass_state
 def timeline(state: State, incident: str | None, person: str | None, start: str | None, end: str | None,
-             categories: tuple[str, ...], as_of: str | None, with_access: bool, reason: str, fmt: str,
+             categories: tuple[str, ...], as_of: str | None, with_family: bool, with_access: bool, reason: str, fmt: str,
              out: Path | None, force: bool) -> None:
     """Merge every kind of record into one chronology, oldest first.
 
@@ -76,6 +78,7 @@ def timeline(state: State, incident: str | None, person: str | None, start: str 
     Example:
       ledger --as dsl timeline --incident inc-1a2b3c4d --reason "strategy meeting"
       ledger --as dsl timeline --person sb-1a2b3c4d --as-of 2025-03-01T09:00 --reason "review" --format html --out case.html
+      ledger --as dsl timeline --person sb-1a2b3c4d --with-family --reason "family support plan"
       ledger --as head timeline --from 2025-01-01 --to 2025-03-31 --category incident --reason "termly report"
     """
     chosen = [bool(incident), bool(person), bool(start or end)]
@@ -89,7 +92,8 @@ def timeline(state: State, incident: str | None, person: str | None, start: str 
         categories = () if with_access else WITHOUT_ACCESS
     elif with_access and "access" not in categories:
         categories = (*categories, "access")
-    found = service.timeline(state.ledger(), state.actor(), reason, incident, person, start, end, categories, as_of)
+    found = service.timeline(state.ledger(), state.actor(), reason, incident, person, start, end, categories, as_of,
+                             with_family)
     text = render_timeline(found, fmt, terminal_width())
     if out is not None:
         files.write_private(out, text.encode("utf-8"), force)
