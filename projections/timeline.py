@@ -129,6 +129,9 @@ class Timeline:
     generated_at: dt.datetime
     records: list[str] = field(default_factory=list)
     record_subjects: dict[str, list[str]] = field(default_factory=dict)
+    #: The person a chronology is about, as their own signed record says (name, date of birth,
+    #: school...), when the reader may open it; empty otherwise.
+    person: dict[str, str] = field(default_factory=dict)
 
     @property
     def subjects(self) -> list[str]:
@@ -195,6 +198,11 @@ def _person_scope(conn: Connection, person: str) -> tuple[set[int], str | None]:
         raise NotFound(f"no entries about {person!r}", "give a pseudonymous id from `ledger people list`")
     return ids, own
 
+
+#: A person's own entries that carry their details, and the details a chronology's heading shows.
+PERSON_DETAILS = frozenset({"Subject.Registered", "Subject.DetailsCorrected", "StaffMember.Registered",
+                            "StaffMember.DetailsCorrected"})
+PERSON_FIELDS = ("name", "date_of_birth", "school", "job_title")
 
 #: Events linking family (on the child's record, naming both people) and ending a link.
 FAMILY_LINKED, FAMILY_ENDED = "Subject.Related", "Subject.RelationEnded"
@@ -522,8 +530,13 @@ def build(
     for entry in shown:
         if entry.event_type in REVERSALS.values():
             seen.setdefault((entry.aggregate, entry.event_type, repr(sorted(entry.claims.items()))), []).append(entry.version)
+    person: dict[str, str] = {}
     for entry in sorted(shown, key=_chronological):
         opened = opener.open(entry.state, entry.aggregate, entry.version, entry.topic) if entry.checked else Opened(UNVERIFIED)
+        if selection.person and entry.aggregate == anchor and opened.status == SHOWN \
+                and entry.event_type in PERSON_DETAILS:
+            person.update({k: str(v) for k, v in (getattr(opened.event, "details", None) or {}).items()
+                           if k in PERSON_FIELDS and v})
         built = _row(entry, index.get(entry.notification_id), opened, names.get(entry.aggregate),
                      erasures.get(entry.aggregate), zone)
         target = _correction_target(entry, built["record"], entry.claims, opened)
@@ -546,6 +559,7 @@ def build(
         generated_at=localtime.local(now, zone),
         records=sorted({e.aggregate for e in shown}),
         record_subjects={k: sorted(v) for k, v in sorted(named.items())},
+        person=person,
     )
 
 

@@ -136,7 +136,9 @@ def render(timeline: Timeline) -> str:
     summary = f"{len(rows)} entries" + "".join(f", {n} {k}" for k, n in counts.items() if n)
     sel = timeline.selection
     zone = timeline.zone
-    meta = [
+    labels = {"name": "Name", "date_of_birth": "Date of birth", "school": "School", "job_title": "Job title"}
+    meta = [(labels[k], timeline.person[k]) for k in labels if timeline.person.get(k)]
+    meta += [
         ("Covers", timeline.covers),
         ("As known on", localtime.shown(localtime.local(sel.as_of, zone)) if sel.as_of
          else "now (everything recorded so far)"),

@@ -34,7 +34,9 @@ def render_timeline(found: Timeline, fmt: str, width: int = 100) -> str:
         return render(csv_rows(found.rows), "csv", COLUMNS)
     note = ("\n(who read these records is left out: --with-access shows the access log)"
             if found.selection.without_access_only else "")
-    return f"{found.title}{note}\n\n" + wrapped_table(display_rows(found), "what", width)
+    about = ", ".join(found.person[k] for k in ("name", "date_of_birth", "school") if found.person.get(k))
+    about = f"\n{about}" if about else ""
+    return f"{found.title}{about}{note}\n\n" + wrapped_table(display_rows(found), "what", width)
 
 
 @click.command("timeline")

@@ -4,6 +4,7 @@ them in on request (``people relate|unrelate``, ``timeline --person … --with-f
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -113,3 +114,19 @@ def test_the_family_rules_hold_without_a_database() -> None:
     assert child.relations == [{"id": "sb-p", "relation": "carer"}]
     with pytest.raises(RuleViolation):
         child.end_relation("sb-s", "again")
+
+
+def test_a_childs_chronology_is_headed_with_who_they_are_from_their_signed_record(
+        household: tuple[Federation, dict[str, str]], tmp_path: Path) -> None:
+    fed, _ = household
+    cli = LedgerCli(fed.home)
+    table = cli.run("timeline", "--person", "sb-pip", "--reason", "case review", actor="dsl")
+    assert table.exit_code == 0, table.output
+    assert "Pip Pupil, 2016-04-12" in table.stdout.splitlines()[1]
+    out = tmp_path / "pip.html"
+    assert cli.run("timeline", "--person", "sb-pip", "--reason", "strategy meeting", "--format", "html",
+                   "--out", str(out), actor="dsl").exit_code == 0
+    page = out.read_text(encoding="utf-8")
+    assert "<dt>Name</dt><dd>Pip Pupil</dd>" in page and "<dt>Date of birth</dt><dd>2016-04-12</dd>" in page
+    refused_read = cli.run("timeline", "--person", "sb-pip", "--reason", "curious", actor="teacher")
+    assert refused_read.exit_code != 0 and "Pip Pupil" not in refused_read.output
