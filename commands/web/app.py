@@ -23,6 +23,8 @@ log = logging.getLogger("policy_ledger.desk")
 
 #: Endpoints open without signing in.
 PUBLIC = frozenset({"auth.sign_in", "auth.sign_in_form", "static"})
+#: Forms not worth keeping when the session has already ended.
+NOT_KEPT = PUBLIC | {"auth.sign_out"}
 
 #: HTTP status for each kind of refusal.
 STATUS: tuple[tuple[type[LedgerError], int], ...] = (
@@ -78,7 +80,7 @@ def _before() -> Response | tuple[str, int] | None:
     g.secret = desk_secret()
     token = request.cookies.get(security.SESSION_COOKIE)
     g.session = desk().sessions.get(token)
-    if request.method == "POST" and g.session is None and request.endpoint not in PUBLIC:
+    if request.method == "POST" and g.session is None and request.endpoint not in NOT_KEPT:
         kept = keep.held_form(desk().sessions.ended(token))
         if kept is not None:
             return kept
