@@ -322,3 +322,10 @@ def test_a_kept_form_is_offered_only_to_the_person_who_typed_it(site: Site) -> N
     response = elsewhere.post("/sign-in", {"actor_id": "dsl", "passphrase": "correct horse battery",
                                            "resume": "//evil.example/x", "kept_for": "dsl", "kept:summary": "x"})
     assert response.status_code == 303 and response.headers["Location"].endswith("/inbox")
+
+
+def test_a_sign_out_sent_after_the_session_ended_is_not_kept_to_send_again(site: Site) -> None:
+    visitor = site.visitor("slt")
+    site.clock.advance(16)
+    response = visitor.post("/sign-out")
+    assert response.status_code == 400 and "kept:" not in response.text and "Send it now" not in response.text
