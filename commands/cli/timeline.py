@@ -36,7 +36,7 @@ def render_timeline(found: Timeline, fmt: str) -> str:
 
 @click.command("timeline")
 @click.option("--incident", metavar="ID", help="An incident (or any record) by its short id, e.g. inc-1a2b3c4d.")
-@click.option("--person", metavar="ID", help="A person by pseudonymous id (sb-… or a staff id).")
+@click.option("--person", metavar="PERSON", help="A person: their id (sb-… or a staff id), or a name naming one person.")
 @click.option("--from", "start", metavar="DATE",
               help="Start of a period, local time (YYYY-MM-DD or YYYY-MM-DDTHH:MM).")
 @click.option("--to", "end", metavar="DATE", help="End of a period, local time (a date includes that whole day).")
