@@ -121,8 +121,8 @@ def link(state: State, inc_id: str, person: str, reason: str) -> None:
     Example:
       ledger --as dsl-1 incidents link inc-1a2b3c4d sb-5e6f7a8b:witness --reason "Was in the chat"
     """
-    service.link_person(state.ledger(), state.actor(), inc_id, person, reason)
-    emit(f"{person.rpartition(':')[0]} linked to {inc_id}")
+    linked = service.link_person(state.ledger(), state.actor(), inc_id, person, reason)
+    emit(f"{linked} linked to {inc_id}")
 
 
 @incidents.command("assign")

@@ -135,6 +135,9 @@ def find(ledger: Ledger, actor: Actor, query: str, kind: str | None = "pupil",
     reason = require_text("reason", reason, 2000)
     _check_kind(kind)
     staff_too = kind in (None, "staff") and reads_staff(actor)
+    if kind == "staff" and not staff_too:
+        raise NotPermitted(f"{actor.actor_id} may not read staff records, so cannot search staff by name",
+                           "give the staff id; the Headteacher, SLT or the IT manager can find them by name")
     if not may_search(actor) and not staff_too:
         if kind in (None, "pupil") and _on_a_directory(ledger, actor):
             return [{"id": p["id"], "kind": "pupil", "name": p["name"], "school": p["school"],

@@ -165,13 +165,14 @@ def triage(ledger: Ledger, actor: Actor, inc_id: str, rationale: str, category: 
     return incident.owner
 
 
-def link_person(ledger: Ledger, actor: Actor, inc_id: str, spec: str, reason: str) -> None:
-    """Link another person to an incident as victim, alleged, witness or reporter."""
+def link_person(ledger: Ledger, actor: Actor, inc_id: str, spec: str, reason: str) -> str:
+    """Link another person (by id or name) to an incident as victim, alleged, witness or reporter; their id."""
     spec = resolve_spec(ledger, actor, spec)
     with ledger.unit(actor, write=True) as work:
         incident = load_incident(work, actor, inc_id)
         incident.link_person(resolve_person(work, spec), reason)
         work.save(incident)
+    return spec.rpartition(":")[0]
 
 
 def assign(ledger: Ledger, actor: Actor, inc_id: str, investigator: str, remit: str) -> None:
