@@ -120,6 +120,8 @@ class Timeline:
     generated_at: dt.datetime
     records: list[str] = field(default_factory=list)
     record_subjects: dict[str, list[str]] = field(default_factory=dict)
+    #: id -> "Name (id)" for the people the reader may read the names of (the services fill it).
+    names: dict[str, str] = field(default_factory=dict)
 
     @property
     def subjects(self) -> list[str]:
@@ -139,6 +141,9 @@ class Timeline:
     @property
     def title(self) -> str:
         """A heading for the timeline."""
+        person = self.selection.person
+        if person and person in self.names:
+            return f"Timeline of {self.covers.replace(person, self.names[person], 1)}"
         return f"Timeline of {self.covers}"
 
 
@@ -540,7 +545,7 @@ def display_rows(timeline: Timeline) -> list[dict[str, Any]]:
             "precision": row["precision"],
             "recorded": localtime.shown(row["recorded_at"]) if row["recorded_at"] else "",
             "late": "LATE" if row["late"] else "",
-            "by": f"{row['recorded_by']} ({row['role']})",
+            "by": f"{timeline.names.get(row['recorded_by'], row['recorded_by'])} ({row['role']})",
             "what": row["what"],
             "action": row["action"],
             "outcome": row["outcome"],

@@ -78,13 +78,14 @@ def add_subject(state: State, kind: str, name: str, dob: str | None, school: str
 @output_options
 @pass_state
 def list_people(state: State) -> list[dict[str, Any]]:
-    """List everyone by pseudonymous id, kind, roles and status (no names).
+    """List everyone by pseudonymous id, kind, roles and status; with --as, names too where you may read them.
 
     \b
     Example:
-      ledger people list --format json
+      ledger --as dsl-1 people list --format json
     """
-    return service.list_people(state.ledger())
+    acting = state.actor_id or state.env.get("LEDGER_ACTOR")
+    return service.list_people(state.ledger(), state.actor() if acting else None)
 
 
 @people.command("show")

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
+from commands.services.directory import name_columns
 from commands.services.access import record_access
 from commands.services.schools import checked_school, school_filter
 from commands.services.policy import aggregate_ids, sha256_file
@@ -357,7 +358,7 @@ def list_approvals(
         if school and row["school"] != school:
             continue
         rows.append({c: row.get(c) for c in COLUMNS})
-    return rows
+    return name_columns(ledger, actor, rows, ("requested_by", "subjects"))
 
 
 def show(ledger: Ledger, actor: Actor, request_id: str, reason: str) -> dict[str, Any]:

@@ -341,3 +341,21 @@ def labels(ledger: Ledger, actor: Actor, ids: set[str] | list[str]) -> dict[str,
             if name:
                 names[person_id] = name
     return {i: label(names.get(i, ""), i) for i in wanted}
+
+
+def name_columns(ledger: Ledger, actor: Actor, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> list[dict[str, Any]]:
+    """``rows`` with the ids in ``columns`` (one id, or several joined by commas) named as :func:`labels` names them."""
+    if not rows or not (may_search(actor) or reads_staff(actor)):
+        return rows
+    def ids_in(value: Any) -> list[str]:
+        items = value if isinstance(value, list) else str(value or "").split(",")
+        return [str(i).strip() for i in items if str(i).strip()]
+
+    named = labels(ledger, actor, {i for row in rows for c in columns for i in ids_in(row.get(c))})
+    for row in rows:
+        for c in columns:
+            value = row.get(c)
+            if value:
+                shown = [named.get(i, i) for i in ids_in(value)]
+                row[c] = shown if isinstance(value, list) else ",".join(shown)
+    return rows

@@ -22,7 +22,7 @@ from sqlalchemy import delete, select
 from commands.services.schools import checked_school, school_filter
 from commands.services import evidence
 from commands.services.access import record_access
-from commands.services.directory import resolve, resolve_spec
+from commands.services.directory import name_columns, resolve, resolve_spec
 from ledger import files, keystore, localtime, roles
 from projections import checked
 from ledger.domain.incidents import categories as codes
@@ -518,7 +518,7 @@ def list_incidents(
                 "reported": localtime.today(incident.created_on, zone),
                 "age_days": localtime.days_between(localtime.today(incident.created_on, zone), today),
             }))
-    return [row for _, row in sorted(rows, key=lambda pair: pair[0])]
+    return name_columns(ledger, actor, [row for _, row in sorted(rows, key=lambda pair: pair[0])], ("investigators",))
 
 
 def categories() -> list[dict[str, Any]]:

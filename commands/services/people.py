@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from commands.services import rolekeys, school_directory
-from commands.services.directory import resolve
+from commands.services.directory import labels, resolve
 from commands.services.schools import checked_school
 from commands.services.access import record_access
 from commands.services.setup import RecoveryKeyFile
@@ -371,8 +371,9 @@ def rotate_role_key(ledger: Ledger, actor: Actor, role: str, reason: str) -> Non
         rolekeys.rotate_role_key(work, role, reason)
 
 
-def list_people(ledger: Ledger) -> list[dict[str, Any]]:
-    """Everyone registered: pseudonymous ids, kind, roles, active (no personal data).
+def list_people(ledger: Ledger, actor: Actor | None = None) -> list[dict[str, Any]]:
+    """Everyone registered: pseudonymous ids, kind, roles, active; with ``actor``, their names
+    beside the ids where the actor may read them (``Pip Evans (sb-…)``), else the ids alone.
 
     Staff, their roles and whether they are active come from the registry
     replayed from signed entries; subjects from the id directory.
@@ -385,7 +386,12 @@ def list_people(ledger: Ledger) -> list[dict[str, Any]]:
     with ledger.engine.connect() as conn:
         subjects = conn.execute(select(actors).where(actors.c.kind != "staff")).all()
     rows += [{"id": r.actor_id, "kind": r.kind, "roles": "", "active": True} for r in subjects]
-    return sorted(rows, key=lambda r: (r["kind"], r["id"]))
+    rows = sorted(rows, key=lambda r: (r["kind"], r["id"]))
+    if actor is not None:
+        named = labels(ledger, actor, {str(r["id"]) for r in rows})
+        rows = [{"id": r["id"], "name": named.get(str(r["id"]), str(r["id"])),
+                 **{k: v for k, v in r.items() if k != "id"}} for r in rows]
+    return rows
 
 
 def list_keys(ledger: Ledger) -> list[dict[str, Any]]:

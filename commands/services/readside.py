@@ -111,6 +111,9 @@ def timeline(
                       actor.actor_id, work.now, work.registry)
         if found.rows:
             _log_access(work, actor, found, reason)
+    from commands.services.directory import labels
+
+    found.names = labels(ledger, actor, {r["recorded_by"] for r in found.rows} | ({person} if person else set()))
     return found
 
 

@@ -170,3 +170,19 @@ def test_linking_takes_a_name(fed: Federation, cli: LedgerCli) -> None:
     result = cli.run("incidents", "link", inc, "Pippa Oakley:witness", "--reason", "was there", actor="dsl")
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == f"sb-pippa linked to {inc}"
+
+
+def test_listings_name_people_for_readers_and_keep_ids_for_others(cli: LedgerCli) -> None:
+    named = {r["id"]: r["name"] for r in _json(cli, "people", "list", actor="dsl")}
+    assert named["sb-pip"] == "Pip Evans (sb-pip)" and named["sb-pat"] == "Pat Evans (sb-pat)"
+    assert named["tia"] == "tia"  # the DSL does not read staff records
+    assert {r["id"]: r["name"] for r in _json(cli, "people", "list", actor="head")}["tia"] == "Tia Teacher (tia)"
+    plain = {r["id"]: r["name"] for r in _json(cli, "people", "list", actor="tia")}
+    assert plain["sb-pip"] == "sb-pip" and plain["tia"] == "tia"
+
+
+def test_a_persons_timeline_is_headed_with_their_name_for_a_reader(cli: LedgerCli) -> None:
+    result = cli.run("timeline", "--person", "sb-zoe", "--reason", "case review", actor="dsl")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].startswith("Timeline of ") and "Zoë Ångström (sb-zoe)" in \
+        result.stdout.splitlines()[0]
