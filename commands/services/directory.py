@@ -16,10 +16,14 @@ typed word starts a word of the name, case- and accent-insensitive):
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 import uuid
+from collections.abc import Callable
 from typing import Any
+
+from sqlalchemy import select
 
 from commands.services import school_directory
 from commands.services.access import record_access
@@ -30,7 +34,7 @@ from ledger.domain.directory import directory_record_id
 from ledger.domain.people import SUBJECT_KINDS, StaffMember, Subject, staff_record_id, subject_record_id
 from ledger.errors import InvalidInput, NotFound, NotPermitted, RecordErased
 from ledger.store import Actor, Ledger, Unit
-from projections.records import record_rows
+from projections.records import records
 
 #: Most matches one search shows.
 LIMIT = 50
@@ -42,15 +46,26 @@ KINDS = SUBJECT_KINDS + ("staff",)
 
 def fold(text: str) -> str:
     """Lower case without accents: ``Zoë`` -> ``zoe``."""
+    if text.isascii():
+        return text.casefold()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+def matcher(query: str) -> Callable[[str], bool]:
+    """A test of names against ``query`` (folded once): every typed word starts a word of the name."""
+    typed = fold(query).split()
+
+    def test(name: str) -> bool:
+        words = fold(name).split()
+        return bool(typed) and all(any(w.startswith(q) for w in words) for q in typed)
+
+    return test
+
+
 def matches(name: str, query: str) -> bool:
     """Whether every typed word starts some word of ``name`` (and something was typed)."""
-    words = fold(name).split()
-    typed = fold(query).split()
-    return bool(typed) and all(any(w.startswith(q) for w in words) for q in typed)
+    return matcher(query)(name)
 
 
 def may_search(actor: Actor) -> bool:
@@ -81,6 +96,7 @@ def _pupils_from_directories(work: Unit, schools: list[str], query: str, school:
                              ) -> tuple[list[dict[str, Any]], set[str], list[str]]:
     """(matching pupils, every pupil id the directories list, directories read)."""
     found, listed, read = [], set(), []
+    wanted = matcher(query)
     for name in schools:
         directory = school_directory.load(work, name)
         if directory is None:
@@ -89,9 +105,8 @@ def _pupils_from_directories(work: Unit, schools: list[str], query: str, school:
         listed |= set(directory.pupils)
         if not _school_matches(school, directory.school):
             continue
-        for entry in directory.entries():
-            if matches(entry["name"], query) or query == entry["id"]:
-                found.append({**entry, "school": directory.school})
+        found += [{"id": sid, **entry, "school": directory.school} for sid, entry in directory.pupils.items()
+                  if wanted(entry["name"]) or query == sid]
     return found, listed, read
 
 
@@ -183,24 +198,27 @@ def _find_subjects(work: Unit, query: str, kind: str | None, school: str | None,
                           "school": entry["school"], "year_group": entry["year_group"],
                           "date_of_birth": str(details.get("date_of_birth") or ""),
                           "record": str(subject_record_id(entry["id"]))})
-    for record in record_rows(work.conn, kinds=("Subject",)):
-        claims = record["claims"]
-        if kind not in (None, claims.get("kind")) or claims.get("kind") == "staff":
+    wanted = matcher(query)
+    rows = work.conn.execute(select(records.c.aggregate, records.c.alias, records.c.claims).where(
+        records.c.kind == "Subject", records.c.erased_at.is_(None)).order_by(records.c.created_at, records.c.aggregate))
+    for aggregate, alias, raw in rows:
+        if kind == "pupil" and alias in listed:
+            continue  # the directory answered for them, without opening their claims
+        claims = json.loads(raw) if raw else {}
+        if kind not in (None, claims.get("kind")) or (claims.get("kind") == "pupil" and claims.get("subject_id") in listed):
             continue
-        if claims.get("kind") == "pupil" and claims.get("subject_id") in listed:
-            continue
-        subject = _open(work, Subject, uuid.UUID(record["aggregate"]))
+        subject = _open(work, Subject, uuid.UUID(aggregate))
         if subject is None:
             continue
         details = subject.details or {}
         name = str(details.get("name") or "")
         if not _school_matches(school, str(details.get("school") or "")):
             continue
-        if matches(name, query) or query == subject.subject_id:
+        if wanted(name) or query == subject.subject_id:
             found.append({"id": subject.subject_id, "kind": subject.kind, "name": name,
                           "school": str(details.get("school") or ""),
                           "year_group": str(details.get("year_group") or ""),
-                          "date_of_birth": str(details.get("date_of_birth") or ""), "record": record["aggregate"]})
+                          "date_of_birth": str(details.get("date_of_birth") or ""), "record": aggregate})
     return found, [str(directory_record_id(s)) for s in read]
 
 
@@ -229,6 +247,7 @@ def pick_pupils(ledger: Ledger, actor: Actor, query: str, school: str | None = N
                                "the IT manager or Headteacher records your school (`people add-staff --school`, "
                                "`people join-school`); meanwhile give the pupil's id, or name the child in the facts")
         found: list[dict[str, Any]] = []
+        picked = matcher(query)
         for name in mine:
             directory = school_directory.load(work, name)
             if directory is None:
@@ -238,8 +257,8 @@ def pick_pupils(ledger: Ledger, actor: Actor, query: str, school: str | None = N
                     f"part of the directory of {name} was written before {actor.actor_id} joined and has not been "
                     "shared with them yet",
                     f"the DSL or Headteacher runs `ledger people share-directory \"{name}\"`")
-            found += [{**e, "school": directory.school} for e in directory.entries()
-                      if matches(e["name"], query) or query == e["id"]]
+            found += [{"id": sid, **e, "school": directory.school} for sid, e in directory.pupils.items()
+                      if picked(e["name"]) or query == sid]
         found.sort(key=lambda p: (fold(p["name"]), p["id"]))
         found = found[:LIMIT]
         school_directory.log_pick(work, actor, mine, [p["id"] for p in found])

@@ -76,7 +76,8 @@ class SchoolDirectory(Aggregate):
         clear_fields: ClassVar[tuple[str, ...]] = ("school", "staff")
         school: str
         staff: list[str]
-        pupils: dict[str, dict[str, str]]
+        #: ``[id, name, year group]`` rows (arrays, not objects: thousands read back quickly)
+        pupils: list[list[str]]
 
         def apply(self, aggregate: SchoolDirectory) -> None:
             aggregate.school = self.school
@@ -85,7 +86,7 @@ class SchoolDirectory(Aggregate):
             if self.pupils is None:
                 aggregate.withheld += 1
                 return
-            aggregate.pupils = {k: dict(v) for k, v in self.pupils.items()}
+            aggregate.pupils = {sid: {"name": name, "year_group": year} for sid, name, year in self.pupils}
 
     class PupilListed(Aggregate.Event):
         subject_id: str
@@ -177,7 +178,7 @@ class SchoolDirectory(Aggregate):
             raise RuleViolation(f"the directory of {self.school} cannot be restated by someone who cannot read it")
         whole = pupils if pupils is not None else self.pupils
         self.trigger_event(self.Restated, school=self.school, staff=list(self.staff),
-                           pupils={k: dict(v) for k, v in whole.items()})
+                           pupils=[[k, v["name"], v["year_group"]] for k, v in sorted(whole.items())])
 
     @classmethod
     def resume(cls, aggregate_id: uuid.UUID, version: int, school: str, timestamp: dt.datetime) -> SchoolDirectory:
