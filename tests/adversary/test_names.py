@@ -141,7 +141,9 @@ def test_verify_names_a_leavers_wrap_put_back_into_the_database(schools: Federat
 def test_a_wrap_relabelled_for_another_teacher_opens_nothing_and_verify_names_it(schools: Federation) -> None:
     fed = schools
     with fed.ledger.engine.connect() as conn:
-        row = dict(conn.execute(select(key_wraps).where(key_wraps.c.recipient == "actor:tia")).first()._mapping)  # type: ignore[union-attr]
+        first = conn.execute(select(key_wraps).where(key_wraps.c.recipient == "actor:tia")).first()
+    assert first is not None
+    row = dict(first._mapping)
     row["recipient"] = "actor:bea"
     with fed.ledger.engine.begin() as conn:
         conn.execute(insert(key_wraps).values(**row))

@@ -10,6 +10,7 @@ import pytest
 
 from commands.services import people, readside, setup
 from tests.cli.conftest import LedgerCli, table_counts
+from tests.cli.test_people_cli import assert_refused
 from tests.conftest import PASSPHRASE, Federation, local_today, module_federation
 
 NOON = f"{local_today(-1)}T12:00"
@@ -42,18 +43,6 @@ def _json(cli: LedgerCli, *args: str, actor: str) -> list[dict[str, str]]:
     assert result.exit_code == 0, result.output
     rows: list[dict[str, str]] = json.loads(result.stdout)
     return rows
-
-
-def _refused(cli: LedgerCli, args: tuple[str, ...], actor: str, error: str, hint: str | None = None) -> None:
-    before = cli.snapshot()
-    result = cli.run(*args, actor=actor)
-    assert result.exit_code == 1, result.output
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert lines[0] == f"Error: {error}"
-    if hint is not None:
-        assert lines[1:] == [f"Hint: {hint}"]
-    assert cli.snapshot() == before
 
 
 def test_a_reader_finds_pupils_by_prefix_across_schools_ignoring_case_and_accents(cli: LedgerCli) -> None:
@@ -90,9 +79,9 @@ def test_a_search_is_recorded_in_the_access_log_with_its_reason(fed: Federation,
 def test_staff_search_is_for_those_who_read_staff_records(cli: LedgerCli) -> None:
     rows = _json(cli, "people", "find", "tia", "--kind", "staff", "--reason", "r", actor="head")
     assert [(r["id"], r["name"]) for r in rows] == [("tia", "Tia Teacher")]
-    _refused(cli, ("people", "find", "tia", "--kind", "staff", "--reason", "r"), "dsl",
-             "dsl may not read staff records, so cannot search staff by name",
-             "give the staff id; the Headteacher, SLT or the IT manager can find them by name")
+    assert_refused(cli, ("people", "find", "tia", "--kind", "staff", "--reason", "r"),
+                   "dsl may not read staff records, so cannot search staff by name",
+                   "give the staff id; the Headteacher, SLT or the IT manager can find them by name", actor="dsl")
 
 
 def test_a_teacher_picks_pupils_of_their_own_school_by_name_only(cli: LedgerCli) -> None:
@@ -103,20 +92,22 @@ def test_a_teacher_picks_pupils_of_their_own_school_by_name_only(cli: LedgerCli)
 
 
 def test_a_teacher_cannot_pick_from_another_school(cli: LedgerCli) -> None:
-    _refused(cli, ("people", "pick", "pip", "--school", "Elm High"), "tia",
-             "tia does not pick pupils of Elm High", "a member of staff sees the pupils of their own school only")
+    assert_refused(cli, ("people", "pick", "pip", "--school", "Elm High"),
+                   "tia does not pick pupils of Elm High",
+                   "a member of staff sees the pupils of their own school only", actor="tia")
 
 
 def test_a_teacher_cannot_search_every_record_by_name(cli: LedgerCli) -> None:
-    _refused(cli, ("people", "find", "pat", "--kind", "parent", "--reason", "r"), "tia",
-             "tia may not read people's records, so cannot search them by name")
+    assert_refused(cli, ("people", "find", "pat", "--kind", "parent", "--reason", "r"),
+                   "tia may not read people's records, so cannot search them by name", actor="tia")
 
 
 def test_someone_on_no_school_is_told_how_to_get_on_one(cli: LedgerCli) -> None:
-    _refused(cli, ("people", "pick", "pip"), "teacher",
-             "teacher is on no school's directory, so cannot pick pupils by name",
-             "the IT manager or Headteacher records your school (`people add-staff --school`, `people join-school`); "
-             "meanwhile give the pupil's id, or name the child in the facts")
+    assert_refused(cli, ("people", "pick", "pip"),
+                   "teacher is on no school's directory, so cannot pick pupils by name",
+                   "the IT manager or Headteacher records your school (`people add-staff --school`, "
+                   "`people join-school`); meanwhile give the pupil's id, or name the child in the facts",
+                   actor="teacher")
 
 
 def test_a_teacher_reports_a_concern_naming_the_pupil(fed: Federation, cli: LedgerCli) -> None:
@@ -147,8 +138,8 @@ def test_a_full_name_wins_over_names_it_begins(cli: LedgerCli) -> None:
 
 
 def test_a_teacher_cannot_name_a_pupil_of_another_school(cli: LedgerCli) -> None:
-    _refused(cli, ("incidents", "report", "--category", "child-on-child", "--occurred-at", NOON, "--summary", "s",
-                   "--facts", "f", "--person", "Pip Evanson:victim"), "tia", "no person 'Pip Evanson'")
+    assert_refused(cli, ("incidents", "report", "--category", "child-on-child", "--occurred-at", NOON, "--summary", "s",
+                   "--facts", "f", "--person", "Pip Evanson:victim"), "no person 'Pip Evanson'", actor="tia")
 
 
 def test_a_timeline_takes_a_name_and_heads_it_with_the_name(cli: LedgerCli) -> None:
