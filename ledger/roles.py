@@ -95,6 +95,8 @@ WRITERS: Final[dict[str, tuple[str, ...]]] = {
     "StaffMember.EmploymentEnded": _MANAGERS,
     "Subject.Registered": _MANAGERS + ("dsl", "slt"),
     "Subject.DetailsCorrected": _MANAGERS + ("dsl", "slt"),
+    "Subject.Related": ("headteacher", "dsl", "slt"),
+    "Subject.RelationEnded": ("headteacher", "dsl", "slt"),
     # a school's directory: opened and kept by whoever registers pupils or staff; who
     # belongs is a clear claim (the registry checks they are current staff)
     "SchoolDirectory.Opened": _MANAGERS + ("dsl", "slt"),

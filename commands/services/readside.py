@@ -84,8 +84,10 @@ def timeline(
     end: str | None = None,
     categories: Sequence[str] = (),
     as_of: str | None = None,
+    family: bool = False,
 ) -> Timeline:
-    """The merged chronology of one incident (or record), person or period.
+    """The merged chronology of one incident (or record), person or period (a person's with
+    their linked family's records when ``family``).
 
     Entries the actor's keys cannot open are listed as withheld. The read is
     recorded in the access log with ``reason``, naming every record shown.
@@ -102,7 +104,7 @@ def timeline(
     begin, finish = period(start, end, zone) if start is not None and end is not None else (None, None)
     selection = Selection(
         incident=incident, person=person, start=begin, end=finish,
-        categories=tuple(categories), as_of=as_of_moment(as_of, zone) if as_of else None,
+        categories=tuple(categories), as_of=as_of_moment(as_of, zone) if as_of else None, family=family,
     )
     selection.check()
     ensure_current(ledger)
@@ -113,7 +115,7 @@ def timeline(
             _log_access(work, actor, found, reason)
     from commands.services.directory import labels
 
-    found.names = labels(ledger, actor, {r["recorded_by"] for r in found.rows} | ({person} if person else set()))
+    found.names = labels(ledger, actor, {str(r["recorded_by"]) for r in found.rows})
     return found
 
 

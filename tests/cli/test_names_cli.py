@@ -172,8 +172,13 @@ def test_listings_name_people_for_readers_and_keep_ids_for_others(cli: LedgerCli
     assert plain["sb-pip"] == "sb-pip" and plain["tia"] == "tia"
 
 
-def test_a_persons_timeline_is_headed_with_their_name_for_a_reader(cli: LedgerCli) -> None:
-    result = cli.run("timeline", "--person", "sb-zoe", "--reason", "case review", actor="dsl")
+def test_a_timeline_names_its_recorders_for_those_who_read_staff_records(cli: LedgerCli) -> None:
+    reported = cli.run("incidents", "report", "--category", "child-on-child", "--occurred-at", NOON, "--summary", "s",
+                       "--facts", "f", "--person", "Zoë Ångström:witness", actor="tia")
+    assert reported.exit_code == 0, reported.output
+    result = cli.run("timeline", "--person", "zoe", "--reason", "case review", actor="head")
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[0].startswith("Timeline of ") and "Zoë Ångström (sb-zoe)" in \
-        result.stdout.splitlines()[0]
+    assert "Tia Teacher (tia)" in result.stdout
+    result = cli.run("timeline", "--person", "zoe", "--reason", "case review", actor="dsl")
+    assert result.exit_code == 0, result.output
+    assert "Tia Teacher" not in result.stdout and "tia" in result.stdout  # the DSL does not read staff records
