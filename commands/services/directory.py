@@ -235,7 +235,9 @@ def pick_pupils(ledger: Ledger, actor: Actor, query: str, school: str | None = N
     ensure_current(ledger)
     with ledger.unit(actor, write=True) as work:
         every = list(work.registry.schools)
-        mine = every if may_search(actor) else school_directory.schools_of(work, actor.actor_id, every)
+        loaded = {s: d for s in every if (d := school_directory.load(work, s)) is not None
+                  and (may_search(actor) or actor.actor_id in d.staff)}
+        mine = list(loaded)
         if school:
             wanted = [s for s in every if fold(s) == fold(school)]
             if wanted[0] not in mine:
@@ -249,9 +251,7 @@ def pick_pupils(ledger: Ledger, actor: Actor, query: str, school: str | None = N
         found: list[dict[str, Any]] = []
         picked = matcher(query)
         for name in mine:
-            directory = school_directory.load(work, name)
-            if directory is None:
-                continue
+            directory = loaded[name]
             if directory.withheld:
                 raise NotPermitted(
                     f"part of the directory of {name} was written before {actor.actor_id} joined and has not been "

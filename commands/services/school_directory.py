@@ -186,16 +186,6 @@ def schools_of(work: Unit, actor_id: str, schools: list[str]) -> list[str]:
     return [s for s in schools if (d := load(work, s)) is not None and actor_id in d.staff]
 
 
-def entries(work: Unit, school: str) -> tuple[list[dict[str, Any]], int]:
-    """(pupils listed, entries this reader cannot open) of ``school``'s directory."""
-    directory = load(work, school)
-    if directory is None:
-        return [], 0
-    if directory.withheld == 0 and not directory.pupils and len(directory.staff) == 0:
-        return [], 0
-    return [{**e, "school": directory.school} for e in directory.entries()], directory.withheld
-
-
 def log_pick(work: Unit, actor: Actor, schools: list[str], shown: list[str]) -> None:
     """Record that ``actor`` was shown these pupils' names from these schools' directories."""
     if shown:
