@@ -92,11 +92,19 @@ def _school_matches(school: str | None, value: str) -> bool:
     return not school or fold(value) == fold(school)
 
 
+def erased_subjects(work: Unit) -> set[str]:
+    """Ids of subjects whose record was erased: their names are no longer shown, though the
+    directory entries written before the erasure still hold them (docs/threat-model.md)."""
+    return {str(a) for (a,) in work.conn.execute(select(records.c.alias).where(
+        records.c.kind == "Subject", records.c.erased_at.is_not(None)))}
+
+
 def _pupils_from_directories(work: Unit, schools: list[str], query: str, school: str | None,
                              ) -> tuple[list[dict[str, Any]], set[str], list[str]]:
     """(matching pupils, every pupil id the directories list, directories read)."""
     found, listed, read = [], set(), []
     wanted = matcher(query)
+    erased = erased_subjects(work)
     for name in schools:
         directory = school_directory.load(work, name)
         if directory is None:
@@ -106,7 +114,7 @@ def _pupils_from_directories(work: Unit, schools: list[str], query: str, school:
         if not _school_matches(school, directory.school):
             continue
         found += [{"id": sid, **entry, "school": directory.school} for sid, entry in directory.pupils.items()
-                  if wanted(entry["name"]) or query == sid]
+                  if (wanted(entry["name"]) or query == sid) and sid not in erased]
     return found, listed, read
 
 
@@ -250,6 +258,7 @@ def pick_pupils(ledger: Ledger, actor: Actor, query: str, school: str | None = N
                                "`people join-school`); meanwhile give the pupil's id, or name the child in the facts")
         found: list[dict[str, Any]] = []
         picked = matcher(query)
+        erased = erased_subjects(work)
         for name in mine:
             directory = loaded[name]
             if directory.withheld:
@@ -258,7 +267,7 @@ def pick_pupils(ledger: Ledger, actor: Actor, query: str, school: str | None = N
                     "shared with them yet",
                     f"the DSL or Headteacher runs `ledger people share-directory \"{name}\"`")
             found += [{"id": sid, **e, "school": directory.school} for sid, e in directory.pupils.items()
-                      if picked(e["name"]) or query == sid]
+                      if (picked(e["name"]) or query == sid) and sid not in erased]
         found.sort(key=lambda p: (fold(p["name"]), p["id"]))
         found = found[:LIMIT]
         school_directory.log_pick(work, actor, mine, [p["id"] for p in found])
@@ -342,10 +351,12 @@ def labels(ledger: Ledger, actor: Actor, ids: set[str] | list[str]) -> dict[str,
     with ledger.unit(actor) as work:
         registry = ledger.registry()
         if subjects:
+            erased = erased_subjects(work)
             for school in registry.schools:
                 directory = school_directory.load(work, school)
                 if directory is not None:
-                    names.update({sid: e["name"] for sid, e in directory.pupils.items() if sid in wanted})
+                    names.update({sid: e["name"] for sid, e in directory.pupils.items()
+                                  if sid in wanted and sid not in erased})
         for person_id in sorted(wanted - set(names)):
             if not ID_PATTERN.match(person_id):
                 continue

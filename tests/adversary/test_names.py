@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import insert, inspect, select
 
-from commands.services import directory, people, school_directory, setup
+from commands.services import directory, people, retention, school_directory, setup
 from ledger import identity, keystore
 from ledger.domain.directory import SchoolDirectory, directory_record_id
 from ledger.errors import NotPermitted
@@ -149,3 +149,12 @@ def test_a_wrap_relabelled_for_another_teacher_opens_nothing_and_verify_names_it
         conn.execute(insert(key_wraps).values(**row))
     assert not _opens(fed, KeyRing.for_pair(fed["bea"].pair), row["key_id"])
     assert "wrapped to actor:bea, who may not read directory records: a leak" in findings(fed)
+
+
+def test_an_erased_pupil_is_no_longer_found_or_picked_by_name(schools: Federation) -> None:
+    fed = schools
+    people.add_subject(fed.ledger, fed["dsl"], "pupil", "Quintessa Other", None, "Oak Primary", "sb-q2")
+    retention.erase(fed.ledger, fed["head"], "sb-q", "data-subject-request", "the family asked")
+    assert [p["id"] for p in directory.pick_pupils(fed.ledger, fed["tia"], "quint")] == ["sb-q2"]
+    assert [p["id"] for p in directory.find(fed.ledger, fed["dsl"], "quint")] == ["sb-q2"]
+    assert directory.labels(fed.ledger, fed["dsl"], ["sb-q"]) == {"sb-q": "sb-q"}
