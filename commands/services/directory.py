@@ -348,6 +348,8 @@ def labels(ledger: Ledger, actor: Actor, ids: set[str] | list[str]) -> dict[str,
     if not wanted:
         return {}
     subjects, staff = may_search(actor), reads_staff(actor)
+    if subjects:
+        ensure_current(ledger)  # erased subjects are known from the read models
     with ledger.unit(actor) as work:
         registry = ledger.registry()
         if subjects:
