@@ -182,3 +182,24 @@ def test_a_timeline_names_its_recorders_for_those_who_read_staff_records(cli: Le
     result = cli.run("timeline", "--person", "zoe", "--reason", "case review", actor="dsl")
     assert result.exit_code == 0, result.output
     assert "Tia Teacher" not in result.stdout and "tia" in result.stdout  # the DSL does not read staff records
+
+
+def test_a_roll_is_imported_in_one_go_and_its_pupils_can_be_picked(cli: LedgerCli, tmp_path: Path) -> None:
+    roll = tmp_path / "roll.csv"
+    roll.write_text("name,date_of_birth,year_group,id\nRoll Alpha,2016-02-03,Year 4,sb-ra\nRoll Beta,,Year 4,\n",
+                    encoding="utf-8")
+    result = cli.run("people", "import-pupils", str(roll), "--school", "oak primary", actor="dsl")
+    assert (result.exit_code, result.stdout) == (0, "2 pupils registered at oak primary\n"), result.output
+    assert [r["name"] for r in _json(cli, "people", "pick", "roll", actor="tia")] == ["Roll Alpha", "Roll Beta"]
+
+
+def test_a_roll_with_a_bad_row_is_refused_whole(cli: LedgerCli, tmp_path: Path) -> None:
+    roll = tmp_path / "roll.csv"
+    roll.write_text("name,date_of_birth\nGood Gamma,2016-02-03\nBad Delta,3016-02-03\n", encoding="utf-8")
+    before = cli.snapshot()
+    result = cli.run("people", "import-pupils", str(roll), "--school", "Oak Primary", actor="dsl")
+    assert result.exit_code == 1 and result.stderr.startswith("Error: row 2: date of birth"), result.output
+    assert cli.snapshot() == before
+    result = cli.run("people", "import-pupils", str(roll), "--school", "Nowhere", actor="dsl")
+    assert result.stderr.splitlines()[0] == "Error: 'Nowhere' is not one of the federation's schools"
+    assert cli.snapshot() == before
