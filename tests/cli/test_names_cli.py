@@ -203,3 +203,12 @@ def test_a_roll_with_a_bad_row_is_refused_whole(cli: LedgerCli, tmp_path: Path) 
     result = cli.run("people", "import-pupils", str(roll), "--school", "Nowhere", actor="dsl")
     assert result.stderr.splitlines()[0] == "Error: 'Nowhere' is not one of the federation's schools"
     assert cli.snapshot() == before
+
+
+def test_a_teacher_names_the_children_in_a_post(fed: Federation, cli: LedgerCli) -> None:
+    result = cli.run("approvals", "post", "propose", "--text", "Sports day!", "--child", "Pippa Oakley",
+                     "--school", "Oak Primary", actor="tia")
+    assert result.exit_code == 0, result.output
+    post = result.stdout.strip()
+    assert [r["subjects"] for r in _json(cli, "approvals", "list", actor="head") if r["id"] == post] == [
+        ["Pippa Oakley (sb-pippa)"]]
