@@ -159,6 +159,20 @@ def withdraw(work: Unit, schools: list[str], staff_id: str, reason: str) -> list
     return left
 
 
+def unlist_everywhere(work: Unit, subject_ids: list[str], reason: str) -> None:
+    """Take these pupils out of every directory that lists them and this actor can read (the
+    next restatement then leaves them out; entries written before still hold them)."""
+    for school in work.registry.schools:
+        directory = load(work, school)
+        if directory is None or directory.withheld:
+            continue
+        listed = [s for s in subject_ids if s in directory.pupils]
+        for subject_id in listed:
+            directory.unlist(subject_id, reason)
+        if listed:
+            _save(work, directory)
+
+
 def share(ledger: Ledger, actor: Actor, school: str) -> list[str]:
     """Give every member of ``school``'s directory the keys of entries written before they joined.
 

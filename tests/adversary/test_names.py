@@ -158,3 +158,7 @@ def test_an_erased_pupil_is_no_longer_found_or_picked_by_name(schools: Federatio
     assert [p["id"] for p in directory.pick_pupils(fed.ledger, fed["tia"], "quint")] == ["sb-q2"]
     assert [p["id"] for p in directory.find(fed.ledger, fed["dsl"], "quint")] == ["sb-q2"]
     assert directory.labels(fed.ledger, fed["dsl"], ["sb-q"]) == {"sb-q": "sb-q"}
+    with fed.ledger.unit(fed["dsl"]) as work:  # the Headteacher who erased it also unlisted it
+        oak = school_directory.load(work, "Oak Primary")
+    assert oak is not None and "sb-q" not in oak.pupils and "sb-q2" in oak.pupils
+    assert findings(fed) == ""
