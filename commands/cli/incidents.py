@@ -56,8 +56,9 @@ def categories() -> list[dict[str, Any]]:
 @click.option("--opinion", help="Your opinion, kept apart from the facts (encrypted).")
 @click.option("--child-words", help="A child's own words, verbatim (encrypted).")
 @click.option("--immediate-action", help="What you did straight away (encrypted).")
-@click.option("--person", "people", multiple=True, metavar="ID:PART",
-              help="Someone involved: victim, alleged, witness or reporter (repeatable).")
+@click.option("--person", "people", multiple=True, metavar="PERSON:PART",
+              help="Someone involved (id, or a name naming one person you may see, e.g. \"Pip Evans:victim\"): "
+                   "victim, alleged, witness or reporter (repeatable).")
 @click.option("--allegation-against-staff", is_flag=True,
               help="An allegation against a member of staff (KCSIE): Headteacher only.")
 @click.option("--reporter-role", type=click.Choice(ROLES), help="The role you report in (default: your main role).")
@@ -110,7 +111,7 @@ def triage(state: State, inc_id: str, rationale: str, category: str | None) -> N
 
 @incidents.command("link")
 @click.argument("inc_id")
-@click.argument("person", metavar="ID:PART")
+@click.argument("person", metavar="PERSON:PART")
 @click.option("--reason", required=True, help="Why they are linked (encrypted).")
 @pass_state
 def link(state: State, inc_id: str, person: str, reason: str) -> None:
@@ -120,8 +121,8 @@ def link(state: State, inc_id: str, person: str, reason: str) -> None:
     Example:
       ledger --as dsl-1 incidents link inc-1a2b3c4d sb-5e6f7a8b:witness --reason "Was in the chat"
     """
-    service.link_person(state.ledger(), state.actor(), inc_id, person, reason)
-    emit(f"{person.rpartition(':')[0]} linked to {inc_id}")
+    linked = service.link_person(state.ledger(), state.actor(), inc_id, person, reason)
+    emit(f"{linked} linked to {inc_id}")
 
 
 @incidents.command("assign")
