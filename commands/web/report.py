@@ -51,13 +51,12 @@ def _chosen() -> list[str]:
 
 
 def pupils_for_report(query: str, kind: str) -> list[dict[str, Any]]:
-    """The people a reporter may add, found by what they typed.
+    """The people a reporter may add, found by what they typed (a name or an id).
 
-    The seam for picking a pupil by name: readers of people's records search
-    names (``directory.find``, logged); anyone else gets the person whose id
-    they typed. When the names service lands (a member of staff picks pupils
-    of their own school by name without reading their records), this is the
-    one call to change.
+    ``directory.find`` decides: readers of people's records search every
+    school; a member of staff on their school's directory picks its pupils by
+    name (id, name, year group, never the record); anyone else gets the
+    person whose id they typed. The names shown are logged.
     """
     return directory.find(ledger(), actor(), query, kind or "pupil")
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from commands.services import people
+from commands.services import people, setup
 from commands.web.desk import Settings
 from commands.web.serve import in_background
 from ledger import config as configuration
@@ -70,7 +70,9 @@ def desk_url(tmp_path_factory: pytest.TempPathFactory, clock: Clock) -> Iterator
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(crypto, "SCRYPT_N", 2**10)
         fed = build_federation(home)
+        setup.change_settings(fed.ledger, fed["admin"], None, ("Oak Primary",), "the school")
         people.add_subject(fed.ledger, fed["dsl"], "pupil", "Pip Pupil", "2016-04-12", "Oak Primary", "sb-pip")
+        people.join_school(fed.ledger, fed["head"], "teacher", "Oak Primary")  # picks Oak's pupils by name
         fed.ledger.close()
     with in_background(configuration.resolve({}, home=str(home)), Settings(clock=clock)) as url:
         yield url
@@ -95,7 +97,7 @@ def _give_reason(page: Any, reason: str) -> None:
 
 
 def _report(page: Any, url: str, summary: str) -> None:
-    """Fill in the report form about Pip (found by id: see ``pupils_for_report``), leaving it unsent."""
+    """Fill in the report form about Pip, found by name among the pupils of the teacher's school, unsent."""
     page.goto(f"{url}/mine")
     page.click("nav >> text=Report an incident")
     page.check("input[name=category][value=child-on-child]")
@@ -104,8 +106,9 @@ def _report(page: Any, url: str, summary: str) -> None:
     page.fill("#summary", summary)
     page.fill("#facts", "Pip showed me the group chat at lunch.")
     page.fill("#child_words", "everyone has seen it")
-    page.fill("#find", "sb-pip")
+    page.fill("#find", "pip")
     page.click("button:has-text('Find')")
+    assert "Pip Pupil" in page.inner_text("ul.found") and "2016-04-12" not in page.inner_text("main")
     page.click("button:has-text('add as victim')")
     assert page.input_value("#summary") == summary
 
@@ -120,10 +123,9 @@ def _reported(page: Any) -> str:
 def test_a_teacher_reports_and_the_dsl_works_the_case_and_prints_the_chronology(browser: Any, desk_url: str) -> None:
     teacher = _page(browser)
     _sign_in(teacher, desk_url, "teacher")
-    teacher.click("nav >> text=Report an incident")
-    teacher.fill("#find", "Pip")
-    teacher.click("button:has-text('Find')")
-    assert "may not read people's records" in teacher.inner_text("main")  # until the names service lands
+    teacher.goto(f"{desk_url}/people/sb-pip")
+    _give_reason(teacher, "curious")
+    assert "may not" in teacher.inner_text("main") and "2016-04-12" not in teacher.content()  # no record to read
     _report(teacher, desk_url, "Image shared in a group chat")
     teacher.click("button:has-text('Report')")
     inc_id = _reported(teacher)
