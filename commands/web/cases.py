@@ -90,8 +90,8 @@ def _triage(inc_id: str) -> str:
 
 def _link(inc_id: str) -> str:
     spec = f"{form('person') or ''}:{form('part') or ''}"
-    incidents.link_person(ledger(), actor(), inc_id, spec, request.form.get("reason", ""))
-    return f"{form('person')} linked to {inc_id}."
+    linked = incidents.link_person(ledger(), actor(), inc_id, spec, request.form.get("reason", ""))
+    return f"{linked} linked to {inc_id}."
 
 
 def _assign(inc_id: str) -> str:

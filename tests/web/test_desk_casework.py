@@ -98,6 +98,16 @@ def test_those_who_may_not_read_the_case_may_not_add_or_cancel_its_actions(site:
     refused(site, visitor, "POST", f"/incidents/{inc}/done", 403, "may not", {"action_id": action_id})
 
 
+def test_the_dsl_links_a_child_by_name(site: Site) -> None:
+    inc = report(site.visitor("teacher"), "Linked by name", people="")
+    dsl = site.visitor("dsl")
+    response = dsl.post(f"/incidents/{inc}/link", {"person": "Pip Pupil", "part": "witness", "reason": "named by staff"})
+    assert response.status_code == 303, text_of(response)
+    assert re.search(r"sb-pip .* witness \(subject\)", text_of(dsl.read(f"/incidents/{inc}")))
+    refused(site, site.visitor("teacher"), "POST", f"/incidents/{inc}/link", 403, "may not",
+            {"person": "sb-pip", "part": "victim", "reason": "x"})
+
+
 # -- evidence: hashes at intake, and the UKCIS rule for images of children ----------------
 
 
