@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from commands.cli import lazy
 from commands.cli.base import State, as_json, emit, pass_state, render
-from commands.services import readside as service
 from ledger import files, localtime
-from projections import timeline_html
-from projections.timeline import COLUMNS, Timeline, display_rows
+
+if TYPE_CHECKING:
+    from commands.services import readside as service
+    from projections import timeline as chronology, timeline_html
+    from projections.timeline import Timeline
+else:
+    service = lazy.module("commands.services.readside")
+    chronology = lazy.module("projections.timeline")
+    timeline_html = lazy.module("projections.timeline_html")
 
 FORMATS = ("table", "json", "csv", "html")
 
@@ -30,8 +38,8 @@ def render_timeline(found: Timeline, fmt: str) -> str:
         }
         return as_json(document)
     if fmt == "csv":
-        return render(found.rows, "csv", COLUMNS)
-    return f"{found.title}\n\n" + render(display_rows(found), "table")
+        return render(found.rows, "csv", chronology.COLUMNS)
+    return f"{found.title}\n\n" + render(chronology.display_rows(found), "table")
 
 
 @click.command("timeline")
