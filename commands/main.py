@@ -15,6 +15,7 @@ from commands.cli.base import State, pass_state
 from commands.cli.main import cli
 from commands.web.desk import DEFAULT_MAX_UPLOAD_MB, Settings
 from commands.web.sessions import DEFAULT_IDLE_MINUTES
+from ledger import progress
 
 if TYPE_CHECKING:
     from commands.web import serve as desk
@@ -48,6 +49,7 @@ def serve(state: State, host: str, port: int, idle_minutes: float, behind_https_
       ledger --home /srv/policy-ledger serve
       ledger --home /srv/policy-ledger serve --host 127.0.0.1 --port 8080 --behind-https-proxy
     """
+    progress.show(False)  # the desk's work draws no bars on the server's terminal
     config = state.config()
     checked = store.Ledger(config, state.clock)
     try:
