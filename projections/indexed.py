@@ -24,8 +24,7 @@ from sqlalchemy import Connection, Table, select
 from ledger.errors import VerificationFailed
 from ledger.registry import Registry
 from ledger.roles import event_name
-from ledger.schema import merkle_leaves
-from projections.checked import CHUNK, LogEntry, check
+from projections.checked import CHUNK, LogEntry, load_where
 from projections.entries import entries
 
 
@@ -47,18 +46,7 @@ def checked_entries(conn: Connection, events: Table, registry: Registry, event_t
     )]
     found: list[LogEntry] = []
     for start in range(0, len(ids), CHUNK):
-        rows = conn.execute(
-            select(events.c.id, events.c.originator_id, events.c.originator_version, events.c.topic, events.c.state,
-                   merkle_leaves.c.leaf_index)
-            .select_from(events.outerjoin(merkle_leaves, merkle_leaves.c.notification_id == events.c.id))
-            .where(events.c.id.in_(ids[start:start + CHUNK]))
-        ).all()
-        for row in rows:
-            entry = LogEntry(int(row.id), None if row.leaf_index is None else int(row.leaf_index),
-                             str(row.originator_id), int(row.originator_version), str(row.topic), bytes(row.state))
-            check(entry, registry)
-            if entry.leaf is None and not entry.problem:
-                entry.problem = "it was never sealed: written into the database outside the ledger"
+        for entry in load_where(conn, events, registry, events.c.id.in_(ids[start:start + CHUNK])):
             if entry.problem:
                 raise VerificationFailed(f"entry {entry.notification_id} of record {entry.aggregate}: {entry.problem}",
                                          "run `ledger verify` and restore from a backup")
