@@ -40,6 +40,7 @@ import multiprocessing
 import os
 import platform
 import resource
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -264,10 +265,15 @@ print(report.ok, report.entries, own, workers)
 
 
 def verify_peak_mb(ledger: Ledger) -> tuple[float, float]:
-    """Peak resident memory (MB) of a full verify in its own process, and of its largest worker."""
-    done = subprocess.run([sys.executable, "-c", VERIFY_IN_A_PROCESS, str(ledger.config.home),
-                           "" if ledger.config.is_sqlite else str(ledger.config.db_url), str(ROOT)],
-                          capture_output=True, text=True, check=True)
+    """Peak resident memory (MB) of a full verify in its own process, and of its largest worker.
+
+    Started through a small shell (never ``exec``): Linux keeps a process's peak RSS across
+    ``execve``, so a child exec'ed straight from this (large) process would report ours.
+    """
+    command = " ".join(shlex.quote(a) for a in (
+        sys.executable, "-c", VERIFY_IN_A_PROCESS, str(ledger.config.home),
+        "" if ledger.config.is_sqlite else str(ledger.config.db_url), str(ROOT)))
+    done = subprocess.run(["sh", "-c", f"{command}; true"], capture_output=True, text=True, check=True)
     ok, _, own, workers = done.stdout.split()
     if ok != "True":
         raise SystemExit("verify failed in the memory run")
