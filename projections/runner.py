@@ -16,6 +16,7 @@ in id order (the event table is locked while they append).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -40,7 +41,8 @@ _LOCK_KEY = 0x5072_6F6A  # "Proj": the advisory lock that serialises catch-ups o
 #: Workflows add theirs with :func:`register`.
 PROJECTIONS: list[type[Projection]] = [EntriesProjection, RecordsProjection, AccessLogProjection, ActionsProjection]
 
-_ready: set[int] = set()
+#: Engines whose tables exist (weakly held: a new engine may reuse a closed one's ``id``).
+_ready: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
 def register(cls: type[Projection]) -> type[Projection]:
@@ -76,7 +78,7 @@ def ensure_tables(engine: Engine) -> None:
     its turn instead of failing with "database is locked" when its read
     snapshot goes stale, and two first reads never race to create a table.
     """
-    if id(engine) in _ready:
+    if engine in _ready:
         return
     with _locked(engine) as conn:
         inspector = inspect(conn)
@@ -86,7 +88,7 @@ def ensure_tables(engine: Engine) -> None:
                 # Tables from an older layout of the read side: derived data, so start again.
                 metadata.drop_all(conn, checkfirst=True)
         metadata.create_all(conn, checkfirst=True)
-    _ready.add(id(engine))
+    _ready.add(engine)
 
 
 @contextmanager
