@@ -101,9 +101,14 @@ def report(state: State, category: str, occurred_at: str, precision: str, until:
 def triage(state: State, inc_id: str, rationale: str, category: str | None) -> None:
     """Triage an incident: confirm or correct its category and escalate it to its owner role.
 
+    An open case already triaged can be triaged again to correct its category
+    as facts emerge (within the same record class); the first triage stays in
+    its chronology.
+
     \b
     Example:
-      ledger --as dsl-1 incidents triage inc-1a2b3c4d --rationale "Sharing images: safeguarding"
+      ledger --as dsl-1 incidents triage inc-1a2b3c4d --rationale "Online bullying: safeguarding"
+      ledger --as dsl-1 incidents triage inc-1a2b3c4d --category nudes-semi-nudes --rationale "an image is being shared"
     """
     owner = service.triage(state.ledger(), state.actor(), inc_id, rationale, category)
     emit(f"{inc_id} triaged and escalated to {owner}")
