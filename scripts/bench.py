@@ -27,7 +27,9 @@ Rows (issue 13's table):
 - ``verify --since`` after 1,000 new entries (vs the full verify);
 - inclusion proof (small vs large);
 - peak memory (RSS) of a full verify in its own process (small vs large);
-- one incident's timeline (small vs large).
+- one incident's timeline (small vs large);
+- names (issue 11): finding a pupil by name among ``--pupils`` in five schools vs opening
+  one pupil's record (``--names-only`` runs just this).
 
 Prints the table and writes JSON with ``--json``. Asserts nothing: speed is never a test.
 """
@@ -342,6 +344,47 @@ def cpu_seconds(command: list[str], runs: int = 7) -> float:
     return statistics.median(spent)
 
 
+# -- names (issue 11) ---------------------------------------------------------------------
+
+SURNAMES = ("Evans", "Patel", "Smith", "Jones", "Khan", "Williams", "Brown", "Taylor", "Davies", "Wilson",
+            "Ångström", "O'Neill", "Nowak", "Okafor", "Murphy", "Chen", "Ahmed", "Roberts", "Walker", "Wright")
+GIVEN = ("Pip", "Zoë", "Amir", "Bea", "Cal", "Dara", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jade", "Kit", "Lola",
+         "Milo", "Nia", "Omar", "Priya", "Quinn", "Rosa", "Sami", "Tom", "Uma", "Vik", "Wren")
+
+
+def name_search(folder: Path, pupils: int, runs: int = 15) -> None:
+    """Find a pupil by name among ``pupils`` in five schools, against opening one pupil's record."""
+    from commands.services import directory, people, setup
+
+    folder.mkdir(parents=True, exist_ok=True)
+    ledger = fresh_ledger(folder / "ledger", None)
+    admin, dsl = ledger.unlock("admin", PASS), ledger.unlock("dsl", PASS)
+    schools = tuple(f"School {n + 1}" for n in range(5))
+    setup.change_settings(ledger, admin, None, schools, "the federation's schools")
+    people.add_staff(ledger, admin, "Bench Teacher", ["staff"], PASS, "teacher", school=schools[0])
+    start = time.perf_counter()
+    per = pupils // len(schools)
+    for s, school in enumerate(schools):
+        roll = [{"name": f"{GIVEN[(n * 7 + s) % len(GIVEN)]} {SURNAMES[(n // len(GIVEN) + s) % len(SURNAMES)]}"
+                         f"-{n % 40}", "year_group": f"Year {n % 7 + 1}", "date_of_birth": "2014-09-01",
+                 "id": f"sb-{s}-{n}"} for n in range(per)]
+        people.add_pupils(ledger, dsl, school, roll)
+    built = time.perf_counter() - start
+    teacher = ledger.unlock("teacher", PASS)
+    one = median_ms(lambda: people.read_details(ledger, dsl, "sb-0-1", "bench"), runs)
+    found = directory.find(ledger, dsl, "pip evans", "pupil")
+    found_ms = median_ms(lambda: directory.find(ledger, dsl, "pip evans", "pupil"), runs)
+    picked = directory.pick_pupils(ledger, teacher, "pip evans")
+    picked_ms = median_ms(lambda: directory.pick_pupils(ledger, teacher, "pip evans"), runs)
+    ledger.close()
+    print(f"\n7. name search, {per * len(schools):,} pupils in {len(schools)} schools (rolls imported in {built:.0f} s)")
+    print(f"   open one pupil's record (`people show`, baseline):   median {one:6.1f} ms")
+    print(f"   DSL finds \"pip evans\" in every school (`people find`): median {found_ms:6.1f} ms   "
+          f"ratio {found_ms / one:.2f}x   ({len(found)} shown, DOB from each record); goal < 200 ms")
+    print(f"   teacher picks \"pip evans\" in their school (`people pick`): median {picked_ms:6.1f} ms   "
+          f"ratio {picked_ms / one:.2f}x   ({len(picked)} shown)")
+
+
 # -- the run ------------------------------------------------------------------------------
 
 
@@ -357,9 +400,15 @@ def main() -> None:
     parser.add_argument("--postgres", help="PostgreSQL server URL for the append rows (databases are made and dropped)")
     parser.add_argument("--sweep-alerts", type=int, default=300, help="due records in the sweep measurement")
     parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--pupils", type=int, default=5_000, help="pupils in the name-search federation")
+    parser.add_argument("--names-only", action="store_true", help="run only the name search")
     args = parser.parse_args()
     progress.show()
     crypto.SCRYPT_N = 2**12
+    if args.names_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            name_search(Path(tmp), args.pupils)
+        return
     out: dict[str, Any] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
                    f"{platform.platform()}",
@@ -424,6 +473,7 @@ def main() -> None:
         say("sweep")
         rate, erased, plan_s = sweep_rate(folder, args.sweep_alerts)
         out["sweep_records_s"], out["sweep_erased"], out["sweep_plan_s"] = rate, erased, plan_s
+        name_search(folder / "names", args.pupils)
     if args.dir is None:
         shutil.rmtree(home, ignore_errors=True)
     table = render(out)
