@@ -9,7 +9,7 @@ import click
 from commands.cli.base import State, as_json, emit, pass_state, render, terminal_width, wrapped_table
 from commands.services import readside as service
 from commands.services.chronology import WITHOUT_ACCESS
-from ledger import files, localtime
+from ledger import files, localtime, text
 from projections import timeline_html
 from projections.timeline import COLUMNS, Timeline, csv_rows, display_rows
 
@@ -34,9 +34,10 @@ def render_timeline(found: Timeline, fmt: str, width: int = 100) -> str:
         return render(csv_rows(found.rows), "csv", COLUMNS)
     note = ("\n(who read these records is left out: --with-access shows the access log)"
             if found.selection.without_access_only else "")
-    about = ", ".join(found.person[k] for k in ("name", "date_of_birth", "school") if found.person.get(k))
-    about = f"\n{about}" if about else ""
-    return f"{found.title}{about}{note}\n\n" + wrapped_table(display_rows(found), "what", width)
+    about = ", ".join(str(found.person[k]) for k in ("name", "date_of_birth", "school") if found.person.get(k))
+    about = f"\n{text.shown(about)}" if about else ""
+    # Written to a file (--out) this text never passes emit: every stored value is escaped here.
+    return f"{text.shown(found.title)}{about}{note}\n\n" + wrapped_table(display_rows(found), "what", width)
 
 
 @click.command("timeline")
@@ -96,12 +97,12 @@ def timeline(state: State, incident: str | None, person: str | None, start: str 
         categories = (*categories, "access")
     found = service.timeline(state.ledger(), state.actor(), reason, incident, person, start, end, categories, as_of,
                              with_family)
-    text = render_timeline(found, fmt, terminal_width())
+    rendered = render_timeline(found, fmt, terminal_width())
     if out is not None:
-        files.write_private(out, text.encode("utf-8"), force)
+        files.write_private(out, rendered.encode("utf-8"), force)
         emit(f"{len(found.rows)} entries written to {out}", err=True)
     else:
-        emit(text)
+        emit(rendered)
 
 
 COMMANDS = (timeline,)

@@ -95,7 +95,7 @@ def backup(ledger: Ledger, out: Path) -> BackupResult:
             _copy_private(config.home / name, folder.path / name)
         _copy_keys(config.keys_dir, folder.path / "keys")
         listed = {p.relative_to(folder.path).as_posix(): _sha256(p)
-                  for p in sorted(folder.path.rglob("*")) if p.is_file() and p.name != files.LOCK}
+                  for p in sorted(folder.path.rglob("*")) if p.is_file()}
         manifest = {
             "format": FORMAT, "ledger_id": meta["ledger_id"], "origin": meta["origin"],
             "backend": "sqlite" if config.is_sqlite else "postgresql", "database": database.name,

@@ -173,3 +173,13 @@ def test_a_file_changed_between_checking_and_writing_is_refused(tmp_path: Path) 
     path.write_text("\n".join([HEADER, ROW.format(id="a", detail="two")]) + "\n", encoding="utf-8")
     with pytest.raises(InvalidInput, match="changed while it was imported"):
         list(checked.first_rows())
+
+
+def test_a_windows_line_break_in_a_cell_is_one_line_break_and_a_lone_carriage_return_is_refused(
+        tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", HEADER + "\r\n" + ROW.format(id="1", detail='"first\r\nsecond"') + "\r\n")
+    [alert] = list(read_alert_file(path, NOW).checked_rows())
+    assert alert.detail == "first\nsecond"
+    path = write(tmp_path, "b.csv", HEADER + "\n" + ROW.format(id="1", detail='"shown\rhidden"') + "\n")
+    with pytest.raises(InvalidInput, match="line 2, column detail: holds U\\+000D CONTROL CHARACTER at character 6"):
+        read_alert_file(path, NOW)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from commands.services import incidents
+from commands.services import incidents, people
 from commands.web.app import create_app
 from commands.web.desk import Settings
-from ledger import config as configuration
+from ledger import config as configuration, text
 from tests.conftest import row_counts
 from tests.web.conftest import Clock, Site, text_of
 
@@ -229,3 +229,23 @@ def test_a_reason_form_only_returns_to_a_page_of_the_desk(site: Site) -> None:
     visitor = site.visitor("dsl")
     response = visitor.post("/reason", {"record": "incident:inc-1", "reason": "x", "next": "//evil.example/"})
     assert response.headers["Location"] == "/"
+
+
+def test_stored_control_and_direction_characters_reach_no_page_raw(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    hostile = "\x1b]0;pwned\x07\rEVIL\x9b31m\u202egnp.exe"
+    fed = site.fed
+    with monkeypatch.context() as older:  # written as an older version could have, before input refused them
+        older.setattr(text, "refused_character", lambda value, allow="": None)
+        pupil = people.add_subject(fed.ledger, fed["dsl"], "pupil", f"Name{hostile}", "2015-01-02")
+        inc = incidents.report(fed.ledger, fed["teacher"], incidents.IncidentReport(
+            "child-on-child", "2026-02-01T10:00", f"Summary{hostile}", f"Facts{hostile}",
+            people=(f"{pupil}:victim",)))
+    dsl = site.visitor("dsl")
+    for path in (f"/people/{pupil}", f"/incidents/{inc}", "/people", "/incidents", "/inbox"):
+        response = dsl.read(path)
+        assert response.status_code == 200, (path, response.text[:300])
+        for char in ("\x1b", "\x07", "\r", "\x9b", "\u202e"):
+            assert char not in response.text, f"{char!r} reached {path}"
+    page = dsl.read(f"/incidents/{inc}").text
+    assert "Summary\\x1b]0;pwned\\x07\\rEVIL\\x9b31m\\u202egnp.exe" in page
+    assert "Name\\x1b]0;pwned" in dsl.read(f"/people/{pupil}").text
