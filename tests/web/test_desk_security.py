@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from commands.services import incidents, people
 from commands.web.app import create_app
+from commands.web.cases import DESK_EXPORTS
 from commands.web.desk import Settings
 from ledger import config as configuration, text
 from tests.conftest import row_counts
@@ -249,3 +251,17 @@ def test_stored_control_and_direction_characters_reach_no_page_raw(site: Site, m
     page = dsl.read(f"/incidents/{inc}").text
     assert "Summary\\x1b]0;pwned\\x07\\rEVIL\\x9b31m\\u202egnp.exe" in page
     assert "Name\\x1b]0;pwned" in dsl.read(f"/people/{pupil}").text
+
+
+def test_a_bundle_the_desk_exports_leaves_nothing_decrypted_behind_even_after_a_kill(
+        site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    # What a desk killed in the middle of an export left: a folder holding a finished bundle.
+    stale = tmp_path / f".{DESK_EXPORTS}.dead0000.part"
+    stale.mkdir(mode=0o700)
+    (stale / "inc-00000000.zip").write_bytes(b"decrypted bundle")
+    inc = incidents.report(site.fed.ledger, site.fed["dsl"], incidents.IncidentReport(
+        "child-on-child", "2026-02-01T10:00", "Exported from the desk", "Facts"))
+    response = site.visitor("dsl").post(f"/incidents/{inc}/export", {"reason": "referral"})
+    assert response.status_code == 200 and response.mimetype == "application/zip", response.text[:300]
+    assert list(tmp_path.iterdir()) == [], "the stale folder is swept and the new one removed"
