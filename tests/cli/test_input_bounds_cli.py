@@ -67,3 +67,24 @@ def test_a_copied_home_folder_points_at_its_own_database(sqlite_ledger_cli: Ledg
     resolved = configuration.resolve({}, home=str(copy))
     assert resolved.sqlite_path == copy / "ledger.db" and resolved.keys_dir == copy / "keys"
     assert json.loads((copy / "config.json").read_text())["db"] == "sqlite:///ledger.db"
+
+
+def test_a_copy_of_an_older_home_never_writes_to_the_original(sqlite_ledger_cli: LedgerCli, tmp_path: Path) -> None:
+    import shutil
+
+    original = sqlite_ledger_cli.home
+    # A home made by an older version saved absolute paths; `cp -a` copies them unchanged.
+    (original / "config.json").write_text(json.dumps({"db": f"sqlite:///{original / 'ledger.db'}",
+                                                      "keys": str(original / "keys")}))
+    assert sqlite_ledger_cli.run("people", "list").exit_code == 0, "the original itself still opens"
+    copy = tmp_path / "copy"
+    shutil.copytree(original, copy, symlinks=True)
+    before = sqlite_ledger_cli.snapshot()
+    done = LedgerCli(copy).run("people", "add-subject", "--kind", "pupil", "--name", "Copied", actor="dsl")
+    assert done.exit_code == 1, done.output
+    assert "outside this home folder" in done.stderr and "Hint: " in done.stderr
+    assert sqlite_ledger_cli.snapshot() == before, "the copy wrote to the original's database"
+    # Given explicitly, a database elsewhere is used as asked.
+    explicit = LedgerCli(copy).run("--db", f"sqlite:///{copy / 'ledger.db'}", "--keys", str(copy / "keys"),
+                                   "people", "list")
+    assert explicit.exit_code == 0, explicit.output
