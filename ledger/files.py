@@ -24,8 +24,9 @@ import shutil
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
+from ledger import canonical
 from ledger.errors import AlreadyExists, InvalidInput, NotFound
 
 PRIVATE = 0o600
@@ -78,6 +79,17 @@ def read_small_text(path: Path, what: str, limit: int = 1024 * 1024) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidInput(f"{path} is not a {what} (not UTF-8 text)", f"give the {what} itself") from None
+
+
+def read_json(path: Path, what: str, hint: str = "", limit: int = 1024 * 1024) -> Any:
+    """A small JSON document (a trust file, a key file, a recovery key) from a regular file,
+    read strictly: a repeated key, NaN or nesting past 32 levels is InvalidInput, never
+    last-wins or RecursionError. NotFound when there is no such file."""
+    document = read_small_text(path, what, limit)
+    try:
+        return canonical.strict_loads(document)
+    except ValueError as exc:
+        raise InvalidInput(f"{path} is not a valid {what}: {exc}", hint or f"give the {what} itself") from None
 
 
 def sha256_of(path: Path, limit: int) -> str:

@@ -11,6 +11,7 @@ import pytest
 
 from ledger import config as configuration
 from tests.cli.conftest import LedgerCli
+from tests.conftest import RECOVERY_PASSPHRASE
 
 BIG_ID = "9" * 5000
 
@@ -88,3 +89,22 @@ def test_a_copy_of_an_older_home_never_writes_to_the_original(sqlite_ledger_cli:
     explicit = LedgerCli(copy).run("--db", f"sqlite:///{copy / 'ledger.db'}", "--keys", str(copy / "keys"),
                                    "people", "list")
     assert explicit.exit_code == 0, explicit.output
+
+
+def test_a_recovery_key_file_that_is_nested_deep_repeats_a_key_is_a_fifo_or_a_device_is_refused(
+        shared_cli: LedgerCli, tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"locked":' + "[" * 100_000 + "]" * 100_000 + "}")
+    twice = tmp_path / "twice.json"
+    twice.write_text('{"ledger_id": "a", "ledger_id": "b", "locked": {}}')
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    for path, message in ((deep, "nested more than"), (twice, "appears twice"), (fifo, "not a regular file"),
+                          (Path("/dev/zero"), "not a regular file")):
+        before = shared_cli.snapshot()
+        done = shared_cli.run("people", "recover-role", "headteacher", "teacher", "--recovery-key", str(path),
+                              "--reason", "the head left", actor="admin",
+                              LEDGER_RECOVERY_PASSPHRASE=RECOVERY_PASSPHRASE)
+        assert done.exit_code == 1 and done.stderr.startswith("Error: ") and "\nHint: " in done.stderr, done.output
+        assert "unexpected failure" not in done.stderr and message in done.stderr, done.stderr
+        assert shared_cli.snapshot() == before
