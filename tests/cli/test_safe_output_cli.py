@@ -110,3 +110,26 @@ def test_the_governors_report_is_safe_in_every_format(fmt: str) -> None:
         assert f",{formula}" not in written.replace('""', '"')
     else:
         assert "School\\x1b]0;pwned\\x07\\rEVIL\\x9b31m\\u202egnp.exe" in written
+
+
+def test_no_cell_of_a_timeline_csv_or_a_bundle_timeline_csv_is_a_formula(sqlite_ledger_cli: LedgerCli,
+                                                                         tmp_path: Path) -> None:
+    import csv
+    import io
+    import zipfile
+
+    cli = sqlite_ledger_cli
+    formula = '=HYPERLINK("http://evil.example/","Click")'
+    done = cli.run("incidents", "report", "--category", "child-on-child", "--occurred-at", "2026-02-01T10:00",
+                   "--summary", formula, "--facts", "@SUM(1+1)*cmd|' /C calc'!A0", actor="dsl")
+    assert done.exit_code == 0, done.output
+    inc = done.stdout.strip()
+    shown = cli.run("timeline", "--incident", inc, "--reason", "r", "--format", "csv", actor="dsl")
+    assert cli.run("export", "--incident", inc, "--reason", "r", "--out", str(tmp_path / "b.zip"),
+                   actor="dsl").exit_code == 0
+    with zipfile.ZipFile(tmp_path / "b.zip") as bundle:
+        exported = bundle.read(next(n for n in bundle.namelist() if n.endswith("timeline.csv"))).decode("utf-8")
+    for document in (shown.stdout, exported):
+        cells = [cell for row in csv.reader(io.StringIO(document)) for cell in row]
+        assert any(formula in cell for cell in cells), "the summary is there"
+        assert not [c for c in cells if c.startswith(text.FORMULA_STARTS)], document
