@@ -120,3 +120,16 @@ def test_a_backup_being_written_is_left_alone_by_another(sqlite_federation: Fede
         assert (live.path / "ledger-key.json").exists()
         assert live.path.name.endswith(".part") and stat.S_IMODE(os.lstat(live.path).st_mode) == 0o700
     assert not live.path.exists()
+
+
+def test_a_backup_whose_key_folder_is_a_link_elsewhere_is_refused(sqlite_federation: Federation,
+                                                                  tmp_path: Path) -> None:
+    import shutil
+
+    backup.backup(sqlite_federation.ledger, tmp_path / "backup")
+    elsewhere = tmp_path / "elsewhere"
+    shutil.move(tmp_path / "backup" / "keys", elsewhere)
+    (tmp_path / "backup" / "keys").symlink_to(elsewhere)
+    with pytest.raises(VerificationFailed, match="keys/.* is missing or not a file"):
+        backup.restore(tmp_path / "backup", tmp_path / "restored")
+    assert not (tmp_path / "restored").exists()
