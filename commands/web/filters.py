@@ -65,7 +65,8 @@ def safe_text(value: Any) -> Any:
     stored in a record is shown as a visible escape, never reordering or hiding what a
     reader sees. Markup the templates build themselves and non-text values pass as they are."""
     if isinstance(value, str) and not isinstance(value, Markup):
-        return text.shown(value, keep_newlines=True)
+        # Line breaks and tabs are only white space in a page: kept, as typed.
+        return "\t".join(text.shown(part, keep_newlines=True) for part in value.split("\t"))
     return value
 
 

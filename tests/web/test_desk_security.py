@@ -240,7 +240,7 @@ def test_stored_control_and_direction_characters_reach_no_page_raw(site: Site, m
         older.setattr(text, "refused_character", lambda value, allow="": None)
         pupil = people.add_subject(fed.ledger, fed["dsl"], "pupil", f"Name{hostile}", "2015-01-02")
         inc = incidents.report(fed.ledger, fed["teacher"], incidents.IncidentReport(
-            "child-on-child", "2026-02-01T10:00", f"Summary{hostile}", f"Facts{hostile}",
+            "child-on-child", "2026-02-01T10:00", f"Summary{hostile}", f"Facts{hostile}\tafter a tab",
             people=(f"{pupil}:victim",)))
     dsl = site.visitor("dsl")
     for path in (f"/people/{pupil}", f"/incidents/{inc}", "/people", "/incidents", "/inbox"):
@@ -251,6 +251,7 @@ def test_stored_control_and_direction_characters_reach_no_page_raw(site: Site, m
     page = dsl.read(f"/incidents/{inc}").text
     assert "Summary\\x1b]0;pwned\\x07\\rEVIL\\x9b31m\\u202egnp.exe" in page
     assert "Name\\x1b]0;pwned" in dsl.read(f"/people/{pupil}").text
+    assert "\tafter a tab" in page, "a tab is only white space in a page: kept as typed"
 
 
 def test_a_bundle_the_desk_exports_leaves_nothing_decrypted_behind_even_after_a_kill(
