@@ -101,5 +101,7 @@ def test_the_governors_report_counts_without_personal_data(demo: tuple[LedgerCli
     assert "Sharing nudes and semi-nudes" in page and "Oak Primary" in page
     for personal in ("Pip Pupil", "Robin Reader", "everyone in the chat", "Snapchat"):
         assert personal not in page
+    assert "devices: requested" in page and "DeviceApproval" not in page, "words a governor reads"
+    assert "<th>cases triaged</th>" in page or "cases triaged" in page
     rows = json.loads(run(cli, "report", "--format", "json", actor="head"))
     assert rows
