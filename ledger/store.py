@@ -29,13 +29,14 @@ from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, 
 from sqlalchemy.orm import Session, sessionmaker
 from eventsourcing.utils import Environment
 
-from ledger import crypto, keystore, localtime, sealer
+from ledger import checkpoint, crypto, files, keystore, localtime, merkle, sealer
 from ledger.clock import Clock, SystemClock, iso as clock_iso
 from ledger.config import Config
 from ledger.errors import AuthenticationFailed, LedgerError, NotFound, RuleViolation, StorageError, VerificationFailed
 from ledger.identity import KeyPair
 from ledger.mapper import EnvelopeMapper, UnitContext, unit
 from ledger.registry import KeyFact, Registry, digest_of
+from ledger.roles import Permissions
 from ledger.schema import ledger_meta, metadata, registry_state
 
 T = TypeVar("T")
@@ -373,6 +374,14 @@ class Ledger:
         self._registry = None
         return replayed
 
+    def permissions(self) -> Permissions:
+        """The permission table in force: adopted by signed entries and replayed by the registry
+        (never this software's own proposal, ``ledger.roles``)."""
+        perms = self.registry().permissions
+        if perms is None:
+            raise RuleViolation("no permission table is in force", "the ledger was not set up by `ledger init`")
+        return perms
+
     def timezone(self) -> ZoneInfo:
         """The federation's time zone, from its signed settings."""
         return localtime.zone_named(self.registry().timezone)
@@ -444,6 +453,7 @@ class Ledger:
                     )
                     session.commit()
                     self._registry = (signed, ctx.registry)
+                    self._keep_host_checkpoint(signed)
                 else:
                     session.rollback()
         except BaseException:
@@ -480,6 +490,7 @@ class Ledger:
                 "deleted (which would put an older registry back in force)",
                 "nothing was written; run `ledger verify --trust trust.json` and restore the database from a backup",
             )
+        self._require_extends_host_checkpoint(conn, head)
         ctx.now = self._now(conn)
         if head is not None and ctx.now < head.time:
             raise RuleViolation(
@@ -487,6 +498,55 @@ class Ledger:
                 "entries may never go back in time: correct the clock (NTP), then run the command again",
             )
         return head
+
+    def host_checkpoint(self) -> checkpoint.Checkpoint | None:
+        """The newest checkpoint this host signed (kept beside the ledger key), checked; None if none."""
+        path = self.config.host_checkpoint_path
+        if not path.is_file():
+            return None
+        origin = self.meta()["origin"]
+        try:
+            return checkpoint.open_checkpoint(files.read_small_text(path, "host checkpoint"), origin,
+                                              self.ledger_public_key(), expected_origin=origin)
+        except checkpoint.CheckpointError as exc:
+            raise VerificationFailed(
+                f"{path} is not a checkpoint this ledger's key signed: {exc}",
+                "nothing was written; run `ledger verify --trust trust.json`; if the database is whole, "
+                "move the file aside and write again",
+            ) from None
+
+    def _require_extends_host_checkpoint(self, conn: Connection, head: sealer.Head | None) -> None:
+        """Refuse a database whose log does not extend the newest checkpoint this host signed.
+
+        Deleting every entry, leaf and checkpoint after an earlier (genuine)
+        checkpoint leaves a database consistent with itself; only a copy kept
+        outside it shows what was cut. The signed roots of both checkpoints
+        decide, through a consistency proof built from the stored tree.
+        """
+        saved = self.host_checkpoint()
+        if saved is None:
+            return
+        problem = ""
+        if head is None or head.size < saved.size:
+            problem = f"the database ends at {head.size if head else 0} entries"
+        else:
+            try:
+                nodes = sealer.StoredNodes(conn)
+                proof = merkle.consistency_proof(saved.size, head.size, nodes)
+                merkle.verify_consistency(saved.size, head.size, saved.root, head.root, proof)
+            except (merkle.MerkleError, KeyError):
+                problem = f"the database's log (checkpoint {head.size}) does not extend it"
+        if problem:
+            raise VerificationFailed(
+                f"this host signed checkpoint {saved.size} ({self.config.host_checkpoint_path}), but {problem}: "
+                "entries were deleted or the database was rolled back",
+                "nothing was written; run `ledger verify --trust trust.json --since "
+                f"{self.config.host_checkpoint_path}` and restore the database from a backup",
+            )
+
+    def _keep_host_checkpoint(self, signed: str) -> None:
+        """Keep the checkpoint just signed beside the ledger key (the next write checks against it)."""
+        files.write_private(self.config.host_checkpoint_path, signed.encode(), force=True)
 
     def unlock(self, actor_id: str, passphrase: str) -> Actor:
         """Unlock ``actor_id``'s current key with ``passphrase``, as the checked registry says."""

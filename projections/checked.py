@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Table, select
 
 from ledger import envelope
 from ledger.errors import VerificationFailed
-from ledger.registry import Registry
+from ledger.registry import Registry, role_change, staff_aggregate
 from ledger.roles import event_name
 from ledger.schema import merkle_leaves
 from projections.base import utc
@@ -46,6 +46,8 @@ class LogEntry:
     problem: str = ""
     reset: dict[str, Any] | None = None
     drift: list[str] = field(default_factory=list)
+    #: The roles its signer held when it was signed (comma-joined), once :func:`signer_roles` ran.
+    roles: str | None = None
 
     @property
     def checked(self) -> bool:
@@ -172,6 +174,37 @@ def load(conn: Connection, events: Table, registry: Registry, aggregates: Iterab
     return found
 
 
+def signer_roles(conn: Connection, events: Table, registry: Registry, shown: Iterable[LogEntry]) -> None:
+    """Set each entry's ``roles``: what its signer held just before it, from their own staff record.
+
+    The signers' staff records are loaded and checked like any other entries,
+    and their role changes (registered, granted, removed) replayed in log
+    order up to each entry; an entry or change not sealed into the log counts
+    for nothing. The read model's ``actor_roles`` is never consulted.
+    """
+    shown = list(shown)
+    actors = {e.actor for e in shown if e.header}
+    staff = load(conn, events, registry, [staff_aggregate(a) for a in actors])
+    changes: dict[str, list[tuple[int, str, list[str]]]] = {}
+    for items in staff.values():
+        for item in items:
+            change = role_change(item.header) if item.checked else None
+            if change is not None and item.leaf is not None and change[0] in actors:
+                changes.setdefault(change[0], []).append((item.leaf, change[1], change[2]))
+    for entry in shown:
+        held: list[str] = []
+        for leaf, kind, named in sorted(changes.get(entry.actor, [])):
+            if entry.leaf is not None and leaf >= entry.leaf:
+                break
+            if kind == "registered":
+                held = sorted(named)
+            elif kind == "granted":
+                held = sorted(set(held) | set(named))
+            elif kind == "removed":
+                held = [r for r in held if r not in named]
+        entry.roles = ",".join(held)
+
+
 def missing_versions(entries: list[LogEntry]) -> list[int]:
     """Versions of one record absent from the log below its highest one."""
     have = {e.version for e in entries}
@@ -195,5 +228,7 @@ def compare(entry: LogEntry, row: Any | None) -> None:
         "happened_at": happened, "precision": precision, "happened_until": until,
     }
     differs = [name for name in COMPARED if str(getattr(row, name)) != str(signed[name])]
+    if entry.roles is not None and str(row.actor_roles) != entry.roles:
+        differs.append("actor_roles")
     if differs:
         entry.drift.append("the read model differs from the log in " + ", ".join(differs))

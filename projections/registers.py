@@ -15,7 +15,6 @@ read side then asks for a reason and records the read.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,15 +22,16 @@ from typing import Any
 from eventsourcing.utils import get_topic
 from sqlalchemy import Connection, Table, select
 
-from ledger import localtime, roles
+from ledger import localtime
 from ledger.clock import iso
 from ledger.domain.access import AccessRecord
 from ledger.errors import NotFound
 from ledger.keystore import KeyRing
 from ledger.registry import Registry
+from ledger.roles import Permissions
 from projections import checked
 from projections.access_log import access_rows
-from projections.entries import reset_signed, actor_roles, aliases_of, resolve
+from projections.entries import reset_signed, aliases_of, resolve
 from projections.reading import SHOWN, Reader, load_states
 from projections.records import record_rows, records
 
@@ -101,9 +101,18 @@ class RegisterContext:
         """A date or time a person typed for this register, in local time, in the stored form."""
         return iso(localtime.moment(name, typed, self.zone))
 
+    @property
+    def permissions(self) -> Permissions | None:
+        """The permission table in force: adopted by signed entries, replayed by the registry."""
+        return self.registry.permissions if self.registry is not None else None
+
     def may_read(self, record_class: str) -> bool:
-        """Whether the reader holds a role that reads ``record_class``."""
-        return bool(self.reader_roles & set(roles.READERS.get(record_class, ())))
+        """Whether the reader holds a role that reads ``record_class`` under the table in force
+        (the roles the registry gives them, never a read-model row or this software's own table)."""
+        perms = self.permissions
+        if perms is None or self.registry is None:
+            return False
+        return bool(self.registry.roles_of(self.reader_id) & set(perms.readers_of(record_class)))
 
     def option(self, name: str) -> Any:
         """An option's value, or None."""
@@ -222,7 +231,8 @@ def _acknowledgements(ctx: RegisterContext) -> list[dict[str, Any]]:
     """Who has and has not acknowledged the version in force, and since when."""
     current = _current_policy(ctx)
     label, effective = str(current["claims"]["label"]), str(current["claims"]["effective_on"])
-    covered = set(roles.WRITERS.get("PolicyAcknowledgement.Recorded", roles.ROLES))
+    perms = ctx.permissions
+    covered = set(perms.writers_of("PolicyAcknowledgement.Recorded")) if perms else set()
     acks: dict[tuple[str, str], str] = {}
     for ack in record_rows(ctx.conn, kinds=("PolicyAcknowledgement",)):
         claims = ack["claims"]
@@ -235,15 +245,16 @@ def _acknowledgements(ctx: RegisterContext) -> list[dict[str, Any]]:
     )
     sees_all = ctx.may_read("acknowledgement")
     rows = []
-    for staff in ctx.conn.execute(select(actor_roles).where(actor_roles.c.active.is_(True)).order_by(actor_roles.c.actor_id)):
-        held = set(json.loads(staff.roles))
-        if not held & covered or not (sees_all or staff.actor_id == ctx.reader_id):
+    staff_now = sorted(ctx.registry.staff.values(), key=lambda f: f.staff_id) if ctx.registry else []
+    for staff in (f for f in staff_now if f.active):  # who is staff, and their roles: signed entries only
+        held = set(staff.roles)
+        if not held & covered or not (sees_all or staff.staff_id == ctx.reader_id):
             continue
-        when = acks.get((staff.actor_id, label))
-        since = max(effective, ctx.local_date(joined[staff.actor_id]) if staff.actor_id in joined else effective)
-        previous = [str(v["claims"]["label"]) for v in older if (staff.actor_id, str(v["claims"]["label"])) in acks]
+        when = acks.get((staff.staff_id, label))
+        since = max(effective, ctx.local_date(joined[staff.staff_id]) if staff.staff_id in joined else effective)
+        previous = [str(v["claims"]["label"]) for v in older if (staff.staff_id, str(v["claims"]["label"])) in acks]
         rows.append({
-            "staff_id": staff.actor_id,
+            "staff_id": staff.staff_id,
             "roles": ",".join(sorted(held)),
             "version": label,
             "effective_on": effective,

@@ -164,7 +164,7 @@ def main() -> None:
         ledger_append(double, args.aggregates * 2, args.events_per)
         peak_2n = verify_peak(double)
         double.close()
-        print(f"\n4. verify peak Python memory")
+        print("\n4. verify peak Python memory")
         print(f"   {n_events} entries (baseline):      {peak_n / 1e6:8.2f} MB")
         print(f"   {2 * n_events} entries:                 {peak_2n / 1e6:8.2f} MB   ratio {peak_2n / peak_n:.2f}x")
         if args.postgres:

@@ -18,7 +18,6 @@ from typing import Any
 
 from commands.services.access import record_access
 from commands.services.readside import ensure_current
-from ledger import roles
 from ledger.domain.base import require_text
 from ledger.domain.people import SUBJECT_KINDS, Subject, subject_record_id
 from ledger.errors import InvalidInput, NotPermitted
@@ -43,9 +42,10 @@ def matches(name: str, query: str) -> bool:
     return all(any(w.startswith(q) for w in words) for q in fold(query).split())
 
 
-def may_search(actor: Actor) -> bool:
-    """Whether ``actor``'s roles read subject records (and so may search them by name)."""
-    return bool(actor.roles & set(roles.readers_of("subject")))
+def may_search(ledger: Ledger, actor: Actor) -> bool:
+    """Whether ``actor``'s roles read subject records (and so may search them by name), under the
+    permission table in force."""
+    return bool(ledger.registry().roles_of(actor.actor_id) & set(ledger.permissions().readers_of("subject")))
 
 
 def _by_id(ledger: Ledger, actor: Actor, query: str, kind: str) -> list[dict[str, Any]]:
@@ -68,7 +68,7 @@ def find(ledger: Ledger, actor: Actor, query: str, kind: str = "pupil", school: 
     query = require_text("name", query, 200)
     if kind not in SUBJECT_KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(SUBJECT_KINDS)}")
-    if not may_search(actor):
+    if not may_search(ledger, actor):
         return _by_id(ledger, actor, query, kind)
     ensure_current(ledger)
     found: list[dict[str, Any]] = []

@@ -22,7 +22,7 @@ from sqlalchemy import delete, select
 from commands.services.schools import checked_school, school_filter
 from commands.services import evidence
 from commands.services.access import record_access
-from ledger import files, keystore, localtime, roles
+from ledger import files, keystore, localtime
 from projections import checked
 from ledger.domain.incidents import categories as codes
 from ledger.domain.base import described, new_short_id, occurrence, parse_date, require_text
@@ -74,7 +74,7 @@ def load_incident(work: Unit, actor: Actor, inc_id: str) -> Incident:
         record_class = keystore.record_class_of(work.conn, str(aggregate_id)) or "incident"
         raise NotPermitted(
             f"{actor.actor_id} may not see or act on {inc_id}",
-            f"{record_class} records are open to: {', '.join(roles.readers_of(record_class))}, "
+            f"{record_class} records are open to: {', '.join(work.ledger.permissions().readers_of(record_class))}, "
             "and to an investigator assigned to the case",
         ) from None
     _case_readers(work, incident)
@@ -467,7 +467,8 @@ def visible_incident_ids(work: Unit, actor: Actor) -> list[str]:
             select(table.c.originator_id).where(table.c.topic == get_topic(Incident.Reported))
         )
     }
-    readable_classes = [c for c in codes.INCIDENT_CLASSES if set(roles.readers_of(c)) & actor.roles]
+    perms, held = work.ledger.permissions(), work.ledger.registry().roles_of(actor.actor_id)
+    readable_classes = [c for c in codes.INCIDENT_CLASSES if set(perms.readers_of(c)) & held]
     by_role = {
         r for (r,) in work.conn.execute(
             select(data_keys.c.record_id).where(data_keys.c.record_class.in_(readable_classes))

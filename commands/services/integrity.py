@@ -84,6 +84,9 @@ def load_trust(path: Path) -> Trust:
 def verify_ledger(ledger: Ledger, trust_file: Path, since_file: Path | None, projections: bool = True) -> Report:
     """Verify the whole ledger against a trust file (and a saved checkpoint).
 
+    Without ``since_file``, on the ledger's host the newest checkpoint the host
+    signed is the saved checkpoint: the log must extend it.
+
     With ``projections`` the read models are also compared with a replay of
     the log, and any drift is a finding (``ledger projections rebuild`` mends it).
     """
@@ -98,6 +101,8 @@ def verify_ledger(ledger: Ledger, trust_file: Path, since_file: Path | None, pro
                 f"{since_file} is not a checkpoint signed by this ledger's key: {exc}",
                 "use a checkpoint saved with `ledger checkpoint --out`",
             ) from None
+    else:
+        since = ledger.host_checkpoint()  # on the ledger's host: the newest checkpoint it signed
     with ledger.engine.connect() as conn:
         report = verify(conn, ledger.app.events_table, trust, since)
     if projections:

@@ -29,7 +29,6 @@ from ledger.domain.monitoring import (
     Alert, ImportBatch, alert_id_for, alert_record_id, check_record_ref, import_batch_key_id,
 )
 from ledger.errors import NotFound, NotPermitted, RecordErased
-from ledger.roles import readers_of
 from ledger.schema import actors
 from ledger.store import Actor, Ledger, Unit
 
@@ -155,10 +154,11 @@ def list_alerts(
     ``since`` and ``until`` are typed in the federation's local time; a date
     covers that whole local day. Times come back in local time.
     """
-    if reader is not None and not set(reader.roles) & set(readers_of("monitoring")):
+    readers = ledger.permissions().readers_of("monitoring")
+    if reader is not None and not ledger.registry().roles_of(reader.actor_id) & set(readers):
         raise NotPermitted(
             f"{reader.actor_id} may not list monitoring alerts",
-            f"alerts are for: {', '.join(readers_of('monitoring'))}",
+            f"alerts are for: {', '.join(readers)}",
         )
     zone = ledger.timezone()
     start = localtime.moment("since", since, zone) if since else None
@@ -221,7 +221,7 @@ def _load_alert(work: Unit, actor: Actor, alert_id: str) -> Alert:
     except NotPermitted:
         raise NotPermitted(
             f"{actor.actor_id} may not read alert {alert_id}",
-            f"only these roles may: {', '.join(readers_of('monitoring'))}",
+            f"only these roles may: {', '.join(work.ledger.permissions().readers_of('monitoring'))}",
         ) from None
     return alert
 

@@ -17,7 +17,6 @@ from ledger import envelope, localtime
 from ledger.domain.base import new_short_id, parse_date, require_text
 from ledger.domain.monitoring import FilterDecision, FilteringReview, check_record_id, check_record_ref
 from ledger.errors import InvalidInput, NotFound, NotPermitted, RuleViolation
-from ledger.roles import readers_of
 from ledger.store import Actor, Ledger
 
 T = TypeVar("T")
@@ -147,7 +146,7 @@ def _read_check(ledger: Ledger, actor: Actor, cls: type[T], what: str, check_id:
         except NotPermitted:
             raise NotPermitted(
                 f"{actor.actor_id} may not read {what} {check_id}",
-                f"only these roles may: {', '.join(readers_of('monitoring_check'))}",
+                f"only these roles may: {', '.join(work.ledger.permissions().readers_of('monitoring_check'))}",
             ) from None
         record_access(work, actor.actor_id, "read", [str(aggregate_id)], [], reason)
     return record

@@ -152,14 +152,13 @@ def _enrich(work: Unit, found: Survey, facts: Facts) -> None:
 
 def rules(ledger: Ledger) -> list[dict[str, Any]]:
     """The rule in force for every record class."""
-    from ledger.roles import READERS
-
+    classes = ledger.permissions().table["readers"]
     with ledger.unit() as work:
         overrides = survey(work).rules
     return [
         {"record_class": cls, "trigger": r.trigger, "months": r.months, "rule": r.describe(),
          "changed": cls in overrides}
-        for cls in sorted(READERS)
+        for cls in sorted(classes)
         for r in [retention.rule_for(cls, overrides)]
     ]
 
@@ -171,10 +170,9 @@ def change_rule(ledger: Ledger, actor: Actor, record_class: str, trigger: str, m
 
     from ledger.domain.retention import RetentionRule
     from ledger.errors import InvalidInput
-    from ledger.roles import READERS
-
-    if record_class not in READERS:
-        raise InvalidInput(f"unknown record class {record_class!r}", f"classes are: {', '.join(sorted(READERS))}")
+    classes = ledger.permissions().table["readers"]
+    if record_class not in classes:
+        raise InvalidInput(f"unknown record class {record_class!r}", f"classes are: {', '.join(sorted(classes))}")
     rule = retention.check_rule(record_class, trigger, months)
     reason = require_text("reason", reason, 2000)
     with ledger.unit(actor, write=True) as work:

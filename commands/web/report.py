@@ -50,7 +50,7 @@ def _chosen() -> list[str]:
 
 def _render(values: dict[str, Any], chosen: list[str], status: int = 200, **extra: Any) -> tuple[str, int]:
     return page("report.html", "Report an incident", status, values=values, chosen=chosen,
-                search_by_name=directory.may_search(actor()), **_options(), **extra)
+                search_by_name=directory.may_search(ledger(), actor()), **_options(), **extra)
 
 
 @bp.get("/report")

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate
 
-from ledger import localtime, roles
+from ledger import localtime
 from ledger.domain.base import record_id, require_text
 from ledger.domain.base import occurrence
 from ledger.domain.incidents import actions
@@ -33,6 +33,14 @@ def incident_record_id(inc_id: str) -> uuid.UUID:
 
 
 
+
+
+def _readers(record_class: str) -> tuple[str, ...]:
+    """Roles that read ``record_class`` under the permission table in force (the writing unit's
+    registry, replayed from signed entries)."""
+    from ledger.mapper import unit  # the unit the command writes in
+
+    return unit.get().permissions().readers_of(record_class)
 
 class Incident(Aggregate):
     """One reported breach of the policy or safeguarding concern."""
@@ -560,7 +568,7 @@ class Incident(Aggregate):
                 f"{investigator} is involved in {self.inc_id} and cannot investigate it",
                 "assign someone who is not linked to the incident",
             )
-        allowed = {"investigator", *roles.readers_of(self.record_class)}
+        allowed = {"investigator", *_readers(self.record_class)}
         if not allowed & investigator_roles:
             raise RuleViolation(
                 f"{investigator} holds none of the roles that may investigate {self.record_class} records",
@@ -661,7 +669,7 @@ class Incident(Aggregate):
         self._require_open("mark an action done")
         planned = actions.find(self.actions, action_id, self.inc_id)
         actions.check_open(planned, self.inc_id)
-        actions.check_completer(planned, actor, actor_roles, (*roles.readers_of(self.record_class), "investigator"))
+        actions.check_completer(planned, actor, actor_roles, (*_readers(self.record_class), "investigator"))
         actions.check_done(planned["action"], taken_on, today)
         self._check_removal(planned["action"])
         self.trigger_event(self.ActionDone, action_id=action_id, action=planned["action"], taken_on=taken_on,
