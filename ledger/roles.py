@@ -45,7 +45,7 @@ RECOVERY: Final = "recovery"
 CUSTODIAN: Final = "headteacher"
 
 #: Version of the tables below; bump it whenever they change.
-TABLE_VERSION: Final = 6
+TABLE_VERSION: Final = 7
 
 #: Record class -> roles that may read it (besides the recovery key).
 READERS: Final[dict[str, tuple[str, ...]]] = {
@@ -96,6 +96,8 @@ WRITERS: Final[dict[str, tuple[str, ...]]] = {
     "StaffMember.EmploymentEnded": _MANAGERS,
     "Subject.Registered": _MANAGERS + ("dsl", "slt"),
     "Subject.DetailsCorrected": _MANAGERS + ("dsl", "slt"),
+    "Subject.Related": ("headteacher", "dsl", "slt"),
+    "Subject.RelationEnded": ("headteacher", "dsl", "slt"),
     # access log: anyone who may read something records that they did
     "AccessRecord.Recorded": ROLES,
     # -- policy versions and acknowledgements --

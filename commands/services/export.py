@@ -42,7 +42,7 @@ from ledger.schema import actors
 from ledger.store import Actor, Ledger, Unit
 from projections import timeline_html
 from projections.reading import ACTION_FIELDS, OUTCOME_FIELDS, SHOWN, WITHHELD, Opened
-from projections.timeline import COLUMNS, Selection, Timeline, build, words
+from projections.timeline import COLUMNS, Selection, Timeline, build, csv_rows, words
 
 #: The standalone verifier: part of the installed package, and shipped inside every bundle.
 VERIFIER = Path(checker.__file__)
@@ -284,11 +284,12 @@ def _readable(found: Timeline, items: dict[int, bundle.Item], scrub: bundle.Pseu
         if item.status == bundle.REDACTED:
             about = [scrub.label(p) for p in item.header["subjects"] if p in scrub.kinds]
             why = f"redacted; about {', '.join(about)}" if about else "redacted"
-            row.update(status=WITHHELD, what=f"{words(row['event'])}: withheld ({why})",
+            row.update(status=WITHHELD, what=f"{words(row['event'])}: withheld ({why})", details=[],
                        action=Opened(WITHHELD).field(ACTION_FIELDS, claims),
                        outcome=Opened(WITHHELD).field(OUTCOME_FIELDS, claims))
         elif item.status == bundle.NOT_READABLE:
             row["what"] = f"{words(row['event'])}: withheld (not readable by {exporter}, who exported it)"
+            row["details"] = []
         if item.header["actor"] in scrub.kinds:
             row["role"] = ""
         rows.append(scrub.scrub(row))
@@ -297,7 +298,7 @@ def _readable(found: Timeline, items: dict[int, bundle.Item], scrub: bundle.Pseu
     shown = Timeline(selection, rows, exporter, found.generated_at)
     return {
         "timeline.html": timeline_html.render(shown).encode("utf-8"),
-        "timeline.csv": text.csv_table(rows, COLUMNS).encode("utf-8"),
+        "timeline.csv": text.csv_table(csv_rows(rows), COLUMNS).encode("utf-8"),
     }
 
 
@@ -428,20 +429,27 @@ class _Wording:
 
     escape = staticmethod(timeline_html.escape)
 
-    def __call__(self, header: dict[str, Any], plaintext: Any, zone: str) -> str:
+    def __call__(self, header: dict[str, Any], plaintext: Any, zone: str) -> dict[str, Any]:
+        """The readable columns of a disclosed row: ``what``, ``action``, ``outcome`` (text) and
+        ``details`` ((label, text) pairs), as the timeline makes them from the opened event."""
+        found = header.get("claims")
+        claims: dict[str, Any] = found if isinstance(found, dict) else {}
         name = words(roles.event_name(str(header.get("topic"))))
         state = dict(plaintext) if isinstance(plaintext, dict) else {}
         try:
             for field in header.get("lifted") or []:
                 state[field] = header[field]
-            state.update(header.get("claims") or {})
+            state.update(claims)
             state.update(originator_id=uuid.UUID(str(header["aggregate"])), originator_version=header["version"],
                          timestamp=dt.datetime.fromisoformat(str(header["recorded_at"])))
             event = object.__new__(resolve_topic(str(header["topic"])))
             object.__setattr__(event, "__dict__", state)
-            return Opened(SHOWN, event).description(localtime.zone_named(zone)) or name
         except (KeyError, TypeError, ValueError, ImportError, AttributeError, TopicError, LedgerError):
-            return name
+            return {"what": name, "action": "", "outcome": "", "details": []}
+        opened = Opened(SHOWN, event)
+        return {"what": opened.description(localtime.zone_named(zone)) or name,
+                "action": opened.field(ACTION_FIELDS, claims), "outcome": opened.field(OUTCOME_FIELDS, claims),
+                "details": [(d["label"], d["text"]) for d in opened.details()]}
 
 
 def verifier_module() -> Any:
@@ -471,6 +479,7 @@ def demo_chapter(ledger: Ledger, actors: dict[str, Actor], subjects: dict[str, s
     inc = incidents.report(ledger, actors["teacher-1"], incidents.IncidentReport(
         "child-on-child", f"{yesterday}T10:15", "Unkind messages in a class chat",
         "Pupil showed me messages about another pupil.", people=(f"{subjects['pupil1']}:victim",),
+        school="Oak Primary",
         evidence=(evidence.EvidenceFile("chat.png", b"\x89PNG demo screenshot", "teacher-1", f"{yesterday}T10:30",
                                         "screenshot", "school iPad"),),
     ))

@@ -659,17 +659,34 @@ def test_a_recipient_cannot_crash_the_bundle_verifier_with_a_deeply_nested_file(
         assert not report.ok and any(name in p for c in report.checks for p in c.problems), report.lines()
 
 
+#: What the forger changes in the readable files: (file, the honest bytes, the forged ones).
+FORGERIES = {
+    "a note's words": [("timeline.html", b"Family called.", b"Nobody called"),
+                       ("timeline.csv", b"Family called.", b"Nobody called")],
+    "a report's facts": [("timeline.html", b"<dd>Seen</dd>", b"<dd>Not seen</dd>"),
+                         ("timeline.csv", b"facts: Seen", b"facts: Not seen")],
+    "who recorded it": [("timeline.html", b"teacher (staff)", b"dsl (staff)"),
+                        ("timeline.csv", b",teacher,staff,", b",dsl,staff,")],
+    "a row left out": [("timeline.csv", b"fact noted: Family called.", b"")],
+}
+
+
+@pytest.mark.parametrize("forgery", sorted(FORGERIES))
 def test_a_forger_holding_the_ledger_key_cannot_change_the_readable_timeline(
-    federation: Federation, tmp_path: Path
+    federation: Federation, tmp_path: Path, forgery: str
 ) -> None:
     """Whoever holds the ledger key (the IT manager) rewrites what the readable timeline says and
     signs SHA256SUMS again: every entry still verifies, and the reader reads the timeline."""
     fed = federation
     files = _bundle(fed, tmp_path)
-    for name in ("timeline.html", "timeline.csv"):
-        assert b"Family called." in files[name]
-        files[name] = files[name].replace(b"Family called.", b"Nobody called")
+    for name, honest, forged in FORGERIES[forgery]:
+        assert honest in files[name], (name, honest)
+        if forgery == "a row left out":
+            files[name] = b"\n".join(line for line in files[name].split(b"\n") if honest not in line)
+        else:
+            files[name] = files[name].replace(honest, forged)
     resealed = bundle.seal({k: v for k, v in files.items() if k not in (bundle.SUMS, bundle.SIGNATURE)},
                            fed.ledger.ledger_signing_key())
     report = export.verify_bundle(_pack(resealed, tmp_path / "lying.zip"), fed.ledger.config.trust_path)
     assert not report.ok
+    assert any("timeline" in p for c in report.checks for p in c.problems), report.lines()
