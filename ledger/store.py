@@ -419,7 +419,8 @@ class Ledger:
         A writing unit holds the write lock from its first statement, takes its
         time from the clock under that lock (the database server's on
         PostgreSQL), refuses a clock behind the last checkpoint, and acts under
-        the registry the latest signed checkpoint names.
+        the registry the latest signed checkpoint names; a reading unit acts
+        under that registry too, so every entry either loads is checked.
         """
         meta = self.meta()
         datastore = self.app.recorder.datastore  # type: ignore[attr-defined]
@@ -443,6 +444,7 @@ class Ledger:
                     head = self._begin_write(conn, ctx, bootstrap)
                 else:
                     ctx.now = self._now(conn)
+                    self._begin_read(conn, ctx)
                 work = Unit(self, session, ctx)
                 yield work
                 if write and work.saved:
@@ -465,6 +467,15 @@ class Ledger:
             datastore.scoped_session = None
             datastore.session_maker = sessionmaker(bind=self.engine)
             session.close()
+
+    def _begin_read(self, conn: Connection, ctx: UnitContext) -> None:
+        """A reading unit acts under the checked registry too, so every entry it loads is checked
+        against the key its signer registered: what a person reads comes from signed entries,
+        never from a row someone with the database rewrote."""
+        head = self._head(conn)
+        if head is not None:
+            ctx.registry = self._load_registry(conn, head)
+            ctx.registry_shared = True
 
     def _begin_write(self, conn: Connection, ctx: UnitContext, bootstrap: tuple[str, str, bytes] | None) -> sealer.Head | None:
         if conn.dialect.name == "postgresql":

@@ -134,8 +134,6 @@ def register(
     ensure_current(ledger)
     registry = ledger.registry()
     with ledger.unit(actor, write=logged) as work:
-        if work.ctx.registry is None:  # every record a register loads is checked against its signer's key
-            work.ctx.registry, work.ctx.registry_shared = registry, True
         ctx = register_index.RegisterContext(
             conn=work.conn, events=ledger.app.events_table, ledger_id=work.ctx.ledger_id,
             reader_id=actor.actor_id, reader_roles=actor.roles, keyring=actor.keyring, now=work.now,

@@ -376,13 +376,15 @@ def test_staff_cannot_make_the_access_register_blame_someone_else(federation: Fe
 
 def test_staff_cannot_change_what_the_register_says_by_editing_a_sealed_entry(federation: Federation) -> None:
     """A teacher with the database file rewrites the category a sealed triage names: the register
-    replays clear headers, and would show the forged category."""
+    and `incidents list` replay clear headers, and would show the forged category."""
     fed = federation
     inc = safeguarding_case(fed)
     rewrite_claims(fed, inc, "Triaged", {"category": "bullying", "escalated_to": "slt",
                                          "previous_category": "child-on-child"})
     with pytest.raises(VerificationFailed, match="Incident.Triaged .* was altered"):
         _register_ids(fed, "dsl")
+    with pytest.raises(VerificationFailed, match="Incident.Triaged .* was altered"):
+        incidents.list_incidents(fed.ledger, fed["dsl"])
 
 
 # -- who may act ---------------------------------------------------------------------------------
