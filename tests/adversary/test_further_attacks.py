@@ -238,6 +238,31 @@ def test_staff_cannot_make_the_headteacher_write_an_allegation_under_an_alert_ke
     assert not can_open(fed, "dsl", newest_key(fed, inc))
 
 
+@pytest.mark.parametrize("how", ["a forged dismissal", "a lowered severity"])
+def test_staff_cannot_hide_a_monitoring_alert_from_the_dsl(federation: Federation, tmp_path: Path, how: str) -> None:
+    """A member of staff with the database file writes a dismissal of a monitoring alert (signed
+    with their own key, never sealed), or rewrites its sealed severity: the DSL's list of alerts
+    not yet dealt with would no longer show it as it was recorded."""
+    fed = federation
+    alert = _import_alert(fed, tmp_path, 11)
+    assert [a["id"] for a in monitoring.list_alerts(fed.ledger, unlinked=True, reader=fed["dsl"])] == [alert]
+    aggregate = alert_record_id(alert)
+    table = fed.ledger.app.events_table
+    if how == "a forged dismissal":
+        attacker = Attacker(fed)
+        attacker.insert(attacker.forge(fed["teacher"].pair, aggregate, "ledger.domain.monitoring:Alert.Dismissed",
+                                       {"reason": "false positive"}, record_class="monitoring"))
+    else:
+        with fed.ledger.engine.connect() as conn:
+            row = conn.execute(select(table.c.id, table.c.state).where(table.c.originator_id == aggregate)).one()
+        header = envelope.parse(bytes(row.state)).header
+        with fed.ledger.engine.begin() as conn:
+            conn.execute(update(table).where(table.c.id == row.id).values(state=rewrite_header(
+                bytes(row.state), {"claims": dict(header["claims"], severity="low")})))
+    with pytest.raises(VerificationFailed, match=f"of alert record {aggregate} fails its checks"):
+        monitoring.list_alerts(fed.ledger, unlinked=True, reader=fed["dsl"])
+
+
 def test_a_data_key_moved_to_another_record_is_named_by_verify(federation: Federation, tmp_path: Path) -> None:
     """Someone with the database files one alert's key under another alert: the second alert's
     later entries are written under it, and erasing the first alert would destroy them too."""
