@@ -25,7 +25,7 @@ import sqlalchemy.exc
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import InfrastructureFactory, IntegrityError, PersistenceError
 from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
-from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, insert, inspect, select, text
+from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, func, insert, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from eventsourcing.utils import Environment
 
@@ -37,7 +37,7 @@ from ledger.identity import KeyPair
 from ledger.mapper import EnvelopeMapper, UnitContext, unit
 from ledger.registry import KeyFact, Registry, digest_of
 from ledger.roles import Permissions
-from ledger.schema import ledger_meta, metadata, registry_state
+from ledger.schema import ledger_meta, merkle_leaves, metadata, registry_state
 
 T = TypeVar("T")
 #: Errors a database driver can raise past SQLAlchemy and the recorder.
@@ -174,7 +174,28 @@ class Unit:
             self.ctx.allow_redacted = False
         if not isinstance(aggregate, cls):
             raise NotFound(f"{aggregate_id} is not a {what}")
+        self._require_sealed(aggregate_id, int(getattr(aggregate, "version")), what)
         return aggregate
+
+    def _require_sealed(self, aggregate_id: uuid.UUID, version: int, what: str) -> None:
+        """Refuse a record with entries never sealed into the log (and not this unit's own).
+
+        Anyone with the database file can append a row signed with their own key (an
+        assignment naming themselves, a hold released); its signature is good, but only
+        the ledger seals, so an unsealed entry is someone's forgery and decides nothing.
+        """
+        events = self.ledger.app.events_table
+        sealed = self.conn.execute(
+            select(func.count()).select_from(events.join(merkle_leaves, merkle_leaves.c.notification_id == events.c.id))
+            .where(events.c.originator_id == aggregate_id)
+        ).scalar_one()
+        own = sum(1 for _, entry in self.sealing if entry.header["aggregate"] == str(aggregate_id))
+        if int(sealed) + own < version:
+            raise VerificationFailed(
+                f"the {what} {aggregate_id} has entries that were never sealed into the log: they were written "
+                "into the database outside the ledger",
+                "nothing was written or shown from it; run `ledger verify --trust trust.json` and remove the rows",
+            )
 
     def exists(self, aggregate_id: uuid.UUID) -> bool:
         """Whether any event was recorded for ``aggregate_id``."""

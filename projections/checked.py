@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -172,6 +172,38 @@ def load(conn: Connection, events: Table, registry: Registry, aggregates: Iterab
     for entries in found.values():
         entries.sort(key=lambda e: e.version)
     return found
+
+
+def checked_entries(conn: Connection, events: Table, registry: Registry, condition: Any,
+                    batch: int = 2000) -> Iterator[LogEntry]:
+    """The entries matching ``condition``, in log order, each checked against its signer's key
+    and sealed into the log. Services that decide from clear headers (what is due for erasure,
+    which alerts wait, who acknowledged) read them here: an entry anyone with the database wrote
+    or rewrote stops the reading, naming it, instead of deciding anything."""
+    last = -1
+    while True:
+        rows = conn.execute(
+            select(events.c.id, events.c.originator_id, events.c.originator_version, events.c.topic, events.c.state,
+                   merkle_leaves.c.leaf_index)
+            .select_from(events.outerjoin(merkle_leaves, merkle_leaves.c.notification_id == events.c.id))
+            .where(condition, events.c.id > last).order_by(events.c.id).limit(batch)
+        ).all()
+        if not rows:
+            return
+        for row in rows:
+            entry = LogEntry(int(row.id), None if row.leaf_index is None else int(row.leaf_index),
+                             str(row.originator_id), int(row.originator_version), str(row.topic), bytes(row.state))
+            check(entry, registry)
+            if entry.checked and entry.leaf is None:
+                entry.problem = "it was never sealed: written into the database outside the ledger"
+            if not entry.checked:
+                raise VerificationFailed(
+                    f"the stored entry {entry.event_type} v{entry.version} of record {entry.aggregate} fails its "
+                    f"checks: {entry.problem}",
+                    "nothing was decided from it: run `ledger verify --trust trust.json` and restore the row",
+                )
+            yield entry
+        last = int(rows[-1].id)
 
 
 def signer_roles(conn: Connection, events: Table, registry: Registry, shown: Iterable[LogEntry]) -> None:

@@ -28,8 +28,8 @@ from ledger.domain.base import new_short_id, occurrence, record_id, require_text
 from ledger.domain.monitoring import (
     Alert, ImportBatch, alert_id_for, alert_record_id, check_record_ref, import_batch_key_id,
 )
-from ledger.errors import NotFound, NotPermitted, RecordErased, VerificationFailed
-from ledger.schema import actors, merkle_leaves
+from ledger.errors import NotFound, NotPermitted, RecordErased
+from ledger.schema import actors
 from ledger.store import Actor, Ledger, Unit
 from projections import checked
 
@@ -169,14 +169,8 @@ def list_alerts(
     table = ledger.app.events_table
     registry = ledger.registry()
     with ledger.engine.connect() as conn:
-        rows = conn.execute(
-            select(table.c.id, table.c.originator_id, table.c.originator_version, table.c.topic, table.c.state,
-                   merkle_leaves.c.leaf_index)
-            .select_from(table.outerjoin(merkle_leaves, merkle_leaves.c.notification_id == table.c.id))
-            .where(table.c.topic.in_(list(_ALERT_TOPICS))).order_by(table.c.id)
-        )
-        for row in rows:
-            topic, entry = row.topic, _checked_alert_entry(row, registry)
+        for checked_entry in checked.checked_entries(conn, table, registry, table.c.topic.in_(list(_ALERT_TOPICS))):
+            topic, entry = checked_entry.topic, envelope.parse(checked_entry.state)
             header, claims = entry.header, entry.header["claims"]
             if _ALERT_TOPICS[topic] == "Alert.Recorded":
                 by_aggregate[header["aggregate"]] = claims["alert_id"]
@@ -206,23 +200,6 @@ def list_alerts(
         and (end is None or a["time"] < end)
     ]
     return sorted(chosen, key=lambda a: (a["time"], a["id"]))
-
-
-def _checked_alert_entry(row: Any, registry: Any) -> envelope.Envelope:
-    """One alert entry, checked against its signer's key and sealed into the log: a row anyone
-    with the database wrote or rewrote (a forged dismissal, a lowered severity) stops the list."""
-    entry = checked.LogEntry(int(row.id), None if row.leaf_index is None else int(row.leaf_index),
-                             str(row.originator_id), int(row.originator_version), str(row.topic), bytes(row.state))
-    checked.check(entry, registry)
-    if entry.checked and entry.leaf is None:
-        entry.problem = "it was never sealed: written into the database outside the ledger"
-    if not entry.checked:
-        raise VerificationFailed(
-            f"the stored entry {entry.event_type} v{entry.version} of alert record {entry.aggregate} fails its "
-            f"checks: {entry.problem}",
-            "nothing is listed until it is mended: run `ledger verify --trust trust.json` and restore the row",
-        )
-    return envelope.parse(entry.state)
 
 
 def _until(value: str, zone: Any) -> dt.datetime:

@@ -17,7 +17,7 @@ from typing import Any
 from eventsourcing.utils import get_topic
 from sqlalchemy import select
 
-from ledger import envelope, files, localtime
+from ledger import files, localtime
 from ledger.domain.base import parse_date
 from ledger.domain.people import StaffMember
 from ledger.domain.policy import (
@@ -32,6 +32,7 @@ from ledger.domain.policy import (
 from ledger.errors import AlreadyExists, InvalidInput, LedgerError, NotFound
 from ledger.roles import SELF
 from ledger.store import Actor, Ledger, Unit
+from projections import checked
 
 #: Roles whose holders the policy covers (and who must acknowledge it).
 def _covered_roles(ledger: Ledger) -> tuple[str, ...]:
@@ -184,9 +185,8 @@ def list_versions(ledger: Ledger, as_of: str | None = None) -> list[dict[str, An
 def _headers(work: Unit, created: type) -> Iterator[dict[str, Any]]:
     """The clear headers of every entry of one event type, oldest first."""
     table = work.ledger.app.events_table
-    rows = work.conn.execute(select(table.c.state).where(table.c.topic == get_topic(created)).order_by(table.c.id))
-    for (state,) in rows:
-        yield envelope.parse(bytes(state)).header
+    for entry in checked.checked_entries(work.conn, table, work.registry, table.c.topic == get_topic(created)):
+        yield entry.header
 
 
 def _acknowledgements(work: Unit, as_of: str) -> dict[tuple[str, str], dt.datetime]:

@@ -21,14 +21,14 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, delete, func, select, update
 
-from commands.services import export, incidents, integrity, monitoring, people, permissions, readside
+from commands.services import export, incidents, integrity, monitoring, people, permissions, readside, retention
 from ledger import bundle, envelope, keystore, roles
 from ledger.clock import SystemClock, iso
 from ledger.domain.incidents import Incident, incident_record_id
 from ledger.domain.keys import PermissionTable
 from ledger.domain.monitoring import alert_id_for, alert_record_id
 from ledger.domain.people import StaffMember, staff_record_id, subject_record_id
-from ledger.domain.retention import Erasure
+from ledger.domain.retention import Erasure, hold_record_id
 from ledger.errors import NotPermitted, RuleViolation, VerificationFailed
 from ledger.identity import KeyPair
 from ledger.schema import checkpoints, data_keys, key_wraps, merkle_leaves, merkle_nodes, registry_state
@@ -100,17 +100,19 @@ def rewrite_claims(fed: Federation, inc: str, event: str, claims: dict[str, Any]
 
 
 def forge_wrapped(attacker: Attacker, pair: KeyPair, aggregate: uuid.UUID, topic: str, claims: dict[str, Any],
-                  record_class: str, recorded_at: str) -> envelope.Envelope:
-    """An entry under a data key wrapped, as the ledger would, to the readers of its class."""
+                  record_class: str, recorded_at: str, body: dict[str, Any] | None = None) -> envelope.Envelope:
+    """An entry (the record's next version) under a data key wrapped, as the ledger would, to the
+    readers of its class: they open it like any other."""
     fed = attacker.fed
     with fed.ledger.engine.begin() as conn:
         key_id, key = keystore.new_data_key(conn, attacker.registry(), str(aggregate), record_class, recorded_at)
     header = {
-        "ledger": fed.ledger.meta()["ledger_id"], "aggregate": str(aggregate), "version": 1, "topic": topic,
+        "ledger": fed.ledger.meta()["ledger_id"], "aggregate": str(aggregate),
+        "version": attacker.last_version(aggregate) + 1, "topic": topic,
         "class_version": 1, "recorded_at": recorded_at, "occurred_at": None, "actor": pair.actor_id,
         "actor_key": pair.key_id, "record_class": record_class, "subjects": [], "claims": claims, "lifted": [],
     }
-    return envelope.seal(header, {}, key_id, key, pair.signing_key)
+    return envelope.seal(header, body or {}, key_id, key, pair.signing_key)
 
 
 # -- who reads what is written later -----------------------------------------------------------
@@ -169,6 +171,41 @@ def test_staff_with_the_database_file_cannot_learn_of_an_allegation_against_them
         headers = [envelope.parse(bytes(state)).header for (state,) in conn.execute(select(table.c.state))]
     about_me = [h for h in headers if h["record_class"] == "allegation" and "teacher" in json.dumps(h)]
     assert not about_me, about_me[0]
+
+
+def test_staff_cannot_share_a_later_case_note_by_appending_an_assignment_signed_with_their_own_key(
+    federation: Federation, attacker: Attacker
+) -> None:
+    """A teacher with the database file appends to a safeguarding case an assignment of
+    themselves, signed with their own (registered) key, never sealed: its signature is good, so
+    the DSL's next note would be wrapped to the teacher."""
+    fed = federation
+    inc = safeguarding_case(fed)
+    attacker.insert(forge_wrapped(attacker, fed["teacher"].pair, incident_record_id(inc),
+                                  "ledger.domain.incidents:Incident.InvestigatorAssigned", {"investigator": "teacher"},
+                                  "safeguarding", iso(SystemClock().now()), body={"remit": "helping"}))
+    refused(fed, VerificationFailed,
+            lambda: incidents.add_note(fed.ledger, fed["dsl"], inc, "fact", "What the teacher may not read"),
+            match="never sealed into the log")
+
+
+def test_staff_cannot_release_a_legal_hold_with_an_entry_signed_with_their_own_key(
+    federation: Federation, attacker: Attacker
+) -> None:
+    """A member of staff with the database file appends a release of a legal hold, signed with
+    their own key, never sealed: the holds list, and the retention sweep, would treat the record
+    as free to erase."""
+    fed = federation
+    inc = safeguarding_case(fed)
+    retention.place_hold(fed.ledger, fed["dsl"], inc, "police investigation")
+    hold = hold_record_id(str(incident_record_id(inc)))
+    attacker.insert(forge_wrapped(attacker, fed["teacher"].pair, hold, "ledger.domain.retention:LegalHold.Released",
+                                  {}, "retention", iso(SystemClock().now()), body={"reason": "no longer needed"}))
+    with pytest.raises(VerificationFailed, match="never sealed"):
+        retention.list_holds(fed.ledger)
+    with fed.ledger.unit(fed["head"]) as work:
+        with pytest.raises(VerificationFailed, match="never sealed"):
+            retention.is_held(work, str(incident_record_id(inc)))
 
 
 def test_a_dsl_cannot_assign_themselves_to_an_allegation_they_may_not_read(federation: Federation) -> None:
