@@ -296,7 +296,7 @@ def test_staff_cannot_hide_a_monitoring_alert_from_the_dsl(federation: Federatio
         with fed.ledger.engine.begin() as conn:
             conn.execute(update(table).where(table.c.id == row.id).values(state=rewrite_header(
                 bytes(row.state), {"claims": dict(header["claims"], severity="low")})))
-    with pytest.raises(VerificationFailed, match=f"of alert record {aggregate} fails its checks"):
+    with pytest.raises(VerificationFailed, match=f"of record {aggregate} fails its checks"):
         monitoring.list_alerts(fed.ledger, unlinked=True, reader=fed["dsl"])
 
 
