@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate
 
-from ledger import localtime
+from ledger import localtime, roles
 from ledger.domain.base import record_id, require_text
 from ledger.domain.base import occurrence
 from ledger.domain.incidents import actions
@@ -36,11 +36,14 @@ def incident_record_id(inc_id: str) -> uuid.UUID:
 
 
 def _readers(record_class: str) -> tuple[str, ...]:
-    """Roles that read ``record_class`` under the permission table in force (the writing unit's
-    registry, replayed from signed entries)."""
-    from ledger.mapper import unit  # the unit the command writes in
+    """Roles that read ``record_class`` under the permission table in force (the unit's registry,
+    replayed from signed entries). Outside any unit (the domain on its own, as its unit tests use
+    it) the table this software proposes, the one ``ledger init`` adopts."""
+    from ledger.mapper import unit  # the unit the command runs in
 
-    return unit.get().permissions().readers_of(record_class)
+    work = unit.get(None)
+    perms = work.permissions() if work is not None else roles.Permissions()
+    return perms.readers_of(record_class)
 
 class Incident(Aggregate):
     """One reported breach of the policy or safeguarding concern."""
