@@ -22,7 +22,7 @@ from sqlalchemy import select
 from commands.services.access import record_access
 from commands.services.schools import checked_school
 from commands.services.monitoring_import import AlertFile, AlertRow, alert_key, read_alert_file
-from ledger import envelope, keystore, localtime
+from ledger import envelope, keystore, localtime, progress
 from ledger.clock import iso
 from ledger.domain.base import new_short_id, occurrence, record_id, require_text
 from ledger.domain.monitoring import (
@@ -86,6 +86,7 @@ def _import(work: Unit, checked: AlertFile, school: str | None) -> ImportSummary
     work.save(ImportBatch.record(batch_id, checked.name, checked.file_format, checked.sha256, counts, span,
                                  batch_key[0]))
     work.ctx.batch_key = batch_key
+    shown = progress.bar(len(fresh), "import", "alert")
     try:
         for chunk in _chunks(new_rows(), _CHUNK):
             known = _known_people(work, chunk)
@@ -94,7 +95,9 @@ def _import(work: Unit, checked: AlertFile, school: str | None) -> ImportSummary
                              r.category, r.severity, r.action, r.personal(), known, school)
                 for r in chunk
             ])
+            shown.update(len(chunk))
     finally:
+        shown.close()
         work.ctx.batch_key = None
     return ImportSummary(batch_id, checked.row_count, len(fresh), already, duplicates)
 

@@ -16,9 +16,12 @@ from commands.services.evidence import EvidenceFile
 from commands.web.context import actor, back_to, form, ledger, needs_reason, page, session
 from ledger.domain.incidents import categories as codes
 from ledger.domain.export import REDACTIONS
+from ledger import files
 from ledger.errors import InvalidInput
 
 bp = Blueprint("cases", __name__)
+#: Bundles being exported for a download live in ``.DESK_EXPORTS.XXXX.part`` folders in the temporary folder.
+DESK_EXPORTS = "policy-ledger-desk-export"
 
 
 @bp.get("/incidents")
@@ -146,8 +149,12 @@ def act(inc_id: str, step: str) -> Response:
 def export_bundle(inc_id: str) -> Response:
     """The evidence bundle the CLI writes, downloaded; the export is recorded in the ledger."""
     redact = tuple(r for r in request.form.getlist("redact") if r)
-    with tempfile.TemporaryDirectory(prefix="desk-export-") as folder:
-        out = Path(folder) / f"{inc_id}.zip"
+    # The bundle is decrypted data: it is written in a private folder that is locked while in
+    # use and removed on the way out; one left by a desk that was killed is removed here.
+    staging = Path(tempfile.gettempdir()) / DESK_EXPORTS
+    files.sweep_stale_parts(staging)
+    with files.private_folder(staging) as folder:
+        out = folder.path / f"{inc_id}.zip"
         done = export.export(ledger(), actor(), export.ExportRequest(
             reason=request.form.get("reason", ""), out=out, incident=inc_id, redact=redact,
         ))
