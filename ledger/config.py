@@ -42,6 +42,12 @@ class Config:
         return self.home / "ledger-key.json"
 
     @property
+    def host_checkpoint_path(self) -> Path:
+        """The newest checkpoint this host signed, kept beside the ledger key: the database must
+        extend it (a database rolled back to an earlier checkpoint is refused)."""
+        return self.home / "latest-checkpoint.txt"
+
+    @property
     def trust_path(self) -> Path:
         """The trust file written at init for auditors."""
         return self.home / "trust.json"

@@ -22,7 +22,7 @@ from commands.services.schools import checked_school, school_filter
 from commands.services import evidence
 from commands.services.access import record_access
 from commands.services.directory import name_columns, resolve, resolve_spec
-from ledger import files, keystore, localtime, roles
+from ledger import files, keystore, localtime
 from projections import checked, indexed, runner
 from ledger.domain.incidents import categories as codes
 from ledger.domain.base import described, new_short_id, occurrence, parse_date, require_text
@@ -84,7 +84,7 @@ def load_incident(work: Unit, actor: Actor, inc_id: str) -> Incident:
         record_class = keystore.record_class_of(work.conn, str(aggregate_id)) or "incident"
         raise NotPermitted(
             f"{actor.actor_id} may not see or act on {inc_id}",
-            f"{record_class} records are open to: {', '.join(roles.readers_of(record_class))}, "
+            f"{record_class} records are open to: {', '.join(work.ledger.permissions().readers_of(record_class))}, "
             "and to an investigator assigned to the case",
         ) from None
     _case_readers(work, incident)
@@ -485,7 +485,8 @@ def visible_incident_ids(work: Unit, actor: Actor) -> list[str]:
     """Record ids of incidents the actor may read (their roles, or an assignment), picked
     from the entry index (bring projections up to date first)."""
     reported = set(indexed.started_by(work.conn, indexed.types_of(Incident.Reported)))
-    readable_classes = [c for c in codes.INCIDENT_CLASSES if set(roles.readers_of(c)) & actor.roles]
+    perms, held = work.ledger.permissions(), work.ledger.registry().roles_of(actor.actor_id)
+    readable_classes = [c for c in codes.INCIDENT_CLASSES if set(perms.readers_of(c)) & held]
     by_role = {
         r for (r,) in work.conn.execute(
             select(data_keys.c.record_id).where(data_keys.c.record_class.in_(readable_classes))

@@ -78,11 +78,14 @@ def load_trust(path: Path) -> Trust:
 def verify_ledger(ledger: Ledger, trust_file: Path, since_file: Path | None, projections: bool = True) -> Report:
     """Verify the whole ledger against a trust file (and a saved checkpoint).
 
+    Without ``since_file``, on the ledger's host the log must also extend the
+    newest checkpoint the host signed (every entry is still checked).
+
     With ``projections`` the read models are also compared with a replay of
     the log, and any drift is a finding (``ledger projections rebuild`` mends it).
     """
     trust = load_trust(trust_file)
-    since = None
+    since = host = None
     if since_file is not None:
         text = files.read_small_text(since_file, "saved checkpoint")
         try:
@@ -92,8 +95,10 @@ def verify_ledger(ledger: Ledger, trust_file: Path, since_file: Path | None, pro
                 f"{since_file} is not a checkpoint signed by this ledger's key: {exc}",
                 "use a checkpoint saved with `ledger checkpoint --out`",
             ) from None
+    else:
+        host = ledger.host_checkpoint()  # on the ledger's host: the newest checkpoint it signed
     with ledger.engine.connect() as conn:
-        report = verify(conn, ledger.app.events_table, trust, since)
+        report = verify(conn, ledger.app.events_table, trust, since, extends=host)
     if projections:
         drift = audit(ledger)
         report.findings += [Finding(d.describe()) for d in drift]

@@ -130,6 +130,7 @@ def _create(
     try:
         _write_private(config.ledger_key_path, {"origin": origin, "private_key": ledger_key.hex()})
         written.append(config.ledger_key_path)
+        written.append(config.host_checkpoint_path)  # the first write keeps its checkpoint beside the key
         trust = {
             "ledger_id": ledger_id,
             "origin": origin,

@@ -63,7 +63,7 @@ def pupils_for_report(query: str, kind: str) -> list[dict[str, Any]]:
 
 def _render(values: dict[str, Any], chosen: list[str], status: int = 200, **extra: Any) -> tuple[str, int]:
     return page("report.html", "Report an incident", status, values=values, chosen=chosen,
-                search_by_name=directory.may_search(actor()), **_options(), **extra)
+                search_by_name=directory.may_search(ledger(), actor()), **_options(), **extra)
 
 
 def _described() -> tuple[incidents.DescribedEvidence, ...]:
