@@ -242,8 +242,11 @@ def test_the_dsl_finds_a_child_by_name_and_opens_their_chronology(site: Site) ->
     page = text_of(dsl.read("/people/sb-pip", reason="case review"))
     assert "Name Pip Pupil" in page and "Date of birth 2016-04-12" in page
     assert inc in page and "For the chronology" in page
+    assert "facts Facts of For the chronology" in page, "the report's facts, as on the CLI's chronology"
+    assert re.search("child's words \u201c *they said it was a joke *\u201d", page), "the child's words, quoted"
     printed = dsl.get("/people/sb-pip?view=print")
     assert 'class="print-view"' in printed.text and "OFFICIAL-SENSITIVE" in printed.text
+    assert "Facts of For the chronology" in printed.text, "the print view for a strategy meeting holds the words"
     refused(site, site.visitor("teacher"), "POST", "/people", 403, "teacher may not read people's records",
             {"name": "pip", "kind": "pupil"})
 
