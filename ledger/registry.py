@@ -636,6 +636,30 @@ class Registry:
                                    "only those who read them may")
         return readers, None
 
+    def _rule_StaffMember_WorkerTypeRecorded(self, header: Any, claims: Any, actor: str, held: Any,
+                                             leaf: int) -> str | None:
+        problem = self._record_staff(header, claims.get("staff_id"))
+        if problem is None and claims.get("signs_in") is False and self.staff[str(claims["staff_id"])].keyed:
+            return f"says {claims['staff_id']} does not sign in, but they hold a signing key"
+        return problem
+
+    def _rule_PolicyAcknowledgement_AssistedRecorded(self, header: Any, claims: Any, actor: str, held: Any,
+                                                     leaf: int) -> str | None:
+        person = self.staff.get(str(claims.get("staff_id")))
+        if person is None:
+            return f"acknowledges for {claims.get('staff_id')}, who is not a registered member of staff"
+        if person.staff_id == actor or claims.get("entered_by") != actor:
+            return Denied(f"{actor} entered an assisted acknowledgement that is not theirs to enter")
+        if person.keyed:
+            return Denied(f"{person.staff_id} signs in with their own key: they acknowledge for themselves")
+        return None
+
+    def _rule_MonitoringAuthorisation_Granted(self, header: Any, claims: Any, actor: str, held: Any,
+                                              leaf: int) -> str | None:
+        if claims.get("person") == actor or claims.get("authorised_by") != actor:
+            return Denied(f"{actor} may not authorise a review of their own use of the systems")
+        return None
+
     def _rule_Incident_InvestigatorAssigned(self, header: Any, claims: Any, actor: str, held: Any, leaf: int) -> str | None:
         if "record_class" not in header:
             return None  # the write side asks again once the record's class is in the header

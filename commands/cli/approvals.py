@@ -11,6 +11,7 @@ import click
 from commands.cli.base import State, as_json, emit, output_options, pass_state
 from commands.services import approvals as service
 from ledger.domain.approvals import APPROVED, PERMISSION_KINDS, REJECTED
+from ledger.domain.approvals.permissions import DISCUSSED_WITH
 from ledger.text import shown as one_line
 
 REASON = click.option("--reason", required=True, help="Why (stored encrypted).")
@@ -269,7 +270,7 @@ _decision_commands(device, "dev", "dev-1a2b3c4d")
 
 @approvals.group("permission")
 def permission_group() -> None:
-    """LinkedIn, brand, media enquiries, speaking for the Federation, posting about others.
+    """LinkedIn, brand, media, speaking for the Federation, posting about others, copyright, personal views.
 
     \b
     Example:
@@ -328,6 +329,27 @@ def training(state: State, request_id: str, completed_on: str, course: str) -> N
     """
     service.record_training(state.ledger(), state.actor(), request_id, completed_on, course)
     emit(f"training recorded on {request_id}")
+
+
+@permission_group.command("discussed")
+@click.argument("request_id")
+@click.option("--with", "discussed_with", type=click.Choice(DISCUSSED_WITH), default="line-manager",
+              show_default=True, help="Your part: line manager, head of department or SLT.")
+@click.option("--own-views-stated/--no-own-views-statement", required=True,
+              help="Whether the post will say the views are the author's own, not the Federation's.")
+@click.option("--on", "on", help="Day of the discussion, YYYY-MM-DD (default: today).")
+@click.option("--note", help="Note (stored encrypted).")
+@pass_state
+def discussed(state: State, request_id: str, discussed_with: str, own_views_stated: bool, on: str | None,
+              note: str | None) -> None:
+    """As the line manager, record (and sign) the discussion before a personal-views post.
+
+    \b
+    Example:
+      ledger --as st-manager approvals permission discussed perm-1a2b3c4d --own-views-stated
+    """
+    service.record_discussion(state.ledger(), state.actor(), request_id, discussed_with, own_views_stated, on, note)
+    emit(f"discussion recorded on {request_id}")
 
 
 _decision_commands(permission_group, "perm", "perm-1a2b3c4d")

@@ -6,7 +6,7 @@ import signal
 
 import click
 
-from commands.cli import (approvals, backup, casework, export, incidents, integrity, keys, monitoring, people, policy,
+from commands.cli import (approvals, backup, casework, duties, export, incidents, integrity, keys, monitoring, people, policy,
                           projections, registry, retention, setup, timeline)
 from commands.cli.base import LedgerGroup, State, environment
 from ledger.clock import Clock
@@ -38,7 +38,7 @@ def cli(ctx: click.Context, home: str | None, db: str | None, keys: str | None, 
 
 
 for module in (setup, casework, people, keys, registry, integrity, incidents, retention, policy, approvals, monitoring, timeline,
-               projections, export, backup):
+               projections, export, backup, duties):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -322,6 +322,17 @@ def record_training(ledger: Ledger, actor: Actor, request_id: str, completed_on:
         work.save(request)
 
 
+def record_discussion(ledger: Ledger, actor: Actor, request_id: str, discussed_with: str, own_views_statement: bool,
+                      on: str | None = None, note: str | None = None) -> None:
+    """The line manager (head of department, or SLT member) records, and signs, the discussion
+    held before someone posts as an identified member of staff."""
+    with ledger.unit(actor, write=True) as work:
+        day = parse_date("discussion date", on) if on else _today(work)
+        request = _load(work, PermissionRequest, request_id)
+        request.record_discussion(discussed_with, actor.actor_id, day, own_views_statement, _today(work), note)
+        work.save(request)
+
+
 # -- reading ------------------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ from eventsourcing.domain import Aggregate
 from ledger import localtime, roles
 from ledger.domain.base import record_id, require_text
 from ledger.domain.base import occurrence
-from ledger.domain.incidents import actions
+from ledger.domain.incidents import actions, cooperation
 from ledger.domain.incidents import categories as codes
 from ledger.domain.incidents.rules import Person, check_people, not_after, optional, who_decides
 from ledger.errors import InvalidInput, NotPermitted, RuleViolation
@@ -337,6 +337,44 @@ class Incident(Aggregate):
             """One line for the timeline."""
             return f"reopened: {self.reason}"
 
+    class CooperationRequested(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("request_id", "person", "asks", "requested_on", "answer_by")
+        request_id: str
+        person: str
+        asks: list[str]
+        requested_on: str
+        answer_by: str
+        details: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.cooperation = [*aggregate.cooperation, {
+                "request_id": self.request_id, "person": self.person, "asks": list(self.asks),
+                "requested_on": self.requested_on, "answer_by": self.answer_by, "response": None,
+            }]
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            return (f"{self.person} asked on {self.requested_on} to co-operate ({', '.join(self.asks)}), answer by "
+                    f"{self.answer_by} [{self.request_id}]: {self.details}")
+
+    class CooperationAnswered(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("request_id", "response", "answered_on")
+        request_id: str
+        response: str
+        answered_on: str
+        note: str | None
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.cooperation = [
+                {**r, "response": self.response, "answered_on": self.answered_on}
+                if r["request_id"] == self.request_id else r for r in aggregate.cooperation
+            ]
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            note = f": {self.note}" if self.note else ""
+            return f"co-operation request {self.request_id} answered on {self.answered_on}: {self.response}{note}"
+
     @staticmethod
     def create_id(inc_id: str) -> uuid.UUID:
         return incident_record_id(inc_id)
@@ -457,6 +495,7 @@ class Incident(Aggregate):
         self.outcome: dict[str, Any] | None = None
         self.outcome_version: int | None = None
         self.outcome_pending = True
+        self.cooperation: list[dict[str, Any]] = []
 
     # -- rules shared by the steps -------------------------------------------
 
@@ -568,6 +607,23 @@ class Incident(Aggregate):
             )
         remit = require_text("remit", remit, 2000)
         self.trigger_event(self.InvestigatorAssigned, investigator=investigator, remit=remit)
+
+    def request_cooperation(self, request_id: str, person: str, asks: list[str], requested_on: str, answer_by: str,
+                            details: str, today: str) -> None:
+        """Ask someone linked to the case to co-operate (hand over log-ins, remove a posting…)."""
+        self._require_open("ask for co-operation")
+        asked = cooperation.check_request(asks, person, self.linked_ids, requested_on, answer_by, today)
+        self.trigger_event(self.CooperationRequested, request_id=request_id, person=person, asks=asked,
+                           requested_on=requested_on, answer_by=answer_by,
+                           details=require_text("details", details, 2000))
+
+    def answer_cooperation(self, request_id: str, response: str, answered_on: str, today: str,
+                           note: str | None = None) -> None:
+        """Record how a co-operation request was answered: co-operated, refused or not applicable."""
+        request = cooperation.find(self.cooperation, request_id, self.inc_id)
+        cooperation.check_response(response, answered_on, str(request["requested_on"]), today)
+        self.trigger_event(self.CooperationAnswered, request_id=request_id, response=response,
+                           answered_on=answered_on, note=optional("note", note))
 
     def unassign(self, investigator: str, reason: str) -> None:
         """Take the case away from an investigator (closed cases too)."""
