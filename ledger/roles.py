@@ -30,7 +30,7 @@ from typing import Any, Final
 from ledger import canonical, crypto
 
 ROLES: Final = (
-    "staff", "headteacher", "dsl", "slt", "investigator", "auditor", "admin", "poster",
+    "staff", "headteacher", "dsl", "slt", "investigator", "auditor", "admin", "poster", "governor",
 )
 
 #: Roles that hold an X25519 reader key.
@@ -129,6 +129,10 @@ WRITERS: Final[dict[str, tuple[str, ...]]] = {
     "SocialMediaPost.ParentalPermissionRecorded": tuple(r for r in ROLES if r not in ("auditor", "investigator")),
     "SocialMediaPost.IdentifyingInfoChecked": ("headteacher", "slt", "poster"),
     "SocialMediaPost.Decided": ("headteacher",),
+    "SocialMediaPost.ContentConfirmed": ("headteacher",),
+    "SocialMediaPost.ConditionsSet": ("headteacher",),
+    "DeviceApproval.ConditionsSet": ("headteacher",),
+    "PermissionRequest.ConditionsSet": ("headteacher",),
     "SocialMediaPost.DecisionRevoked": ("headteacher",),
     "SocialMediaPost.Published": ("poster",),
     "SocialMediaPost.Removed": ("poster", "headteacher"),
@@ -167,6 +171,8 @@ WRITERS: Final[dict[str, tuple[str, ...]]] = {
     # a suspect is asked to co-operate (passwords, log-ins, removing a posting)
     "Incident.CooperationRequested": ("headteacher", "dsl", "slt", "investigator"),
     "Incident.CooperationAnswered": ("headteacher", "dsl", "slt", "investigator"),
+    # a senior leader decides whether to contact the police about racist, sexist, sexual or hate comments
+    "Incident.HateCrimeAssessed": ("headteacher", "dsl", "slt"),
     # -- monitoring --
     # The IT Network Manager imports alerts, in liaison with the Headteacher
     # (policy: "Personnel responsible"); linking needs a key that opens the
@@ -212,6 +218,8 @@ GRANTS: Final[dict[str, tuple[str, ...]]] = {
     "investigator": ("headteacher", "dsl"),
     "auditor": _MANAGERS,
     "poster": ("headteacher",),
+    # the Board of Directors: overall responsibility, so counts and the verify result, nothing personal
+    "governor": ("headteacher",),
 }
 
 #: Roles one person may never hold together: the IT manager never becomes a

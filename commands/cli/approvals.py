@@ -11,6 +11,7 @@ import click
 from commands.cli.base import State, as_json, emit, output_options, pass_state
 from commands.services import approvals as service
 from ledger.domain.approvals import APPROVED, PERMISSION_KINDS, REJECTED
+from ledger.domain.approvals.base import CONDITIONS
 from ledger.domain.approvals.permissions import DISCUSSED_WITH
 from ledger.text import shown as one_line
 
@@ -70,13 +71,17 @@ def _decision_commands(group: click.Group, kind: str, example_id: str) -> None:
     """Add approve / reject / revoke for one kind of request to ``group``."""
     example = f"\n\n\b\nExample:\n  ledger --as head approvals {group.name} {{}} {example_id} --reason \"…\""
 
-    def approve(state: State, request_id: str, reason: str, valid_until: str | None = None,
+    def approve(state: State, request_id: str, reason: str, conditions: tuple[str, ...] = (),
+                condition_details: str | None = None, valid_until: str | None = None,
                 waive_training: bool = False) -> None:
         status = service.decide(state.ledger(), state.actor(), request_id, APPROVED, reason, valid_until,
-                                waive_training, kind)
+                                waive_training, kind, list(conditions), condition_details)
         emit(f"{request_id} {status}")
 
     command: Any = pass_state(approve)
+    command = click.option("--condition", "conditions", multiple=True, type=click.Choice(tuple(CONDITIONS)),
+                           help="A requirement or restriction the approval carries (repeatable).")(command)
+    command = click.option("--condition-details", help="The conditions in words (stored encrypted).")(command)
     if kind == "perm":
         command = click.option("--waive-training", is_flag=True,
                                help="Approve speaking for the Federation without recorded training.")(command)

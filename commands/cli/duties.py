@@ -25,6 +25,7 @@ from commands.services import training as training_service, workforce
 from ledger.domain.duties import CHECK_OUTCOMES, TRAINING_TOPICS
 from ledger.domain.duties.authorisations import SCOPES
 from ledger.domain.incidents.cooperation import ASKS, RESPONSES
+from ledger.domain.incidents.hate import NATURES, POLICE_DECISIONS
 from ledger.domain.people import WORKER_TYPES
 
 # -- who the policy covers ------------------------------------------------------------
@@ -354,6 +355,27 @@ def list_cooperation(state: State, inc_id: str) -> list[dict[str, Any]]:
       ledger --as dsl incidents cooperation list inc-1a2b3c4d
     """
     return cooperation.requests(state.ledger(), state.actor(), inc_id)
+
+
+@incidents.command("hate-crime")
+@click.argument("inc_id")
+@click.option("--nature", "natures", multiple=True, required=True, type=click.Choice(NATURES),
+              help="What the comments are (repeatable).")
+@click.option("--police", required=True, type=click.Choice(POLICE_DECISIONS), help="Whether the police were contacted.")
+@click.option("--why", required=True, help="Why (stored encrypted).")
+@click.option("--on", "decided_on", help="Day of the decision (default: today).")
+@pass_state
+def hate_crime(state: State, inc_id: str, natures: tuple[str, ...], police: str, why: str,
+               decided_on: str | None) -> None:
+    """Record whether comments are racist, sexist, sexual or a hate crime, and the police decision.
+
+    \b
+    Example:
+      ledger --as head incidents hate-crime inc-1a2b3c4d --nature racist --police contacted \
+        --why "Racist abuse of a member of staff by a parent"
+    """
+    cooperation.assess_hate_crime(state.ledger(), state.actor(), inc_id, list(natures), police, why, decided_on)
+    emit(f"{inc_id}: {', '.join(natures)}; police {police}")
 
 
 COMMANDS = (training, recruitment)

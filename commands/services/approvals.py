@@ -57,7 +57,7 @@ KINDS: dict[str, Kind] = {
 
 COLUMNS = (
     "id", "kind", "school", "requested_by", "status", "subjects", "covered", "decided_on", "valid_until",
-    "published_on", "removed_on", "photos_deleted_on", "blocked_by",
+    "published_on", "removed_on", "photos_deleted_on", "blocked_by", "conditions",
 )
 
 
@@ -204,8 +204,11 @@ def decide(
     valid_until: str | None = None,
     waive_training: bool = False,
     kind: str | None = None,
+    conditions: Sequence[str] = (),
+    condition_details: str | None = None,
 ) -> str:
-    """The Headteacher approves or rejects a request, with a reason; returns its status."""
+    """The Headteacher approves or rejects a request, with a reason and (approving) any
+    requirements and restrictions; returns its status."""
     _check_kind(request_id, kind)
     cls = _kind_of(request_id).cls
     until = parse_date("end date", valid_until) if valid_until else None
@@ -222,6 +225,8 @@ def decide(
             request.decide(outcome, reason, today, until)
         elif isinstance(request, PermissionRequest):
             request.decide(outcome, reason, today, until, waive_training)
+        if conditions or condition_details:
+            request.set_conditions(conditions, condition_details)
         work.save(request)
         return request.status
 

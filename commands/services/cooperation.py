@@ -38,6 +38,17 @@ def answer(ledger: Ledger, actor: Actor, inc_id: str, request_id: str, response:
         work.save(incident)
 
 
+def assess_hate_crime(ledger: Ledger, actor: Actor, inc_id: str, natures: list[str], police: str, why: str,
+                      decided_on: str | None = None) -> None:
+    """A senior leader records whether the comments are racist, sexist, sexual or a hate crime,
+    and whether the police were contacted, with why (Appendix 1)."""
+    with ledger.unit(actor, write=True) as work:
+        day = parse_date("decision date", decided_on) if decided_on else work.today
+        incident = load_incident(work, actor, inc_id)
+        incident.assess_hate_crime(natures, police, day, work.today, why)
+        work.save(incident)
+
+
 def requests(ledger: Ledger, actor: Actor, inc_id: str) -> list[dict[str, Any]]:
     """The co-operation requests of a case, with their answers and whether any is overdue."""
     with ledger.unit(actor) as work:

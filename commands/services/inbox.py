@@ -26,7 +26,7 @@ from projections.registers import days_between
 
 #: Kinds of item, in the order the inbox lists them.
 KINDS = ("triage", "alert", "action", "investigate", "overdue", "decide", "approve-reset", "replace-key",
-         "adopt-table", "acknowledge", "review-policy", "training", "case")
+         "adopt-table", "acknowledge", "confirm-deletion", "review-policy", "training", "case")
 
 #: Who reviews the policy (Head of Operations in SLT, the Network Manager) and who monitors it.
 REVIEW_ROLES = ("headteacher", "slt", "admin")
@@ -85,6 +85,23 @@ def _decision_items(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
               row["requested_on"], row["age_days"])
         for row in readside.register(ledger, actor, "approvals", status="pending")
         if row["waiting_for"] == HEADTEACHER_DECISION
+    ]
+
+
+#: What a device request waits for once photos may have been taken on it.
+DELETION_STEP = "confirmation that photos were deleted"
+
+
+def _deletion_items(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
+    """Approved personal devices whose photos are not yet confirmed deleted after upload: for the
+    member of staff who asked, and for the Headteacher, until the deletion is confirmed."""
+    return [
+        _item("confirm-deletion", row["id"], f"photos on a personal device ({row['requested_by']}): not yet "
+              f"confirmed deleted after upload: `ledger approvals device confirm-deleted {row['id']} …`",
+              row["requested_on"], row["age_days"])
+        for row in readside.register(ledger, actor, "approvals")
+        if str(row["waiting_for"]).startswith(DELETION_STEP)
+        and (row["requested_by"] == actor.actor_id or "headteacher" in actor.roles)
     ]
 
 
@@ -191,5 +208,5 @@ def waiting_for(ledger: Ledger, actor: Actor, reason: str | None = None) -> list
     today = ledger.today()
     items = (_incident_items(ledger, actor, reason) + _alert_items(ledger, actor) + _action_items(ledger, actor, today)
              + _decision_items(ledger, actor) + _trust_items(ledger, actor) + _acknowledgement_items(ledger, actor)
-             + _policy_items(ledger, actor))
+             + _policy_items(ledger, actor) + _deletion_items(ledger, actor))
     return sorted(items, key=lambda i: (KINDS.index(i["kind"]), str(i["since"]), i["ref"]))

@@ -39,7 +39,7 @@ def test_publish_notify_acknowledge_and_status_through_the_cli(ledger_cli: Ledge
     assert str(rows[0]["acknowledged_at"]).startswith(TODAY)
     result = ledger_cli.run("policy", "status", "--format", "csv", actor="head")
     lines = result.stdout.splitlines()
-    assert lines[0] == "staff_id,version,effective_on,acknowledged,acknowledged_at,outstanding_since,previous_acknowledged"
+    assert lines[0] == "staff_id,version,effective_on,acknowledged,acknowledged_at,assisted_by,outstanding_since,previous_acknowledged"
     assert lines[1] == f"admin,v1,2024-03-01,False,,{TODAY},"
 
 

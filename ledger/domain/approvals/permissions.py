@@ -11,7 +11,7 @@ from eventsourcing.domain import Aggregate
 from ledger.domain.base import optional_text, require_text
 from ledger.errors import InvalidInput, RuleViolation
 from ledger.domain.approvals.base import (
-    Decision, Request, Revocation, request_record_id,
+    Conditions, Decision, Request, Revocation, request_record_id,
 )
 
 
@@ -107,6 +107,9 @@ class PermissionRequest(Request):
         pass
 
     class DecisionRevoked(Revocation):
+        pass
+
+    class ConditionsSet(Conditions):
         pass
 
     @staticmethod
