@@ -194,8 +194,8 @@ def _policy_items(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
                                f"{status['next_due']} ({status['basis']}); `ledger policy review`",
                                status["next_due"], "", status["state"]))
         for gap in training.untrained_investigators(work, assigned):
-            items.append(_item("training", f"{gap['inc_id']} {gap['investigator']}",
-                               f"{gap['why']}, yet assigned to investigate", "", "", "untrained"))
+            items.append(_item("training", gap["inc_id"], f"{gap['why']}, yet assigned to investigate this case",
+                               "", "", "untrained"))
     return items
 
 

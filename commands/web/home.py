@@ -12,7 +12,8 @@ bp = Blueprint("home", __name__)
 
 #: Where each kind of inbox item is worked on.
 ITEM_PAGES = {"triage": "/incidents/{}", "investigate": "/incidents/{}", "overdue": "/incidents/{}",
-              "decide": "/approvals/{}", "acknowledge": "/policy"}
+              "decide": "/approvals/{}", "acknowledge": "/policy", "confirm-deletion": "/approvals/{}",
+              "review-policy": "/policy", "training": "/incidents/{}"}
 
 
 @bp.get("/")
@@ -26,7 +27,7 @@ def inbox() -> tuple[str, int]:
     """What waits for me."""
     items = inbox_service.waiting_for(ledger(), actor())
     for item in items:
-        item["href"] = ITEM_PAGES[item["kind"]].format(item["ref"])
+        item["href"] = ITEM_PAGES.get(item["kind"], "/inbox").format(item["ref"])
     return page("inbox.html", "What waits for you", items=items)
 
 

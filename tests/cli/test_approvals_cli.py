@@ -59,7 +59,7 @@ def test_a_post_goes_from_proposal_to_removal_through_the_cli(
     assert rows == [{
         "id": post, "kind": "post", "school": None, "requested_by": "teacher", "status": "removed", "subjects": [child],
         "covered": [child], "decided_on": TODAY, "valid_until": None, "published_on": TODAY, "removed_on": TODAY,
-        "photos_deleted_on": None, "blocked_by": "",
+        "photos_deleted_on": None, "blocked_by": "", "conditions": "",
     }]
     assert hashlib.sha256(b"photo bytes").hexdigest() not in str(rows)
 
