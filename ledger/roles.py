@@ -98,6 +98,8 @@ WRITERS: Final[dict[str, tuple[str, ...]]] = {
     "StaffMember.EmploymentEnded": _MANAGERS,
     "Subject.Registered": _MANAGERS + ("dsl", "slt"),
     "Subject.DetailsCorrected": _MANAGERS + ("dsl", "slt"),
+    "Subject.Related": ("headteacher", "dsl", "slt"),
+    "Subject.RelationEnded": ("headteacher", "dsl", "slt"),
     # access log: anyone who may read something records that they did
     "AccessRecord.Recorded": ROLES,
     # -- policy versions and acknowledgements --

@@ -21,7 +21,7 @@ from eventsourcing.utils import TopicError
 from sqlalchemy import Connection, Table, select
 
 from ledger import envelope, localtime
-from ledger.domain.base import described
+from ledger.domain.base import described, detailed
 from ledger.errors import KeyMaterialMissing, NotPermitted, RecordErased, VerificationFailed
 from ledger.keystore import KeyRing
 from ledger.mapper import EnvelopeMapper, UnitContext, unit
@@ -66,6 +66,16 @@ class Opened:
             return described(self.event, zone)
         except Exception:  # noqa: BLE001 - an old event lacking a field must not hide the row
             return None
+
+    def details(self) -> list[dict[str, str]]:
+        """The event's readable text beyond its one line, as ``{"label", "text"}`` pairs, when
+        it was opened and has some (see :func:`ledger.domain.base.detailed`)."""
+        if self.status != SHOWN or self.event is None:
+            return []
+        try:
+            return [{"label": label, "text": text} for label, text in detailed(self.event)]
+        except Exception:  # noqa: BLE001 - an old event lacking a field must not hide the row
+            return []
 
 
 def load_states(conn: Connection, events: Table, notification_ids: Iterable[int]) -> dict[int, bytes]:

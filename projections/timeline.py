@@ -15,6 +15,7 @@ signed setting), for the skins to show.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -65,7 +66,7 @@ SOURCE_FIELDS = ("source", "source_system", "channel")
 
 COLUMNS = (
     "ref", "happened_at", "precision", "happened_until", "recorded_at", "late", "recorded_after",
-    "recorded_by", "role", "signed_with", "source", "what", "action", "outcome", "corrects", "corrected_by",
+    "recorded_by", "role", "signed_with", "source", "what", "details", "action", "outcome", "corrects", "corrected_by",
     "status", "read_model", "record", "event", "version", "entry",
 )
 
@@ -80,6 +81,7 @@ class Selection:
     end: str | None = None
     categories: tuple[str, ...] = ()
     as_of: str | None = None
+    family: bool = False
 
     def check(self) -> None:
         """Exactly one of an incident, a person or a period; InvalidInput otherwise."""
@@ -91,18 +93,25 @@ class Selection:
             )
         if (self.start or self.end) and not (self.start and self.end):
             raise InvalidInput("a period needs both --from and --to")
+        if self.family and not self.person:
+            raise InvalidInput("--with-family is for a person's chronology", "add --person")
         if self.start and self.end and self.end <= self.start:
             raise InvalidInput("--to must be after --from")
+
+    @property
+    def without_access_only(self) -> bool:
+        """Whether the only category filter is leaving out the access log (the chronology's default)."""
+        return set(self.categories) == set(FAMILIES) - {"access"}
 
     def describe(self, zone: dt.tzinfo = localtime.UTC) -> str:
         """One line saying what the timeline covers (its times in ``zone``)."""
         if self.incident:
             what = f"record {self.incident}"
         elif self.person:
-            what = f"person {self.person}"
+            what = f"person {self.person}" + (" and their linked family" if self.family else "")
         else:
             what = f"period {_shown(self.start, zone)} to {_shown(self.end, zone)}"
-        if self.categories:
+        if self.categories and not self.without_access_only:
             what += f", categories {', '.join(self.categories)}"
         if self.as_of:
             what += f", as known on {_shown(self.as_of, zone)}"
@@ -123,6 +132,9 @@ class Timeline:
     generated_at: dt.datetime
     records: list[str] = field(default_factory=list)
     record_subjects: dict[str, list[str]] = field(default_factory=dict)
+    #: The person a chronology is about, as their own signed record says (name, date of birth,
+    #: school...), when the reader may open it; empty otherwise.
+    person: dict[str, str] = field(default_factory=dict)
 
     @property
     def subjects(self) -> list[str]:
@@ -190,16 +202,48 @@ def _person_scope(conn: Connection, person: str) -> tuple[set[int], str | None]:
     return ids, own
 
 
+#: A person's own entries that carry their details, and the details a chronology's heading shows.
+PERSON_DETAILS = frozenset({"Subject.Registered", "Subject.DetailsCorrected", "StaffMember.Registered",
+                            "StaffMember.DetailsCorrected"})
+PERSON_FIELDS = ("name", "date_of_birth", "school", "job_title")
+
+#: Events linking family (on the child's record, naming both people) and ending a link.
+FAMILY_LINKED, FAMILY_ENDED = "Subject.Related", "Subject.RelationEnded"
+
+
+def family_of(conn: Connection, person: str) -> list[str]:
+    """The people linked to ``person`` as family now: every link naming them, less those ended."""
+    query = select(entries.c.notification_id, entries.c.event_type).select_from(
+        entries.join(entry_subjects, entry_subjects.c.notification_id == entries.c.notification_id)
+    ).where(entry_subjects.c.subject == person, entries.c.event_type.in_((FAMILY_LINKED, FAMILY_ENDED))
+            ).order_by(entries.c.notification_id)
+    linked: dict[str, bool] = {}
+    for nid, event_type in conn.execute(query).all():
+        others = conn.execute(select(entry_subjects.c.subject).where(
+            entry_subjects.c.notification_id == nid, entry_subjects.c.subject != person)).scalars()
+        for other in others:
+            linked[str(other)] = event_type == FAMILY_LINKED
+    return sorted(p for p, now in linked.items() if now)
+
+
+def _person_records(conn: Connection, person: str) -> set[str]:
+    ids, own = _person_scope(conn, person)
+    found = {str(a) for start in range(0, len(ids), 500) for (a,) in conn.execute(
+        select(entries.c.aggregate).where(entries.c.notification_id.in_(sorted(ids)[start:start + 500])).distinct())}
+    return found | ({own} if own else set())
+
+
 def select_records(conn: Connection, selection: Selection) -> set[str]:
     """The records a timeline covers, found through the index (which only selects)."""
     selection.check()
     if selection.incident:
         return _record_scope(conn, selection.incident)
     if selection.person:
-        ids, own = _person_scope(conn, selection.person)
-        found = {str(a) for start in range(0, len(ids), 500) for (a,) in conn.execute(
-            select(entries.c.aggregate).where(entries.c.notification_id.in_(sorted(ids)[start:start + 500])).distinct())}
-        return found | ({own} if own else set())
+        found = _person_records(conn, selection.person)
+        if selection.family:
+            for relative in family_of(conn, selection.person):
+                found |= _person_records(conn, relative)
+        return found
     query = select(entries.c.aggregate).where(
         and_(entries.c.happened_at >= str(selection.start), entries.c.happened_at < str(selection.end))).distinct()
     return {str(a) for (a,) in conn.execute(query)}
@@ -318,6 +362,7 @@ def _row(entry: LogEntry, row: Any | None, opened: Opened, alias: str | None, er
         "signed_with": entry.signed_with,
         "source": source,
         "what": what,
+        "details": opened.details() if status == SHOWN else [],
         "action": opened.field(ACTION_FIELDS, claims) if status == SHOWN else "",
         "outcome": opened.field(OUTCOME_FIELDS, claims) if status == SHOWN else "",
         "corrects": "",
@@ -337,7 +382,7 @@ def _gap_row(aggregate: str, alias: str | None, version: int, why: str) -> dict[
     return {
         "ref": f"{alias or aggregate[:8]}/v{version}", "happened_at": None, "precision": "", "happened_until": None,
         "recorded_at": None, "late": False, "recorded_after": "", "recorded_by": "", "role": "", "signed_with": "",
-        "source": "", "what": f"version {version} of {name} is {why}: run `ledger verify`", "action": "",
+        "source": "", "what": f"version {version} of {name} is {why}: run `ledger verify`", "details": [], "action": "",
         "outcome": "", "corrects": "", "corrected_by": "", "status": MISSING, "read_model": "",
         "record": name, "event": "", "version": version, "entry": None,
     }
@@ -447,8 +492,7 @@ def build(
     """
     zone = localtime.zone_named(registry.timezone)
     if selection.as_of:
-        selection = Selection(selection.incident, selection.person, selection.start, selection.end,
-                              selection.categories, utc(selection.as_of))
+        selection = dataclasses.replace(selection, as_of=utc(selection.as_of))
     scope = select_records(conn, selection)
     anchor = _anchor(conn, selection)
     logged = checked.load(conn, events, registry, scope)
@@ -489,8 +533,13 @@ def build(
     for entry in shown:
         if entry.event_type in REVERSALS.values():
             seen.setdefault((entry.aggregate, entry.event_type, repr(sorted(entry.claims.items()))), []).append(entry.version)
+    person: dict[str, str] = {}
     for entry in sorted(shown, key=_chronological):
         opened = opener.open(entry.state, entry.aggregate, entry.version, entry.topic) if entry.checked else Opened(UNVERIFIED)
+        if selection.person and entry.aggregate == anchor and opened.status == SHOWN \
+                and entry.event_type in PERSON_DETAILS:
+            person.update({k: str(v) for k, v in (getattr(opened.event, "details", None) or {}).items()
+                           if k in PERSON_FIELDS and v})
         built = _row(entry, index.get(entry.notification_id), opened, names.get(entry.aggregate),
                      erasures.get(entry.aggregate), zone)
         target = _correction_target(entry, built["record"], entry.claims, opened)
@@ -513,6 +562,7 @@ def build(
         generated_at=localtime.local(now, zone),
         records=sorted({e.aggregate for e in shown}),
         record_subjects={k: sorted(v) for k, v in sorted(named.items())},
+        person=person,
     )
 
 
@@ -534,20 +584,45 @@ def happened(row: dict[str, Any]) -> str:
     return shown_occurrence(row["happened_at"], str(row["precision"]), row["happened_until"])
 
 
+def detail_lines(row: dict[str, Any]) -> list[str]:
+    """A row's readable text beyond its one line (facts, opinion, the child's words...), one
+    ``label: text`` line each."""
+    return [f"{d['label']}: {d['text']}" for d in row.get("details") or []]
+
+
+def csv_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows for CSV: the readable text in one cell, a passage per line."""
+    return [{**row, "details": "\n".join(detail_lines(row))} for row in rows]
+
+
+def recorded_note(row: dict[str, Any]) -> str:
+    """When and how a row's entry was recorded, for a reader: ``recorded 2026-06-02 09:00 BST,
+    LATE: 2 days later · inc-1a2b3c4d/v3`` (the time left out when it is when it happened)."""
+    parts = []
+    if row["recorded_at"] and (row["precision"] != "recorded" or row["late"]):
+        late = f", LATE: {row['recorded_after']}" if row["late"] else ""
+        parts.append(f"recorded {localtime.shown(row['recorded_at'])}{late}")
+    if row.get("signed_with"):
+        parts.append(f"signed with {row['signed_with']}")
+    if row["corrects"]:
+        parts.append(f"corrects {row['corrects']}")
+    if row["corrected_by"]:
+        parts.append(f"corrected by {row['corrected_by']} (below)")
+    if row.get("read_model"):
+        parts.append(str(row["read_model"]))
+    parts.append(str(row["ref"]))
+    return " · ".join(parts)
+
+
 def display_rows(timeline: Timeline) -> list[dict[str, Any]]:
-    """Rows for a terminal table: fewer, shorter columns, times in local time with the zone."""
+    """Rows for a terminal: when it happened, who recorded it (and in which role), and what,
+    the readable text and how it was recorded as the lines of one wrapped cell."""
     shown = []
     for row in timeline.rows:
+        role = str(row["role"] or "")
         shown.append({
-            "happened": happened(row),
-            "precision": row["precision"],
-            "recorded": localtime.shown(row["recorded_at"]) if row["recorded_at"] else "",
-            "late": "LATE" if row["late"] else "",
-            "by": f"{row['recorded_by']} ({row['role']})",
-            "what": row["what"],
-            "action": row["action"],
-            "outcome": row["outcome"],
-            "ref": row["ref"],
-            "corrects": row["corrects"],
+            "happened": happened(row) or "(unknown)",
+            "by": f"{row['recorded_by']} ({role})" if role else str(row["recorded_by"]),
+            "what": [str(row["what"]), *detail_lines(row), recorded_note(row)],
         })
     return shown

@@ -1,7 +1,8 @@
 """A timeline as one self-contained HTML file for a case file.
 
 No scripts, no network, no external fonts or images: inline CSS only, with
-print rules (A4 landscape, repeated table header, rows kept whole). Every
+print rules (A4 landscape, repeated table header, rows kept whole, the
+confidentiality marking at the head of every page and "Page n of N" at its foot). Every
 value is HTML-escaped, its control and direction characters written visibly.
 """
 
@@ -36,8 +37,15 @@ tr.correction td{background:#eef2fb}
 tr.correction td.what{padding-left:18px}
 tr.withheld td.what,tr.erased td.what{font-style:italic;color:#555}
 footer{margin-top:10px;font-size:8.5pt;color:#444}
+p.marking{border:2px solid #a00;color:#a00;font-weight:bold;text-align:center;padding:3px;margin:0 0 8px}
+dl.details{margin:3px 0 0;display:grid;grid-template-columns:max-content auto;gap:1px 8px}
+dl.details dt{font-weight:bold;font-size:9pt}
+dl.details dd{margin:0;white-space:pre-wrap}
+@page{size:A4 landscape;margin:14mm 10mm;
+ @top-center{content:"OFFICIAL-SENSITIVE: confidential safeguarding record";color:#a00;font:bold 8pt sans-serif}
+ @bottom-right{content:"Page " counter(page) " of " counter(pages);font:8pt sans-serif}
+ @bottom-left{content:"policy-ledger chronology";font:8pt sans-serif;color:#444}}
 @media print{
- @page{size:A4 landscape;margin:10mm}
  body{margin:0;font-size:8.5pt}
  thead{display:table-header-group}
  tr{page-break-inside:avoid;break-inside:avoid}
@@ -45,6 +53,11 @@ footer{margin-top:10px;font-size:8.5pt;color:#444}
  tr.late td.recorded,tr.correction td{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 }
 """
+
+#: Shown at the top of the document and of every printed page.
+MARKING = ("OFFICIAL-SENSITIVE: confidential safeguarding record. Share only with those who need it to keep "
+           "a child safe, as the DSL directs; do not copy or leave unattended.")
+
 
 def escape(value: str) -> str:
     """A value as HTML text: markup escaped, control and direction characters shown as escapes."""
@@ -85,6 +98,10 @@ def _what(row: dict[str, Any]) -> str:
     if row.get("read_model"):
         text += f'<span class="flag">{escape(str(row["read_model"]))}</span>'
 
+    details = row.get("details") or []
+    if details:
+        text += '<dl class="details">' + "".join(
+            f'<dt>{escape(str(d["label"]))}</dt><dd>{escape(str(d["text"]))}</dd>' for d in details) + "</dl>"
     if row["corrects"]:
         text = f'<span class="small">correction of {escape(str(row["corrects"]))}</span>' + text
     if row["corrected_by"]:
@@ -119,7 +136,9 @@ def render(timeline: Timeline) -> str:
     summary = f"{len(rows)} entries" + "".join(f", {n} {k}" for k, n in counts.items() if n)
     sel = timeline.selection
     zone = timeline.zone
-    meta = [
+    labels = {"name": "Name", "date_of_birth": "Date of birth", "school": "School", "job_title": "Job title"}
+    meta = [(labels[k], timeline.person[k]) for k in labels if timeline.person.get(k)]
+    meta += [
         ("Covers", timeline.covers),
         ("As known on", localtime.shown(localtime.local(sel.as_of, zone)) if sel.as_of
          else "now (everything recorded so far)"),
@@ -132,7 +151,8 @@ def render(timeline: Timeline) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(timeline.title)}</title>",
         f"<style>{STYLE}</style></head><body>",
-        f"<header><h1>{escape(timeline.title)}</h1><dl class=\"meta\">",
+        f'<header><p class="marking">{escape(MARKING)}</p>',
+        f"<h1>{escape(timeline.title)}</h1><dl class=\"meta\">",
     ]
     out += [f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in meta]
     out.append(

@@ -6,6 +6,8 @@ import datetime as dt
 import functools
 import json
 import os
+import shutil
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -170,6 +172,36 @@ def render(rows: Sequence[Mapping[str, Any]], fmt: str, columns: Sequence[str] |
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells]
     return "\n".join(lines)
+
+
+def wrapped_table(rows: Sequence[Mapping[str, Any]], wrap: str, width: int) -> str:
+    """Rows as an aligned table no wider than ``width`` (when it can be): every column but
+    ``wrap`` keeps its natural width, and ``wrap``, whose cell is a list of passages, takes the
+    rest, each passage wrapped on words and every passage after the first indented."""
+    if not rows:
+        return "(none)"
+    columns = list(rows[0].keys())
+    fixed = {c: max(len(c), *(len(_cell(r.get(c))) for r in rows)) for c in columns if c != wrap}
+    room = max(30, width - sum(fixed.values()) - 2 * (len(columns) - 1))
+    widths = {**fixed, wrap: room}
+    lines = ["  ".join(c.ljust(widths[c]) for c in columns).rstrip(), "  ".join("-" * widths[c] for c in columns)]
+    for row in rows:
+        passages = row.get(wrap) or [""]
+        wrapped: list[str] = []
+        for number, passage in enumerate(passages):
+            indent = "" if number == 0 else "  "
+            wrapped += textwrap.wrap(text.shown(str(passage).replace("\n", " ")), room, initial_indent=indent,
+                                     subsequent_indent=indent + ("" if number == 0 else "  "),
+                                     break_on_hyphens=False) or [""]
+        for i, part in enumerate(wrapped):
+            cells = [part if c == wrap else (_cell(row.get(c)) if i == 0 else "") for c in columns]
+            lines.append("  ".join(v.ljust(widths[c]) for v, c in zip(cells, columns)).rstrip())
+    return "\n".join(lines)
+
+
+def terminal_width() -> int:
+    """Columns of the terminal output goes to (``COLUMNS`` when set; 100 when not a terminal)."""
+    return shutil.get_terminal_size((100, 24)).columns
 
 
 def _cell(value: Any) -> str:

@@ -7,8 +7,8 @@ from typing import Any
 import click
 
 from commands.cli.base import State, emit, output_options, pass_state, render
-from commands.services import people as service
-from ledger.domain.people import SUBJECT_KINDS
+from commands.services import family, people as service
+from ledger.domain.people import RELATIONS, SUBJECT_KINDS
 from ledger.roles import ROLES
 
 
@@ -207,6 +207,45 @@ def leave(state: State, staff_id: str, ended_on: str) -> None:
     """
     service.end_employment(state.ledger(), state.actor(), staff_id, ended_on)
     emit(f"{staff_id} left on {ended_on}")
+
+
+@people.command("relate")
+@click.argument("child_id")
+@click.argument("other_id")
+@click.option("--relation", required=True, type=click.Choice(tuple(RELATIONS)),
+              help="What OTHER_ID is to the child.")
+@click.option("--note", help="Anything to know about the link, e.g. parental responsibility (encrypted).")
+@pass_state
+def relate(state: State, child_id: str, other_id: str, relation: str, note: str | None) -> None:
+    """Link a parent, carer or sibling to a child (readers of subject records only).
+
+    The link is a signed entry on the child's record naming both people, so it
+    shows in both chronologies; `timeline --person CHILD --with-family` then
+    takes in the linked family's records too.
+
+    \b
+    Example:
+      ledger --as dsl people relate sb-1a2b3c4d sb-5e6f7a8b --relation parent --note "lives with the child"
+      ledger --as dsl people relate sb-1a2b3c4d sb-9c0d1e2f --relation sibling
+    """
+    family.relate(state.ledger(), state.actor(), child_id, other_id, relation, note)
+    emit(f"{other_id} linked to {child_id} as {relation}")
+
+
+@people.command("unrelate")
+@click.argument("child_id")
+@click.argument("other_id")
+@click.option("--reason", required=True, help="Why: recorded in error, or no longer true.")
+@pass_state
+def unrelate(state: State, child_id: str, other_id: str, reason: str) -> None:
+    """End a family link; the original stays in the log, shown as ended.
+
+    \b
+    Example:
+      ledger --as dsl people unrelate sb-1a2b3c4d sb-5e6f7a8b --reason "linked to the wrong child"
+    """
+    family.end_relation(state.ledger(), state.actor(), child_id, other_id, reason)
+    emit(f"{other_id} no longer linked to {child_id}")
 
 
 COMMANDS = (people,)

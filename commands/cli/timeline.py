@@ -6,17 +6,18 @@ from pathlib import Path
 
 import click
 
-from commands.cli.base import State, as_json, emit, pass_state, render
+from commands.cli.base import State, as_json, emit, pass_state, render, terminal_width, wrapped_table
 from commands.services import readside as service
+from commands.services.chronology import WITHOUT_ACCESS
 from ledger import files, localtime
 from projections import timeline_html
-from projections.timeline import COLUMNS, Timeline, display_rows
+from projections.timeline import COLUMNS, Timeline, csv_rows, display_rows
 
 FORMATS = ("table", "json", "csv", "html")
 
 
-def render_timeline(found: Timeline, fmt: str) -> str:
-    """The timeline in one of FORMATS."""
+def render_timeline(found: Timeline, fmt: str, width: int = 100) -> str:
+    """The timeline in one of FORMATS (a table fitted to ``width`` columns)."""
     if fmt == "html":
         return timeline_html.render(found)
     if fmt == "json":
@@ -30,8 +31,12 @@ def render_timeline(found: Timeline, fmt: str) -> str:
         }
         return as_json(document)
     if fmt == "csv":
-        return render(found.rows, "csv", COLUMNS)
-    return f"{found.title}\n\n" + render(display_rows(found), "table")
+        return render(csv_rows(found.rows), "csv", COLUMNS)
+    note = ("\n(who read these records is left out: --with-access shows the access log)"
+            if found.selection.without_access_only else "")
+    about = ", ".join(found.person[k] for k in ("name", "date_of_birth", "school") if found.person.get(k))
+    about = f"\n{about}" if about else ""
+    return f"{found.title}{about}{note}\n\n" + wrapped_table(display_rows(found), "what", width)
 
 
 @click.command("timeline")
@@ -45,6 +50,10 @@ def render_timeline(found: Timeline, fmt: str) -> str:
                    "or an incident category (repeatable).")
 @click.option("--as-of", metavar="DATETIME",
               help="Show only what had been recorded by then, local time (a date: the end of that day).")
+@click.option("--with-family", is_flag=True,
+              help="With --person: also the records of the child's linked parents, carers and siblings.")
+@click.option("--with-access", is_flag=True,
+              help="Also show the access log: who read these records, when and why (left out by default).")
 @click.option("--reason", required=True, help="Why you need to see it (recorded in the access log).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="Output format; html is one self-contained, printable file.")
@@ -53,21 +62,25 @@ def render_timeline(found: Timeline, fmt: str) -> str:
 @click.option("--force", is_flag=True, help="Replace --out if it already exists.")
 @pass_state
 def timeline(state: State, incident: str | None, person: str | None, start: str | None, end: str | None,
-             categories: tuple[str, ...], as_of: str | None, reason: str, fmt: str, out: Path | None,
-             force: bool) -> None:
+             categories: tuple[str, ...], as_of: str | None, with_family: bool, with_access: bool, reason: str, fmt: str,
+             out: Path | None, force: bool) -> None:
     """Merge every kind of record into one chronology, oldest first.
 
     Each row says when it happened (and how precisely that is known), when and
     by whom (and in which role) it was recorded, what happened, the action and
-    the outcome. LATE marks an entry recorded more than 24 hours after it
-    happened; a correction is shown right below what it corrects. Entries your
-    roles may not read are listed as withheld. The read is recorded in the
-    access log.
+    the outcome, with the readable text (the facts apart from any opinion, the
+    child's words verbatim) to those who may read it. LATE marks an entry
+    recorded more than 24 hours after it happened; a correction is shown right
+    below what it corrects. Entries your roles may not read are listed as
+    withheld. Who read the records (the access log) is left out unless you ask
+    with --with-access or --category access. The read is recorded in the access
+    log. The table fits the terminal's width.
 
     \b
     Example:
       ledger --as dsl timeline --incident inc-1a2b3c4d --reason "strategy meeting"
       ledger --as dsl timeline --person sb-1a2b3c4d --as-of 2025-03-01T09:00 --reason "review" --format html --out case.html
+      ledger --as dsl timeline --person sb-1a2b3c4d --with-family --reason "family support plan"
       ledger --as head timeline --from 2025-01-01 --to 2025-03-31 --category incident --reason "termly report"
     """
     chosen = [bool(incident), bool(person), bool(start or end)]
@@ -77,8 +90,13 @@ def timeline(state: State, incident: str | None, person: str | None, start: str 
         raise click.UsageError("a period needs both --from and --to")
     if out is not None:
         files.check_target(out, force)
-    found = service.timeline(state.ledger(), state.actor(), reason, incident, person, start, end, categories, as_of)
-    text = render_timeline(found, fmt)
+    if not categories:
+        categories = () if with_access else WITHOUT_ACCESS
+    elif with_access and "access" not in categories:
+        categories = (*categories, "access")
+    found = service.timeline(state.ledger(), state.actor(), reason, incident, person, start, end, categories, as_of,
+                             with_family)
+    text = render_timeline(found, fmt, terminal_width())
     if out is not None:
         files.write_private(out, text.encode("utf-8"), force)
         emit(f"{len(found.rows)} entries written to {out}", err=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from commands.services import approvals, export, incidents, monitoring, people, policy, readside
+from commands.services import approvals, casework_demo, export, incidents, monitoring, people, policy, readside
 from commands.services import duties_demo, integrity
 from commands.services.setup import init_ledger
 from ledger import config as configuration, localtime
@@ -21,6 +21,7 @@ CHAPTERS = (
     approvals.demo_chapter,
     incidents.demo_chapter,
     monitoring.demo_chapter,
+    casework_demo.demo_chapter,
     duties_demo.demo_chapter,
     readside.demo_chapter,
     export.demo_chapter,

@@ -41,7 +41,7 @@ from ledger.schema import actors
 from ledger.store import Actor, Ledger, Unit
 from projections import timeline_html
 from projections.reading import ACTION_FIELDS, OUTCOME_FIELDS, WITHHELD, Opened
-from projections.timeline import COLUMNS, Selection, Timeline, build, words
+from projections.timeline import COLUMNS, Selection, Timeline, build, csv_rows, words
 
 #: The standalone verifier: part of the installed package, and shipped inside every bundle.
 VERIFIER = Path(checker.__file__)
@@ -283,11 +283,12 @@ def _readable(found: Timeline, items: dict[int, bundle.Item], scrub: bundle.Pseu
         if item.status == bundle.REDACTED:
             about = [scrub.label(p) for p in item.header["subjects"] if p in scrub.kinds]
             why = f"redacted; about {', '.join(about)}" if about else "redacted"
-            row.update(status=WITHHELD, what=f"{words(row['event'])}: withheld ({why})",
+            row.update(status=WITHHELD, what=f"{words(row['event'])}: withheld ({why})", details=[],
                        action=Opened(WITHHELD).field(ACTION_FIELDS, claims),
                        outcome=Opened(WITHHELD).field(OUTCOME_FIELDS, claims))
         elif item.status == bundle.NOT_READABLE:
             row["what"] = f"{words(row['event'])}: withheld (not readable by {exporter}, who exported it)"
+            row["details"] = []
         if item.header["actor"] in scrub.kinds:
             row["role"] = ""
         rows.append(scrub.scrub(row))
@@ -296,7 +297,7 @@ def _readable(found: Timeline, items: dict[int, bundle.Item], scrub: bundle.Pseu
     shown = Timeline(selection, rows, exporter, found.generated_at)
     return {
         "timeline.html": timeline_html.render(shown).encode("utf-8"),
-        "timeline.csv": text.csv_table(rows, COLUMNS).encode("utf-8"),
+        "timeline.csv": text.csv_table(csv_rows(rows), COLUMNS).encode("utf-8"),
     }
 
 
@@ -445,6 +446,7 @@ def demo_chapter(ledger: Ledger, actors: dict[str, Actor], subjects: dict[str, s
     inc = incidents.report(ledger, actors["teacher-1"], incidents.IncidentReport(
         "child-on-child", f"{yesterday}T10:15", "Unkind messages in a class chat",
         "Pupil showed me messages about another pupil.", people=(f"{subjects['pupil1']}:victim",),
+        school="Oak Primary",
         evidence=(evidence.EvidenceFile("chat.png", b"\x89PNG demo screenshot", "teacher-1", f"{yesterday}T10:30",
                                         "screenshot", "school iPad"),),
     ))

@@ -541,40 +541,43 @@ def demo_chapter(ledger: Ledger, actors: dict[str, Actor], subjects: dict[str, s
     today = ledger.today()
     yesterday = (dt.date.fromisoformat(today) - dt.timedelta(days=1)).isoformat()
     pupil1, pupil2, parent1 = subjects["pupil1"], subjects["pupil2"], subjects["parent1"]
-    shot = evidence.EvidenceFile(
-        "group-chat.png", b"\x89PNG demo screenshot of a group chat", "teacher-1", f"{yesterday}T12:40",
-        "screenshot of the pupil's screen, shown voluntarily", "school iPad OAK-07",
+    transcript = evidence.EvidenceFile(
+        "group-chat.txt", b"12:31 [pupil]: nobody wants you here (demo transcript)\n", "teacher-1",
+        f"{yesterday}T12:40", "messages typed out from the pupil's screen, shown voluntarily", "school iPad OAK-07",
     )
     yield "Incidents:"
     inc = report(ledger, actors["teacher-1"], IncidentReport(
-        "child-on-child", f"{yesterday}T12:30", "Image shared in a pupils' group chat",
-        "Pupil showed me a group chat with an image of another pupil.", precision="approximate",
+        "online-bullying", f"{yesterday}T12:30", "Unkind messages about a pupil in a group chat",
+        "Pupil showed me a group chat in which another pupil calls them names.", precision="approximate",
         people=(f"{pupil1}:victim", f"{pupil2}:alleged"), child_words="everyone in the chat has seen it",
-        immediate_action="Phone kept in the office; DSL told at 12:50.", evidence=(shot,),
+        opinion="The pupil seemed frightened to come into class.",
+        immediate_action="Phone kept in the office; DSL told at 12:50.", evidence=(transcript,),
+        school="Oak Primary",
     ))
-    yield f"  {inc:<13} child-on-child reported by teacher-1 with the child's words and a screenshot"
-    yield "                (the screenshot's SHA-256 is in the signed header, its content encrypted)"
+    yield f"  {inc:<13} online bullying reported by teacher-1 with the child's words and a transcript"
+    yield "                (the transcript's SHA-256 is in the signed header, its content encrypted)"
     try:
         show(ledger, actors["teacher-1"], inc, "checking my report")
     except NotPermitted:
         yield "                teacher-1 cannot read it back: safeguarding records are for the Headteacher and DSL"
     dsl = actors["dsl"]
-    yield f"                triaged by dsl, escalated to {triage(ledger, dsl, inc, 'Sharing of images: safeguarding')}"
+    yield f"                triaged by dsl, escalated to {triage(ledger, dsl, inc, 'Online bullying: safeguarding')}"
     for action, details in (
         ("parents-informed", "Both families called by the DSL."),
-        ("removal-requested", "Pupils asked to delete the image from the chat."),
+        ("removal-requested", "Pupils asked to delete the messages from the chat."),
         ("reported-to-platform", "Reported through the app's report tool."),
-        ("removal-confirmed", "Image no longer in the chat, checked with the pupil."),
+        ("removal-confirmed", "Messages no longer in the chat, checked with the pupil."),
     ):
         record_action(ledger, dsl, inc, action, details)
         yield f"                action {action} recorded by dsl"
-    record_outcome(ledger, dsl, inc, "upheld", "Image shared; pupils supported; behaviour plan agreed.")
+    record_outcome(ledger, dsl, inc, "upheld", "Bullying upheld; pupils supported; behaviour plan agreed.")
     close(ledger, dsl, inc)
     yield "                outcome upheld and closed by dsl"
 
     inc = report(ledger, actors["teacher-2"], IncidentReport(
         "staff-phone-use", yesterday, "Phone used in class", "Phone in use during the phonics lesson.",
         precision="day", people=("teacher-1:alleged",), opinion="It looked like a personal call.",
+        school="Oak Primary",
     ))
     yield f"  {inc:<13} staff phone use reported by teacher-2 (teacher-1 alleged)"
     owner = triage(ledger, actors["slt"], inc, "Phone use around children")
@@ -599,7 +602,7 @@ def demo_chapter(ledger: Ledger, actors: dict[str, Actor], subjects: dict[str, s
         "other", yesterday, "Parent alleges inappropriate messages",
         "Parent says a member of staff messaged their child.",
         source="told", source_detail="Parent, in person at the office", against_staff=True, precision="day",
-        people=("teacher-2:alleged", f"{parent1}:reporter"),
+        people=("teacher-2:alleged", f"{parent1}:reporter"), school="Elm Primary",
     ))
     yield f"  {inc:<13} allegation against staff recorded by head (readable by the Headteacher only)"
     triage(ledger, head, inc, "Allegation: managed by the Headteacher")

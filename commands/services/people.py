@@ -347,5 +347,6 @@ def read_details(ledger: Ledger, actor: Actor, person_id: str, reason: str) -> d
                         "only roles allowed to read this record class can",
                     ) from exc
                 record_access(work, actor.actor_id, "read", [str(record_id)], [person_id], reason)
-                return {"id": person_id, **person.details}
+                family = [f"{r['relation']}: {r['id']}" for r in getattr(person, "relations", [])]
+                return {"id": person_id, **person.details, **({"family": family} if family else {})}
     raise NotFound(f"no person {person_id!r}", "`ledger people list` shows them")

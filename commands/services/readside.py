@@ -84,8 +84,10 @@ def timeline(
     end: str | None = None,
     categories: Sequence[str] = (),
     as_of: str | None = None,
+    family: bool = False,
 ) -> Timeline:
-    """The merged chronology of one incident (or record), person or period.
+    """The merged chronology of one incident (or record), person or period (a person's with
+    their linked family's records when ``family``).
 
     Entries the actor's keys cannot open are listed as withheld. The read is
     recorded in the access log with ``reason``, naming every record shown.
@@ -99,7 +101,7 @@ def timeline(
     begin, finish = period(start, end, zone) if start is not None and end is not None else (None, None)
     selection = Selection(
         incident=incident, person=person, start=begin, end=finish,
-        categories=tuple(categories), as_of=as_of_moment(as_of, zone) if as_of else None,
+        categories=tuple(categories), as_of=as_of_moment(as_of, zone) if as_of else None, family=family,
     )
     selection.check()
     ensure_current(ledger)

@@ -67,6 +67,15 @@ def described(event: Any, zone: dt.tzinfo) -> str:
     return str(method())
 
 
+def detailed(event: Any) -> list[tuple[str, str]]:
+    """An event's readable text beyond its one line (its ``details()``: labelled passages such as
+    the facts, an opinion and the child's own words), or nothing when it has none."""
+    method = getattr(event, "details", None)
+    if not callable(method):
+        return []
+    return [(str(label), str(text)) for label, text in method()]
+
+
 def occurrence(at: str, zone: dt.tzinfo, precision: str = "exact", until: str | None = None) -> dict[str, Any]:
     """When something happened, typed in the federation's ``zone``, with how precisely that is known.
 

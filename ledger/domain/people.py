@@ -24,6 +24,8 @@ WORKER_TYPES = (
     "director", "employee", "consultant", "contractor", "trainee", "homeworker", "part-time", "fixed-term",
     "casual", "agency", "volunteer", "third-party",
 )
+#: How one subject is related to a child: who may be a parent or carer, who a sibling.
+RELATIONS = {"parent": ("parent", "carer"), "carer": ("parent", "carer"), "sibling": ("pupil", "other")}
 #: What a person's details may hold, and how long each may be.
 DETAIL_LIMITS = {"name": 200, "email": 254, "school": 200, "job_title": 200, "notes": 10_000, "date_of_birth": 10}
 
@@ -291,6 +293,41 @@ class Subject(Aggregate):
         def apply(self, aggregate: Subject) -> None:
             aggregate.details = {**aggregate.details, **self.details}
 
+    class Related(Aggregate.Event):
+        """Another subject linked to this child (a parent, a carer, a sibling). Both ids are in the
+        clear ``subjects`` so the link shows in both chronologies; the kind of link and the note
+        are encrypted."""
+
+        clear_fields: ClassVar[tuple[str, ...]] = ("related",)
+        related: str
+        relation: str
+        note: str | None
+        subjects: list[str]
+
+        def apply(self, aggregate: Subject) -> None:
+            aggregate.relations = [*getattr(aggregate, "relations", []), {"id": self.related,
+                                                                           "relation": self.relation}]
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            note = f": {self.note}" if self.note else ""
+            return f"{self.related} linked as {self.relation} of {self.subjects[0]}{note}"
+
+    class RelationEnded(Aggregate.Event):
+        """A link recorded in error or no longer true (the original stays in the log)."""
+
+        clear_fields: ClassVar[tuple[str, ...]] = ("related",)
+        related: str
+        reason: str
+        subjects: list[str]
+
+        def apply(self, aggregate: Subject) -> None:
+            aggregate.relations = [r for r in getattr(aggregate, "relations", []) if r["id"] != self.related]
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            return f"{self.related} no longer linked to {self.subjects[0]}: {self.reason}"
+
     @staticmethod
     def create_id(subject_id: str) -> uuid.UUID:
         return subject_record_id(subject_id)
@@ -313,7 +350,35 @@ class Subject(Aggregate):
         self.subject_id = subject_id
         self.kind = kind
         self.details = details
+        self.relations: list[dict[str, str]] = []
 
     def correct(self, details: dict[str, Any], reason: str) -> None:
         """Correct personal details; the original stays in the log."""
         self.trigger_event(self.DetailsCorrected, details=check_details(details), reason=reason)
+
+    def relate(self, other: Subject, relation: str, note: str | None) -> None:
+        """Link ``other`` to this child as ``relation`` (see RELATIONS for who may be what)."""
+        if relation not in RELATIONS:
+            raise InvalidInput(f"relation must be one of {', '.join(RELATIONS)}")
+        if other.subject_id == self.subject_id:
+            raise InvalidInput("a person cannot be linked to themselves")
+        if self.kind not in ("pupil", "other"):
+            raise RuleViolation(f"{self.subject_id} is a {self.kind}: family is linked to a child",
+                                "give the child first, then the parent, carer or sibling")
+        if other.kind not in RELATIONS[relation]:
+            raise RuleViolation(f"{other.subject_id} is a {other.kind} and cannot be linked as a {relation}",
+                                f"a {relation} is a {' or '.join(RELATIONS[relation])}")
+        if any(r["id"] == other.subject_id for r in getattr(self, "relations", [])):
+            raise RuleViolation(f"{other.subject_id} is already linked to {self.subject_id}",
+                                "end the link first to record it differently")
+        if note is not None:
+            text.check("note", note, 2000)
+        self.trigger_event(self.Related, related=other.subject_id, relation=relation, note=note,
+                           subjects=[self.subject_id, other.subject_id])
+
+    def end_relation(self, other_id: str, reason: str) -> None:
+        """End the link to ``other_id``: recorded in error, or no longer true."""
+        if not any(r["id"] == other_id for r in getattr(self, "relations", [])):
+            raise RuleViolation(f"{other_id} is not linked to {self.subject_id}", "`ledger people show` lists the links")
+        text.check("reason", reason, 2000)
+        self.trigger_event(self.RelationEnded, related=other_id, reason=reason, subjects=[self.subject_id, other_id])

@@ -59,6 +59,8 @@ def test_export_writes_a_bundle_that_verify_bundle_accepts(case: Case, tmp_path:
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
     assert result.stdout == f"{digest}  {out}\n"
     assert result.stderr.startswith("export exp-") and "recorded in the ledger" in result.stderr
+    with zipfile.ZipFile(out) as archive:
+        assert b"facts: Seen in class" in archive.read("timeline.csv"), "the readable timeline holds the report"
     checked = case.cli.run("verify-bundle", str(out))
     assert checked.exit_code == 0, checked.output
     assert checked.stdout.splitlines()[0] == f"Checking {out}"
@@ -73,6 +75,8 @@ def test_a_redacted_export_labels_the_pupil(case: Case, tmp_path: Path) -> None:
     with zipfile.ZipFile(out) as archive:
         index = json.loads(archive.read("entries/index.json"))
         assert case.pupil.encode() not in archive.read("timeline.csv")
+        for readable in ("timeline.csv", "timeline.html"):
+            assert b"Seen in class" not in archive.read(readable), f"the report's facts leak into {readable}"
     assert index["redacted"] == ["pupils"] and index["entries"][0]["subjects"] == ["Pupil A"]
 
 

@@ -40,4 +40,6 @@ def test_the_readme_first_session_runs(tmp_path: Path, monkeypatch: pytest.Monke
         result = runner.invoke(cli, args[1:], env=env)
         assert result.exit_code == 0, f"{line}\n{result.output}"
     assert "OK: the ledger verifies" in result.output
-    assert (tmp_path / "case.html").read_text(encoding="utf-8").count("Image shared in a group chat") >= 1
+    page = (tmp_path / "case.html").read_text(encoding="utf-8")
+    assert "Unkind messages in a group chat" in page
+    assert "\u201cthey all laugh at me\u201d" in page, "the child's words, verbatim, in the chronology"

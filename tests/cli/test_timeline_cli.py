@@ -62,8 +62,9 @@ def test_the_timeline_prints_a_table_and_records_the_read(cli: tuple[LedgerCli, 
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == f"Timeline of record {inc}"
-    assert lines[2].split()[:4] == ["happened", "precision", "recorded", "late"]
-    assert "reported by teacher (staff) as child-on-child, seen: Seen on a phone" in result.stdout
+    assert "--with-access shows the access log" in lines[1]
+    assert lines[3].split() == ["happened", "by", "what"]
+    assert "reported by teacher (staff) as child-on-child, seen: Seen on a phone" in " ".join(result.stdout.split())
     assert "LATE" in result.stdout
     counts, _ = ledger.snapshot()
     assert counts["policyledger_events"] == before[0]["policyledger_events"] + 1
@@ -169,3 +170,68 @@ def test_registers_list_incidents_and_who_read_them(cli: tuple[LedgerCli, str, s
     assert result.exit_code == 0, result.output
     result = ledger.run("registers", "acknowledgements", actor="head")
     assert result.exit_code == 1 and result.stderr.startswith("Error: no policy version is in effect")
+
+
+def _report_with_words(ledger: LedgerCli, pupil: str) -> str:
+    result = ledger.run(
+        "incidents", "report", "--category", "online-bullying", "--occurred-at", "2026-01-06T12:30",
+        "--summary", "Name-calling in a class chat", "--facts", "Pupil showed me three messages sent at lunch",
+        "--opinion", "I think this has gone on for weeks", "--child-words", "they all laugh when I come in",
+        "--immediate-action", "Sat with the pupil until the DSL came", "--person", f"{pupil}:victim",
+        actor="teacher")
+    assert result.exit_code == 0, result.output
+    return result.stdout.strip().split()[-1]
+
+
+def test_the_chronology_shows_the_facts_apart_from_opinion_and_the_childs_words(
+        cli: tuple[LedgerCli, str, str]) -> None:
+    ledger, _, pupil = cli
+    inc = _report_with_words(ledger, pupil)
+    table = ledger.run("timeline", "--person", pupil, "--reason", "case review", actor="dsl",
+                       COLUMNS="100")
+    assert table.exit_code == 0, table.output
+    flat = " ".join(table.stdout.split())
+    assert "facts: Pupil showed me three messages sent at lunch" in flat
+    assert "opinion: I think this has gone on for weeks" in flat
+    assert "child's words: \u201cthey all laugh when I come in\u201d" in flat
+    assert "immediate action: Sat with the pupil until the DSL came" in flat
+    as_json = ledger.run("timeline", "--incident", inc, "--reason", "r", "--format", "json", actor="dsl")
+    report = json.loads(as_json.stdout)["rows"][0]
+    assert report["details"] == [
+        {"label": "facts", "text": "Pupil showed me three messages sent at lunch"},
+        {"label": "opinion", "text": "I think this has gone on for weeks"},
+        {"label": "child's words", "text": "\u201cthey all laugh when I come in\u201d"},
+        {"label": "immediate action", "text": "Sat with the pupil until the DSL came"},
+    ]
+    as_csv = ledger.run("timeline", "--incident", inc, "--reason", "r", "--format", "csv", actor="dsl")
+    first = next(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert first["details"].splitlines()[1] == "opinion: I think this has gone on for weeks"
+
+
+def test_the_table_fits_the_terminal_and_wraps_the_text(cli: tuple[LedgerCli, str, str]) -> None:
+    ledger, _, pupil = cli
+    _report_with_words(ledger, pupil)
+    for width in (90, 140):
+        result = ledger.run("timeline", "--person", pupil, "--reason", "case review", actor="dsl",
+                            COLUMNS=str(width))
+        assert result.exit_code == 0, result.output
+        lines = result.stdout.splitlines()
+        assert max(len(line) for line in lines) <= width, width
+        assert any(line.startswith(" ") and "child's words" in line for line in lines)
+
+
+def test_the_access_log_is_left_out_unless_asked_for(cli: tuple[LedgerCli, str, str]) -> None:
+    ledger, inc, _ = cli
+    for _ in range(2):
+        assert ledger.run("timeline", "--incident", inc, "--reason", "reading it twice", actor="dsl").exit_code == 0
+    plain = ledger.run("timeline", "--incident", inc, "--reason", "r", "--format", "json", actor="dsl")
+    families = {r["event"] for r in json.loads(plain.stdout)["rows"]}
+    assert not any(e.startswith("AccessRecord") for e in families), families
+    full = ledger.run("timeline", "--incident", inc, "--reason", "r", "--format", "json", "--with-access",
+                      actor="dsl")
+    reads = [r for r in json.loads(full.stdout)["rows"] if r["event"].startswith("AccessRecord")]
+    assert len(reads) >= 2 and any("reading it twice" in r["what"] for r in reads)
+    only = ledger.run("timeline", "--incident", inc, "--reason", "r", "--format", "json", "--category",
+                      "incident", "--with-access", actor="dsl")
+    kinds = {r["event"].split(".")[0] for r in json.loads(only.stdout)["rows"]}
+    assert kinds == {"Incident", "AccessRecord"}, kinds

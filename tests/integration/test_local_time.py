@@ -144,13 +144,14 @@ def test_today_is_the_local_date_late_in_a_summer_evening(pinned: tuple[Federati
     incidents.triage(fed.ledger, fed["dsl"], inc, "the DSL leads")
     clock.set("2026-03-30T23:30:00+00:00")  # 00:30 BST on 31 March: UTC still says the 30th
     assert fed.ledger.today() == "2026-03-31"
-    incidents.record_action(fed.ledger, fed["dsl"], inc, "parents-informed", "called at half past midnight",
-                            "2026-03-31")
+    done = incidents.record_action(fed.ledger, fed["dsl"], inc, "parents-informed", "called at half past midnight",
+                                   "2026-03-31")
+    assert not done.planned, "the local today is a day something was done, not one it is due"
     incidents.record_action(fed.ledger, fed["dsl"], inc, "removal-requested", "asked the platform")
     actions = incidents.show(fed.ledger, fed["dsl"], inc, "review")["actions"]
     assert [a["taken_on"] for a in actions] == ["2026-03-31", "2026-03-31"]
-    refused(fed, InvalidInput, lambda: incidents.record_action(
-        fed.ledger, fed["dsl"], inc, "parents-informed", "tomorrow", "2026-04-01"), match="in the future")
+    planned = incidents.record_action(fed.ledger, fed["dsl"], inc, "parent-meeting", "tomorrow", "2026-04-01")
+    assert planned.planned and planned.day == "2026-04-01", "the local tomorrow is a due date"
     refused(fed, InvalidInput, lambda: people.add_subject(
         fed.ledger, fed["dsl"], "pupil", "Not Born Yet", "2026-04-01"), match="in the future")
 

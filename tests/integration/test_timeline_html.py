@@ -6,11 +6,14 @@ the test is skipped with a reason, except in CI (CI=true), which must have it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import html
 import os
 import re
 import shutil
 import subprocess
+import unicodedata
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -110,3 +113,32 @@ def test_the_html_renders_in_headless_chromium_with_every_row(found: Timeline, t
     assert dom.scripts == 0 and dom.fetching == []
     assert 'alert("x")' in done.stdout.replace("&quot;", '"') and "Ünïcödé" in done.stdout
     assert "LATE" in done.stdout
+
+
+def test_the_html_carries_the_readable_text_and_a_confidentiality_marking(found: Timeline) -> None:
+    page = timeline_html.render(found)
+    assert "<dt>facts</dt><dd>Facts &amp; more &lt;b&gt;facts&lt;/b&gt;</dd>" in page
+    assert f'<p class="marking">{html.escape(timeline_html.MARKING)}</p>' in page
+
+
+def test_printed_every_page_is_marked_and_numbered(found: Timeline, tmp_path: Path) -> None:
+    """A chronology printed for a strategy meeting: the marking heads every page, "Page n of N" foots it."""
+    pypdf = pytest.importorskip("pypdf")
+    browser = chromium()
+    long = dataclasses.replace(found, rows=found.rows * 12)
+    page = tmp_path / "timeline.html"
+    page.write_text(timeline_html.render(long), encoding="utf-8")
+    pdf = tmp_path / "timeline.pdf"
+    done = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
+         "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0 and pdf.exists(), done.stderr[-2000:]
+    pages = [p.extract_text() for p in pypdf.PdfReader(pdf).pages]
+    assert len(pages) >= 2
+    for number, text in enumerate(pages, start=1):
+        flat = " ".join(unicodedata.normalize("NFKC", text).split())  # the PDF's ligatures as letters
+        assert f"Page {number} of {len(pages)}" in flat, flat[-300:]
+        assert "OFFICIAL-SENSITIVE: confidential safeguarding record" in flat

@@ -69,6 +69,18 @@ class Incident(Aggregate):
             """What the record is, in one line, for a register."""
             return self.summary
 
+        def details(self) -> list[tuple[str, str]]:
+            """The report as the reporter wrote it, for a chronology: the facts apart from any
+            opinion, and the child's own words verbatim (in quotation marks)."""
+            parts = [
+                ("facts", self.facts),
+                ("opinion", self.opinion),
+                ("child's words", f"\u201c{self.child_words}\u201d" if self.child_words else None),
+                ("immediate action", self.immediate_action),
+                ("how it came to light", self.source_detail),
+            ]
+            return [(label, text) for label, text in parts if text]
+
     class Triaged(Aggregate.Event):
         clear_fields: ClassVar[tuple[str, ...]] = ("category", "previous_category", "escalated_to")
         category: str
