@@ -42,7 +42,7 @@ SELF: Final = "self"
 RECOVERY: Final = "recovery"
 
 #: Version of the tables below; bump it whenever they change.
-TABLE_VERSION: Final = 7
+TABLE_VERSION: Final = 8
 
 #: Record class -> roles that may read it (besides the recovery key).
 READERS: Final[dict[str, tuple[str, ...]]] = {
