@@ -172,10 +172,10 @@ def demo_chapter(ledger: Ledger, actors: dict[str, Actor], subjects: dict[str, s
             yield f"  register {name:<16} {exc.message}"
             continue
         yield f"  register {name:<16} {len(rows)} row(s) for head"
-    with ledger.engine.connect() as conn:
+    with ledger.engine.connect() as conn:  # the fullest safeguarding case: the richest chronology
         latest = conn.execute(
             select(records.c.alias).where(records.c.kind == "Incident", records.c.record_class == "safeguarding")
-            .order_by(records.c.created_at.desc()).limit(1)
+            .order_by(records.c.events.desc(), records.c.created_at, records.c.alias).limit(1)
         ).scalar_one_or_none()
     if latest is None:
         yield "  (no safeguarding incident yet: no timeline to show)"

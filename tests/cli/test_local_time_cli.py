@@ -6,10 +6,12 @@ In Europe/London BST begins at 01:00 GMT on 29 March 2026 and ends at 02:00 BST 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -141,7 +143,9 @@ def test_the_demo_runs_with_the_clock_either_side_of_a_change(tmp_path: Path, mo
     result = invoke(["demo", "--dir", str(folder)], clean_env(), clock=FixedClock(moment))
     assert result.exit_code == 0, result.output
     assert "the ledger verifies" in result.stdout
-    zone = "BST" if moment.startswith("2026-06") else "GMT"
+    # The chronology shown is of yesterday's report: its times carry yesterday's local zone.
+    yesterday = dt.datetime.fromisoformat(moment).astimezone(ZoneInfo("Europe/London")) - dt.timedelta(days=1)
+    zone = yesterday.tzname()
     assert re.search(rf"^    ~?\d{{4}}-\d\d-\d\d \d\d:\d\d {zone} ", result.stdout, re.MULTILINE), result.stdout
     shown = LedgerCli(folder, FixedClock(moment)).run("people", "list", "--format", "json",
                                                       passphrase=DEMO_PASSPHRASE)
