@@ -518,3 +518,28 @@ def test_a_governor_reads_the_governors_report_and_nothing_personal(sqlite_feder
     with pytest.raises(NotPermitted):
         people.read_details(fed.ledger, gov, "teacher", "curious")
     verified(fed)
+
+
+def test_nobody_can_claim_the_record_of_someone_who_never_signs_in_with_a_first_key(
+        sqlite_federation: Federation) -> None:
+    """"This Policy covers ... volunteers" (Who is covered by this Policy?): a volunteer registered
+    without a key cannot be impersonated by registering a first key on their record; a key for them
+    comes only from a two-person reset, and then they sign in."""
+    from ledger import identity
+    from ledger.domain.people import StaffMember, staff_record_id
+
+    fed = sqlite_federation
+    vol = workforce.add_covered_person(fed.ledger, fed["head"], "Val", "volunteer", staff_id="vol-2")
+    pair = identity.generate(vol)
+
+    def claim() -> None:
+        with fed.ledger.unit(fed["head"], write=True) as work:
+            member = work.get(StaffMember, staff_record_id(vol), "member of staff", redacted=True)
+            member.register_key(pair.key_id, pair.public.public_key, pair.public.agreement_key)
+            with work.acting_as(pair):
+                work.save(member)
+    refused(fed, NotPermitted, claim, "two-person reset")
+    proposal = people.propose_key_reset(fed.ledger, fed["admin"], vol, "a new passphrase for val", "starts signing in")
+    people.approve_key_reset(fed.ledger, fed["head"], vol, proposal.reset_id)
+    assert fed.ledger.registry().staff[vol].keyed and not fed.ledger.registry().staff[vol].paper_only
+    verified(fed)
