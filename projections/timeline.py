@@ -66,7 +66,7 @@ SOURCE_FIELDS = ("source", "source_system", "channel")
 
 COLUMNS = (
     "ref", "happened_at", "precision", "happened_until", "recorded_at", "late", "recorded_after",
-    "recorded_by", "role", "signed_with", "source", "what", "details", "action", "outcome", "corrects", "corrected_by",
+    "recorded_by", "role", "signed_with", "source", "what", "details", "about", "action", "outcome", "corrects", "corrected_by",
     "status", "read_model", "record", "event", "version", "entry",
 )
 
@@ -108,7 +108,7 @@ class Selection:
         if self.incident:
             what = f"record {self.incident}"
         elif self.person:
-            what = f"person {self.person}" + (" and their linked family" if self.family else "")
+            what = f"person {self.person}" + (" with their linked family" if self.family else "")
         else:
             what = f"period {_shown(self.start, zone)} to {_shown(self.end, zone)}"
         if self.categories and not self.without_access_only:
@@ -135,6 +135,8 @@ class Timeline:
     #: The person a chronology is about, as their own signed record says (name, date of birth,
     #: school...), when the reader may open it; empty otherwise.
     person: dict[str, str] = field(default_factory=dict)
+    #: With ``--with-family``: the people linked to the person, whose records are taken in too.
+    family: list[str] = field(default_factory=list)
 
     @property
     def subjects(self) -> list[str]:
@@ -382,7 +384,8 @@ def _gap_row(aggregate: str, alias: str | None, version: int, why: str) -> dict[
     return {
         "ref": f"{alias or aggregate[:8]}/v{version}", "happened_at": None, "precision": "", "happened_until": None,
         "recorded_at": None, "late": False, "recorded_after": "", "recorded_by": "", "role": "", "signed_with": "",
-        "source": "", "what": f"version {version} of {name} is {why}: run `ledger verify`", "details": [], "action": "",
+        "source": "", "what": f"version {version} of {name} is {why}: run `ledger verify`", "details": [], "about": [],
+        "action": "",
         "outcome": "", "corrects": "", "corrected_by": "", "status": MISSING, "read_model": "",
         "record": name, "event": "", "version": version, "entry": None,
     }
@@ -471,9 +474,17 @@ def _signed_names(logged: dict[str, list[LogEntry]]) -> dict[str, str]:
 
 
 def _chronological(entry: LogEntry) -> tuple[str, str, int]:
+    """Where an entry goes in a chronology: when it happened; for something known only by its
+    day, when it was recorded if that was the same day (so an action recorded after the triage
+    it followed comes after it), else the end of that day; then recorded time and log order."""
     if not entry.header:
         return "", "", entry.notification_id
-    return entry.occurrence()[0], entry.recorded_at, entry.notification_id
+    at, precision, until, _ = entry.occurrence()
+    if precision == "day":
+        end = until or (dt.datetime.fromisoformat(at) + dt.timedelta(days=1)).isoformat()
+        at = min(entry.recorded_at, end, key=dt.datetime.fromisoformat)
+    return dt.datetime.fromisoformat(at).astimezone(dt.timezone.utc).isoformat(), entry.recorded_at, \
+        entry.notification_id
 
 
 def build(
@@ -542,6 +553,7 @@ def build(
                            if k in PERSON_FIELDS and v})
         built = _row(entry, index.get(entry.notification_id), opened, names.get(entry.aggregate),
                      erasures.get(entry.aggregate), zone)
+        built["about"] = [str(p) for p in (entry.header.get("subjects") or [])] if entry.header else []
         target = _correction_target(entry, built["record"], entry.claims, opened)
         reversed_type = REVERSALS.get(entry.event_type)
         earlier = [v for v in seen.get((entry.aggregate, str(reversed_type), repr(sorted(entry.claims.items()))), [])
@@ -563,6 +575,7 @@ def build(
         records=sorted({e.aggregate for e in shown}),
         record_subjects={k: sorted(v) for k, v in sorted(named.items())},
         person=person,
+        family=family_of(conn, selection.person) if selection.person and selection.family else [],
     )
 
 
@@ -592,7 +605,14 @@ def detail_lines(row: dict[str, Any]) -> list[str]:
 
 def csv_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows for CSV: the readable text in one cell, a passage per line."""
-    return [{**row, "details": "\n".join(detail_lines(row))} for row in rows]
+    return [{**row, "details": "\n".join(detail_lines(row)), "about": " ".join(row.get("about") or [])}
+            for row in rows]
+
+
+def about_line(row: dict[str, Any], timeline: Timeline) -> str:
+    """Whose record a row of a family chronology is: ``[about sb-5e6f7a8b, their sibling]``."""
+    about = [p for p in row.get("about") or [] if p in timeline.family] or list(row.get("about") or [])
+    return f"[about {', '.join(about) or 'someone else'}: family of {timeline.selection.person}]"
 
 
 def recorded_note(row: dict[str, Any]) -> str:
@@ -618,11 +638,13 @@ def display_rows(timeline: Timeline) -> list[dict[str, Any]]:
     """Rows for a terminal: when it happened, who recorded it (and in which role), and what,
     the readable text and how it was recorded as the lines of one wrapped cell."""
     shown = []
+    person = timeline.selection.person
     for row in timeline.rows:
         role = str(row["role"] or "")
+        others = [about_line(row, timeline)] if timeline.family and person not in (row.get("about") or []) else []
         shown.append({
             "happened": happened(row) or "(unknown)",
             "by": f"{row['recorded_by']} ({role})" if role else str(row["recorded_by"]),
-            "what": [str(row["what"]), *detail_lines(row), recorded_note(row)],
+            "what": [*others, str(row["what"]), *detail_lines(row), recorded_note(row)],
         })
     return shown

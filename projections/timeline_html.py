@@ -15,7 +15,7 @@ from ledger import localtime
 from ledger.text import shown
 
 from projections.reading import ERASED, WITHHELD
-from projections.timeline import Timeline, shown_occurrence
+from projections.timeline import Timeline, about_line, shown_occurrence
 
 STYLE = """
 *{box-sizing:border-box}
@@ -93,8 +93,10 @@ def _by(row: dict[str, Any]) -> str:
     return text
 
 
-def _what(row: dict[str, Any]) -> str:
+def _what(row: dict[str, Any], timeline: Timeline | None = None) -> str:
     text = escape(str(row["what"]))
+    if timeline is not None and timeline.family and timeline.selection.person not in (row.get("about") or []):
+        text = f'<span class="flag">{escape(about_line(row, timeline))}</span><br>' + text
     if row.get("read_model"):
         text += f'<span class="flag">{escape(str(row["read_model"]))}</span>'
 
@@ -109,14 +111,14 @@ def _what(row: dict[str, Any]) -> str:
     return text
 
 
-def _cells(number: int, row: dict[str, Any]) -> list[tuple[str, str]]:
+def _cells(number: int, row: dict[str, Any], timeline: Timeline | None = None) -> list[tuple[str, str]]:
     return [
         ("num", str(number)),
         ("when", _happened(row)),
         ("recorded", _recorded(row)),
         ("by", _by(row)),
         ("source", escape(str(row["source"]))),
-        ("what", _what(row)),
+        ("what", _what(row, timeline)),
         ("action", escape(str(row["action"]))),
         ("outcome", escape(str(row["outcome"]))),
         ("entry", f'{escape(str(row["entry"] if row["entry"] is not None else ""))}'
@@ -138,6 +140,8 @@ def render(timeline: Timeline) -> str:
     zone = timeline.zone
     labels = {"name": "Name", "date_of_birth": "Date of birth", "school": "School", "job_title": "Job title"}
     meta = [(labels[k], timeline.person[k]) for k in labels if timeline.person.get(k)]
+    if timeline.family:
+        meta.append(("Linked family", ", ".join(timeline.family)))
     meta += [
         ("Covers", timeline.covers),
         ("As known on", localtime.shown(localtime.local(sel.as_of, zone)) if sel.as_of
@@ -169,7 +173,7 @@ def render(timeline: Timeline) -> str:
             classes.append("late")
         if row["corrects"]:
             classes.append("correction")
-        cells = "".join(f'<td class="{c}">{v}</td>' for c, v in _cells(number, row))
+        cells = "".join(f'<td class="{c}">{v}</td>' for c, v in _cells(number, row, timeline))
         out.append(f'<tr class="{" ".join(classes)}" data-ref="{escape(str(row["ref"]))}">{cells}</tr>')
     if not rows:
         out.append(f'<tr class="empty"><td colspan="{len(HEADINGS)}">No entries.</td></tr>')

@@ -36,6 +36,8 @@ def render_timeline(found: Timeline, fmt: str, width: int = 100) -> str:
             if found.selection.without_access_only else "")
     about = ", ".join(found.person[k] for k in ("name", "date_of_birth", "school") if found.person.get(k))
     about = f"\n{about}" if about else ""
+    if found.family:
+        about += f"\nlinked family, whose records are taken in too: {', '.join(found.family)}"
     return f"{found.title}{about}{note}\n\n" + wrapped_table(display_rows(found), "what", width)
 
 

@@ -290,6 +290,10 @@ def _active_staff(work: Unit, staff_id: str) -> None:
         raise NotFound(f"no member of staff {staff_id!r}", "`ledger people list` shows them")
     if not fact.active:
         raise RuleViolation(f"{staff_id} has left and cannot own an action")
+    held = work.registry.roles_of(staff_id)
+    if "staff" not in held:
+        raise RuleViolation(f"{staff_id} is not on the staff who work with children (roles: {', '.join(sorted(held))})",
+                            "an action is owned by a member of staff: give --owner one of them")
 
 
 def unlink_person(ledger: Ledger, actor: Actor, inc_id: str, person_id: str, reason: str) -> None:

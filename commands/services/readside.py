@@ -103,6 +103,8 @@ def timeline(
         incident=incident, person=person, start=begin, end=finish,
         categories=tuple(categories), as_of=as_of_moment(as_of, zone) if as_of else None, family=family,
     )
+    if selection.as_of and localtime.local_date(selection.as_of, zone).isoformat() > ledger.today():
+        raise InvalidInput(f"--as-of {as_of} is after today", "give a moment up to now: what was known then")
     selection.check()
     ensure_current(ledger)
     with ledger.unit(actor, write=True) as work:

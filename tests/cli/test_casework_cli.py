@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import csv
 import io
 import json
 import re
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 from tests.cli.conftest import LedgerCli
@@ -21,13 +23,14 @@ def test_a_dsl_plans_an_action_the_owner_sees_it_and_marks_it_done(ledger_cli: L
     inc = ok(ledger_cli, "incidents", "report", "--category", "online-bullying", "--occurred-at", "2026-01-05T10:00",
              "--summary", "Group chat", "--facts", "Seen", actor="teacher").strip()
     ok(ledger_cli, "incidents", "triage", inc, "--rationale", "bullying", actor="dsl")
-    planned = ok(ledger_cli, "incidents", "action", inc, "parent-meeting", "--on", "2099-01-07", "--owner", "teacher",
+    due = (dt.datetime.now(ZoneInfo("Europe/London")).date() + dt.timedelta(days=30)).isoformat()
+    planned = ok(ledger_cli, "incidents", "action", inc, "parent-meeting", "--on", due, "--owner", "teacher",
                  "--details", "meet the mother", actor="dsl")
-    match = re.fullmatch(rf"parent-meeting planned on {inc} as (act-[0-9a-f]{{8}}): due 2099-01-07, for teacher\n",
+    match = re.fullmatch(rf"parent-meeting planned on {inc} as (act-[0-9a-f]{{8}}): due {due}, for teacher\n",
                          planned)
     assert match is not None, planned
     waiting = [r for r in ledger_cli.rows("inbox", actor="teacher") if r["kind"] == "action"]
-    assert [(r["ref"], r["what"]) for r in waiting] == [(f"{inc} {match[1]}", "Meeting with parents or carers: due 2099-01-07")]
+    assert [(r["ref"], r["what"]) for r in waiting] == [(f"{inc} {match[1]}", f"Meeting with parents or carers: due {due}")]
     assert ok(ledger_cli, "incidents", "done", inc, match[1], "--details", "she came in", actor="teacher") == \
         f"{match[1]} done\n"
     mine = ledger_cli.rows("mine", actor="teacher")

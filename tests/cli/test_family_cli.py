@@ -53,7 +53,11 @@ def test_family_is_linked_shown_and_taken_into_a_chronology_on_request(
                for r in alone)
     assert not any(sibling_case in str(r["ref"]) for r in alone), "a sibling's case only on request"
     with_family = chronology("--with-family")
-    assert any(str(r["ref"]).startswith(sibling_case) for r in with_family)
+    assert any(str(r["ref"]).startswith(sibling_case) and r["about"] == ["sb-sam"] for r in with_family)
+    table = cli.run("timeline", "--person", "sb-pip", "--with-family", "--reason", "family support plan",
+                    actor="dsl", COLUMNS="140")
+    assert "linked family, whose records are taken in too: sb-pat, sb-sam" in table.stdout
+    assert "[about sb-sam: family of sb-pip]" in table.stdout, "a sibling's row says whose it is"
     # The link also shows in the parent's own chronology.
     parent = json.loads(cli.run("timeline", "--person", "sb-pat", "--reason", "r", "--format", "json",
                                 actor="dsl").stdout)["rows"]

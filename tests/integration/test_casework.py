@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from commands.services import governors, inbox, incidents, monitoring, people
+from commands.services import governors, inbox, incidents, monitoring, people, readside
 from commands.services.evidence import EvidenceFile
 from ledger import envelope
 from ledger.domain.incidents import categories as codes
-from ledger.errors import NotPermitted, RuleViolation
+from ledger.errors import InvalidInput, NotPermitted, RuleViolation
 from ledger.schema import attachments
 from tests.adversary.conftest import audit, findings
 from tests.conftest import PASSPHRASE, Federation, refused
@@ -98,6 +98,10 @@ def test_an_image_is_refused_for_nudes_and_semi_nudes_and_described_instead(fede
     shot = EvidenceFile("IMG_0412.HEIC.renamed.txt", PNG, "teacher", "2026-01-05T10:00", "photo", "phone")
     refused(fed, RuleViolation, lambda: report(fed, "nudes-semi-nudes", evidence=(shot,)),
             match="an image is never taken in as evidence")
+    with pytest.raises(RuleViolation) as caught:
+        report(fed, "nudes-semi-nudes", evidence=(shot,))
+    assert "Report again without the file (nothing was recorded)" in str(caught.value.hint), \
+        "a refused report has no id yet: the hint must not name one"
     inc = report(fed, "nudes-semi-nudes")
     incidents.describe_evidence(fed.ledger, fed["teacher"], inc, "Snapchat", "a picture of Pip in the Y6 group",
                                 "a" * 64)
@@ -146,3 +150,32 @@ def test_the_governors_report_matches_the_log_and_is_the_same_for_every_reader(f
     with pytest.raises(NotPermitted):
         governors.report(fed.ledger, fed["teacher"])
     assert "Pip" not in str(found.rows())
+
+
+def test_careless_action_dates_and_owners_are_refused_and_write_nothing(federation: Federation) -> None:
+    """A mistyped year, an action before the incident, an owner who does not work with children."""
+    fed = federation
+    inc = report(fed)  # happened yesterday
+    incidents.triage(fed.ledger, fed["dsl"], inc, "safeguarding")
+    today = _today(fed)
+    act = incidents.record_action
+    refused(fed, InvalidInput, lambda: act(fed.ledger, fed["dsl"], inc, "parent-meeting", "meet",
+                                           (today + dt.timedelta(days=400)).isoformat()),
+            match="more than a year ahead")
+    refused(fed, InvalidInput, lambda: act(fed.ledger, fed["dsl"], inc, "social-care-referral", "MASH",
+                                           (today - dt.timedelta(days=3)).isoformat()),
+            match="before the incident happened")
+    refused(fed, RuleViolation, lambda: act(fed.ledger, fed["dsl"], inc, "parent-meeting", "meet",
+                                            (today + dt.timedelta(days=7)).isoformat(), owner="admin"),
+            match="not on the staff who work with children")
+    done = act(fed.ledger, fed["dsl"], inc, "social-care-referral", "MASH", (today - dt.timedelta(days=1)).isoformat())
+    assert not done.planned, "the day the incident happened is a fine day to act"
+
+
+def test_a_chronology_as_of_a_day_to_come_is_refused(federation: Federation) -> None:
+    fed = federation
+    inc = report(fed)
+    later = (_today(fed) + dt.timedelta(days=2)).isoformat()
+    refused(fed, InvalidInput, lambda: readside.timeline(fed.ledger, fed["dsl"], "review", incident=inc, as_of=later),
+            match="after today")
+    assert readside.timeline(fed.ledger, fed["dsl"], "review", incident=inc, as_of=_today(fed).isoformat()).rows

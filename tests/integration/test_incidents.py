@@ -391,10 +391,11 @@ def test_a_removal_is_confirmed_only_after_it_was_requested(fed: Federation) -> 
 
 def test_an_action_in_the_future_is_planned_and_an_unknown_one_refused(fed: Federation) -> None:
     inc = conduct(fed)
-    planned = service.record_action(fed.ledger, fed["slt"], inc, "police-contacted", "call PCSO", "2099-01-01")
-    assert planned.planned and planned.owner == "slt" and planned.day == "2099-01-01"
+    due = (dt.date.fromisoformat(fed.ledger.today()) + dt.timedelta(days=60)).isoformat()
+    planned = service.record_action(fed.ledger, fed["slt"], inc, "police-contacted", "call PCSO", due)
+    assert planned.planned and planned.owner == "slt" and planned.day == due
     assert headers(fed, inc)[-1]["claims"] == {"action_id": planned.action_id, "action": "police-contacted",
-                                               "owner": "slt", "due_on": "2099-01-01"}
+                                               "owner": "slt", "due_on": due}
     refused(fed, InvalidInput, lambda: service.record_action(
         fed.ledger, fed["slt"], inc, "shrugged", "nothing"))
     refused(fed, InvalidInput, lambda: service.record_action(

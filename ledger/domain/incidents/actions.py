@@ -10,6 +10,8 @@ of a planned action can mark it done without being able to read the incident.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from typing import Any
 
 from ledger.domain.incidents import categories as codes
@@ -26,18 +28,27 @@ def find(actions: list[Action], action_id: str, inc_id: str) -> Action:
     raise RuleViolation(f"{inc_id} has no action {action_id}", f"`ledger incidents show {inc_id}` lists its actions")
 
 
+#: How far ahead an action may be planned: further is almost always a mistyped year.
+PLAN_HORIZON_DAYS = 366
+
+
 def check_plan(kind: str, due_on: str, today: str) -> None:
-    """A planned action: a known kind, due today or later."""
+    """A planned action: a known kind, due today or later, within a year."""
     codes.choose("action", kind, codes.ACTIONS)
     if due_on < today:
         raise InvalidInput(f"due date {due_on} is in the past", "record it as done with --on, or give a later date")
+    if dt.date.fromisoformat(due_on) - dt.date.fromisoformat(today) > dt.timedelta(days=PLAN_HORIZON_DAYS):
+        raise InvalidInput(f"due date {due_on} is more than a year ahead", "check the year")
 
 
-def check_done(kind: str, taken_on: str, today: str) -> None:
-    """A done action: a known kind, not in the future."""
+def check_done(kind: str, taken_on: str, today: str, happened_on: str | None = None) -> None:
+    """A done action: a known kind, not in the future, nor before the day the incident happened."""
     codes.choose("action", kind, codes.ACTIONS)
     if taken_on > today:
         raise InvalidInput(f"action date {taken_on} is in the future", "a date in the future plans the action instead")
+    if happened_on is not None and taken_on < happened_on:
+        raise InvalidInput(f"action date {taken_on} is before the incident happened ({happened_on})",
+                           "check the date: an action follows what it is about")
 
 
 def check_open(action: Action, inc_id: str) -> None:

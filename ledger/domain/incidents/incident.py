@@ -148,7 +148,9 @@ class Incident(Aggregate):
             aggregate.notes.append({"kind": self.kind, "text": self.text})
 
         def describe(self) -> str:
-            """One line for the timeline."""
+            """One line for the timeline (a child's words in quotation marks, as written)."""
+            if self.kind == "child-words":
+                return f"child's words noted: \u201c{self.text}\u201d"
             return f"{self.kind} noted: {self.text}"
 
     class EvidenceAdded(Aggregate.Event):
@@ -709,10 +711,15 @@ class Incident(Aggregate):
         """
         self._require_open("add evidence")
         if self.no_images and media in ("image", "video"):
+            new_report = any(isinstance(e, self.Reported) for e in self.pending_events)
+            instead = ("Report again without the file (nothing was recorded), then describe it: "
+                       "`ledger incidents evidence describe INC_ID --platform … --description …` with the new id"
+                       if new_report else
+                       f"Record instead: `ledger incidents evidence describe {self.inc_id} --platform … --description …`")
             raise RuleViolation(
-                f"{codes.category(self.category).title}: an {media} is never taken in as evidence",
-                f"{codes.NUDES_GUIDANCE} Record instead: `ledger incidents evidence describe {self.inc_id} "
-                "--platform … --description …`",
+                f"{codes.category(self.category).title}: {'a video' if media == 'video' else 'an image'} "
+                "is never taken in as evidence",
+                f"{codes.NUDES_GUIDANCE} {instead}",
             )
         if attachment_id in self.evidence:
             raise RuleViolation(f"attachment {attachment_id} is already on {self.inc_id}")
@@ -741,7 +748,7 @@ class Incident(Aggregate):
         """Something done about the incident (a removal, a platform report, a referral…), on ``taken_on``
         (a day in the federation's ``zone``)."""
         self._require_open("record an action")
-        actions.check_done(action, taken_on, today)
+        actions.check_done(action, taken_on, today, self._happened_on(zone))
         self._check_removal(action)
         details = require_text("details", details)
         self.trigger_event(self.ActionRecorded, action_id=action_id, action=action, taken_on=taken_on,
@@ -761,10 +768,15 @@ class Incident(Aggregate):
         planned = actions.find(self.actions, action_id, self.inc_id)
         actions.check_open(planned, self.inc_id)
         actions.check_completer(planned, actor, actor_roles, (*roles.readers_of(self.record_class), "investigator"))
-        actions.check_done(planned["action"], taken_on, today)
+        actions.check_done(planned["action"], taken_on, today, self._happened_on(zone))
         self._check_removal(planned["action"])
         self.trigger_event(self.ActionDone, action_id=action_id, action=planned["action"], taken_on=taken_on,
                            details=optional("details", details), occurred_at=occurrence(taken_on, zone, "day"))
+
+    def _happened_on(self, zone: dt.tzinfo) -> str | None:
+        """The local day the incident happened (or began), when its signed occurrence is known."""
+        at = (getattr(self, "occurred_at", None) or {}).get("at")
+        return localtime.local_date(str(at), zone).isoformat() if at else None
 
     def cancel_action(self, action_id: str, reason: str) -> None:
         """Cancel a planned action that is no longer needed (or was planned in error)."""
