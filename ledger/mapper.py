@@ -118,7 +118,7 @@ class UnitContext:
         if row is None:
             return None
         sealed = envelope.parse(bytes(row.state))
-        _check_signed(sealed, record_id, int(row.originator_version), str(row.topic), registry)
+        check_signed(sealed, record_id, int(row.originator_version), str(row.topic), registry)
         return str(sealed.header["record_class"])
 
 
@@ -191,7 +191,7 @@ class EnvelopeMapper(Mapper[uuid.UUID]):
         sealed = envelope.parse(stored_event.state)
         header = sealed.header
         if ctx.registry is not None:
-            _check_signed(sealed, str(stored_event.originator_id), stored_event.originator_version,
+            check_signed(sealed, str(stored_event.originator_id), stored_event.originator_version,
                           stored_event.topic, ctx.registry)
         cls = resolve_topic(stored_event.topic)
         try:
@@ -216,7 +216,7 @@ class EnvelopeMapper(Mapper[uuid.UUID]):
         return event
 
 
-def _check_signed(sealed: envelope.Envelope, aggregate: str, version: int, topic: str, registry: Registry) -> None:
+def check_signed(sealed: envelope.Envelope, aggregate: str, version: int, topic: str, registry: Registry) -> None:
     """Refuse to act on a stored entry its signer did not sign as it is, or that sits in another row.
 
     A writing unit decides from the records it loads (who a case is shared

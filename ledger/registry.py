@@ -685,6 +685,13 @@ class Registry:
     def _rule_Incident_InvestigatorUnassigned(self, header: Any, claims: Any, actor: str, held: Any, leaf: int) -> str | None:
         return self._case_readers(header, held, actor)[1] if "record_class" in header else None
 
+    def _rule_SchoolDirectory_StaffAdmitted(self, header: Any, claims: Any, actor: str, held: Any, leaf: int) -> str | None:
+        """A directory's data keys are wrapped to whom it admits: only a current member of staff."""
+        who = self.staff.get(str(claims.get("staff_id")))
+        if who is None or not who.active:
+            return f"{claims.get('staff_id')} is not a current member of staff"
+        return None
+
     # -- applying an entry ---------------------------------------------------------------
 
     def apply(self, header: dict[str, Any], leaf: int) -> bool:

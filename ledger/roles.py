@@ -42,13 +42,15 @@ SELF: Final = "self"
 RECOVERY: Final = "recovery"
 
 #: Version of the tables below; bump it whenever they change.
-TABLE_VERSION: Final = 8
+TABLE_VERSION: Final = 9
 
 #: Record class -> roles that may read it (besides the recovery key).
 READERS: Final[dict[str, tuple[str, ...]]] = {
     "identity": ("admin", "headteacher"),
     "staff": ("admin", "headteacher", "slt"),
     "subject": ("headteacher", "dsl", "slt"),
+    # a school's directory of pupils' names: also wrapped to each member of staff it admitted
+    "directory": ("headteacher", "dsl", "slt"),
     "policy": ("admin", "headteacher", "slt", "dsl"),
     "acknowledgement": ("admin", "headteacher", "slt"),
     "approval": ("headteacher", "slt", "poster"),
@@ -100,6 +102,15 @@ WRITERS: Final[dict[str, tuple[str, ...]]] = {
     "Subject.DetailsCorrected": _MANAGERS + ("dsl", "slt"),
     "Subject.Related": ("headteacher", "dsl", "slt"),
     "Subject.RelationEnded": ("headteacher", "dsl", "slt"),
+    # a school's directory: opened and kept by whoever registers pupils or staff; who
+    # belongs is a clear claim (the registry checks they are current staff)
+    "SchoolDirectory.Opened": _MANAGERS + ("dsl", "slt"),
+    "SchoolDirectory.StaffAdmitted": _MANAGERS + ("dsl", "slt"),
+    "SchoolDirectory.StaffWithdrawn": _MANAGERS + ("dsl", "slt"),
+    "SchoolDirectory.KeysShared": ("headteacher", "dsl", "slt"),
+    "SchoolDirectory.Restated": ("headteacher", "dsl", "slt"),
+    "SchoolDirectory.PupilListed": _MANAGERS + ("dsl", "slt"),
+    "SchoolDirectory.PupilUnlisted": _MANAGERS + ("dsl", "slt"),
     # access log: anyone who may read something records that they did
     "AccessRecord.Recorded": ROLES,
     # -- policy versions and acknowledgements --

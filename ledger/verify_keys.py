@@ -102,6 +102,10 @@ class KeyAudit:
             self.assigned.setdefault(aggregate, set()).add(str(claims.get("investigator")))
         elif name == "Incident.InvestigatorUnassigned":
             self.assigned.setdefault(aggregate, set()).discard(str(claims.get("investigator")))
+        elif name == "SchoolDirectory.StaffAdmitted":
+            self.assigned.setdefault(aggregate, set()).add(str(claims.get("staff_id")))
+        elif name == "SchoolDirectory.StaffWithdrawn":
+            self.assigned.setdefault(aggregate, set()).discard(str(claims.get("staff_id")))
         elif name == "Incident.EvidenceAdded" and claims.get("attachment_id"):
             stored = claims.get("stored_sha256")
             self.evidence[str(claims["attachment_id"])] = (aggregate, str(stored) if stored else None, leaf)

@@ -132,6 +132,8 @@ class Timeline:
     generated_at: dt.datetime
     records: list[str] = field(default_factory=list)
     record_subjects: dict[str, list[str]] = field(default_factory=dict)
+    #: id -> "Name (id)" of the recorders the reader may read the names of (the services fill it).
+    names: dict[str, str] = field(default_factory=dict)
     #: The person a chronology is about, as their own signed record says (name, date of birth,
     #: school...), when the reader may open it; empty otherwise.
     person: dict[str, str] = field(default_factory=dict)
@@ -612,7 +614,8 @@ def csv_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def about_line(row: dict[str, Any], timeline: Timeline) -> str:
     """Whose record a row of a family chronology is: ``[about sb-5e6f7a8b, their sibling]``."""
     about = [p for p in row.get("about") or [] if p in timeline.family] or list(row.get("about") or [])
-    return f"[about {', '.join(about) or 'someone else'}: family of {timeline.selection.person}]"
+    named = [timeline.names.get(p, p) for p in about]
+    return f"[about {', '.join(named) or 'someone else'}: family of {timeline.selection.person}]"
 
 
 def recorded_note(row: dict[str, Any]) -> str:
@@ -644,7 +647,8 @@ def display_rows(timeline: Timeline) -> list[dict[str, Any]]:
         others = [about_line(row, timeline)] if timeline.family and person not in (row.get("about") or []) else []
         shown.append({
             "happened": happened(row) or "(unknown)",
-            "by": f"{row['recorded_by']} ({role})" if role else str(row["recorded_by"]),
+            "by": (f"{timeline.names.get(row['recorded_by'], row['recorded_by'])} ({role})" if role
+                   else timeline.names.get(row["recorded_by"], str(row["recorded_by"]))),
             "what": [*others, str(row["what"]), *detail_lines(row), recorded_note(row)],
         })
     return shown

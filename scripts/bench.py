@@ -8,6 +8,8 @@
 2. verify: entries/s with signatures checked serially vs over all cores;
 3. merkle: cost of one append at 1k vs 256k leaves (should grow ~log n);
 4. verify memory: peak Python allocation verifying N vs 2N entries (bounded).
+7. names: finding a pupil by name in a federation of 5,000 (the schools' directories)
+   vs opening one pupil's record.
 
 Prints figures and ratios; asserts nothing (speed is never a test).
 """
@@ -17,11 +19,13 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -73,7 +77,8 @@ def make_ledger(folder: Path, db: str | None) -> Ledger:
     from commands.services import people
 
     admin = ledger.unlock("admin", PASSPHRASE)
-    people.add_staff(ledger, admin, "Bench Lead", ["dsl"], PASSPHRASE, "dsl")
+    people.add_staff(ledger, admin, "Bench Head", ["headteacher"], PASSPHRASE, "head")
+    people.add_staff(ledger, ledger.unlock("head", PASSPHRASE), "Bench Lead", ["dsl"], PASSPHRASE, "dsl")
     return ledger
 
 
@@ -134,12 +139,18 @@ def main() -> None:
     parser.add_argument("--aggregates", type=int, default=300)
     parser.add_argument("--events-per", type=int, default=10)
     parser.add_argument("--postgres", help="also measure the ledger on this PostgreSQL URL (an empty database)")
+    parser.add_argument("--pupils", type=int, default=5_000, help="pupils in the name-search federation")
+    parser.add_argument("--names-only", action="store_true", help="run only the name search (7)")
     parser.add_argument("--timeline-ledger", type=Path,
                         help="home of a large ledger built by scripts/bench_timeline.py --dir (e.g. 1,000,000 events)")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{platform.platform()}")
     n_events = args.aggregates * args.events_per
+    if args.names_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            name_search(Path(tmp), args.pupils)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         base = baseline_append(folder, args.aggregates, args.events_per)
@@ -164,7 +175,7 @@ def main() -> None:
         ledger_append(double, args.aggregates * 2, args.events_per)
         peak_2n = verify_peak(double)
         double.close()
-        print(f"\n4. verify peak Python memory")
+        print("\n4. verify peak Python memory")
         print(f"   {n_events} entries (baseline):      {peak_n / 1e6:8.2f} MB")
         print(f"   {2 * n_events} entries:                 {peak_2n / 1e6:8.2f} MB   ratio {peak_2n / peak_n:.2f}x")
         if args.postgres:
@@ -174,6 +185,55 @@ def main() -> None:
             print(f"\n5. append on PostgreSQL: {pg_rate:8.0f} events/s   ratio {pg_rate / base:.2f}x of SQLite baseline")
         if args.timeline_ledger:
             timeline_scaling(folder, args.timeline_ledger)
+        name_search(folder / "names", args.pupils)
+
+
+SURNAMES = ("Evans", "Patel", "Smith", "Jones", "Khan", "Williams", "Brown", "Taylor", "Davies", "Wilson",
+            "Ångström", "O'Neill", "Nowak", "Okafor", "Murphy", "Chen", "Ahmed", "Roberts", "Walker", "Wright")
+GIVEN = ("Pip", "Zoë", "Amir", "Bea", "Cal", "Dara", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jade", "Kit", "Lola",
+         "Milo", "Nia", "Omar", "Priya", "Quinn", "Rosa", "Sami", "Tom", "Uma", "Vik", "Wren")
+
+
+def _median_ms(call: Any, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def name_search(folder: Path, pupils: int, runs: int = 15) -> None:
+    """Find a pupil by name among ``pupils`` in five schools, against opening one pupil's record."""
+    from commands.services import directory, people, setup
+
+    folder.mkdir(parents=True, exist_ok=True)
+    ledger = make_ledger(folder, None)
+    admin, dsl = ledger.unlock("admin", PASSPHRASE), ledger.unlock("dsl", PASSPHRASE)
+    schools = tuple(f"School {n + 1}" for n in range(5))
+    setup.change_settings(ledger, admin, None, schools, "the federation's schools")
+    people.add_staff(ledger, admin, "Bench Teacher", ["staff"], PASSPHRASE, "teacher", school=schools[0])
+    start = time.perf_counter()
+    per = pupils // len(schools)
+    for s, school in enumerate(schools):
+        roll = [{"name": f"{GIVEN[(n * 7 + s) % len(GIVEN)]} {SURNAMES[(n // len(GIVEN) + s) % len(SURNAMES)]}"
+                         f"-{n % 40}", "year_group": f"Year {n % 7 + 1}", "date_of_birth": "2014-09-01",
+                 "id": f"sb-{s}-{n}"} for n in range(per)]
+        people.add_pupils(ledger, dsl, school, roll)
+    built = time.perf_counter() - start
+    teacher = ledger.unlock("teacher", PASSPHRASE)
+    one = _median_ms(lambda: people.read_details(ledger, dsl, "sb-0-1", "bench"), runs)
+    found = directory.find(ledger, dsl, "pip evans", "pupil")
+    found_ms = _median_ms(lambda: directory.find(ledger, dsl, "pip evans", "pupil"), runs)
+    picked = directory.pick_pupils(ledger, teacher, "pip evans")
+    picked_ms = _median_ms(lambda: directory.pick_pupils(ledger, teacher, "pip evans"), runs)
+    ledger.close()
+    print(f"\n7. name search, {per * len(schools):,} pupils in {len(schools)} schools (rolls imported in {built:.0f} s)")
+    print(f"   open one pupil's record (`people show`, baseline):   median {one:6.1f} ms")
+    print(f"   DSL finds \"pip evans\" in every school (`people find`): median {found_ms:6.1f} ms   "
+          f"ratio {found_ms / one:.2f}x   ({len(found)} shown, DOB from each record); goal < 200 ms")
+    print(f"   teacher picks \"pip evans\" in their school (`people pick`): median {picked_ms:6.1f} ms   "
+          f"ratio {picked_ms / one:.2f}x   ({len(picked)} shown)")
 
 
 def timeline_scaling(folder: Path, large_home: Path) -> None:

@@ -123,7 +123,8 @@ def post() -> None:
 
 @post.command("propose")
 @click.option("--text", required=True, help="The post's text (stored encrypted).")
-@click.option("--child", "children", multiple=True, help="Pupil id involved as a subject (repeatable).")
+@click.option("--child", "children", multiple=True,
+              help="A pupil in the post: id, or a name naming one pupil you may see (repeatable).")
 @click.option("--image", "images", multiple=True, type=click.Path(path_type=Path),
               help="Image file (only its SHA-256 is recorded; repeatable).")
 @click.option("--account", default="facebook", show_default=True, help="Which Federation account.")

@@ -13,7 +13,7 @@ from ledger.domain.export import REDACTIONS
 
 @click.command("export")
 @click.option("--incident", metavar="ID", help="The incident to export, e.g. inc-1a2b3c4d.")
-@click.option("--person", metavar="ID", help="Everything about one person (Headteacher; DSL: safeguarding records).")
+@click.option("--person", metavar="PERSON", help="Everything about one person, by id or unambiguous name (Headteacher; DSL: safeguarding records).")
 @click.option("--reason", help="Why it is exported and for whom (required; recorded with the export).")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The zip file to write.")
 @click.option("--redact", multiple=True, type=click.Choice(REDACTIONS),

@@ -56,8 +56,9 @@ def categories() -> list[dict[str, Any]]:
 @click.option("--opinion", help="Your opinion, kept apart from the facts (encrypted).")
 @click.option("--child-words", help="A child's own words, verbatim (encrypted).")
 @click.option("--immediate-action", help="What you did straight away (encrypted).")
-@click.option("--person", "people", multiple=True, metavar="ID:PART",
-              help="Someone involved: victim, alleged, witness or reporter (repeatable).")
+@click.option("--person", "people", multiple=True, metavar="PERSON:PART",
+              help="Someone involved (id, or a name naming one person you may see, e.g. \"Pip Evans:victim\"): "
+                   "victim, alleged, witness or reporter (repeatable).")
 @click.option("--allegation-against-staff", is_flag=True,
               help="An allegation against a member of staff (KCSIE): Headteacher only.")
 @click.option("--reporter-role", type=click.Choice(ROLES), help="The role you report in (default: your main role).")
@@ -100,9 +101,14 @@ def report(state: State, category: str, occurred_at: str, precision: str, until:
 def triage(state: State, inc_id: str, rationale: str, category: str | None) -> None:
     """Triage an incident: confirm or correct its category and escalate it to its owner role.
 
+    An open case already triaged can be triaged again to correct its category
+    as facts emerge (within the same record class); the first triage stays in
+    its chronology.
+
     \b
     Example:
-      ledger --as dsl-1 incidents triage inc-1a2b3c4d --rationale "Sharing images: safeguarding"
+      ledger --as dsl-1 incidents triage inc-1a2b3c4d --rationale "Online bullying: safeguarding"
+      ledger --as dsl-1 incidents triage inc-1a2b3c4d --category nudes-semi-nudes --rationale "an image is being shared"
     """
     owner = service.triage(state.ledger(), state.actor(), inc_id, rationale, category)
     emit(f"{inc_id} triaged and escalated to {owner}")
@@ -110,7 +116,7 @@ def triage(state: State, inc_id: str, rationale: str, category: str | None) -> N
 
 @incidents.command("link")
 @click.argument("inc_id")
-@click.argument("person", metavar="ID:PART")
+@click.argument("person", metavar="PERSON:PART")
 @click.option("--reason", required=True, help="Why they are linked (encrypted).")
 @pass_state
 def link(state: State, inc_id: str, person: str, reason: str) -> None:
@@ -120,8 +126,8 @@ def link(state: State, inc_id: str, person: str, reason: str) -> None:
     Example:
       ledger --as dsl-1 incidents link inc-1a2b3c4d sb-5e6f7a8b:witness --reason "Was in the chat"
     """
-    service.link_person(state.ledger(), state.actor(), inc_id, person, reason)
-    emit(f"{person.rpartition(':')[0]} linked to {inc_id}")
+    linked = service.link_person(state.ledger(), state.actor(), inc_id, person, reason)
+    emit(f"{linked} linked to {inc_id}")
 
 
 @incidents.command("assign")

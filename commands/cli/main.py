@@ -6,8 +6,8 @@ import signal
 
 import click
 
-from commands.cli import (approvals, backup, casework, duties, export, incidents, integrity, keys, monitoring, people, policy,
-                          projections, registry, retention, setup, timeline)
+from commands.cli import (approvals, backup, casework, duties, export, incidents, integrity, keys, monitoring,
+                          names, people, policy, projections, registry, retention, setup, timeline)
 from commands.cli.base import LedgerGroup, State, environment
 from ledger.clock import Clock
 
@@ -37,8 +37,8 @@ def cli(ctx: click.Context, home: str | None, db: str | None, keys: str | None, 
     ctx.call_on_close(state.close)
 
 
-for module in (setup, casework, people, keys, registry, integrity, incidents, retention, policy, approvals, monitoring, timeline,
-               projections, export, backup, duties):
+for module in (setup, casework, people, names, keys, registry, integrity, incidents, retention, policy, approvals,
+               monitoring, timeline, projections, export, backup, duties):
     for command in module.COMMANDS:
         cli.add_command(command)
 

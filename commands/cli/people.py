@@ -56,15 +56,21 @@ def add_staff(state: State, name: str, roles: tuple[str, ...], staff_id: str | N
 @click.option("--dob", help="Date of birth, YYYY-MM-DD (stored encrypted).")
 @click.option("--school", help="School (stored encrypted).")
 @click.option("--id", "subject_id", help="Pseudonymous id (default: generated, e.g. sb-1a2b3c4d).")
+@click.option("--year", "year_group", help="A pupil's year group or class, e.g. \"Year 7\" (encrypted).")
 @pass_state
-def add_subject(state: State, kind: str, name: str, dob: str | None, school: str | None, subject_id: str | None) -> None:
+def add_subject(state: State, kind: str, name: str, dob: str | None, school: str | None, subject_id: str | None,
+                year_group: str | None) -> None:
     """Register a pupil, parent, carer or other person under a pseudonymous id.
+
+    A pupil of one of the federation's schools is listed (name, id, year group)
+    in that school's directory, so its staff can pick them by name.
 
     \b
     Example:
       ledger --as dsl-1 people add-subject --kind pupil --name "Sam Pupil" --dob 2015-03-02
     """
-    new_id = service.add_subject(state.ledger(), state.actor(), kind, name, dob, school, subject_id)
+    new_id = service.add_subject(state.ledger(), state.actor(), kind, name, dob, school, subject_id,
+                                 year_group=year_group)
     emit(new_id)
 
 
@@ -72,22 +78,25 @@ def add_subject(state: State, kind: str, name: str, dob: str | None, school: str
 @output_options
 @pass_state
 def list_people(state: State) -> list[dict[str, Any]]:
-    """List everyone by pseudonymous id, kind, roles and status (no names).
+    """List everyone by pseudonymous id, kind, roles and status; with --as, names too where you may read them.
 
     \b
     Example:
-      ledger people list --format json
+      ledger --as dsl-1 people list --format json
     """
-    return service.list_people(state.ledger())
+    acting = state.actor_id or state.env.get("LEDGER_ACTOR")
+    return service.list_people(state.ledger(), state.actor() if acting else None)
 
 
 @people.command("show")
-@click.argument("person_id")
+@click.argument("person_id", metavar="PERSON")
 @click.option("--reason", required=True, help="Why you need to see it (recorded in the access log).")
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
 @pass_state
 def show(state: State, person_id: str, reason: str, fmt: str) -> None:
     """Show a person's decrypted details, if your roles may read them.
+
+    PERSON is an id, or a name that names exactly one person you may read.
 
     The read is recorded in the access log, with your reason.
 

@@ -37,13 +37,14 @@ def render_timeline(found: Timeline, fmt: str, width: int = 100) -> str:
     about = ", ".join(found.person[k] for k in ("name", "date_of_birth", "school") if found.person.get(k))
     about = f"\n{about}" if about else ""
     if found.family:
-        about += f"\nlinked family, whose records are taken in too: {', '.join(found.family)}"
+        about += ("\nlinked family, whose records are taken in too: "
+                  + ", ".join(found.names.get(p, p) for p in found.family))
     return f"{found.title}{about}{note}\n\n" + wrapped_table(display_rows(found), "what", width)
 
 
 @click.command("timeline")
 @click.option("--incident", metavar="ID", help="An incident (or any record) by its short id, e.g. inc-1a2b3c4d.")
-@click.option("--person", metavar="ID", help="A person by pseudonymous id (sb-… or a staff id).")
+@click.option("--person", metavar="PERSON", help="A person: their id (sb-… or a staff id), or a name naming one person.")
 @click.option("--from", "start", metavar="DATE",
               help="Start of a period, local time (YYYY-MM-DD or YYYY-MM-DDTHH:MM).")
 @click.option("--to", "end", metavar="DATE", help="End of a period, local time (a date includes that whole day).")

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
+from commands.services.directory import name_columns, resolve
 from commands.services.access import record_access
 from commands.services.schools import checked_school, school_filter
 from commands.services.policy import aggregate_ids, sha256_file
@@ -136,6 +137,7 @@ def propose_post(
               for image in images]
     post_id = new_short_id("post")
     school = checked_school(ledger, school)
+    children = [resolve(ledger, actor, child, "pupil") for child in children]
     with ledger.unit(actor, write=True) as work:
         for child in children:
             _check_subject(work, child, ("pupil",), "pupil")
@@ -287,6 +289,7 @@ def request_permission(ledger: Ledger, actor: Actor, kind: str, details: str, ab
     """Ask the Headteacher for a permission the policy requires."""
     request_id = new_short_id("perm")
     school = checked_school(ledger, school)
+    about = [resolve(ledger, actor, person) for person in about]
     with ledger.unit(actor, write=True) as work:
         for person in about:
             if not (work.exists(subject_record_id(person)) or work.exists(staff_record_id(person))):
@@ -373,7 +376,7 @@ def list_approvals(
         if school and row["school"] != school:
             continue
         rows.append({c: row.get(c) for c in COLUMNS})
-    return rows
+    return name_columns(ledger, actor, rows, ("requested_by", "subjects"))
 
 
 def show(ledger: Ledger, actor: Actor, request_id: str, reason: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from commands.services import readside
+from commands.services.directory import resolve
 from ledger.domain.people import StaffMember, Subject, staff_record_id, subject_record_id
 from ledger.errors import NotPermitted, RecordErased
 from ledger.store import Actor, Ledger
@@ -39,6 +40,7 @@ def person_file(ledger: Ledger, actor: Actor, person_id: str, reason: str, with_
     Who read their records (the access log) is left out unless ``with_access``:
     every view of the file adds a row there, which would soon bury the casework.
     """
+    person_id = resolve(ledger, actor, person_id)
     categories = () if with_access else WITHOUT_ACCESS
     found = readside.timeline(ledger, actor, reason, person=person_id, categories=categories, as_of=as_of)
     details: dict[str, Any] | None = None

@@ -307,6 +307,10 @@ def _readable(found: Timeline, items: dict[int, bundle.Item], scrub: bundle.Pseu
 def export(ledger: Ledger, actor: Actor, request: ExportRequest) -> ExportResult:
     """Write an evidence bundle and record its export; nothing is written on any error."""
     reason = _check_request(actor, request)
+    if request.person:
+        from commands.services.directory import resolve
+
+        request = dataclasses.replace(request, person=resolve(ledger, actor, request.person))
     verifier = _verifier_bytes()
     ensure_current(ledger)
     meta = ledger.meta()

@@ -33,6 +33,9 @@ from projections.records import records
 #: Roles that may read the report (counts only).
 READERS = ("headteacher", "dsl", "slt", "admin", "auditor", "governor")
 APPROVAL_KINDS = ("SocialMediaPost", "DeviceApproval", "PermissionRequest")
+#: How the report names each kind of request.
+APPROVAL_TITLES = {"SocialMediaPost": "social media posts", "DeviceApproval": "devices",
+                   "PermissionRequest": "permissions"}
 
 
 @dataclass
@@ -241,10 +244,11 @@ def _approvals(conn: Any, found: GovernorsReport) -> None:
         if not _within(found, str(created_at)):
             continue
         values = json.loads(claims) if claims else {}
-        counts[f"{kind}: requested"] += 1
+        title = APPROVAL_TITLES.get(str(kind), str(kind))
+        counts[f"{title}: requested"] += 1
         outcome = values.get("outcome") if values.get("decision_no") else None
         if outcome:
-            counts[f"{kind}: {outcome}"] += 1
+            counts[f"{title}: {outcome}"] += 1
     found.approvals = dict(sorted(counts.items()))
 
 

@@ -54,7 +54,10 @@ def render(found: GovernorsReport) -> str:
         ("Where they stand", _table(found.by_status)),
         ("Outcomes", _table(found.outcomes)),
         ("Referrals and contacts outside the school", _bars(found.referrals)),
-        ("Time from report to triage (hours)", _table(found.triage_hours)),
+        ("Triage: how many, and hours from the report being recorded to its triage",
+         _table({("cases triaged" if k == "triaged" else
+                  "not yet triaged (cases)" if k == "not yet triaged" else f"{k} (hours)"): v
+                 for k, v in found.triage_hours.items()})),
         ("Requests for approval", _table(found.approvals)),
         ("Monitoring alerts", _table(found.alerts) + _bars(found.alerts_by_category)),
     ]

@@ -22,6 +22,7 @@ from sqlalchemy import delete, select
 from commands.services.schools import checked_school, school_filter
 from commands.services import evidence
 from commands.services.access import record_access
+from commands.services.directory import name_columns, resolve, resolve_spec
 from ledger import files, keystore, localtime, roles
 from projections import checked
 from ledger.domain.incidents import categories as codes
@@ -140,8 +141,9 @@ def report(ledger: Ledger, actor: Actor, form: IncidentReport) -> str:
     school = checked_school(ledger, form.school)
     occurred = occurrence(form.occurred_at, ledger.timezone(), form.precision, form.until)
     role = _reporter_role(actor, form.reporter_role)
+    specs = [resolve_spec(ledger, actor, spec) for spec in form.people]
     with ledger.unit(actor, write=True) as work:
-        people = [resolve_person(work, spec) for spec in form.people]
+        people = [resolve_person(work, spec) for spec in specs]
         incident = Incident.report(
             inc_id, form.category, actor.actor_id, role, form.source, occurred, form.summary, form.facts,
             people, work.now, form.against_staff, form.opinion, form.child_words, form.immediate_action,
@@ -163,12 +165,14 @@ def triage(ledger: Ledger, actor: Actor, inc_id: str, rationale: str, category: 
     return incident.owner
 
 
-def link_person(ledger: Ledger, actor: Actor, inc_id: str, spec: str, reason: str) -> None:
-    """Link another person to an incident as victim, alleged, witness or reporter."""
+def link_person(ledger: Ledger, actor: Actor, inc_id: str, spec: str, reason: str) -> str:
+    """Link another person (by id or name) to an incident as victim, alleged, witness or reporter; their id."""
+    spec = resolve_spec(ledger, actor, spec)
     with ledger.unit(actor, write=True) as work:
         incident = load_incident(work, actor, inc_id)
         incident.link_person(resolve_person(work, spec), reason)
         work.save(incident)
+    return spec.rpartition(":")[0]
 
 
 def assign(ledger: Ledger, actor: Actor, inc_id: str, investigator: str, remit: str) -> str | None:
@@ -298,6 +302,7 @@ def _active_staff(work: Unit, staff_id: str) -> None:
 
 def unlink_person(ledger: Ledger, actor: Actor, inc_id: str, person_id: str, reason: str) -> None:
     """Undo a person linked in error (the original link stays in the log, shown as corrected)."""
+    person_id = resolve(ledger, actor, person_id)
     with ledger.unit(actor, write=True) as work:
         incident = load_incident(work, actor, inc_id)
         incident.unlink_person(person_id, reason)
@@ -524,7 +529,7 @@ def list_incidents(
                 "reported": localtime.today(incident.created_on, zone),
                 "age_days": localtime.days_between(localtime.today(incident.created_on, zone), today),
             }))
-    return [row for _, row in sorted(rows, key=lambda pair: pair[0])]
+    return name_columns(ledger, actor, [row for _, row in sorted(rows, key=lambda pair: pair[0])], ("investigators",))
 
 
 def categories() -> list[dict[str, Any]]:

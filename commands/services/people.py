@@ -7,7 +7,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from commands.services import rolekeys
+from commands.services import rolekeys, school_directory
+from commands.services.directory import labels, resolve
+from commands.services.schools import checked_school
 from commands.services.access import record_access
 from commands.services.setup import RecoveryKeyFile
 from ledger import identity, keystore
@@ -54,6 +56,7 @@ def add_staff(
         details["date_of_birth"] = parse_birth_date("date of birth", date_of_birth, ledger.today())
     staff_id = staff_id or new_short_id("st")
     _check_id(staff_id)
+    directory_school = _directory_school(ledger, school)
     pair = identity.generate(staff_id)
     with ledger.unit(actor, write=True) as work:
         if work.exists(staff_record_id(staff_id)):
@@ -65,8 +68,21 @@ def add_staff(
             work.save(member)
         for role in roles:
             rolekeys.give_role(work, role, staff_id, actor.keyring, f"{staff_id} joined {role}")
+        if directory_school:
+            school_directory.admit(work, directory_school, staff_id)
         path = identity.save(ledger.config.keys_dir, pair, passphrase)
     return NewStaff(staff_id, pair.key_id, str(path))
+
+
+def _directory_school(ledger: Ledger, school: str | None) -> str | None:
+    """The federation's school ``school`` names (its settings' spelling), or the only school, or None.
+
+    A school the settings do not name is kept as a detail but has no directory.
+    """
+    known = list(ledger.registry().schools)
+    if school is None or not school.strip():
+        return known[0] if len(known) == 1 else None
+    return checked_school(ledger, school) if school.strip().casefold() in {s.casefold() for s in known} else None
 
 
 def add_subject(
@@ -78,9 +94,16 @@ def add_subject(
     school: str | None = None,
     subject_id: str | None = None,
     notes: str | None = None,
+    year_group: str | None = None,
 ) -> str:
-    """Register a pupil, parent, carer or other person under a pseudonymous id."""
+    """Register a pupil, parent, carer or other person under a pseudonymous id.
+
+    A pupil of one of the federation's schools is also listed (name, id, year
+    group) in that school's directory, so its staff can pick them by name.
+    """
     details: dict[str, Any] = {"name": require_text("name", name, 200)}
+    if year_group:
+        details["year_group"] = year_group
     if date_of_birth:
         details["date_of_birth"] = parse_birth_date("date of birth", date_of_birth, ledger.today())
     if school:
@@ -89,11 +112,65 @@ def add_subject(
         details["notes"] = notes
     subject_id = subject_id or new_short_id("sb")
     _check_id(subject_id)
+    directory_school = _directory_school(ledger, school) if kind == "pupil" else None
     with ledger.unit(actor, write=True) as work:
         if work.exists(subject_record_id(subject_id)):
             raise AlreadyExists(f"subject id {subject_id} is already taken", "choose another --id")
-        work.save(Subject.register(subject_id, kind, details))
+        subject = Subject.register(subject_id, kind, details)
+        work.save(subject)
+        if directory_school:
+            school_directory.list_pupils(work, directory_school, [(subject_id, subject.details["name"], year_group)])
     return subject_id
+
+
+def add_pupils(ledger: Ledger, actor: Actor, school: str, pupils: list[dict[str, str]]) -> list[str]:
+    """Register a school's pupils in one transaction (a roll from the MIS): each needs a name,
+    and may give ``date_of_birth``, ``year_group`` and ``id``. All are listed in the school's
+    directory. Nothing is written if any row is refused. Returns the ids, in order."""
+    known = _directory_school(ledger, school)
+    if known is None:
+        raise InvalidInput(f"{school!r} is not one of the federation's schools", "`ledger settings show` lists them")
+    rows: list[tuple[str, dict[str, Any]]] = []
+    for n, row in enumerate(pupils, 1):
+        unknown = sorted(set(row) - {"name", "date_of_birth", "year_group", "id"})
+        if unknown:
+            raise InvalidInput(f"row {n}: unknown column {', '.join(unknown)}",
+                               "columns are name, date_of_birth, year_group, id")
+        details: dict[str, Any] = {"name": require_text(f"row {n}: name", row.get("name"), 200), "school": known}
+        if row.get("date_of_birth"):
+            details["date_of_birth"] = parse_birth_date(f"row {n}: date of birth", row["date_of_birth"], ledger.today())
+        if row.get("year_group"):
+            details["year_group"] = row["year_group"]
+        subject_id = row.get("id") or new_short_id("sb")
+        _check_id(subject_id)
+        rows.append((subject_id, details))
+    if len({sid for sid, _ in rows}) != len(rows):
+        raise InvalidInput("the same id is given twice", "each pupil needs their own id")
+    with ledger.unit(actor, write=True) as work:
+        listed = []
+        for subject_id, details in rows:
+            if work.exists(subject_record_id(subject_id)):
+                raise AlreadyExists(f"subject id {subject_id} is already taken", "choose another id")
+            subject = Subject.register(subject_id, "pupil", details)
+            work.save(subject)
+            listed.append((subject_id, str(subject.details["name"]), details.get("year_group")))
+        school_directory.list_pupils(work, known, listed)
+    return [sid for sid, _ in rows]
+
+
+def join_school(ledger: Ledger, actor: Actor, staff_id: str, school: str) -> None:
+    """Let a current member of staff pick the pupils of ``school`` by name (its directory admits them)."""
+    known = _directory_school(ledger, school)
+    if known is None:
+        raise InvalidInput(f"{school!r} is not one of the federation's schools", "`ledger settings show` lists them")
+    with ledger.unit(actor, write=True) as work:
+        fact = work.registry.staff.get(staff_id)
+        if fact is None or not fact.active:
+            raise NotFound(f"{staff_id} is not a current member of staff", "`ledger people list` shows them")
+        directory = school_directory.load(work, known)
+        if directory is not None and staff_id in directory.staff:
+            raise RuleViolation(f"{staff_id} is already on the staff of {known}")
+        school_directory.admit(work, known, staff_id)
 
 
 def _check_id(value: str) -> None:
@@ -154,6 +231,7 @@ def end_employment(ledger: Ledger, actor: Actor, staff_id: str, ended_on: str) -
         work.save(member)
         for role in member.roles:
             rolekeys.take_role(work, role, staff_id, f"{staff_id} left on {ended_on}")
+        school_directory.withdraw(work, list(work.registry.schools), staff_id, f"left on {ended_on}")
 
 
 def rotate_key(ledger: Ledger, actor: Actor, passphrase: str, revoke_old: bool = True) -> NewStaff:
@@ -293,8 +371,9 @@ def rotate_role_key(ledger: Ledger, actor: Actor, role: str, reason: str) -> Non
         rolekeys.rotate_role_key(work, role, reason)
 
 
-def list_people(ledger: Ledger) -> list[dict[str, Any]]:
-    """Everyone registered: pseudonymous ids, kind, roles, active (no personal data).
+def list_people(ledger: Ledger, actor: Actor | None = None) -> list[dict[str, Any]]:
+    """Everyone registered: pseudonymous ids, kind, roles, active; with ``actor``, their names
+    beside the ids where the actor may read them (``Pip Evans (sb-…)``), else the ids alone.
 
     Staff, their roles and whether they are active come from the registry
     replayed from signed entries; subjects from the id directory.
@@ -307,7 +386,12 @@ def list_people(ledger: Ledger) -> list[dict[str, Any]]:
     with ledger.engine.connect() as conn:
         subjects = conn.execute(select(actors).where(actors.c.kind != "staff")).all()
     rows += [{"id": r.actor_id, "kind": r.kind, "roles": "", "active": True} for r in subjects]
-    return sorted(rows, key=lambda r: (r["kind"], r["id"]))
+    rows = sorted(rows, key=lambda r: (r["kind"], r["id"]))
+    if actor is not None:
+        named = labels(ledger, actor, {str(r["id"]) for r in rows})
+        rows = [{"id": r["id"], "name": named.get(str(r["id"]), str(r["id"])),
+                 **{k: v for k, v in r.items() if k != "id"}} for r in rows]
+    return rows
 
 
 def list_keys(ledger: Ledger) -> list[dict[str, Any]]:
@@ -333,6 +417,7 @@ def read_details(ledger: Ledger, actor: Actor, person_id: str, reason: str) -> d
     The read is recorded in the access log with ``reason``.
     """
     reason = require_text("reason", reason, 2000)
+    person_id = resolve(ledger, actor, person_id)
     with ledger.unit(actor, write=True) as work:
         for record_id, cls, what in (
             (staff_record_id(person_id), StaffMember, "member of staff"),

@@ -94,7 +94,10 @@ def timeline(
     """
     reason = require_text("reason", reason, 2000)
     incident = check_id("record id", incident) if incident is not None else None
-    person = check_id("person id", person) if person is not None else None
+    if person is not None:
+        from commands.services.directory import resolve  # it reads through this module
+
+        person = check_id("person id", resolve(ledger, actor, person))
     if (start is None) != (end is None):
         raise InvalidInput("a period needs both --from and --to", "e.g. --from 2025-01-01 --to 2025-03-31")
     zone = ledger.timezone()
@@ -112,6 +115,9 @@ def timeline(
                       actor.actor_id, work.now, work.registry)
         if found.rows:
             _log_access(work, actor, found, reason)
+    from commands.services.directory import labels
+
+    found.names = labels(ledger, actor, {str(r["recorded_by"]) for r in found.rows} | set(found.family))
     return found
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from commands.services import readside
+from commands.services import readside, school_directory
 from commands.services.records import resolve
 from ledger import erasure, localtime
 from ledger.domain.base import require_text
@@ -111,6 +111,8 @@ def erase_in(work: Unit, target: str, basis: str, reason: str) -> Erased:
     if done.entries == 0 and not done.keys:
         raise RuleViolation(f"record {target} is already erased")
     work.save(Erasure.record(target, done.record_class or "", basis, done.keys, done.entries, reason, done.subjects))
+    if done.record_class == "subject":
+        school_directory.unlist_everywhere(work, done.subjects, "their record was erased")
     return Erased(target, done.record_class, basis, done.keys, done.entries, done.files)
 
 

@@ -27,7 +27,8 @@ WORKER_TYPES = (
 #: How one subject is related to a child: who may be a parent or carer, who a sibling.
 RELATIONS = {"parent": ("parent", "carer"), "carer": ("parent", "carer"), "sibling": ("pupil", "other")}
 #: What a person's details may hold, and how long each may be.
-DETAIL_LIMITS = {"name": 200, "email": 254, "school": 200, "job_title": 200, "notes": 10_000, "date_of_birth": 10}
+DETAIL_LIMITS = {"name": 200, "email": 254, "school": 200, "job_title": 200, "notes": 10_000, "date_of_birth": 10,
+                 "year_group": 40}
 
 
 def check_details(details: dict[str, Any]) -> dict[str, Any]:

@@ -57,7 +57,8 @@ def test_a_post_goes_from_proposal_to_removal_through_the_cli(
         assert (result.exit_code, result.stdout) == (0, expected), result.output
     rows = ledger_cli.rows("--as", "head", "approvals", "list")
     assert rows == [{
-        "id": post, "kind": "post", "school": None, "requested_by": "teacher", "status": "removed", "subjects": [child],
+        "id": post, "kind": "post", "school": None, "requested_by": "Person teacher (teacher)", "status": "removed",
+        "subjects": [f"A Pupil ({child})"],
         "covered": [child], "decided_on": TODAY, "valid_until": None, "published_on": TODAY, "removed_on": TODAY,
         "photos_deleted_on": None, "blocked_by": "", "conditions": "",
     }]

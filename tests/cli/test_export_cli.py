@@ -121,7 +121,7 @@ def test_export_without_a_reason_is_an_error_with_a_hint_and_writes_nothing(case
         (["--incident", "{inc}"], "investigator", "Error: investigator may not see or act on"),
         (["--person", "{pupil}"], "investigator", "Error: an investigator exports the cases assigned to them"),
         ([], "head", "Error: choose one of --incident or --person"),
-        (["--person", "sb-00000000"], "head", "Error: no entries about 'sb-00000000'"),
+        (["--person", "sb-00000000"], "head", "Error: no person 'sb-00000000'"),
     ],
 )
 def test_a_refused_export_says_why_and_writes_nothing(

@@ -56,8 +56,8 @@ def test_family_is_linked_shown_and_taken_into_a_chronology_on_request(
     assert any(str(r["ref"]).startswith(sibling_case) and r["about"] == ["sb-sam"] for r in with_family)
     table = cli.run("timeline", "--person", "sb-pip", "--with-family", "--reason", "family support plan",
                     actor="dsl", COLUMNS="140")
-    assert "linked family, whose records are taken in too: sb-pat, sb-sam" in table.stdout
-    assert "[about sb-sam: family of sb-pip]" in table.stdout, "a sibling's row says whose it is"
+    assert "linked family, whose records are taken in too: Pat Parent (sb-pat), Sam Pupil (sb-sam)" in table.stdout
+    assert "[about Sam Pupil (sb-sam): family of sb-pip]" in table.stdout, "a sibling's row says whose it is"
     # The link also shows in the parent's own chronology.
     parent = json.loads(cli.run("timeline", "--person", "sb-pat", "--reason", "r", "--format", "json",
                                 actor="dsl").stdout)["rows"]

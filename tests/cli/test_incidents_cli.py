@@ -147,7 +147,7 @@ def test_bad_input_exits_1_and_writes_nothing(incidents_cli: LedgerCli, tmp_path
     base = ("incidents", "report", "--category", "other", "--occurred-at", "2026-01-10", "--summary", "s", "--facts", "f")
     refused(incidents_cli, base + ("--person", "sb-pip"), "teacher", "'sb-pip' is not ID:PART")
     refused(incidents_cli, base + ("--person", "sb-nobody:witness"), "teacher",
-            "'sb-nobody' is neither a member of staff nor a registered subject")
+            "no person has the id 'sb-nobody', and teacher is on no school's directory, so cannot pick pupils by name")
     refused(incidents_cli, base + ("--precision", "range"), "teacher", "a range needs an end", "give --until as well")
     refused(incidents_cli, base + ("--source", "monitoring"), "teacher", "a report from monitoring names its alert",
             "give --alert ALERT_ID")

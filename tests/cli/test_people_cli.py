@@ -306,7 +306,8 @@ def test_roles_that_may_not_read_a_pupil_are_refused_and_nothing_is_logged(share
 
 def test_showing_someone_unknown_is_refused(shared_cli: LedgerCli) -> None:
     assert_refused(shared_cli, ("people", "show", "ghost", "--reason", "x"), "no person 'ghost'",
-                   "`ledger people list` shows them", actor="head")
+                   "no one has that id, and no one you may see has that name: check the spelling, or search with "
+                   "`ledger people find` (readers) or `ledger people pick` (staff), then give the id", actor="head")
 
 
 def test_a_blank_reason_is_refused(shared_cli: LedgerCli) -> None:

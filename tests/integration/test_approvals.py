@@ -80,7 +80,8 @@ def test_a_post_is_recorded_with_image_hashes_and_children_in_clear_and_text_enc
     first = claims(fed, post)[0]
     assert first["image_hashes"] == [hashlib.sha256(b"a photo with blank certificates").hexdigest()]
     assert first["requested_by"] == "teacher" and first["account"] == "facebook"
-    assert row(fed, post)["subjects"] == sorted(children)
+    assert row(fed, post)["subjects"] == [f"Pupil {children.index(c)} ({c})" for c in sorted(children)]
+    assert row(fed, post, "teacher")["subjects"] == sorted(children)  # names only for those who read them
     table = fed.ledger.app.events_table
     with fed.ledger.engine.connect() as conn:
         stored = b"".join(bytes(s) for (s,) in conn.execute(select(table.c.state)))

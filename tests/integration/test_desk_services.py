@@ -84,7 +84,7 @@ def test_staff_cannot_search_names_but_can_pick_by_id(fed: Federation) -> None:
     refused(fed, NotPermitted, lambda: directory.find(fed.ledger, fed["teacher"], "zoe"),
             "teacher may not read people's records")
     assert directory.find(fed.ledger, fed["teacher"], "sb-zoe") == [
-        {"id": "sb-zoe", "kind": "pupil", "name": "", "school": "", "date_of_birth": ""}]
+        {"id": "sb-zoe", "kind": "pupil", "name": "", "school": "", "year_group": "", "date_of_birth": ""}]
 
 
 def test_a_persons_file_shows_details_to_readers_and_logs_the_read(fed: Federation) -> None:

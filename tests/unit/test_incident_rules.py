@@ -107,3 +107,24 @@ def test_a_wrong_link_is_undone_but_an_allegation_keeps_its_member_of_staff() ->
 def test_a_supplied_hash_must_be_a_sha256() -> None:
     with pytest.raises(InvalidInput, match="64 hexadecimal characters"):
         incident("nudes-semi-nudes").describe_evidence("d", "WhatsApp", "shared", "not-a-hash")
+
+
+def test_a_case_is_triaged_again_only_to_correct_its_category_while_open() -> None:
+    """A case reported as bullying turns out to be image sharing: the DSL corrects the category."""
+    inc = triaged("online-bullying")
+    with pytest.raises(RuleViolation, match="already triaged"):
+        inc.triage(DSL, "again, same category")
+    inc.triage(DSL, "turned out to be image sharing", "nudes-semi-nudes")
+    assert inc.category == "nudes-semi-nudes" and inc.status == "triaged"
+    assert inc.no_images, "the UKCIS image rule now applies to the case"
+    with pytest.raises(RuleViolation, match="kept as allegation|kept as incident"):
+        inc.triage(DSL, "wrong class", "staff-phone-use")
+
+
+def test_an_action_cannot_predate_the_incident_nor_be_planned_years_ahead() -> None:
+    inc = triaged()  # happened on 2026-03-09
+    with pytest.raises(InvalidInput, match="before the incident happened"):
+        inc.record_action("parents-informed", "2026-03-08", "phoned", TODAY, "act-1", LONDON)
+    inc.record_action("parents-informed", "2026-03-09", "phoned", TODAY, "act-1", LONDON)
+    with pytest.raises(InvalidInput, match="more than a year ahead"):
+        inc.plan_action("parent-meeting", "teacher-1", "2031-03-12", "meet", TODAY, "act-2")

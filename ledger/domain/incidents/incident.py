@@ -91,7 +91,8 @@ class Incident(Aggregate):
         def apply(self, aggregate: Incident) -> None:
             aggregate.category = self.category
             aggregate.escalated_to = self.escalated_to
-            aggregate.status = "triaged"
+            if aggregate.status == "reported":  # a correction later keeps the case where it is
+                aggregate.status = "triaged"
 
         def describe(self) -> str:
             """One line for the timeline."""
@@ -579,9 +580,14 @@ class Incident(Aggregate):
     # -- commands --------------------------------------------------------------
 
     def triage(self, actor_roles: frozenset[str], rationale: str, category: str | None = None) -> None:
-        """Confirm (or correct) the category and escalate to its owner role."""
+        """Confirm (or correct) the category and escalate to its owner role. A case already triaged
+        may be triaged again only to correct its category (as facts emerge), while it is open."""
         if self.status != "reported":
-            raise RuleViolation(f"{self.inc_id} is already triaged (status {self.status})")
+            if self.status == "closed":
+                raise RuleViolation(f"{self.inc_id} is closed", "reopen it first to correct its category")
+            if category is None or category == self.category:
+                raise RuleViolation(f"{self.inc_id} is already triaged (status {self.status})",
+                                    "to correct its category, give --category with the new one and why")
         new = category or self.category
         codes.category(new)
         if codes.record_class_for(new, self.against_staff) != self.record_class:
