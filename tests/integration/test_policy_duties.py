@@ -409,12 +409,12 @@ def test_a_pupils_phone_use_is_reported_to_the_class_teacher_named_in_the_report
     fed = sqlite_federation
     pupil = people.add_subject(fed.ledger, fed["dsl"], "pupil", "Pip")
     refused(fed, RuleViolation, lambda: incidents.report(fed.ledger, fed["poster"], incidents.IncidentReport(
-        "pupil-phone-use", days(fed, 0) + "T09:00", "Phone in class", "Filming", people=(f"{pupil}:alleged",))),
+        "pupil-phone-use", days(fed, -1) + "T09:00", "Phone in class", "Filming", people=(f"{pupil}:alleged",))),
         "class teacher")
     refused(fed, InvalidInput, lambda: incidents.report(fed.ledger, fed["poster"], incidents.IncidentReport(
-        "pupil-phone-use", days(fed, 0) + "T09:00", "Phone", "Filming", people=(f"{pupil}:class-teacher",))))
+        "pupil-phone-use", days(fed, -1) + "T09:00", "Phone", "Filming", people=(f"{pupil}:class-teacher",))))
     inc = incidents.report(fed.ledger, fed["poster"], incidents.IncidentReport(
-        "pupil-phone-use", days(fed, 0) + "T09:00", "Phone", "Filming",
+        "pupil-phone-use", days(fed, -1) + "T09:00", "Phone", "Filming",
         people=(f"{pupil}:alleged", "teacher:class-teacher")))
     shown = incidents.show(fed.ledger, fed["head"], inc, "triage")
     assert {"id": "teacher", "part": "class-teacher", "kind": "staff"} in shown["people"]
