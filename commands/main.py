@@ -6,14 +6,23 @@ other; this module is the one place that puts them together.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
+from commands.cli import lazy
 from commands.cli.base import State, pass_state
 from commands.cli.main import cli
-from commands.web import serve as desk
 from commands.web.desk import DEFAULT_MAX_UPLOAD_MB, Settings
 from commands.web.sessions import DEFAULT_IDLE_MINUTES
-from ledger.store import Ledger
+from ledger import progress
+
+if TYPE_CHECKING:
+    from commands.web import serve as desk
+    from ledger import store
+else:
+    desk = lazy.module("commands.web.serve")
+    store = lazy.module("ledger.store")
 
 
 @click.command("serve")
@@ -40,8 +49,9 @@ def serve(state: State, host: str, port: int, idle_minutes: float, behind_https_
       ledger --home /srv/policy-ledger serve
       ledger --home /srv/policy-ledger serve --host 127.0.0.1 --port 8080 --behind-https-proxy
     """
+    progress.show(False)  # the desk's work draws no bars on the server's terminal
     config = state.config()
-    checked = Ledger(config, state.clock)
+    checked = store.Ledger(config, state.clock)
     try:
         checked.meta()
     finally:

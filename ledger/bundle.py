@@ -37,7 +37,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, select
 
-from ledger import crypto, envelope, localtime, merkle, proofs, registry, roles
+from ledger import crypto, envelope, localtime, merkle, progress, proofs, registry, roles
 from ledger.errors import NotFound, VerificationFailed
 from ledger.registry import staff_aggregate
 from ledger.roles import RECOVERY
@@ -302,7 +302,9 @@ def files(conn: Connection, contents: Contents, scrub: Pseudonyms) -> dict[str, 
     snap = contents.snapshot
     out: dict[str, bytes] = {}
     index: list[dict[str, Any]] = []
+    shown = progress.bar(len(contents.items) + len(contents.registry), "export", "proof")
     for item in sorted(contents.items, key=lambda i: i.leaf):
+        shown.update(1)
         header = item.header
         out[f"entries/{item.leaf}.bin"] = item.stored_bytes()
         out[f"proofs/{item.leaf}.json"] = _json(proof(conn, item.leaf, item.entry, snap))
@@ -321,6 +323,7 @@ def files(conn: Connection, contents: Contents, scrub: Pseudonyms) -> dict[str, 
     registry_rows = []
     selected = {i.leaf for i in contents.items}
     for leaf, entry in contents.registry.items():
+        shown.update(1)
         if leaf in selected:
             continue
         out[f"registry/{leaf}.bin"] = envelope.MAGIC + entry.leaf_data
@@ -330,6 +333,7 @@ def files(conn: Connection, contents: Contents, scrub: Pseudonyms) -> dict[str, 
             "event": roles.event_name(entry.header["topic"]), "actor": scrub.scrub(entry.header["actor"]),
             "content": REGISTRY,
         })
+    shown.close()
     out["entries/index.json"] = _json({
         "format": FORMAT, "ledger": contents.ledger_id, "origin": contents.origin,
         "covers": scrub.scrub(contents.covers), "checkpoint_size": snap.size, "redacted": contents.redacted,

@@ -24,7 +24,9 @@ import psycopg
 import sqlalchemy.exc
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import InfrastructureFactory, IntegrityError, PersistenceError
+from eventsourcing.persistence import StoredEvent
 from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
+from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, insert, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from eventsourcing.utils import Environment
@@ -79,6 +81,32 @@ def make_engine(config: Config) -> Engine:
     return create_engine(config.db_url, pool_pre_ping=True)
 
 
+class BatchedRecorder(SQLAlchemyApplicationRecorder):
+    """The library's recorder, writing a unit's entries with one multi-row
+    ``INSERT … RETURNING id`` instead of an ORM object and flush per row.
+
+    Same table, same lock (``_lock_table``), same ids in the same order, same
+    unique constraint refusing a version written twice (raised as the library's
+    ``IntegrityError``, which :meth:`Unit.save` reports as a concurrent change).
+    """
+
+    def _insert_stored_events(self, session: Session, stored_events: Any, **kwargs: Any) -> list[int]:
+        events: list[StoredEvent] = list(stored_events)
+        if not events:
+            return []
+        if self._has_autoincrementing_ids:
+            self._lock_table(session)
+        table = self.events_record_cls.__table__
+        rows = [{"originator_id": e.originator_id, "originator_version": e.originator_version, "topic": e.topic,
+                 "state": e.state} for e in events]
+        try:
+            ids = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars().all()
+        except sqlalchemy.exc.IntegrityError as exc:  # a version written twice: a concurrent change
+            raise IntegrityError(exc) from exc
+        self._notify_channel(session)
+        return [int(i) for i in ids]
+
+
 class LedgerApplication(Application[uuid.UUID]):
     """The eventsourcing application whose recorder shares our engine."""
 
@@ -98,6 +126,7 @@ class LedgerApplication(Application[uuid.UUID]):
     def construct_factory(self, env: Environment) -> InfrastructureFactory:
         factory = super().construct_factory(env)
         factory.datastore = SQLAlchemyDatastore(session_maker=sessionmaker(bind=self._engine))  # type: ignore[attr-defined]
+        factory.application_recorder_class = BatchedRecorder  # type: ignore[attr-defined]
         return factory
 
     def construct_mapper(self) -> EnvelopeMapper:

@@ -43,7 +43,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, func, select
 
-from ledger import checkpoint, crypto, envelope, merkle, roles
+from ledger import checkpoint, crypto, envelope, merkle, progress, roles
 from ledger.clock import iso
 from ledger.errors import VerificationFailed
 from ledger.keystore import KeyRing
@@ -178,17 +178,20 @@ class Verifier:
         self.registry_dirty = True
         self.pool: ProcessPoolExecutor | None = None
         self.in_flight: deque[tuple[list[_Pending], Future[list[bool]]]] = deque()
+        self.bar: Any = None
 
     def run(self, since: checkpoint.Checkpoint | None = None) -> Report:
         """Verify the whole log (signatures only after ``since``)."""
         total = int(self.conn.execute(select(func.count()).select_from(self.events)).scalar_one())
         if total >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
             self.pool = ProcessPoolExecutor(max_workers=os.cpu_count())
+        self.bar = progress.bar(total, "verify")
         try:
             self._stream(since)
             while self.in_flight:
                 self._collect_one()
         finally:
+            self.bar.close()
             if self.pool is not None:
                 self.pool.shutdown()
         self._finish(since)
@@ -231,6 +234,7 @@ class Verifier:
             self._flush_signatures(pending)
             self._compare_nodes(made)
             self.keys.check_batch()
+            self.bar.update(len(rows))
 
     def _entry(self, row: Any, sealed: dict[int, tuple[int, bytes]], pending: list[_Pending],
                made: list[tuple[int, int, bytes]], since_size: int) -> None:

@@ -154,21 +154,29 @@ def load(conn: Connection, events: Table, registry: Registry, aggregates: Iterab
     ids = sorted({uuid.UUID(a) for a in aggregates})
     found: dict[str, list[LogEntry]] = {}
     for start in range(0, len(ids), CHUNK):
-        rows = conn.execute(
-            select(events.c.id, events.c.originator_id, events.c.originator_version, events.c.topic, events.c.state,
-                   merkle_leaves.c.leaf_index)
-            .select_from(events.outerjoin(merkle_leaves, merkle_leaves.c.notification_id == events.c.id))
-            .where(events.c.originator_id.in_(ids[start:start + CHUNK]))
-        ).all()
-        for row in rows:
-            entry = LogEntry(int(row.id), None if row.leaf_index is None else int(row.leaf_index),
-                             str(row.originator_id), int(row.originator_version), str(row.topic), bytes(row.state))
-            check(entry, registry)
-            if entry.leaf is None and not entry.problem:
-                entry.problem = "it was never sealed: written into the database outside the ledger"
+        for entry in load_where(conn, events, registry, events.c.originator_id.in_(ids[start:start + CHUNK])):
             found.setdefault(entry.aggregate, []).append(entry)
     for entries in found.values():
         entries.sort(key=lambda e: e.version)
+    return found
+
+
+def load_where(conn: Connection, events: Table, registry: Registry, condition: Any) -> list[LogEntry]:
+    """The stored entries matching ``condition`` (on the events table), each checked."""
+    rows = conn.execute(
+        select(events.c.id, events.c.originator_id, events.c.originator_version, events.c.topic, events.c.state,
+               merkle_leaves.c.leaf_index)
+        .select_from(events.outerjoin(merkle_leaves, merkle_leaves.c.notification_id == events.c.id))
+        .where(condition)
+    ).all()
+    found = []
+    for row in rows:
+        entry = LogEntry(int(row.id), None if row.leaf_index is None else int(row.leaf_index),
+                         str(row.originator_id), int(row.originator_version), str(row.topic), bytes(row.state))
+        check(entry, registry)
+        if entry.leaf is None and not entry.problem:
+            entry.problem = "it was never sealed: written into the database outside the ledger"
+        found.append(entry)
     return found
 
 

@@ -16,13 +16,14 @@ in id order (the event table is locked while they append).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, inspect, select, text, update
 
-from ledger import envelope, localtime
+from ledger import envelope, localtime, progress
 from ledger.clock import iso
 from ledger.errors import NotFound, VerificationFailed
 from ledger.schema import merkle_leaves
@@ -40,7 +41,8 @@ _LOCK_KEY = 0x5072_6F6A  # "Proj": the advisory lock that serialises catch-ups o
 #: Workflows add theirs with :func:`register`.
 PROJECTIONS: list[type[Projection]] = [EntriesProjection, RecordsProjection, AccessLogProjection, ActionsProjection]
 
-_ready: set[int] = set()
+#: Engines whose tables exist (weakly held: a new engine may reuse a closed one's ``id``).
+_ready: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
 def register(cls: type[Projection]) -> type[Projection]:
@@ -76,7 +78,7 @@ def ensure_tables(engine: Engine) -> None:
     its turn instead of failing with "database is locked" when its read
     snapshot goes stale, and two first reads never race to create a table.
     """
-    if id(engine) in _ready:
+    if engine in _ready:
         return
     with _locked(engine) as conn:
         inspector = inspect(conn)
@@ -86,7 +88,7 @@ def ensure_tables(engine: Engine) -> None:
                 # Tables from an older layout of the read side: derived data, so start again.
                 metadata.drop_all(conn, checkfirst=True)
         metadata.create_all(conn, checkfirst=True)
-    _ready.add(id(engine))
+    _ready.add(engine)
 
 
 @contextmanager
@@ -174,21 +176,34 @@ def _apply(conn: Connection, projections: list[Projection], batch: list[Entry],
     return done
 
 
-def catch_up(ledger: Ledger, only: Sequence[str] | None = None, batch: int = BATCH) -> int:
-    """Bring projections up to the end of the log; returns how many entries were applied."""
+def catch_up(ledger: Ledger, only: Sequence[str] | None = None, batch: int = BATCH, quiet_for: float = 2.0) -> int:
+    """Bring projections up to the end of the log; returns how many entries were applied.
+
+    At a terminal a progress bar shows once the work has taken ``quiet_for`` seconds.
+    """
     ensure_tables(ledger.engine)
     projections = _select(only)
     _upgrade(ledger.engine, projections)
     events = ledger.app.events_table
     total = 0
-    while True:
-        with _locked(ledger.engine) as conn:
-            known = _positions(conn)
-            start = min(known.get(p.name, (0, 0))[0] for p in projections)
-            entries = _read_batch(conn, events, start, batch)
-            if not entries:
-                return total
-            total += _apply(conn, projections, entries, known, iso(ledger.now()))
+    shown = None
+    try:
+        while True:
+            with _locked(ledger.engine) as conn:
+                known = _positions(conn)
+                start = min(known.get(p.name, (0, 0))[0] for p in projections)
+                entries = _read_batch(conn, events, start, batch)
+                if not entries:
+                    return total
+                if shown is None and progress.shown():
+                    lag = conn.execute(select(func.count()).select_from(events).where(events.c.id > start)).scalar_one()
+                    shown = progress.bar(int(lag), "projections", delay=quiet_for)
+                total += _apply(conn, projections, entries, known, iso(ledger.now()))
+            if shown is not None:
+                shown.update(len(entries))
+    finally:
+        if shown is not None:
+            shown.close()
 
 
 def rebuild(ledger: Ledger, only: Sequence[str] | None = None, batch: int = BATCH) -> int:
@@ -198,7 +213,7 @@ def rebuild(ledger: Ledger, only: Sequence[str] | None = None, batch: int = BATC
     with _locked(ledger.engine) as conn:
         for projection in projections:
             _reset(conn, projection)
-    return catch_up(ledger, [p.name for p in projections], batch)
+    return catch_up(ledger, [p.name for p in projections], batch, quiet_for=0)
 
 
 def status(ledger: Ledger) -> list[dict[str, Any]]:

@@ -36,7 +36,7 @@ from sqlalchemy import func, select, text  # noqa: E402
 
 from commands.services import incidents, monitoring, people, readside  # noqa: E402
 from commands.services.setup import init_ledger  # noqa: E402
-from ledger import config as configuration  # noqa: E402
+from ledger import config as configuration, progress  # noqa: E402
 from ledger.domain.incidents import Incident, incident_record_id  # noqa: E402
 from ledger.domain.monitoring import alert_id_for  # noqa: E402
 from ledger.store import Actor, Ledger  # noqa: E402
@@ -85,9 +85,10 @@ def build_ledger(home: Path, db: str | None, target: int, per_file: int) -> tupl
     init_ledger(config, "Bench Admin", PASS, PASS, "admin")
     ledger = Ledger(config)
     admin = ledger.unlock("admin", PASS)
-    for staff, roles in (("head", ["headteacher", "staff"]), ("dsl", ["dsl", "staff"]), ("slt", ["slt", "staff"]),
-                         ("teacher", ["staff"])):
-        people.add_staff(ledger, admin, f"Bench {staff}", roles, PASS, staff)
+    people.add_staff(ledger, admin, "Bench head", ["headteacher", "staff"], PASS, "head")
+    head = ledger.unlock("head", PASS)  # roles are granted by their holders (the Headteacher)
+    for staff, roles in (("dsl", ["dsl", "staff"]), ("slt", ["slt", "staff"]), ("teacher", ["staff"])):
+        people.add_staff(ledger, head, f"Bench {staff}", roles, PASS, staff)
     cast = {name: ledger.unlock(name, PASS) for name in ("admin", "head", "dsl", "slt", "teacher")}
     pupils = [people.add_subject(ledger, cast["dsl"], "pupil", f"Pupil {n}") for n in range(50)]
     folder = Path(tempfile.mkdtemp(prefix="bench-alerts-"))
@@ -96,13 +97,16 @@ def build_ledger(home: Path, db: str | None, target: int, per_file: int) -> tupl
         _filler_incidents(ledger, cast["teacher"], cast["slt"], max(1, min(20, target // 50_000)), 500)
         made = _events(ledger)
         start = 0
-        while made < target - 100 or start == 0:
-            count = max(10, min(per_file, target - 100 - made - 1))
-            monitoring.import_alerts(ledger, cast["admin"], _alert_file(folder, start, count, pupils))
-            start += count
-            made = _events(ledger)
-            rate = made / (time.perf_counter() - started)
-            _say(f"  {made:>9,} events written ({rate:,.0f}/s)")
+        with progress.bar(target, "build", "event") as shown:
+            shown.update(made)
+            while made < target - 100 or start == 0:
+                count = max(10, min(per_file, target - 100 - made - 1))
+                monitoring.import_alerts(ledger, cast["admin"], _alert_file(folder, start, count, pupils))
+                start += count
+                shown.update(_events(ledger) - made)
+                made = _events(ledger)
+                if not progress.shown():
+                    _say(f"  {made:>9,} events written ({made / (time.perf_counter() - started):,.0f}/s)")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     inc = _target_incident(ledger, cast, pupils[0], folder)
@@ -156,13 +160,14 @@ def measure(ledger: Ledger, cast: dict[str, Actor], inc: str, runs: int = 30) ->
     readside.timeline(ledger, cast["head"], "oversight", incident=inc)
     dsl = cast["dsl"]
     meta = ledger.meta()
+    registry = ledger.registry()
     timings = []
     shown = 0
     for _ in range(runs):
         with ledger.engine.connect() as conn:
             t0 = time.perf_counter()
             found = build(conn, ledger.app.events_table, meta["ledger_id"], dsl.keyring, Selection(incident=inc),
-                          "dsl", "bench")
+                          "dsl", ledger.now().isoformat(), registry)
             timings.append((time.perf_counter() - t0) * 1000)
             shown = len(found.rows)
     noop = []

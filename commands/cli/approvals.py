@@ -4,16 +4,21 @@ from __future__ import annotations
 
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from commands.cli import lazy
 from commands.cli.base import State, as_json, emit, output_options, pass_state
-from commands.services import approvals as service
-from ledger.domain.approvals import APPROVED, PERMISSION_KINDS, REJECTED
-from ledger.domain.approvals.base import CONDITIONS
-from ledger.domain.approvals.permissions import DISCUSSED_WITH
 from ledger.text import shown as one_line
+
+if TYPE_CHECKING:
+    from commands.services import approvals as service
+    from ledger.domain import approvals as domain
+else:
+    service = lazy.module("commands.services.approvals")
+    domain = lazy.module("ledger.domain.approvals")
+
 
 REASON = click.option("--reason", required=True, help="Why (stored encrypted).")
 
@@ -29,7 +34,7 @@ def approvals() -> None:
 
 
 @approvals.command("list")
-@click.option("--kind", type=click.Choice(("post", "device", *PERMISSION_KINDS)), help="Only this kind.")
+@click.option("--kind", type=lazy.Choice(lambda: ("post", "device", *domain.PERMISSION_KINDS)), help="Only this kind.")
 @click.option("--pending", is_flag=True, help="Only requests still waiting for something.")
 @click.option("--school", help="Only this school.")
 @output_options
@@ -74,12 +79,12 @@ def _decision_commands(group: click.Group, kind: str, example_id: str) -> None:
     def approve(state: State, request_id: str, reason: str, conditions: tuple[str, ...] = (),
                 condition_details: str | None = None, valid_until: str | None = None,
                 waive_training: bool = False) -> None:
-        status = service.decide(state.ledger(), state.actor(), request_id, APPROVED, reason, valid_until,
+        status = service.decide(state.ledger(), state.actor(), request_id, domain.APPROVED, reason, valid_until,
                                 waive_training, kind, list(conditions), condition_details)
         emit(f"{request_id} {status}")
 
     command: Any = pass_state(approve)
-    command = click.option("--condition", "conditions", multiple=True, type=click.Choice(tuple(CONDITIONS)),
+    command = click.option("--condition", "conditions", multiple=True, type=lazy.Choice(lambda: domain.CONDITIONS),
                            help="A requirement or restriction the approval carries (repeatable).")(command)
     command = click.option("--condition-details", help="The conditions in words (stored encrypted).")(command)
     if kind == "perm":
@@ -95,7 +100,7 @@ def _decision_commands(group: click.Group, kind: str, example_id: str) -> None:
     @REASON
     @pass_state
     def reject(state: State, request_id: str, reason: str) -> None:
-        status = service.decide(state.ledger(), state.actor(), request_id, REJECTED, reason, kind=kind)
+        status = service.decide(state.ledger(), state.actor(), request_id, domain.REJECTED, reason, kind=kind)
         emit(f"{request_id} {status}")
 
     @group.command("revoke", help="The Headteacher revokes the standing decision by a later event; "
@@ -285,7 +290,7 @@ def permission_group() -> None:
 
 
 @permission_group.command("request")
-@click.argument("kind", type=click.Choice(tuple(PERMISSION_KINDS)))
+@click.argument("kind", type=lazy.Choice(lambda: domain.PERMISSION_KINDS))
 @click.option("--details", required=True, help="What exactly you want to do (stored encrypted).")
 @click.option("--about", multiple=True, help="For post-about: id of each person the post is about.")
 @click.option("--school", help="The school it concerns (default: the only school, if the federation has one).")
@@ -339,7 +344,7 @@ def training(state: State, request_id: str, completed_on: str, course: str) -> N
 
 @permission_group.command("discussed")
 @click.argument("request_id")
-@click.option("--with", "discussed_with", type=click.Choice(DISCUSSED_WITH), default="line-manager",
+@click.option("--with", "discussed_with", type=lazy.Choice(lambda: domain.DISCUSSED_WITH), default="line-manager",
               show_default=True, help="Your part: line manager, head of department or SLT.")
 @click.option("--own-views-stated/--no-own-views-statement", required=True,
               help="Whether the post will say the views are the author's own, not the Federation's.")

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from commands.cli import lazy
 from commands.cli.base import State, emit, pass_state
-from commands.services import backup as service
+
+if TYPE_CHECKING:
+    from commands.services import backup as service
+else:
+    service = lazy.module("commands.services.backup")
 
 
 @click.command("backup")

@@ -10,15 +10,22 @@ import shutil
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ledger import config as configuration, localtime, text
+from commands.cli import lazy
+from ledger import localtime, text
 from ledger.clock import Clock
-from ledger.config import Config
 from ledger.errors import LedgerError
-from ledger.store import Actor, Ledger
+
+if TYPE_CHECKING:
+    from ledger import config as configuration, store
+    from ledger.config import Config
+    from ledger.store import Actor, Ledger
+else:
+    configuration = lazy.module("ledger.config")
+    store = lazy.module("ledger.store")
 
 
 @dataclass
@@ -42,7 +49,7 @@ class State:
     def ledger(self) -> Ledger:
         """The opened ledger (must exist)."""
         if self._ledger is None:
-            self._ledger = Ledger(self.config(), self.clock)
+            self._ledger = store.Ledger(self.config(), self.clock)
             self._ledger.meta()
         return self._ledger
 

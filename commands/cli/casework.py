@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from commands.cli import lazy
 from commands.cli.base import State, emit, output_options, pass_state, render
-from commands.services import governors, governors_html, inbox as inbox_service, own_reports
 from ledger import files
+
+if TYPE_CHECKING:
+    from commands.services import governors, governors_html, inbox as inbox_service, own_reports
+else:
+    governors = lazy.module("commands.services.governors")
+    governors_html = lazy.module("commands.services.governors_html")
+    inbox_service = lazy.module("commands.services.inbox")
+    own_reports = lazy.module("commands.services.own_reports")
 
 
 @click.command("inbox")

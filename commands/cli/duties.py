@@ -11,29 +11,42 @@ groups: ``people add-covered``, ``people worker-type``, ``people workers``;
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from commands.cli import lazy
 from commands.cli.base import State, emit, output_options, pass_state
 from commands.cli.incidents import incidents
 from commands.cli.monitoring import monitoring
 from commands.cli.people import people
 from commands.cli.policy import policy
-from commands.services import authorisations, cooperation, recruitment as recruitment_service, reviews
-from commands.services import training as training_service, workforce
-from ledger.domain.duties import CHECK_OUTCOMES, TRAINING_TOPICS
-from ledger.domain.duties.authorisations import SCOPES
-from ledger.domain.incidents.cooperation import ASKS, RESPONSES
-from ledger.domain.incidents.hate import NATURES, POLICE_DECISIONS
-from ledger.domain.people import WORKER_TYPES
+
+if TYPE_CHECKING:
+    from commands.services import authorisations, cooperation, recruitment as recruitment_service, reviews
+    from commands.services import training as training_service, workforce
+    from ledger.domain import duties, people as people_domain
+    from ledger.domain.duties import authorisations as auth_domain
+    from ledger.domain.incidents import cooperation as coop_domain, hate
+else:
+    authorisations = lazy.module("commands.services.authorisations")
+    cooperation = lazy.module("commands.services.cooperation")
+    recruitment_service = lazy.module("commands.services.recruitment")
+    reviews = lazy.module("commands.services.reviews")
+    training_service = lazy.module("commands.services.training")
+    workforce = lazy.module("commands.services.workforce")
+    duties = lazy.module("ledger.domain.duties")
+    people_domain = lazy.module("ledger.domain.people")
+    auth_domain = lazy.module("ledger.domain.duties.authorisations")
+    coop_domain = lazy.module("ledger.domain.incidents.cooperation")
+    hate = lazy.module("ledger.domain.incidents.hate")
 
 # -- who the policy covers ------------------------------------------------------------
 
 
 @people.command("add-covered")
 @click.option("--name", required=True, help="Full name (stored encrypted).")
-@click.option("--type", "worker_type", required=True, type=click.Choice(WORKER_TYPES), help="How the policy covers them.")
+@click.option("--type", "worker_type", required=True, type=lazy.Choice(lambda: people_domain.WORKER_TYPES), help="How the policy covers them.")
 @click.option("--line-manager", help="Staff id of their line manager (may enter their paper acknowledgement).")
 @click.option("--id", "staff_id", help="Staff id (default: generated).")
 @click.option("--email", help="Email (stored encrypted).")
@@ -55,7 +68,7 @@ def add_covered(state: State, name: str, worker_type: str, line_manager: str | N
 
 @people.command("worker-type")
 @click.argument("staff_id")
-@click.argument("worker_type", type=click.Choice(WORKER_TYPES))
+@click.argument("worker_type", type=lazy.Choice(lambda: people_domain.WORKER_TYPES))
 @click.option("--line-manager", help="Staff id of their line manager.")
 @pass_state
 def worker_type(state: State, staff_id: str, worker_type: str, line_manager: str | None) -> None:
@@ -157,7 +170,7 @@ def training() -> None:
 
 @training.command("record")
 @click.argument("staff_id")
-@click.option("--topic", required=True, type=click.Choice(tuple(TRAINING_TOPICS)), help="What it trained them for.")
+@click.option("--topic", required=True, type=lazy.Choice(lambda: duties.TRAINING_TOPICS), help="What it trained them for.")
 @click.option("--completed-on", required=True, help="Day it was completed, YYYY-MM-DD.")
 @click.option("--course", required=True, help="The course (stored encrypted).")
 @click.option("--renewal-due", help="Day it must be renewed by (default: a year on).")
@@ -205,7 +218,7 @@ def recruitment() -> None:
 
 @recruitment.command("check")
 @click.argument("candidate")
-@click.option("--outcome", required=True, type=click.Choice(CHECK_OUTCOMES), help="What the search found.")
+@click.option("--outcome", required=True, type=lazy.Choice(lambda: duties.CHECK_OUTCOMES), help="What the search found.")
 @click.option("--basis", required=True, help="Lawful basis and what was searched (stored encrypted).")
 @click.option("--vacancy", required=True, help="The post applied for (stored encrypted).")
 @click.option("--same-for-all-candidates", is_flag=True,
@@ -244,7 +257,7 @@ def list_checks(state: State) -> list[dict[str, Any]]:
 
 @monitoring.command("authorise")
 @click.argument("person")
-@click.option("--scope", "scope", multiple=True, required=True, type=click.Choice(SCOPES), help="System (repeatable).")
+@click.option("--scope", "scope", multiple=True, required=True, type=lazy.Choice(lambda: auth_domain.SCOPES), help="System (repeatable).")
 @click.option("--from", "starts_on", required=True, help="First day covered, YYYY-MM-DD.")
 @click.option("--to", "ends_on", required=True, help="Last day covered, YYYY-MM-DD.")
 @click.option("--reason", required=True, help="Why (stored encrypted).")
@@ -306,7 +319,7 @@ def cooperation_group() -> None:
 @cooperation_group.command("request")
 @click.argument("inc_id")
 @click.argument("person")
-@click.option("--ask", "asks", multiple=True, required=True, type=click.Choice(ASKS), help="What is asked (repeatable).")
+@click.option("--ask", "asks", multiple=True, required=True, type=lazy.Choice(lambda: coop_domain.ASKS), help="What is asked (repeatable).")
 @click.option("--answer-by", required=True, help="Day to answer by, YYYY-MM-DD.")
 @click.option("--details", required=True, help="The request as put to them (stored encrypted).")
 @click.option("--on", "requested_on", help="Day it was asked (default: today).")
@@ -327,7 +340,7 @@ def request_cooperation(state: State, inc_id: str, person: str, asks: tuple[str,
 @cooperation_group.command("answer")
 @click.argument("inc_id")
 @click.argument("request_id")
-@click.option("--response", required=True, type=click.Choice(RESPONSES), help="How they answered.")
+@click.option("--response", required=True, type=lazy.Choice(lambda: coop_domain.RESPONSES), help="How they answered.")
 @click.option("--on", "answered_on", help="Day of the answer (default: today).")
 @click.option("--note", help="Note (stored encrypted).")
 @pass_state
@@ -359,9 +372,9 @@ def list_cooperation(state: State, inc_id: str) -> list[dict[str, Any]]:
 
 @incidents.command("hate-crime")
 @click.argument("inc_id")
-@click.option("--nature", "natures", multiple=True, required=True, type=click.Choice(NATURES),
+@click.option("--nature", "natures", multiple=True, required=True, type=lazy.Choice(lambda: hate.NATURES),
               help="What the comments are (repeatable).")
-@click.option("--police", required=True, type=click.Choice(POLICE_DECISIONS), help="Whether the police were contacted.")
+@click.option("--police", required=True, type=lazy.Choice(lambda: hate.POLICE_DECISIONS), help="Whether the police were contacted.")
 @click.option("--why", required=True, help="Why (stored encrypted).")
 @click.option("--on", "decided_on", help="Day of the decision (default: today).")
 @pass_state

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from commands.cli import lazy
 from commands.cli.base import State, emit, pass_state
-from commands.services import export as service
-from ledger.domain.export import REDACTIONS
+
+if TYPE_CHECKING:
+    from commands.services import export as service
+    from ledger.domain import export as domain
+else:
+    service = lazy.module("commands.services.export")
+    domain = lazy.module("ledger.domain.export")
 
 
 @click.command("export")
@@ -16,7 +23,7 @@ from ledger.domain.export import REDACTIONS
 @click.option("--person", metavar="PERSON", help="Everything about one person, by id or unambiguous name (Headteacher; DSL: safeguarding records).")
 @click.option("--reason", help="Why it is exported and for whom (required; recorded with the export).")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The zip file to write.")
-@click.option("--redact", multiple=True, type=click.Choice(REDACTIONS),
+@click.option("--redact", multiple=True, type=lazy.Choice(lambda: domain.REDACTIONS),
               help="For an outside party: withhold what names these people, who appear under labels (repeatable).")
 @click.option("--force", is_flag=True, help="Replace --out if it already exists.")
 @pass_state

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from commands.cli import lazy
 from commands.cli.base import State, as_json, emit, output_options, pass_state, render
-from commands.services import incidents as service
-from commands.services.evidence import EvidenceFile, read_file
-from ledger.domain.incidents import categories as codes
 from ledger.domain.base import PRECISIONS
-from ledger.roles import ROLES
-from projections.timeline import shown_occurrence
+
+if TYPE_CHECKING:
+    from commands.services import evidence as evidence_files, incidents as service
+    from ledger import roles as ledger_roles
+    from ledger.domain.incidents import categories as codes
+    from projections import timeline as shown_timeline
+else:
+    service = lazy.module("commands.services.incidents")
+    evidence_files = lazy.module("commands.services.evidence")
+    ledger_roles = lazy.module("ledger.roles")
+    codes = lazy.module("ledger.domain.incidents.categories")
+    shown_timeline = lazy.module("projections.timeline")
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -42,12 +50,12 @@ def categories() -> list[dict[str, Any]]:
 
 
 @incidents.command("report")
-@click.option("--category", required=True, type=click.Choice(list(codes.CATEGORIES)), help="What it is about.")
+@click.option("--category", required=True, type=lazy.Choice(lambda: codes.CATEGORIES), help="What it is about.")
 @click.option("--occurred-at", required=True, help="When it happened, in local time: YYYY-MM-DD or YYYY-MM-DDTHH:MM.")
 @click.option("--precision", type=click.Choice(PRECISIONS), default="exact", show_default=True,
               help="How precisely the time is known.")
 @click.option("--until", help="End of the range, in local time (with --precision range).")
-@click.option("--source", type=click.Choice(codes.SOURCES), default="seen", show_default=True,
+@click.option("--source", type=lazy.Choice(lambda: codes.SOURCES), default="seen", show_default=True,
               help="Seen yourself, told by someone, or a monitoring alert.")
 @click.option("--source-detail", help="Who told you, or how you came to see it (encrypted).")
 @click.option("--alert", "alert_id", help="The monitoring alert id (with --source monitoring).")
@@ -61,7 +69,7 @@ def categories() -> list[dict[str, Any]]:
                    "victim, alleged, witness or reporter (repeatable).")
 @click.option("--allegation-against-staff", is_flag=True,
               help="An allegation against a member of staff (KCSIE): Headteacher only.")
-@click.option("--reporter-role", type=click.Choice(ROLES), help="The role you report in (default: your main role).")
+@click.option("--reporter-role", type=lazy.Choice(lambda: ledger_roles.ROLES), help="The role you report in (default: your main role).")
 @click.option("--evidence", "files", multiple=True, type=FILE, help="A file to hand in with the report (repeatable).")
 @click.option("--captured-at", help="When the evidence was captured, in local time (default: now).")
 @click.option("--method", default="handed in with the report", show_default=True, help="How it was captured.")
@@ -85,7 +93,7 @@ def report(state: State, category: str, occurred_at: str, precision: str, until:
         --person sb-1a2b3c4d:victim --child-words "everyone has seen it" --evidence chat-log.txt
     """
     actor = state.actor()
-    items = tuple(EvidenceFile(f.name, read_file(f), actor.actor_id, captured_at, method, device) for f in files)
+    items = tuple(evidence_files.EvidenceFile(f.name, evidence_files.read_file(f), actor.actor_id, captured_at, method, device) for f in files)
     form = service.IncidentReport(
         category, occurred_at, summary, facts, source, precision, until, people, allegation_against_staff,
         opinion, child_words, immediate_action, source_detail, alert_id, reporter_role, items, school,
@@ -96,7 +104,7 @@ def report(state: State, category: str, occurred_at: str, precision: str, until:
 @incidents.command("triage")
 @click.argument("inc_id")
 @click.option("--rationale", required=True, help="Why this category and escalation (encrypted).")
-@click.option("--category", type=click.Choice(list(codes.CATEGORIES)), help="Correct the category (same record class).")
+@click.option("--category", type=lazy.Choice(lambda: codes.CATEGORIES), help="Correct the category (same record class).")
 @pass_state
 def triage(state: State, inc_id: str, rationale: str, category: str | None) -> None:
     """Triage an incident: confirm or correct its category and escalate it to its owner role.
@@ -166,7 +174,7 @@ def unassign(state: State, inc_id: str, investigator: str, reason: str) -> None:
 
 @incidents.command("note")
 @click.argument("inc_id")
-@click.option("--kind", type=click.Choice(codes.NOTE_KINDS), default="fact", show_default=True,
+@click.option("--kind", type=lazy.Choice(lambda: codes.NOTE_KINDS), default="fact", show_default=True,
               help="A fact, an opinion, or a child's own words (verbatim).")
 @click.option("--text", required=True, help="The note (encrypted).")
 @pass_state
@@ -211,8 +219,8 @@ def evidence_add(state: State, inc_id: str, path: Path, captured_by: str, captur
         --captured-by "Dee Lead" --captured-at 2026-03-02T13:05 \\
         --method "screenshot of the public post" --device "school laptop OAK-12"
     """
-    item = EvidenceFile(
-        path.name, read_file(path), captured_by, captured_at, method, device, description, expect_sha256
+    item = evidence_files.EvidenceFile(
+        path.name, evidence_files.read_file(path), captured_by, captured_at, method, device, description, expect_sha256
     )
     attachment_id = service.add_evidence(state.ledger(), state.actor(), inc_id, item)
     emit(attachment_id)
@@ -276,7 +284,7 @@ def remove(state: State, inc_id: str, attachment_id: str, reason: str) -> None:
 
 @incidents.command("action")
 @click.argument("inc_id")
-@click.argument("action", type=click.Choice(codes.ACTIONS))
+@click.argument("action", type=lazy.Choice(lambda: codes.ACTIONS))
 @click.option("--details", required=True, help="What was done or is to be done, by whom, any reference (encrypted).")
 @click.option("--on", "taken_on",
               help="YYYY-MM-DD: the day it was done, or (a date to come) the day it is due. Default: today, done.")
@@ -353,10 +361,10 @@ def unlink(state: State, inc_id: str, person_id: str, reason: str) -> None:
 @incidents.command("outcome")
 @click.argument("inc_id")
 @click.option("--finding", required=True,
-              type=click.Choice(codes.ALLEGATION_FINDINGS + codes.INCIDENT_FINDINGS),
+              type=lazy.Choice(lambda: codes.ALLEGATION_FINDINGS + codes.INCIDENT_FINDINGS),
               help="For allegations against staff the KCSIE outcomes; otherwise upheld, not-upheld….")
 @click.option("--summary", required=True, help="The decision and its reasons (encrypted).")
-@click.option("--disciplinary", type=click.Choice(codes.DISCIPLINARY), default="none", show_default=True,
+@click.option("--disciplinary", type=lazy.Choice(lambda: codes.DISCIPLINARY), default="none", show_default=True,
               help="Disciplinary outcome for a member of staff.")
 @click.option("--issued-on", help="Date the sanction was issued, YYYY-MM-DD.")
 @click.option("--decided-on", help="Date of the decision, YYYY-MM-DD (default: today).")
@@ -434,12 +442,12 @@ def show(state: State, inc_id: str, reason: str, fmt: str) -> None:
 
 def _when(occurred: dict[str, Any]) -> str:
     """When it happened, in local time with the zone, and how precisely that is known."""
-    return f"{shown_occurrence(occurred['at'], occurred['precision'], occurred.get('until'))} ({occurred['precision']})"
+    return f"{shown_timeline.shown_occurrence(occurred['at'], occurred['precision'], occurred.get('until'))} ({occurred['precision']})"
 
 
 @incidents.command("list")
-@click.option("--status", type=click.Choice(codes.STATUSES), help="Only incidents with this status.")
-@click.option("--category", type=click.Choice(list(codes.CATEGORIES)), help="Only this category.")
+@click.option("--status", type=lazy.Choice(lambda: codes.STATUSES), help="Only incidents with this status.")
+@click.option("--category", type=lazy.Choice(lambda: codes.CATEGORIES), help="Only this category.")
 @click.option("--school", help="Only this school.")
 @output_options
 @pass_state

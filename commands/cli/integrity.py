@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from commands.cli import lazy
 from commands.cli.base import State, emit, output_options, pass_state, render
-from commands.services import integrity as service
 from ledger import files
+
+if TYPE_CHECKING:
+    from commands.services import integrity as service
+else:
+    service = lazy.module("commands.services.integrity")
 
 
 @click.command("checkpoint")

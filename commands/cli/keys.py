@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from commands.cli import lazy
 from commands.cli.base import State, emit, output_options, pass_state
-from commands.services import people as service
 from ledger.errors import NotPermitted
+
+if TYPE_CHECKING:
+    from commands.services import people as service
+else:
+    service = lazy.module("commands.services.people")
 
 
 @click.group("keys")

@@ -9,6 +9,7 @@ import click
 from commands.cli import (approvals, backup, casework, duties, export, incidents, integrity, keys, monitoring,
                           names, people, policy, projections, registry, retention, setup, timeline)
 from commands.cli.base import LedgerGroup, State, environment
+from ledger import progress
 from ledger.clock import Clock
 
 
@@ -35,6 +36,7 @@ def cli(ctx: click.Context, home: str | None, db: str | None, keys: str | None, 
     state = State(env=environment(), home=home, db=db, keys=keys, actor_id=actor_id, clock=clock)
     ctx.obj = state
     ctx.call_on_close(state.close)
+    progress.show()
 
 
 for module in (setup, casework, people, names, keys, registry, integrity, incidents, retention, policy, approvals,

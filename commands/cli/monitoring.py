@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from commands.cli import lazy
 from commands.cli.base import State, emit, output_options, pass_state, render
-from commands.services import monitoring as service
-from commands.services.schools import school_filter
-from commands.services import monitoring_checks as checks
-from commands.services.monitoring_import import FORMATS
-from ledger.domain.monitoring import CATEGORIES, DECISION_KINDS, REVIEW_OUTCOMES, SEVERITIES
+
+if TYPE_CHECKING:
+    from commands.services import monitoring as service, monitoring_checks as checks, monitoring_import, schools
+    from ledger.domain import monitoring as domain
+else:
+    service = lazy.module("commands.services.monitoring")
+    checks = lazy.module("commands.services.monitoring_checks")
+    monitoring_import = lazy.module("commands.services.monitoring_import")
+    schools = lazy.module("commands.services.schools")
+    domain = lazy.module("ledger.domain.monitoring")
 
 
 @click.group("monitoring")
@@ -37,7 +43,7 @@ _access_reason = click.option("--reason", required=True, help="Why you need to s
 
 @monitoring.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--type", "file_format", type=click.Choice(FORMATS), help="File format (default: from the extension).")
+@click.option("--type", "file_format", type=lazy.Choice(lambda: monitoring_import.FORMATS), help="File format (default: from the extension).")
 @click.option("--assume-timezone", "assume_zone", metavar="ZONE", help="Zone of times written without an offset, e.g. Europe/London.")
 @click.option("--school", help="The school whose systems raised these alerts (default: the only school, if one).")
 @pass_state
@@ -104,8 +110,8 @@ def alerts() -> None:
 
 
 @alerts.command("list")
-@click.option("--category", type=click.Choice(CATEGORIES), help="Only this category.")
-@click.option("--severity", type=click.Choice(SEVERITIES), help="Only this severity.")
+@click.option("--category", type=lazy.Choice(lambda: domain.CATEGORIES), help="Only this category.")
+@click.option("--severity", type=lazy.Choice(lambda: domain.SEVERITIES), help="Only this severity.")
 @click.option("--incident", help="Only alerts linked to this incident.")
 @click.option("--unlinked", is_flag=True, help="Only alerts linked to no incident.")
 @click.option("--since", help="Only alerts at or after this local date/time.")
@@ -122,7 +128,7 @@ def list_alerts(state: State, category: str | None, severity: str | None, incide
       ledger monitoring alerts list --severity high --unlinked --format csv
     """
     return service.list_alerts(state.ledger(), category, severity, incident, unlinked, since, until,
-                               reader=state.actor(), school=school_filter(state.ledger(), school))
+                               reader=state.actor(), school=schools.school_filter(state.ledger(), school))
 
 
 @alerts.command("dismiss")
@@ -168,10 +174,10 @@ def check() -> None:
 
 
 @check.command("record")
-@click.option("--kind", required=True, type=click.Choice(DECISION_KINDS), help="Block or allow.")
+@click.option("--kind", required=True, type=lazy.Choice(lambda: domain.DECISION_KINDS), help="Block or allow.")
 @click.option("--target", required=True, help="What is blocked or allowed (stored encrypted).")
 @click.option("--reason", required=True, help="Why (stored encrypted).")
-@click.option("--category", type=click.Choice(CATEGORIES), help="The content category it concerns, if one.")
+@click.option("--category", type=lazy.Choice(lambda: domain.CATEGORIES), help="The content category it concerns, if one.")
 @click.option("--supersedes", metavar="CHECK_ID", help="An earlier decision this one replaces.")
 @pass_state
 def record_decision(state: State, kind: str, target: str, reason: str, category: str | None,
@@ -227,7 +233,7 @@ def review() -> None:
 
 @review.command("record")
 @click.option("--period", required=True, metavar="START..END", help="Dates reviewed, e.g. 2024-09-01..2025-08-31.")
-@click.option("--outcome", required=True, type=click.Choice(REVIEW_OUTCOMES), help="What the review concluded.")
+@click.option("--outcome", required=True, type=lazy.Choice(lambda: domain.REVIEW_OUTCOMES), help="What the review concluded.")
 @click.option("--findings", required=True, help="What was checked and found (stored encrypted).")
 @click.option("--actions", help="Changes to make and who makes them (stored encrypted; needed for changes-needed).")
 @pass_state

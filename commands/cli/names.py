@@ -5,15 +5,21 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from commands.cli import lazy
 from commands.cli.base import State, emit, output_options, pass_state
 from commands.cli.people import people
-from commands.services import directory, school_directory
-from commands.services import people as service
 from ledger.files import read_small_text
+
+if TYPE_CHECKING:
+    from commands.services import directory, people as service, school_directory
+else:
+    directory = lazy.module("commands.services.directory")
+    school_directory = lazy.module("commands.services.school_directory")
+    service = lazy.module("commands.services.people")
 
 #: Largest roll file read (a federation's pupils as CSV).
 ROLL_LIMIT = 16 * 1024 * 1024
@@ -21,7 +27,7 @@ ROLL_LIMIT = 16 * 1024 * 1024
 
 @people.command("find")
 @click.argument("name")
-@click.option("--kind", type=click.Choice(directory.KINDS), help="Only people of this kind (default: any).")
+@click.option("--kind", type=lazy.Choice(lambda: directory.KINDS), help="Only people of this kind (default: any).")
 @click.option("--school", help="Only people of this school.")
 @click.option("--reason", required=True, help="Why you are looking (recorded in the access log).")
 @output_options

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from commands.cli import lazy
 from commands.cli.base import State, emit, output_options, pass_state, render
-from commands.services import family, people as service
-from ledger.domain.people import RELATIONS, SUBJECT_KINDS
-from ledger.roles import ROLES
+
+if TYPE_CHECKING:
+    from commands.services import family, people as service
+    from ledger import roles as ledger_roles
+    from ledger.domain import people as domain
+else:
+    service = lazy.module("commands.services.people")
+    family = lazy.module("commands.services.family")
+    ledger_roles = lazy.module("ledger.roles")
+    domain = lazy.module("ledger.domain.people")
 
 
 @click.group("people")
@@ -24,7 +32,7 @@ def people() -> None:
 
 @people.command("add-staff")
 @click.option("--name", required=True, help="Full name (stored encrypted).")
-@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES), help="Role (repeatable).")
+@click.option("--role", "roles", multiple=True, required=True, type=lazy.Choice(lambda: ledger_roles.ROLES), help="Role (repeatable).")
 @click.option("--id", "staff_id", help="Staff id (default: generated, e.g. st-1a2b3c4d).")
 @click.option("--email", help="Work email (stored encrypted).")
 @click.option("--school", help="School within the Federation.")
@@ -51,7 +59,7 @@ def add_staff(state: State, name: str, roles: tuple[str, ...], staff_id: str | N
 
 
 @people.command("add-subject")
-@click.option("--kind", required=True, type=click.Choice(SUBJECT_KINDS), help="Who they are.")
+@click.option("--kind", required=True, type=lazy.Choice(lambda: domain.SUBJECT_KINDS), help="Who they are.")
 @click.option("--name", required=True, help="Full name (stored encrypted).")
 @click.option("--dob", help="Date of birth, YYYY-MM-DD (stored encrypted).")
 @click.option("--school", help="School (stored encrypted).")
@@ -111,7 +119,7 @@ def show(state: State, person_id: str, reason: str, fmt: str) -> None:
 
 @people.command("grant-role")
 @click.argument("staff_id")
-@click.argument("role", type=click.Choice(ROLES))
+@click.argument("role", type=lazy.Choice(lambda: ledger_roles.ROLES))
 @pass_state
 def grant_role(state: State, staff_id: str, role: str) -> None:
     """Give a member of staff a role (and its reader key).
@@ -129,7 +137,7 @@ def grant_role(state: State, staff_id: str, role: str) -> None:
 
 @people.command("restore-role-keys")
 @click.argument("staff_id")
-@click.argument("role", type=click.Choice(ROLES))
+@click.argument("role", type=lazy.Choice(lambda: ledger_roles.ROLES))
 @pass_state
 def restore_role_keys(state: State, staff_id: str, role: str) -> None:
     """Seal a role's reader keys again to someone who holds it (after a key reset).
@@ -143,7 +151,7 @@ def restore_role_keys(state: State, staff_id: str, role: str) -> None:
 
 
 @people.command("rotate-role-key")
-@click.argument("role", type=click.Choice(ROLES))
+@click.argument("role", type=lazy.Choice(lambda: ledger_roles.ROLES))
 @click.option("--reason", required=True, help="Why (e.g. a member's laptop was lost).")
 @pass_state
 def rotate_role_key(state: State, role: str, reason: str) -> None:
@@ -160,7 +168,7 @@ def rotate_role_key(state: State, role: str, reason: str) -> None:
 
 
 @people.command("recover-role")
-@click.argument("role", type=click.Choice(ROLES))
+@click.argument("role", type=lazy.Choice(lambda: ledger_roles.ROLES))
 @click.argument("staff_id")
 @click.option("--recovery-key", "recovery_key", required=True, type=click.Path(dir_okay=False),
               help="The offline RECOVERY-KEY.json.")
@@ -190,7 +198,7 @@ def recover_role(state: State, role: str, staff_id: str, recovery_key: str, reas
 
 @people.command("remove-role")
 @click.argument("staff_id")
-@click.argument("role", type=click.Choice(ROLES))
+@click.argument("role", type=lazy.Choice(lambda: ledger_roles.ROLES))
 @pass_state
 def remove_role(state: State, staff_id: str, role: str) -> None:
     """Take a role (and its reader key) away from a member of staff.
@@ -221,7 +229,7 @@ def leave(state: State, staff_id: str, ended_on: str) -> None:
 @people.command("relate")
 @click.argument("child_id")
 @click.argument("other_id")
-@click.option("--relation", required=True, type=click.Choice(tuple(RELATIONS)),
+@click.option("--relation", required=True, type=lazy.Choice(lambda: tuple(domain.RELATIONS)),
               help="What OTHER_ID is to the child.")
 @click.option("--note", help="Anything to know about the link, e.g. parental responsibility (encrypted).")
 @pass_state

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from commands.cli import lazy
 from commands.cli.base import State, emit, output_options, pass_state
-from commands.services import policy as service
+
+if TYPE_CHECKING:
+    from commands.services import policy as service
+else:
+    service = lazy.module("commands.services.policy")
 
 
 @click.group("policy")

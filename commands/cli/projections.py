@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from commands.cli import lazy
 from commands.cli.base import State, output_options, pass_state
-from commands.services import readside as service
-from commands.services.schools import school_filter
+
+if TYPE_CHECKING:
+    from commands.services import readside as service, schools
+else:
+    service = lazy.module("commands.services.readside")
+    schools = lazy.module("commands.services.schools")
 
 
 @click.group("projections")
@@ -96,7 +101,7 @@ def approvals(state: State, status: str | None, reason: str | None, school: str 
       ledger --as head registers approvals --status pending --reason "weekly approvals"
     """
     return service.register(state.ledger(), state.actor(), "approvals", reason, status=status,
-                            school=school_filter(state.ledger(), school))
+                            school=schools.school_filter(state.ledger(), school))
 
 
 @registers.command("incidents")
@@ -120,7 +125,7 @@ def incidents(state: State, status: str, category: str | None, assignee: str | N
       ledger --as dsl registers incidents --assignee dsl --reason "Monday case review"
     """
     return service.register(state.ledger(), state.actor(), "incidents", reason, status=status, category=category,
-                            assignee=assignee, school=school_filter(state.ledger(), school))
+                            assignee=assignee, school=schools.school_filter(state.ledger(), school))
 
 
 @registers.command("access")

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from commands.cli import lazy
 from commands.cli.base import emit, State, output_options, pass_state
-from commands.services import integrity, permissions as service
+
+if TYPE_CHECKING:
+    from commands.services import integrity, permissions as service
+else:
+    integrity = lazy.module("commands.services.integrity")
+    service = lazy.module("commands.services.permissions")
 
 
 @click.group("permissions")

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from commands.cli import lazy
 from commands.cli.base import State, emit, output_options, pass_state
-from commands.services import retention as service
-from commands.services import retention_plan as plan_service
 from ledger.domain.base import parse_date
+
+if TYPE_CHECKING:
+    from commands.services import retention as service, retention_plan as plan_service
+else:
+    service = lazy.module("commands.services.retention")
+    plan_service = lazy.module("commands.services.retention_plan")
 
 
 @click.command("erase")
 @click.option("--record", "ref", required=True, help="The record: inc-…, post-…, sb-… or its UUID.")
-@click.option("--ground", required=True, type=click.Choice(service.GROUNDS), help="Lawful ground for erasure.")
+@click.option("--ground", required=True, type=lazy.Choice(lambda: service.GROUNDS), help="Lawful ground for erasure.")
 @click.option("--reason", required=True, help="Why (kept encrypted in the erasure entry).")
 @pass_state
 def erase(state: State, ref: str, ground: str, reason: str) -> None:
@@ -84,8 +89,6 @@ def hold_list(state: State) -> list[dict[str, Any]]:
       ledger hold list --format json
     """
     return service.list_holds(state.ledger())
-
-
 
 
 @click.group("retention")

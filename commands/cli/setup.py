@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from commands.cli import lazy
 from commands.cli.base import State, emit, pass_state
-from commands.services import demo as demo_service
-from commands.services.setup import init_ledger
+
+if TYPE_CHECKING:
+    from commands.services import demo as demo_service, setup as setup_service
+else:
+    demo_service = lazy.module("commands.services.demo")
+    setup_service = lazy.module("commands.services.setup")
 
 
 @click.command()
@@ -35,7 +41,7 @@ def init(state: State, admin_name: str, admin_id: str | None, origin: str | None
     config = state.config()
     passphrase = state.new_passphrase("Passphrase for the admin key", "LEDGER_PASSPHRASE")
     recovery = state.new_passphrase("Passphrase for the offline recovery key", "LEDGER_RECOVERY_PASSPHRASE")
-    created = init_ledger(config, admin_name, passphrase, recovery, admin_id, origin, timezone, schools, state.clock)
+    created = setup_service.init_ledger(config, admin_name, passphrase, recovery, admin_id, origin, timezone, schools, state.clock)
     emit(f"ledger {created.ledger_id} created")
     emit(f"  database:     {created.database}")
     emit(f"  origin:       {created.origin}")

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from commands.cli import lazy
 from commands.cli.base import State, as_json, emit, pass_state, render, terminal_width, wrapped_table
-from commands.services import readside as service
-from commands.services.chronology import WITHOUT_ACCESS
 from ledger import files, localtime
-from projections import timeline_html
-from projections.timeline import COLUMNS, Timeline, csv_rows, display_rows
+
+if TYPE_CHECKING:
+    from commands.services import chronology as person_chronology, readside as service
+    from projections import timeline as chronology, timeline_html
+    from projections.timeline import Timeline
+else:
+    service = lazy.module("commands.services.readside")
+    person_chronology = lazy.module("commands.services.chronology")
+    chronology = lazy.module("projections.timeline")
+    timeline_html = lazy.module("projections.timeline_html")
 
 FORMATS = ("table", "json", "csv", "html")
 
@@ -31,7 +39,7 @@ def render_timeline(found: Timeline, fmt: str, width: int = 100) -> str:
         }
         return as_json(document)
     if fmt == "csv":
-        return render(csv_rows(found.rows), "csv", COLUMNS)
+        return render(chronology.csv_rows(found.rows), "csv", chronology.COLUMNS)
     note = ("\n(who read these records is left out: --with-access shows the access log)"
             if found.selection.without_access_only else "")
     about = ", ".join(found.person[k] for k in ("name", "date_of_birth", "school") if found.person.get(k))
@@ -39,7 +47,7 @@ def render_timeline(found: Timeline, fmt: str, width: int = 100) -> str:
     if found.family:
         about += ("\nlinked family, whose records are taken in too: "
                   + ", ".join(found.names.get(p, p) for p in found.family))
-    return f"{found.title}{about}{note}\n\n" + wrapped_table(display_rows(found), "what", width)
+    return f"{found.title}{about}{note}\n\n" + wrapped_table(chronology.display_rows(found), "what", width)
 
 
 @click.command("timeline")
@@ -94,7 +102,7 @@ def timeline(state: State, incident: str | None, person: str | None, start: str 
     if out is not None:
         files.check_target(out, force)
     if not categories:
-        categories = () if with_access else WITHOUT_ACCESS
+        categories = () if with_access else person_chronology.WITHOUT_ACCESS
     elif with_access and "access" not in categories:
         categories = (*categories, "access")
     found = service.timeline(state.ledger(), state.actor(), reason, incident, person, start, end, categories, as_of,

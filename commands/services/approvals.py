@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -18,7 +19,7 @@ from typing import Any, NamedTuple, TypeVar
 from commands.services.directory import name_columns, resolve
 from commands.services.access import record_access
 from commands.services.schools import checked_school, school_filter
-from commands.services.policy import aggregate_ids, sha256_file
+from commands.services.policy import sha256_file
 from ledger import localtime
 from ledger.domain.approvals import (
     APPROVED,
@@ -35,6 +36,7 @@ from ledger.domain.people import Subject, staff_record_id, subject_record_id
 from ledger.errors import InvalidInput, LedgerError, NotFound, NotPermitted
 from ledger.roles import READERS
 from ledger.store import Actor, Ledger, Unit
+from projections import indexed, runner
 
 R = TypeVar("R", bound=Request)
 
@@ -359,15 +361,17 @@ def list_approvals(
     """Requests the actor may see: status and what blocks each (no text, names or reasons).
 
     The Headteacher and SLT see every request, posters every post, anyone
-    else their own. ``kind`` is post, device or a permission kind.
+    else their own. ``kind`` is post, device or a permission kind. The entry
+    index picks the requests; each is replayed from its checked entries.
     """
     school = school_filter(ledger, school)
+    runner.catch_up(ledger)
     with ledger.unit(actor) as work:
         today = _today(work)
         requests: list[Request] = []
         for cls, created, what, _ in KINDS.values():
-            for aggregate_id in aggregate_ids(work, created):
-                requests.append(work.get(cls, aggregate_id, what, redacted=True))
+            for aggregate in indexed.started_by(work.conn, indexed.types_of(created)):
+                requests.append(work.get(cls, uuid.UUID(aggregate), what, redacted=True))
     rows = []
     for request in requests:
         row = request.row(today)

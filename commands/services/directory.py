@@ -147,8 +147,9 @@ def _by_id(ledger: Ledger, actor: Actor, query: str, kind: str) -> list[dict[str
 
 
 def find(ledger: Ledger, actor: Actor, query: str, kind: str | None = "pupil",
-         school: str | None = None, reason: str = SEARCH_REASON) -> list[dict[str, Any]]:
-    """People of ``kind`` (any kind when None) whose name matches ``query``, for readers; logged.
+         school: str | None = None, reason: str = SEARCH_REASON, log: bool = True) -> list[dict[str, Any]]:
+    """People of ``kind`` (any kind when None) whose name matches ``query``, for readers; logged
+    (unless ``log`` is false: for a caller that shows nothing of what it found).
 
     Pupils come from the schools' directories; anyone else (and a pupil no
     directory lists) from their own record. Staff are searched only by those
@@ -165,7 +166,7 @@ def find(ledger: Ledger, actor: Actor, query: str, kind: str | None = "pupil",
         if kind in (None, "pupil") and _on_a_directory(ledger, actor):
             return [{"id": p["id"], "kind": "pupil", "name": p["name"], "school": p["school"],
                      "year_group": p["year_group"], "date_of_birth": ""}
-                    for p in pick_pupils(ledger, actor, query, school)]
+                    for p in pick_pupils(ledger, actor, query, school, log)]
         return _by_id(ledger, actor, query, kind or "pupil")
     ensure_current(ledger)
     found: list[dict[str, Any]] = []
@@ -185,7 +186,7 @@ def find(ledger: Ledger, actor: Actor, query: str, kind: str | None = "pupil",
                                   "date_of_birth": "", "record": str(staff_record_id(fact.staff_id))})
         found.sort(key=lambda p: (fold(p["name"]), p["id"]))
         found = found[:LIMIT]
-        if found:
+        if found and log:
             record_access(work, actor.actor_id, "read", sorted(set(records) | {p["record"] for p in found}),
                           [p["id"] for p in found], reason)
     return [{k: v for k, v in p.items() if k != "record"} for p in found]
@@ -230,7 +231,8 @@ def _find_subjects(work: Unit, query: str, kind: str | None, school: str | None,
     return found, [str(directory_record_id(s)) for s in read]
 
 
-def pick_pupils(ledger: Ledger, actor: Actor, query: str, school: str | None = None) -> list[dict[str, Any]]:
+def pick_pupils(ledger: Ledger, actor: Actor, query: str, school: str | None = None,
+                log: bool = True) -> list[dict[str, Any]]:
     """Pupils of the actor's school(s) whose name matches ``query``: id, name, year group, school.
 
     For a member of staff reporting a concern (and for the web desk's report
@@ -270,7 +272,8 @@ def pick_pupils(ledger: Ledger, actor: Actor, query: str, school: str | None = N
                       if (picked(e["name"]) or query == sid) and sid not in erased]
         found.sort(key=lambda p: (fold(p["name"]), p["id"]))
         found = found[:LIMIT]
-        school_directory.log_pick(work, actor, mine, [p["id"] for p in found])
+        if log:
+            school_directory.log_pick(work, actor, mine, [p["id"] for p in found])
     return found
 
 
@@ -292,18 +295,20 @@ def resolve(ledger: Ledger, actor: Actor, person: str, kind: str | None = None) 
     """The id of the person ``person`` names: their id, or a name naming exactly one person
     this actor may see (a reader: anyone they read; a member of staff: a pupil of their school).
 
-    A name naming several is refused with the candidates, one naming nobody with what to do;
-    the candidates shown are recorded in the access log as any search is.
+    A name naming several or nobody is refused with what to do, writing nothing and showing no
+    name (`people find` or `people pick` list the candidates, logged); a name naming one is
+    resolved, and that search is recorded in the access log as any search is.
     """
     person = require_text("person", person, 200)
     _check_kind(kind)
     if _exists(ledger, actor, person):
         return person
-    if may_search(actor) or (kind in (None, "staff") and reads_staff(actor)):
-        candidates = find(ledger, actor, person, kind)
+    searching = may_search(actor) or (kind in (None, "staff") and reads_staff(actor))
+    if searching:
+        candidates = find(ledger, actor, person, kind, log=False)
     elif kind in (None, "pupil"):
         try:
-            candidates = [{**p, "kind": "pupil"} for p in pick_pupils(ledger, actor, person)]
+            candidates = [{**p, "kind": "pupil"} for p in pick_pupils(ledger, actor, person, log=False)]
         except NotPermitted as exc:
             raise NotFound(f"no person has the id {person!r}, and {exc.message}", exc.hint) from None
     else:
@@ -313,13 +318,19 @@ def resolve(ledger: Ledger, actor: Actor, person: str, kind: str | None = None) 
         exact = [c for c in candidates if fold(c["name"]) == fold(person)]
         candidates = exact if len(exact) == 1 else candidates
     if len(candidates) == 1:
-        return str(candidates[0]["id"])
+        chosen = str(candidates[0]["id"])
+        if searching:  # the search that named them is read like any other (it showed one name)
+            find(ledger, actor, chosen, kind)
+        else:
+            pick_pupils(ledger, actor, chosen)
+        return chosen
     if not candidates:
         raise NotFound(f"no person {person!r}",
                        "no one has that id, and no one you may see has that name: check the spelling, or search "
                        "with `ledger people find` (readers) or `ledger people pick` (staff), then give the id")
-    shown = "; ".join(_candidate(c) for c in candidates[:10]) + ("; …" if len(candidates) > 10 else "")
-    raise InvalidInput(f"{person!r} names {len(candidates)} people: {shown}", "give the id of the one you mean")
+    how = "people find" if searching else "people pick"
+    raise InvalidInput(f"{person!r} names {len(candidates)} people", f"see who with `ledger {how} \"{person}\"`"
+                       f"{' --reason …' if searching else ''}, then give the id of the one you mean")
 
 
 def resolve_spec(ledger: Ledger, actor: Actor, spec: str) -> str:

@@ -139,6 +139,9 @@ def store(work: Unit, incident: Incident, staged: Staged) -> None:
 def read(work: Unit, actor: Actor, incident: Incident, attachment_id: str) -> bytes:
     """Decrypt one evidence file of a loaded incident and check it against its intake hash."""
     entry = incident.evidence.get(attachment_id)
+    if entry is None and attachment_id in (getattr(incident, "removed_evidence", None) or []):
+        raise NotFound(f"{attachment_id} of {incident.inc_id} was destroyed: the file no longer exists",
+                       f"`ledger timeline --incident {incident.inc_id} --reason …` shows who removed it, when and why")
     if entry is None:
         raise NotFound(
             f"{incident.inc_id} has no attachment {attachment_id}",

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eventsourcing.utils import get_topic
 from sqlalchemy import delete, select
 
 from commands.services.schools import checked_school, school_filter
@@ -24,7 +23,7 @@ from commands.services import evidence
 from commands.services.access import record_access
 from commands.services.directory import name_columns, resolve, resolve_spec
 from ledger import files, keystore, localtime, roles
-from projections import checked
+from projections import checked, indexed, runner
 from ledger.domain.incidents import categories as codes
 from ledger.domain.base import described, new_short_id, occurrence, parse_date, require_text
 from ledger.domain.incidents import Incident, Person, incident_record_id
@@ -475,14 +474,9 @@ def _timeline(work: Unit, incident: Incident) -> list[dict[str, Any]]:
 
 
 def visible_incident_ids(work: Unit, actor: Actor) -> list[str]:
-    """Record ids of incidents the actor may read (their roles, or an assignment)."""
-    table = work.ledger.app.events_table
-    reported = {
-        str(r)
-        for (r,) in work.conn.execute(
-            select(table.c.originator_id).where(table.c.topic == get_topic(Incident.Reported))
-        )
-    }
+    """Record ids of incidents the actor may read (their roles, or an assignment), picked
+    from the entry index (bring projections up to date first)."""
+    reported = set(indexed.started_by(work.conn, indexed.types_of(Incident.Reported)))
     readable_classes = [c for c in codes.INCIDENT_CLASSES if set(roles.readers_of(c)) & actor.roles]
     by_role = {
         r for (r,) in work.conn.execute(
@@ -510,6 +504,7 @@ def list_incidents(
         codes.category(category)
     school = school_filter(ledger, school)
     rows: list[tuple[dt.datetime, dict[str, Any]]] = []
+    runner.catch_up(ledger)
     with ledger.unit(actor) as work:
         zone, today = work.zone, work.today
         for record_id in visible_incident_ids(work, actor):

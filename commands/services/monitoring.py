@@ -23,7 +23,7 @@ from commands.services import authorisations
 from commands.services.access import record_access
 from commands.services.schools import checked_school
 from commands.services.monitoring_import import AlertFile, AlertRow, alert_key, read_alert_file
-from ledger import envelope, keystore, localtime
+from ledger import envelope, keystore, localtime, progress
 from ledger.clock import iso
 from ledger.domain.base import new_short_id, occurrence, record_id, require_text
 from ledger.domain.monitoring import (
@@ -87,6 +87,7 @@ def _import(work: Unit, checked: AlertFile, school: str | None) -> ImportSummary
     work.save(ImportBatch.record(batch_id, checked.name, checked.file_format, checked.sha256, counts, span,
                                  batch_key[0]))
     work.ctx.batch_key = batch_key
+    shown = progress.bar(len(fresh), "import", "alert")
     try:
         for chunk in _chunks(new_rows(), _CHUNK):
             known = _known_people(work, chunk)
@@ -95,7 +96,9 @@ def _import(work: Unit, checked: AlertFile, school: str | None) -> ImportSummary
                              r.category, r.severity, r.action, r.personal(), known, school)
                 for r in chunk
             ])
+            shown.update(len(chunk))
     finally:
+        shown.close()
         work.ctx.batch_key = None
     return ImportSummary(batch_id, checked.row_count, len(fresh), already, duplicates)
 

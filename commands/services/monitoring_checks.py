@@ -19,6 +19,7 @@ from ledger.domain.monitoring import FilterDecision, FilteringReview, check_reco
 from ledger.errors import InvalidInput, NotFound, NotPermitted, RuleViolation
 from ledger.roles import readers_of
 from ledger.store import Actor, Ledger
+from projections import indexed, runner
 
 T = TypeVar("T")
 
@@ -72,7 +73,8 @@ def record_review(
 
 
 def _headers(ledger: Ledger, cls: type[Any], conn: Connection | None = None) -> list[dict[str, Any]]:
-    """Clear headers of every ``cls`` entry, oldest first (on ``conn`` when inside a unit)."""
+    """Clear headers of every ``cls`` entry from the log, oldest first (on ``conn`` when inside
+    a unit): what a writer's rule check reads."""
     if conn is None:
         with ledger.engine.connect() as own:
             return _headers(ledger, cls, own)
@@ -86,9 +88,19 @@ def _superseded(headers: list[dict[str, Any]]) -> dict[str, str]:
     return {h["claims"]["supersedes"]: h["claims"]["check_id"] for h in headers if h["claims"]["supersedes"]}
 
 
+def _listed(ledger: Ledger, cls: type[Any]) -> list[dict[str, Any]]:
+    """Signed headers of every ``cls`` entry, oldest first, for a list: picked from the entry
+    index (after a catch-up), each loaded from the log and checked."""
+    runner.catch_up(ledger)
+    registry = ledger.registry()
+    with ledger.engine.connect() as conn:
+        return [e.header for e in indexed.checked_entries(conn, ledger.app.events_table, registry,
+                                                          indexed.types_of(cls))]
+
+
 def list_decisions(ledger: Ledger) -> list[dict[str, Any]]:
     """Every block/allow decision: id, when, by whom, kind, category, what it replaced (no target text)."""
-    headers = _headers(ledger, FilterDecision.Recorded)
+    headers = _listed(ledger, FilterDecision.Recorded)
     replaced_by = _superseded(headers)
     zone = ledger.timezone()
     return [
@@ -106,7 +118,7 @@ def list_reviews(ledger: Ledger) -> list[dict[str, Any]]:
     """Every review: id, when, by whom, period, outcome and when the next one is due."""
     rows = []
     zone = ledger.timezone()
-    for h in _headers(ledger, FilteringReview.Recorded):
+    for h in _listed(ledger, FilteringReview.Recorded):
         at = localtime.local(h["occurred_at"]["at"], zone)
         rows.append({
             "id": h["claims"]["check_id"], "reviewed_at": at, "reviewed_by": h["actor"],

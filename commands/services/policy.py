@@ -17,7 +17,7 @@ from typing import Any
 from eventsourcing.utils import get_topic
 from sqlalchemy import select
 
-from ledger import envelope, files, localtime
+from ledger import files, localtime
 from ledger.domain.base import parse_date
 from ledger.domain.people import StaffMember
 from ledger.domain.policy import (
@@ -30,8 +30,10 @@ from ledger.domain.policy import (
     policy_record_id,
 )
 from ledger.errors import AlreadyExists, InvalidInput, LedgerError, NotFound
+from ledger.registry import Registry
 from ledger.roles import READERS, WRITERS
 from ledger.store import Actor, Ledger, Unit
+from projections import indexed, runner
 
 #: Roles whose holders the policy covers (and who must acknowledge it).
 COVERED_ROLES = WRITERS["PolicyAcknowledgement.Recorded"]
@@ -63,11 +65,14 @@ def _today(work: Unit) -> str:
     return work.today
 
 
-def _versions(work: Unit) -> list[PolicyVersion]:
-    return [
-        work.get(PolicyVersion, aggregate_id, "policy version", redacted=True)
-        for aggregate_id in aggregate_ids(work, PolicyVersion.Published)
-    ]
+def _versions(work: Unit, from_index: bool = False) -> list[PolicyVersion]:
+    """Every published version, replayed from its checked entries; a read-only list
+    may pick them from the entry index (``from_index``), a writer's rule checks never do."""
+    if from_index:
+        ids = [uuid.UUID(a) for a in indexed.started_by(work.conn, indexed.types_of(PolicyVersion.Published))]
+    else:
+        ids = aggregate_ids(work, PolicyVersion.Published)
+    return [work.get(PolicyVersion, aggregate_id, "policy version", redacted=True) for aggregate_id in ids]
 
 
 def _load_version(work: Unit, version: str) -> PolicyVersion:
@@ -171,37 +176,38 @@ def acknowledge(ledger: Ledger, actor: Actor, version: str | None = None) -> dic
 
 def list_versions(ledger: Ledger, as_of: str | None = None) -> list[dict[str, Any]]:
     """Every published version with its dates, notice and state on ``as_of`` (no text)."""
+    runner.catch_up(ledger)
     with ledger.unit() as work:
         day = parse_date("date", as_of) if as_of else _today(work)
-        versions = _versions(work)
+        versions = _versions(work, from_index=True)
         current = current_version(versions, day)
         return [_version_row(v, day, current) for v in sorted(versions, key=lambda v: v.effective_on)]
 
 
-def _headers(work: Unit, created: type) -> Iterator[dict[str, Any]]:
-    """The clear headers of every entry of one event type, oldest first."""
-    table = work.ledger.app.events_table
-    rows = work.conn.execute(select(table.c.state).where(table.c.topic == get_topic(created)).order_by(table.c.id))
-    for (state,) in rows:
-        yield envelope.parse(bytes(state)).header
+def _headers(work: Unit, registry: Registry, created: type) -> Iterator[dict[str, Any]]:
+    """The signed clear headers of every entry of one event type, oldest first: picked
+    from the entry index, each loaded from the log and checked against ``registry``."""
+    for entry in indexed.checked_entries(work.conn, work.ledger.app.events_table, registry,
+                                         indexed.types_of(created)):
+        yield entry.header
 
 
-def _acknowledgements(work: Unit, as_of: str) -> dict[tuple[str, str], dt.datetime]:
+def _acknowledgements(work: Unit, registry: Registry, as_of: str) -> dict[tuple[str, str], dt.datetime]:
     """(staff id, version) -> when acknowledged (local time), for acknowledgements recorded
     by the end of the local day ``as_of``."""
     zone = work.zone
     found = {
         (header["claims"]["staff_id"], header["claims"]["policy_version"]): localtime.local(header["recorded_at"], zone)
         for created in (PolicyAcknowledgement.Recorded, PolicyAcknowledgement.AssistedRecorded)
-        for header in _headers(work, created)
+        for header in _headers(work, registry, created)
     }
     return {key: when for key, when in found.items() if when.date().isoformat() <= as_of}
 
 
-def _assisted(work: Unit) -> dict[tuple[str, str], str]:
+def _assisted(work: Unit, registry: Registry) -> dict[tuple[str, str], str]:
     """(staff id, version) -> who entered the paper form, for assisted acknowledgements."""
     return {(h["claims"]["staff_id"], h["claims"]["policy_version"]): str(h["claims"]["entered_by"])
-            for h in _headers(work, PolicyAcknowledgement.AssistedRecorded)}
+            for h in _headers(work, registry, PolicyAcknowledgement.AssistedRecorded)}
 
 
 def acknowledgement_status(ledger: Ledger, actor: Actor, as_of: str | None = None) -> list[dict[str, Any]]:
@@ -211,17 +217,18 @@ def acknowledgement_status(ledger: Ledger, actor: Actor, as_of: str | None = Non
     of staff was registered. Readers of acknowledgements (admin, Headteacher,
     SLT) see every member of staff; anyone else sees only their own row.
     """
+    runner.catch_up(ledger)
+    registry = ledger.registry()
     with ledger.unit(actor) as work:
         day = parse_date("date", as_of) if as_of else _today(work)
-        versions = _versions(work)
+        versions = _versions(work, from_index=True)
         current = current_version(versions, day)
         if current is None:
             raise NotFound(f"no policy version is in effect on {day}", "`ledger policy list` shows the versions")
-        acks = _acknowledgements(work, day)
-        assisted = _assisted(work)
+        acks = _acknowledgements(work, registry, day)
+        assisted = _assisted(work, registry)
         joined = {h["claims"]["staff_id"]: localtime.today(h["recorded_at"], work.zone)
-                  for h in _headers(work, StaffMember.Registered)}
-    registry = ledger.registry()
+                  for h in _headers(work, registry, StaffMember.Registered)}
     staff = [(s.staff_id, s.roles) for s in registry.staff.values() if s.active]
     sees_all = bool(set(actor.roles) & set(READERS["acknowledgement"]))
     older = sorted((v for v in versions if v.effective_on < current.effective_on), key=lambda v: v.effective_on)

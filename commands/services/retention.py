@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 
 from commands.services import readside, school_directory
 from commands.services.records import resolve
@@ -15,6 +14,7 @@ from ledger.domain.retention import Erasure, LegalHold, hold_record_id
 from ledger.errors import InvalidInput, NotFound, RuleViolation
 from ledger.schema import attachments, key_wraps
 from ledger.store import Actor, Ledger, Unit
+from projections import indexed
 
 #: Lawful grounds for erasure on request (besides a retention rule).
 GROUNDS = (
@@ -76,22 +76,19 @@ def release_hold(ledger: Ledger, actor: Actor, ref: str, reason: str) -> str:
 
 
 def list_holds(ledger: Ledger) -> list[dict[str, Any]]:
-    """Records with an active hold (from clear headers; no personal data)."""
-    from ledger import envelope
-    from ledger.roles import event_name
+    """Records with an active hold (from signed clear headers; no personal data).
 
-    table = ledger.app.events_table
-    zone = ledger.timezone()
+    The entry index picks the holds' entries; each is loaded from the log and checked.
+    """
+    readside.ensure_current(ledger)
+    registry = ledger.registry()
+    zone = localtime.zone_named(registry.timezone)
     state: dict[str, dict[str, Any]] = {}
-    with ledger.engine.connect() as conn:
-        rows = conn.execute(
-            select(table.c.originator_id, table.c.topic, table.c.state)
-            .where(table.c.topic.like("ledger.domain.retention:LegalHold.%")).order_by(table.c.id)
-        )
-        for row in rows:
-            header = envelope.parse(bytes(row.state)).header
-            name = event_name(row.topic)
-            key = str(row.originator_id)
+    with ledger.unit() as work:
+        held = indexed.checked_entries(work.conn, ledger.app.events_table, registry,
+                                       indexed.types_of(LegalHold.Placed, LegalHold.Renewed, LegalHold.Released))
+        for entry in held:
+            header, name, key = entry.header, entry.event_type, entry.aggregate
             if name == "LegalHold.Placed":
                 state[key] = {"record": header["claims"]["target"],
                               "since": localtime.local(header["recorded_at"], zone),

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from commands.services.retention import erase_in, purge
-from ledger import envelope, localtime, retention
+from ledger import envelope, localtime, progress, retention
 from ledger.domain.base import record_id, require_text
 from ledger.domain.people import StaffMember, Subject
 from ledger.domain.retention import RetentionSweep
@@ -209,11 +209,13 @@ def sweep(ledger: Ledger, actor: Actor, reason: str, as_of: dt.date | None = Non
     decisions, counts = plan(ledger, actor, as_of)
     due = [d for d in decisions if d.action == "erase"]
     lines = []
-    for decision in due:
-        with ledger.unit(actor, write=True) as work:
-            done = erase_in(work, decision.record, f"rule:{decision.record_class}", f"retention sweep: {reason}")
-        lines.append(f"{decision.label}\t{decision.record_class}\t{decision.rule}\tdue {decision.due}\t"
-                     f"{done.entries} entries, {len(done.keys)} keys")
+    with progress.bar(len(due), "sweep", "record") as shown:
+        for decision in due:
+            with ledger.unit(actor, write=True) as work:
+                done = erase_in(work, decision.record, f"rule:{decision.record_class}", f"retention sweep: {reason}")
+            lines.append(f"{decision.label}\t{decision.record_class}\t{decision.rule}\tdue {decision.due}\t"
+                         f"{done.entries} entries, {len(done.keys)} keys")
+            shown.update(1)
     held = [d.record for d in decisions if d.action == "held"]
     with ledger.engine.connect() as conn:
         latest = latest_checkpoint(conn)

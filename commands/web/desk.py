@@ -6,11 +6,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from commands.web.sessions import DEFAULT_IDLE_MINUTES, SessionStore, Throttle
 from ledger.clock import Clock
-from ledger.config import Config
-from ledger.store import Ledger
+
+if TYPE_CHECKING:
+    from ledger.config import Config
+    from ledger.store import Ledger
 
 #: Largest request body (uploads included) the desk accepts.
 DEFAULT_MAX_UPLOAD_MB = 20
@@ -44,6 +47,8 @@ class Ledgers:
         """This thread's ledger, opened on first use."""
         ledger: Ledger | None = getattr(self._local, "ledger", None)
         if ledger is None:
+            from ledger.store import Ledger  # the database, only when the desk runs
+
             ledger = Ledger(self.config, self.clock)
             ledger.meta()
             self._local.ledger = ledger

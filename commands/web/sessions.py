@@ -15,8 +15,10 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ledger.store import Actor
+if TYPE_CHECKING:
+    from ledger.store import Actor
 
 #: Minutes without a request after which a session ends.
 DEFAULT_IDLE_MINUTES = 15.0

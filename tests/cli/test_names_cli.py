@@ -121,14 +121,19 @@ def test_a_teacher_reports_a_concern_naming_the_pupil(fed: Federation, cli: Ledg
     assert "sb-pip" in shown.stdout and "sb-pippa" not in shown.stdout
 
 
-def test_a_name_naming_two_pupils_is_refused_listing_them(cli: LedgerCli) -> None:
+def test_a_name_naming_two_pupils_is_refused_writing_nothing_and_says_how_to_see_them(cli: LedgerCli) -> None:
+    """A refusal writes nothing, so it shows no name (showing one would be a read to log): the
+    hint sends the teacher to `people pick`, which lists and logs them."""
+    before = cli.snapshot()
     result = cli.run("incidents", "report", "--category", "child-on-child", "--occurred-at", NOON,
                      "--summary", "s", "--facts", "f", "--person", "pip:victim", actor="tia")
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.splitlines() == [
-        "Error: 'pip' names 2 people: Pip Evans (sb-pip), pupil, Year 5, Oak Primary; "
-        "Pippa Oakley (sb-pippa), pupil, Year 3, Oak Primary",
-        "Hint: give the id of the one you mean"]
+        "Error: 'pip' names 2 people",
+        "Hint: see who with `ledger people pick \"pip\"`, then give the id of the one you mean"]
+    assert cli.snapshot() == before
+    picked = cli.run("people", "pick", "pip", actor="tia")
+    assert picked.exit_code == 0 and "Pip Evans" in picked.stdout and "Pippa Oakley" in picked.stdout
 
 
 def test_a_full_name_wins_over_names_it_begins(cli: LedgerCli) -> None:

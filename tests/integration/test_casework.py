@@ -13,7 +13,7 @@ from commands.services import governors, inbox, incidents, monitoring, people, r
 from commands.services.evidence import EvidenceFile
 from ledger import envelope
 from ledger.domain.incidents import categories as codes
-from ledger.errors import InvalidInput, NotPermitted, RuleViolation
+from ledger.errors import InvalidInput, NotFound, NotPermitted, RuleViolation
 from ledger.schema import attachments
 from tests.adversary.conftest import audit, findings
 from tests.conftest import PASSPHRASE, Federation, refused
@@ -109,7 +109,8 @@ def test_an_image_is_refused_for_nudes_and_semi_nudes_and_described_instead(fede
     assert any("evidence described, not taken in (on Snapchat" in line["what"] for line in shown)
 
 
-def test_an_image_taken_in_by_mistake_is_removed_and_the_ledger_still_verifies(federation: Federation) -> None:
+def test_an_image_taken_in_by_mistake_is_removed_and_the_ledger_still_verifies(federation: Federation,
+                                                                               tmp_path: Path) -> None:
     fed = federation
     shot = EvidenceFile("shot.png", PNG, "teacher", "2026-01-05T10:00", "screenshot", "phone")
     inc = report(fed, evidence=(shot,))
@@ -119,6 +120,8 @@ def test_an_image_taken_in_by_mistake_is_removed_and_the_ledger_still_verifies(f
     incidents.remove_evidence(fed.ledger, fed["dsl"], inc, attachment, "an image of a child must not be kept")
     with fed.ledger.engine.connect() as conn:
         assert conn.execute(select(attachments).where(attachments.c.attachment_id == attachment)).first() is None
+    refused(fed, NotFound, lambda: incidents.get_evidence(fed.ledger, fed["dsl"], inc, attachment,
+                                                          tmp_path / "shot.png", "check"), match="was destroyed")
     incidents.triage(fed.ledger, fed["dsl"], inc, "sharing nudes", "nudes-semi-nudes")
     assert audit(fed).ok, findings(fed)
 

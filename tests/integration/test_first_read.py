@@ -42,7 +42,7 @@ def test_creating_the_projection_tables_while_a_writer_commits_never_fails(tmp_p
         for _ in range(30):
             engine = _sqlite_engine(f"sqlite:///{path}")
             _drop(engine)
-            runner._ready.discard(id(engine))  # noqa: SLF001 - a first read, every time
+            runner._ready.discard(engine)  # noqa: SLF001 - a first read, every time
             runner.ensure_tables(engine)
             assert inspect(engine).has_table(base.positions.name)
             engine.dispose()
@@ -68,5 +68,5 @@ def test_two_first_reads_at_once_on_postgresql_both_succeed(pg_database: str) ->
         t.join()
     assert errors == []
     for engine in engines:
-        runner._ready.discard(id(engine))  # noqa: SLF001
+        runner._ready.discard(engine)  # noqa: SLF001
         engine.dispose()
