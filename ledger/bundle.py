@@ -337,6 +337,7 @@ def files(conn: Connection, contents: Contents, scrub: Pseudonyms) -> dict[str, 
     out["entries/index.json"] = _json({
         "format": FORMAT, "ledger": contents.ledger_id, "origin": contents.origin,
         "covers": scrub.scrub(contents.covers), "checkpoint_size": snap.size, "redacted": contents.redacted,
+        "zone": contents.zone,
         "entries": index, "registry": registry_rows,
     })
     attachment_rows = []

@@ -42,6 +42,12 @@ class Config:
         return self.home / "ledger-key.json"
 
     @property
+    def host_checkpoint_path(self) -> Path:
+        """The newest checkpoint this host signed, kept beside the ledger key: the database must
+        extend it (a database rolled back to an earlier checkpoint is refused)."""
+        return self.home / "latest-checkpoint.txt"
+
+    @property
     def trust_path(self) -> Path:
         """The trust file written at init for auditors."""
         return self.home / "trust.json"
@@ -78,9 +84,35 @@ def resolve(
             raise ConfigurationError(
                 f"{config_file} is not valid JSON: {exc}", "restore it from backup or remove it"
             ) from None
+    if not (db or env.get("LEDGER_DB")):
+        _not_a_copy(home_path, config_file, "database", _sqlite_file(saved.get("db")), home_path / "ledger.db")
+    if not (keys or env.get("LEDGER_KEYS")):
+        _not_a_copy(home_path, config_file, "key folder", saved.get("keys"), home_path / "keys")
     url = db or env.get("LEDGER_DB") or _from_home(home_path, saved.get("db")) or f"sqlite:///{home_path / 'ledger.db'}"
     keys_dir = Path(keys or env.get("LEDGER_KEYS") or _key_folder(home_path, saved.get("keys")) or home_path / "keys")
     return Config(home_path, normalise_url(url), keys_dir.expanduser().absolute())
+
+
+def _sqlite_file(url: str | None) -> str | None:
+    return url[len("sqlite:///"):] if url and url.startswith("sqlite:///") else None
+
+
+def _not_a_copy(home: Path, config_file: Path, what: str, saved: str | None, own: Path) -> None:
+    """Refuse a home folder whose saved absolute path leads out of it to another ledger's
+    files while it holds its own: a copy (``cp -a``) of a home made before paths were saved
+    relative, which would otherwise go on writing to the original."""
+    if not saved or not Path(saved).is_absolute() or not own.exists():
+        return
+    named = Path(saved).resolve()
+    if named == own.resolve() or named.is_relative_to(home.resolve()):
+        return
+    raise ConfigurationError(
+        f"{config_file} names the {what} {saved}, outside this home folder, which holds its own "
+        f"{own.name}: it looks like a copy of another home and would use the original's {what}",
+        f"to use this folder's own, set \"{'db' if what == 'database' else 'keys'}\" in config.json to "
+        f"\"{'sqlite:///ledger.db' if what == 'database' else 'keys'}\" (or give --db/--keys); "
+        "copy a ledger with `ledger backup` and `ledger restore`",
+    )
 
 
 def _from_home(home: Path, url: str | None) -> str | None:

@@ -8,9 +8,9 @@ Writing decrypted data (evidence, timelines, bundles, backups): the file is
 created with mode 0600, never through a symbolic link, and never over an
 existing file unless the person said ``--force`` (then it is replaced whole,
 atomically). Content is first written to a ``.NAME.XXXX.part`` file beside
-the target, locked while it is written and removed on every way out; one left
-by a killed process (whose lock died with it) is removed by the next write to
-the same target.
+the target (a ``.part`` folder for a backup), locked while it is written and
+removed on every way out; one left by a killed process (whose lock died with
+it) is removed by the next write to the same target.
 """
 
 from __future__ import annotations
@@ -24,13 +24,11 @@ import shutil
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from ledger.errors import AlreadyExists, InvalidInput, NotFound
 
 PRIVATE = 0o600
-#: The lock file inside a ``.part`` folder (held while the folder is being written).
-LOCK = ".lock"
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
@@ -82,6 +80,19 @@ def read_small_text(path: Path, what: str, limit: int = 1024 * 1024) -> str:
         raise InvalidInput(f"{path} is not a {what} (not UTF-8 text)", f"give the {what} itself") from None
 
 
+def read_json(path: Path, what: str, hint: str = "", limit: int = 1024 * 1024) -> Any:
+    """A small JSON document (a trust file, a key file, a recovery key) from a regular file,
+    read strictly: a repeated key, NaN or nesting past 32 levels is InvalidInput, never
+    last-wins or RecursionError. NotFound when there is no such file."""
+    from ledger import canonical  # here, not at the top: it loads cryptography, which --help must not
+
+    document = read_small_text(path, what, limit)
+    try:
+        return canonical.strict_loads(document)
+    except ValueError as exc:
+        raise InvalidInput(f"{path} is not a valid {what}: {exc}", hint or f"give the {what} itself") from None
+
+
 def sha256_of(path: Path, limit: int) -> str:
     """The SHA-256 (hex) of a regular file of at most ``limit`` bytes, read in pieces."""
     digest = hashlib.sha256()
@@ -123,12 +134,15 @@ def check_target(target: Path, force: bool) -> None:
 
 
 def sweep_stale_parts(target: Path) -> int:
-    """Remove ``.part`` files of ``target`` left by killed writers; returns how many."""
+    """Remove ``.part`` files and folders of ``target`` left by killed writers; returns how many.
+
+    A part is in use while its writer holds a lock on it (the file, or the folder itself);
+    the lock dies with the process, so a part nobody holds is stale."""
     removed = 0
     for part in target.parent.glob(f".{target.name}.*.part"):
         folder = part.is_dir() and not part.is_symlink()
         try:
-            fd = os.open(part / LOCK if folder else part, os.O_RDWR | _NOFOLLOW | _CLOEXEC)
+            fd = os.open(part, (os.O_RDONLY | os.O_DIRECTORY if folder else os.O_RDWR) | _NOFOLLOW | _CLOEXEC)
         except OSError:
             continue
         try:
@@ -145,22 +159,29 @@ def sweep_stale_parts(target: Path) -> int:
 
 
 class PartFolder:
-    """A private (0700), locked folder beside its target, renamed into place once complete."""
+    """A private (0700) folder beside its target, locked for as long as it is written and
+    renamed into place once complete.
+
+    The lock is on the folder itself, taken before the folder gets its ``.part`` name (it is
+    made under a ``.new`` name, locked, then renamed), so a ``.part`` folder is either held by
+    a live writer or stale, whatever moment a kill comes at, and the next write removes it."""
 
     def __init__(self, target: Path) -> None:
         self.target = target
         self.committed = False
-        self.path = target.parent / f".{target.name}.{os.urandom(4).hex()}.part"
+        name = f".{target.name}.{os.urandom(4).hex()}"
+        staging = target.parent / f"{name}.new"
+        self.path = target.parent / f"{name}.part"
         try:
-            self.path.mkdir(mode=0o700)
+            staging.mkdir(mode=0o700)
+            self._lock = os.open(staging, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW | _CLOEXEC)
         except OSError as exc:
             raise _refuse(target.parent, exc) from None
-        self._lock = os.open(self.path / LOCK, os.O_RDWR | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, PRIVATE)
         fcntl.flock(self._lock, fcntl.LOCK_EX)
+        os.rename(staging, self.path)
 
     def commit(self) -> None:
         """Move the finished folder into place (the target must still not exist)."""
-        (self.path / LOCK).unlink()
         if self.target.exists() or self.target.is_symlink():
             raise AlreadyExists(f"{self.target} already exists", "give a new folder name")
         os.rename(self.path, self.target)
@@ -168,9 +189,9 @@ class PartFolder:
 
     def discard(self) -> None:
         """Remove the folder and everything in it (nothing happens once committed)."""
-        os.close(self._lock)
         if not self.committed:
             shutil.rmtree(self.path, ignore_errors=True)
+        os.close(self._lock)
 
 
 @contextlib.contextmanager

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger import crypto
+from ledger import crypto, files
 from ledger.errors import AuthenticationFailed, InvalidInput, NotFound
 
 KEY_FILE_VERSION = 1
@@ -98,15 +98,14 @@ def load(keys_dir: Path, actor_id: str, key_id: str, passphrase: str) -> KeyPair
     """Unlock the key file of ``actor_id``/``key_id`` with ``passphrase``."""
     path = keys_dir / actor_id / f"{key_id}.json"
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-        locked = document["locked"]
-    except FileNotFoundError:
+        locked = files.read_json(path, "key file")["locked"]
+    except NotFound:
         raise NotFound(
             f"no key file for {actor_id} (key {key_id}) in {keys_dir}",
             "run the command on the machine that holds this person's key, "
             "or set --keys/LEDGER_KEYS to the folder holding it",
         ) from None
-    except (ValueError, KeyError):
+    except (InvalidInput, KeyError, TypeError):
         raise AuthenticationFailed(f"key file {path} is damaged") from None
     try:
         secret = crypto.unlock_with_passphrase(passphrase, locked, _context(actor_id, key_id))

@@ -27,10 +27,9 @@ from ledger import crypto
 from ledger.errors import KeyMaterialMissing, NotPermitted, RecordErased, RuleViolation
 from ledger.identity import KeyPair
 from ledger.registry import Registry
-from ledger.roles import RECOVERY
+from ledger.roles import CUSTODIAN, RECOVERY
 from ledger.schema import data_keys, key_wraps, role_members
 
-CUSTODIAN = "headteacher"
 CUSTODY = f"role:{CUSTODIAN}"
 
 
@@ -179,6 +178,12 @@ def new_role_epoch(conn: Connection, registry: Registry, role: str, epoch: int) 
         raise RuleViolation("the recovery key was never published", "the ledger was not set up by `ledger init`")
     seal_role_key(conn, role, epoch, RECOVERY, private, recovery)
     custodian = registry.current_epoch(CUSTODIAN)
+    if role != CUSTODIAN and CUSTODIAN in registry.rotation_due:
+        raise RuleViolation(
+            f"the {role} reader key cannot be replaced while the Headteacher key waits to be replaced "
+            "(a Headteacher who left still holds it)",
+            "replace the headteacher key first: `ledger people rotate-role-key headteacher --reason ...`",
+        )
     if role != CUSTODIAN and custodian is not None:
         seal_role_key(conn, role, epoch, CUSTODY, private, bytes.fromhex(custodian.public_key))
     return private, crypto.agreement_public_key(private)

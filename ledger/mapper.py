@@ -27,6 +27,7 @@ from ledger import envelope, keystore, roles
 from ledger.errors import InvalidInput, NotPermitted, RecordErased, RuleViolation, VerificationFailed
 from ledger.identity import KeyPair
 from ledger.registry import Denied, NotAWriter, Registry, is_registry_event as registry_changes
+from ledger.roles import Permissions
 
 LIFTED = ("record_class", "subjects", "occurred_at")
 
@@ -68,6 +69,13 @@ class UnitContext:
         if self.registry is None:
             raise NotPermitted("this command cannot write: it holds no checked registry")
         return self.registry
+
+    def permissions(self) -> Permissions:
+        """The permission table in force for this writing unit (from its checked registry)."""
+        perms = self.checked_registry().permissions
+        if perms is None:
+            raise RuleViolation("no permission table is in force", "the ledger was not set up by `ledger init`")
+        return perms
 
     def data_key_for(self, record_id: str, record_class: str | None, new: bool = False) -> tuple[str, str, bytes]:
         """(record class, key id, key) to encrypt a new entry of ``record_id``.

@@ -38,7 +38,7 @@ from typing import Any
 from ledger import canonical, crypto
 from ledger.domain.base import record_id
 from ledger.identity import key_id_of
-from ledger.roles import RECOVERY, ROLES, Permissions, event_name, table_digest
+from ledger.roles import CUSTODIAN, RECOVERY, ROLES, Permissions, event_name, table_digest
 
 HEX32 = 64
 #: The time zone of a federation in England, unless its settings say another.
@@ -620,11 +620,21 @@ class Registry:
         if problem:
             return problem
         leaver = self.staff[str(claims["staff_id"])]
-        for role in leaver.roles:
-            if role in self.role_keys and not self._may_rotate(held, role):
+        for role in self.replaced_when_gone(leaver.roles):
+            if not self._may_rotate(held, role):
                 return (f"{actor} may not record that {leaver.staff_id} left: the {role} reader key must be "
                         f"replaced, and only a member of {role} or a Headteacher may make that key")
         return None
+
+    def replaced_when_gone(self, roles: Any) -> list[str]:
+        """The reader roles whose key must be replaced when someone holding ``roles`` loses them.
+
+        Each reader role they held; and, for a Headteacher, every reader role,
+        since the Headteacher role keeps every other role's key in custody. The
+        Headteacher's comes first: the others' new keys go into its new custody.
+        """
+        lost = set(self.role_keys) if CUSTODIAN in roles else set(roles)
+        return sorted(lost & set(self.role_keys), key=lambda role: (role != CUSTODIAN, role))
 
     @staticmethod
     def _may_rotate(held: Any, role: str) -> bool:
@@ -781,13 +791,12 @@ class Registry:
         role = str(claims["role"])
         fact = self.staff[str(claims["staff_id"])]
         fact.roles = [r for r in fact.roles if r != role]
-        if role in self.role_keys:
-            self.rotation_due.add(role)
+        self.rotation_due.update(self.replaced_when_gone([role]))
 
     def _apply_StaffMember_EmploymentEnded(self, claims: Any, actor: str, leaf: int) -> None:
         fact = self.staff[str(claims["staff_id"])]
         fact.active = False
-        self.rotation_due.update(r for r in fact.roles if r in self.role_keys)
+        self.rotation_due.update(self.replaced_when_gone(fact.roles))
 
 
 def role_change(header: dict[str, Any]) -> tuple[str, str, list[str]] | None:

@@ -41,6 +41,9 @@ SELF: Final = "self"
 #: The offline recovery key, acting as a signer (it approves role recovery).
 RECOVERY: Final = "recovery"
 
+#: The role that keeps every other reader role's key in custody.
+CUSTODIAN: Final = "headteacher"
+
 #: Version of the tables below; bump it whenever they change.
 TABLE_VERSION: Final = 9
 
@@ -309,13 +312,3 @@ class Permissions:
 def event_name(topic: str) -> str:
     """The table key of an event topic: ``module:Aggregate.Event`` -> ``Aggregate.Event``."""
     return topic.rsplit(":", 1)[-1]
-
-
-def writers_of(event: str) -> tuple[str, ...]:
-    """Roles that may append ``event`` under the code's table (for messages)."""
-    return tuple(r for r in WRITERS.get(event, ()) if r != SELF)
-
-
-def readers_of(record_class: str) -> tuple[str, ...]:
-    """Roles allowed to read records of ``record_class``."""
-    return READERS[record_class]

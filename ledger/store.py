@@ -27,18 +27,19 @@ from eventsourcing.persistence import InfrastructureFactory, IntegrityError, Per
 from eventsourcing.persistence import StoredEvent
 from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
-from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, insert, inspect, select, text
+from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, func, insert, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from eventsourcing.utils import Environment
 
-from ledger import crypto, keystore, localtime, sealer
+from ledger import checkpoint, crypto, files, keystore, localtime, merkle, sealer
 from ledger.clock import Clock, SystemClock, iso as clock_iso
 from ledger.config import Config
 from ledger.errors import AuthenticationFailed, LedgerError, NotFound, RuleViolation, StorageError, VerificationFailed
 from ledger.identity import KeyPair
 from ledger.mapper import EnvelopeMapper, UnitContext, unit
 from ledger.registry import KeyFact, Registry, digest_of
-from ledger.schema import ledger_meta, metadata, registry_state
+from ledger.roles import Permissions
+from ledger.schema import ledger_meta, merkle_leaves, metadata, registry_state
 
 T = TypeVar("T")
 #: Errors a database driver can raise past SQLAlchemy and the recorder.
@@ -202,7 +203,28 @@ class Unit:
             self.ctx.allow_redacted = False
         if not isinstance(aggregate, cls):
             raise NotFound(f"{aggregate_id} is not a {what}")
+        self._require_sealed(aggregate_id, int(getattr(aggregate, "version")), what)
         return aggregate
+
+    def _require_sealed(self, aggregate_id: uuid.UUID, version: int, what: str) -> None:
+        """Refuse a record with entries never sealed into the log (and not this unit's own).
+
+        Anyone with the database file can append a row signed with their own key (an
+        assignment naming themselves, a hold released); its signature is good, but only
+        the ledger seals, so an unsealed entry is someone's forgery and decides nothing.
+        """
+        events = self.ledger.app.events_table
+        sealed = self.conn.execute(
+            select(func.count()).select_from(events.join(merkle_leaves, merkle_leaves.c.notification_id == events.c.id))
+            .where(events.c.originator_id == aggregate_id)
+        ).scalar_one()
+        own = sum(1 for _, entry in self.sealing if entry.header["aggregate"] == str(aggregate_id))
+        if int(sealed) + own < version:
+            raise VerificationFailed(
+                f"the {what} {aggregate_id} has entries that were never sealed into the log: they were written "
+                "into the database outside the ledger",
+                "nothing was written or shown from it; run `ledger verify --trust trust.json` and remove the rows",
+            )
 
     def exists(self, aggregate_id: uuid.UUID) -> bool:
         """Whether any event was recorded for ``aggregate_id``."""
@@ -402,6 +424,14 @@ class Ledger:
         self._registry = None
         return replayed
 
+    def permissions(self) -> Permissions:
+        """The permission table in force: adopted by signed entries and replayed by the registry
+        (never this software's own proposal, ``ledger.roles``)."""
+        perms = self.registry().permissions
+        if perms is None:
+            raise RuleViolation("no permission table is in force", "the ledger was not set up by `ledger init`")
+        return perms
+
     def timezone(self) -> ZoneInfo:
         """The federation's time zone, from its signed settings."""
         return localtime.zone_named(self.registry().timezone)
@@ -439,7 +469,8 @@ class Ledger:
         A writing unit holds the write lock from its first statement, takes its
         time from the clock under that lock (the database server's on
         PostgreSQL), refuses a clock behind the last checkpoint, and acts under
-        the registry the latest signed checkpoint names.
+        the registry the latest signed checkpoint names; a reading unit acts
+        under that registry too, so every entry either loads is checked.
         """
         meta = self.meta()
         datastore = self.app.recorder.datastore  # type: ignore[attr-defined]
@@ -463,6 +494,7 @@ class Ledger:
                     head = self._begin_write(conn, ctx, bootstrap)
                 else:
                     ctx.now = self._now(conn)
+                    self._begin_read(conn, ctx)
                 work = Unit(self, session, ctx)
                 yield work
                 if write and work.saved:
@@ -473,6 +505,7 @@ class Ledger:
                     )
                     session.commit()
                     self._registry = (signed, ctx.registry)
+                    self._keep_host_checkpoint(signed)
                 else:
                     session.rollback()
         except BaseException:
@@ -484,6 +517,15 @@ class Ledger:
             datastore.scoped_session = None
             datastore.session_maker = sessionmaker(bind=self.engine)
             session.close()
+
+    def _begin_read(self, conn: Connection, ctx: UnitContext) -> None:
+        """A reading unit acts under the checked registry too, so every entry it loads is checked
+        against the key its signer registered: what a person reads comes from signed entries,
+        never from a row someone with the database rewrote."""
+        head = self._head(conn)
+        if head is not None:
+            ctx.registry = self._load_registry(conn, head)
+            ctx.registry_shared = True
 
     def _begin_write(self, conn: Connection, ctx: UnitContext, bootstrap: tuple[str, str, bytes] | None) -> sealer.Head | None:
         if conn.dialect.name == "postgresql":
@@ -509,6 +551,7 @@ class Ledger:
                 "deleted (which would put an older registry back in force)",
                 "nothing was written; run `ledger verify --trust trust.json` and restore the database from a backup",
             )
+        self._require_extends_host_checkpoint(conn, head)
         ctx.now = self._now(conn)
         if head is not None and ctx.now < head.time:
             raise RuleViolation(
@@ -516,6 +559,55 @@ class Ledger:
                 "entries may never go back in time: correct the clock (NTP), then run the command again",
             )
         return head
+
+    def host_checkpoint(self) -> checkpoint.Checkpoint | None:
+        """The newest checkpoint this host signed (kept beside the ledger key), checked; None if none."""
+        path = self.config.host_checkpoint_path
+        if not path.is_file():
+            return None
+        origin = self.meta()["origin"]
+        try:
+            return checkpoint.open_checkpoint(files.read_small_text(path, "host checkpoint"), origin,
+                                              self.ledger_public_key(), expected_origin=origin)
+        except checkpoint.CheckpointError as exc:
+            raise VerificationFailed(
+                f"{path} is not a checkpoint this ledger's key signed: {exc}",
+                "nothing was written; run `ledger verify --trust trust.json`; if the database is whole, "
+                "move the file aside and write again",
+            ) from None
+
+    def _require_extends_host_checkpoint(self, conn: Connection, head: sealer.Head | None) -> None:
+        """Refuse a database whose log does not extend the newest checkpoint this host signed.
+
+        Deleting every entry, leaf and checkpoint after an earlier (genuine)
+        checkpoint leaves a database consistent with itself; only a copy kept
+        outside it shows what was cut. The signed roots of both checkpoints
+        decide, through a consistency proof built from the stored tree.
+        """
+        saved = self.host_checkpoint()
+        if saved is None:
+            return
+        problem = ""
+        if head is None or head.size < saved.size:
+            problem = f"the database ends at {head.size if head else 0} entries"
+        else:
+            try:
+                nodes = sealer.StoredNodes(conn)
+                proof = merkle.consistency_proof(saved.size, head.size, nodes)
+                merkle.verify_consistency(saved.size, head.size, saved.root, head.root, proof)
+            except (merkle.MerkleError, KeyError):
+                problem = f"the database's log (checkpoint {head.size}) does not extend it"
+        if problem:
+            raise VerificationFailed(
+                f"this host signed checkpoint {saved.size} ({self.config.host_checkpoint_path}), but {problem}: "
+                "entries were deleted or the database was rolled back",
+                "nothing was written; run `ledger verify --trust trust.json --since "
+                f"{self.config.host_checkpoint_path}` and restore the database from a backup",
+            )
+
+    def _keep_host_checkpoint(self, signed: str) -> None:
+        """Keep the checkpoint just signed beside the ledger key (the next write checks against it)."""
+        files.write_private(self.config.host_checkpoint_path, signed.encode(), force=True)
 
     def unlock(self, actor_id: str, passphrase: str) -> Actor:
         """Unlock ``actor_id``'s current key with ``passphrase``, as the checked registry says."""

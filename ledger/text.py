@@ -10,6 +10,7 @@ Output: text shown on a terminal passes through :func:`shown`, which writes
 any such character (and other invisible format characters) as a visible
 escape (``\\x1b``, ``\\u202e``), so stored text can never move the cursor,
 retitle the window or reorder what is displayed, whoever wrote it and when.
+HTML text passes through :func:`html_text` (escaped, then the same escapes).
 CSV cells pass through :func:`csv_cell` (OWASP's rule against formula
 injection). JSON output needs neither: it escapes every such character.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
+import html
 import io
 import re
 import unicodedata
@@ -133,6 +135,13 @@ def shown(value: object, keep_newlines: bool = False) -> str:
         else:
             out.append(char)
     return "".join(out)
+
+
+def html_text(value: object) -> str:
+    """``value`` as HTML text: markup escaped, and every control, direction or invisible
+    format character shown as a visible escape, as on a terminal (a browser would
+    otherwise reorder text around a direction override)."""
+    return html.escape(shown(value))
 
 
 def quoted(value: str, limit: int = 60) -> str:

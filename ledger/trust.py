@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger import checkpoint
+from ledger import checkpoint, files
 from ledger.errors import InvalidInput, NotFound
 
 
@@ -34,11 +33,9 @@ class Trust:
     def load(cls, path: Path) -> Trust:
         """Read and check a trust file; InvalidInput names what is wrong."""
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+            document = files.read_json(path, "trust file", "ask for a fresh copy")
+        except NotFound:
             raise NotFound(f"no trust file at {path}", "ask the ledger's administrator for trust.json") from None
-        except ValueError:
-            raise InvalidInput(f"{path} is not a trust file (not JSON)") from None
         try:
             name, public = checkpoint.parse_verifier_key(document["ledger_key"])
             trust = cls(

@@ -510,14 +510,19 @@ class Verifier:
             self._check_since(since)
         self.report.findings.sort(key=lambda f: (f.leaf is None, f.leaf or 0))
 
-    def _check_since(self, since: checkpoint.Checkpoint) -> None:
+    def _check_since(self, since: checkpoint.Checkpoint, whose: str = "your saved checkpoint") -> None:
         if since.size > self.frontier.size:
-            self._add(Finding(f"your saved checkpoint covers {since.size} entries but the log now holds "
+            self._add(Finding(f"{whose} covers {since.size} entries but the log now holds "
                               f"{self.frontier.size}: history was truncated"))
             return
         if self._root_at(since.size) != since.root:
-            self._add(Finding(f"the log no longer extends your saved checkpoint of size {since.size}: "
+            self._add(Finding(f"the log no longer extends {whose} of size {since.size}: "
                               "history was rewritten"))
+
+    def check_extends(self, host: checkpoint.Checkpoint) -> None:
+        """After :meth:`run` (watching ``host.size``): the log must extend the host's newest checkpoint."""
+        self._check_since(host, "the newest checkpoint this host signed")
+        self.report.findings.sort(key=lambda f: (f.leaf is None, f.leaf or 0))
 
     def _check_trust_roots(self) -> None:
         recovery = self.registry.recovery
@@ -574,9 +579,18 @@ def _at(where: Finding, problem: str) -> Finding:
 
 
 def verify(conn: Connection, events: Table, trust: Trust, since: checkpoint.Checkpoint | None = None,
-           keyring: KeyRing | None = None) -> Report:
-    """Verify the ledger behind ``conn`` against ``trust``."""
+           keyring: KeyRing | None = None, extends: checkpoint.Checkpoint | None = None) -> Report:
+    """Verify the ledger behind ``conn`` against ``trust``.
+
+    With ``since`` (an auditor's saved checkpoint) signatures are checked only after it; with
+    ``extends`` (the newest checkpoint the ledger's host signed) everything is checked and the
+    log must extend it too.
+    """
     verifier = Verifier(conn, events, trust, keyring)
-    if since is not None:
-        verifier.watch(since.size)
-    return verifier.run(since)
+    watched = since or extends
+    if watched is not None:
+        verifier.watch(watched.size)
+    report = verifier.run(since)
+    if since is None and extends is not None:
+        verifier.check_extends(extends)
+    return report

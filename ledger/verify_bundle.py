@@ -24,7 +24,10 @@ from __future__ import annotations
 
 import argparse
 import base64
+import csv
 import hashlib
+import html
+import io
 import json
 import os
 import re
@@ -35,6 +38,7 @@ import unicodedata
 import uuid
 import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -684,6 +688,83 @@ def check_attachments(files: dict[str, bytes], trust: dict[str, Any], entries: d
         report.checks.remove(c)
 
 
+def _instant(value: Any) -> str:
+    """A moment as UTC text (``…+00:00``), so two spellings of one moment compare equal."""
+    moment = datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:
+        raise ValueError(f"{value!r} has no time zone")
+    return moment.astimezone(timezone.utc).isoformat()
+
+
+def _reworded(row: dict[str, Any], expected: dict[str, Any], escape: Any, page: str) -> bool:
+    """Whether a disclosed row (and the HTML page) says other than ``expected``, the columns the
+    ledger rebuilt from the checked plaintext: ``what``, ``action``, ``outcome``, ``details``."""
+    details = [(str(label), str(text)) for label, text in expected["details"]]
+    if any(str(row.get(k) or "") != str(expected[k]) for k in ("what", "action", "outcome")):
+        return True
+    if "details" in row and row["details"] != "\n".join(f"{label}: {text}" for label, text in details):
+        return True
+    return bool(page) and any(f"<dt>{escape(label)}</dt><dd>{escape(text)}</dd>" not in page
+                              for label, text in details)
+
+
+def check_timeline(files: dict[str, bytes], trust: dict[str, Any], entries: dict[int, Entry], report: Report,
+                   wording: Any = None) -> None:
+    """The readable timeline (CSV and HTML) against the entries proved above.
+
+    Each row of timeline.csv must name a proved entry of this bundle, once, with the event,
+    version, signer and recording time its signed header says, shown if and only if its
+    content is disclosed; every entry must have its row; timeline.html must show each row's
+    words. Given ``wording`` (``ledger export verify`` passes the ledger's own: this file
+    imports nothing from the package), each disclosed row's words are rebuilt from its checked
+    plaintext too, so a forger holding the ledger key, who can sign SHA256SUMS again, still
+    cannot make the readable timeline say what the entries do not.
+    """
+    if "timeline.csv" not in files and "timeline.html" not in files:
+        return
+    c = report.check("timeline.csv and timeline.html show the proved entries as they were signed")
+    index = load_json(files, "entries/index.json")
+    statuses = {int(r["leaf"]): str(r.get("content", DISCLOSED)) for r in index["entries"]}
+    redacted = bool(index.get("redacted"))
+    zone = str(index.get("zone") or "Europe/London")
+    escape = getattr(wording, "escape", html.escape)
+    page = files.get("timeline.html", b"").decode("utf-8")
+    rows = list(csv.DictReader(io.StringIO(files.get("timeline.csv", b"").decode("utf-8"))))
+    shown: set[int] = set()
+    for number, row in enumerate(rows, 2):
+        where = f"timeline.csv line {number}"
+        leaf = int(row["entry"]) if str(row.get("entry") or "").isdigit() else -1
+        e = entries.get(leaf)
+        if e is None or leaf not in statuses or leaf in shown:
+            c.fail(f"{where}: names no entry proved in this bundle, or one named twice ({row.get('entry')!r})")
+            continue
+        shown.add(leaf)
+        h, disclosed = e.header, statuses[leaf] == DISCLOSED
+        signer_hidden = redacted and not disclosed and row.get("recorded_by") != h.get("actor")
+        if (row.get("event"), row.get("version")) != (e.event, str(h.get("version"))):
+            c.fail(f"{where}: says {row.get('event')} v{row.get('version')}, but entry {leaf} is "
+                   f"{e.event} v{h.get('version')}")
+        elif _instant(row.get("recorded_at")) != _instant(h.get("recorded_at")):
+            c.fail(f"{where}: says it was recorded at {row.get('recorded_at')}, entry {leaf} at {h.get('recorded_at')}")
+        elif row.get("recorded_by") != h.get("actor") and not signer_hidden:
+            c.fail(f"{where}: says {row.get('recorded_by')} recorded it, entry {leaf} is signed by {h.get('actor')}")
+        elif (row.get("status") == "shown") != disclosed:
+            c.fail(f"{where}: its status {row.get('status')!r} does not match entries/index.json ({statuses[leaf]})")
+        elif disclosed and wording is not None and _reworded(row, wording(
+                e.header, strict_json(files.get(f"plaintext/{leaf}.json", b"{}")), zone), escape, page):
+            c.fail(f"{where}: its words (or timeline.html's) are not what entry {leaf}'s checked plaintext says")
+        elif "timeline.html" in files and escape(str(row.get("what") or "")) not in page:
+            c.fail(f"timeline.html does not show what {where} says about entry {leaf}")
+        else:
+            c.done += 1
+    c.problems += [f"entry {leaf} has no row in timeline.csv (left out?)" for leaf in sorted(set(statuses) - shown)]
+    if "timeline.html" in files and page.count("<tr") != len(rows) + 1:
+        c.fail(f"timeline.html has {page.count('<tr') - 1} rows, timeline.csv {len(rows)}")
+    if wording is None:
+        report.notes.append("the timeline's wording of disclosed entries was not rebuilt (that needs "
+                            "`ledger export verify`): each entry's own words, checked above, are in plaintext/")
+
+
 def _read_trust(path: Path) -> bytes:
     with open(path, "rb", opener=lambda p, f: os.open(p, f | os.O_NONBLOCK)) as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
@@ -691,8 +772,12 @@ def _read_trust(path: Path) -> bytes:
         return handle.read(1024 * 1024)
 
 
-def verify(bundle: Path, trust_file: Path | None = None) -> Report:
-    """Run every check on a bundle; raises Unreadable only when it cannot be opened."""
+def verify(bundle: Path, trust_file: Path | None = None, wording: Any = None) -> Report:
+    """Run every check on a bundle; raises Unreadable only when it cannot be opened.
+
+    ``wording(header, plaintext, zone)``, when given, is how the ledger words a disclosed
+    entry in the timeline: its ``what``, ``action``, ``outcome`` and ``details`` (see
+    :func:`check_timeline`)."""
     files = read_bundle(bundle)
     report = Report(str(bundle))
     check_sums(files, report)
@@ -703,9 +788,12 @@ def verify(bundle: Path, trust_file: Path | None = None) -> Report:
         public = check_ledger_key(files, trust, report)
         if public is not None:
             entries = check_proofs(files, trust, public, report)
-            for step in (check_signers, check_content, check_attachments):
+            steps: list[tuple[Any, dict[str, Any]]] = [
+                (check_signers, {}), (check_content, {}), (check_attachments, {}),
+                (check_timeline, {"wording": wording})]
+            for step, extra in steps:
                 try:
-                    step(files, trust, entries, report)
+                    step(files, trust, entries, report, **extra)
                 except (*MALFORMED, UnicodeDecodeError) as exc:
                     report.check(f"{step.__name__}: files are well formed").fail(f"{type(exc).__name__}: {exc}")
     except (OSError, *MALFORMED) as exc:

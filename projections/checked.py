@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Table, select
 
 from ledger import envelope
 from ledger.errors import VerificationFailed
-from ledger.registry import Registry
+from ledger.registry import Registry, role_change, staff_aggregate
 from ledger.roles import event_name
 from ledger.schema import merkle_leaves
 from projections.base import utc
@@ -46,6 +46,8 @@ class LogEntry:
     problem: str = ""
     reset: dict[str, Any] | None = None
     drift: list[str] = field(default_factory=list)
+    #: The roles its signer held when it was signed (comma-joined), once :func:`signer_roles` ran.
+    roles: str | None = None
 
     @property
     def checked(self) -> bool:
@@ -161,6 +163,69 @@ def load(conn: Connection, events: Table, registry: Registry, aggregates: Iterab
     return found
 
 
+def checked_entries(conn: Connection, events: Table, registry: Registry, condition: Any,
+                    batch: int = 2000) -> Iterator[LogEntry]:
+    """The entries matching ``condition``, in log order, each checked against its signer's key
+    and sealed into the log. Services that decide from clear headers (what is due for erasure,
+    which alerts wait, who acknowledged) read them here: an entry anyone with the database wrote
+    or rewrote stops the reading, naming it, instead of deciding anything."""
+    last = -1
+    while True:
+        rows = conn.execute(
+            select(events.c.id, events.c.originator_id, events.c.originator_version, events.c.topic, events.c.state,
+                   merkle_leaves.c.leaf_index)
+            .select_from(events.outerjoin(merkle_leaves, merkle_leaves.c.notification_id == events.c.id))
+            .where(condition, events.c.id > last).order_by(events.c.id).limit(batch)
+        ).all()
+        if not rows:
+            return
+        for row in rows:
+            entry = LogEntry(int(row.id), None if row.leaf_index is None else int(row.leaf_index),
+                             str(row.originator_id), int(row.originator_version), str(row.topic), bytes(row.state))
+            check(entry, registry)
+            if entry.checked and entry.leaf is None:
+                entry.problem = "it was never sealed: written into the database outside the ledger"
+            if not entry.checked:
+                raise VerificationFailed(
+                    f"the stored entry {entry.event_type} v{entry.version} of record {entry.aggregate} fails its "
+                    f"checks: {entry.problem}",
+                    "nothing was decided from it: run `ledger verify --trust trust.json` and restore the row",
+                )
+            yield entry
+        last = int(rows[-1].id)
+
+
+def signer_roles(conn: Connection, events: Table, registry: Registry, shown: Iterable[LogEntry]) -> None:
+    """Set each entry's ``roles``: what its signer held just before it, from their own staff record.
+
+    The signers' staff records are loaded and checked like any other entries,
+    and their role changes (registered, granted, removed) replayed in log
+    order up to each entry; an entry or change not sealed into the log counts
+    for nothing. The read model's ``actor_roles`` is never consulted.
+    """
+    shown = list(shown)
+    actors = {e.actor for e in shown if e.header}
+    staff = load(conn, events, registry, [staff_aggregate(a) for a in actors])
+    changes: dict[str, list[tuple[int, str, list[str]]]] = {}
+    for items in staff.values():
+        for item in items:
+            change = role_change(item.header) if item.checked else None
+            if change is not None and item.leaf is not None and change[0] in actors:
+                changes.setdefault(change[0], []).append((item.leaf, change[1], change[2]))
+    for entry in shown:
+        held: list[str] = []
+        for leaf, kind, named in sorted(changes.get(entry.actor, [])):
+            if entry.leaf is not None and leaf >= entry.leaf:
+                break
+            if kind == "registered":
+                held = sorted(named)
+            elif kind == "granted":
+                held = sorted(set(held) | set(named))
+            elif kind == "removed":
+                held = [r for r in held if r not in named]
+        entry.roles = ",".join(held)
+
+
 def load_where(conn: Connection, events: Table, registry: Registry, condition: Any) -> list[LogEntry]:
     """The stored entries matching ``condition`` (on the events table), each checked."""
     rows = conn.execute(
@@ -203,5 +268,7 @@ def compare(entry: LogEntry, row: Any | None) -> None:
         "happened_at": happened, "precision": precision, "happened_until": until,
     }
     differs = [name for name in COMPARED if str(getattr(row, name)) != str(signed[name])]
+    if entry.roles is not None and str(row.actor_roles) != entry.roles:
+        differs.append("actor_roles")
     if differs:
         entry.drift.append("the read model differs from the log in " + ", ".join(differs))

@@ -150,9 +150,10 @@ class RecordsProjection(Projection):
         conn.execute(delete(records))
 
 
-def record_rows(conn: Connection, kinds: tuple[str, ...] = (), classes: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """Current (not erased) records of the given kinds or record classes, claims decoded."""
-    query = select(records).where(records.c.erased_at.is_(None))
+def record_rows(conn: Connection, kinds: tuple[str, ...] = (), classes: tuple[str, ...] = (),
+                erased_too: bool = False) -> list[dict[str, Any]]:
+    """Current (not erased, unless ``erased_too``) records of the given kinds or record classes, claims decoded."""
+    query = select(records) if erased_too else select(records).where(records.c.erased_at.is_(None))
     if kinds:
         query = query.where(records.c.kind.in_(kinds))
     if classes:

@@ -15,25 +15,30 @@ read side then asks for a reason and records the read.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table, or_, select
 
-from ledger import localtime, roles
+from ledger import envelope, localtime
+from ledger.schema import merkle_leaves
 from ledger.clock import iso
 from ledger.domain.access import AccessRecord
 from ledger.errors import NotFound
 from ledger.keystore import KeyRing
 from ledger.registry import Registry
+from ledger.roles import Permissions
 from projections import checked
 from projections.access_log import access_rows
-from projections.entries import reset_signed, actor_roles, aliases_of, resolve
+from projections.entries import reset_signed, aliases_of, resolve
 from projections.reading import SHOWN, Reader, load_states
 from projections.records import record_rows, records
+
+
+#: Clear claims of a record's first entry that give its short id.
+ALIAS_CLAIMS = ("inc_id", "request_id")
 
 
 @dataclass(frozen=True)
@@ -101,9 +106,63 @@ class RegisterContext:
         """A date or time a person typed for this register, in local time, in the stored form."""
         return iso(localtime.moment(name, typed, self.zone))
 
+    @property
+    def permissions(self) -> Permissions | None:
+        """The permission table in force: adopted by signed entries, replayed by the registry."""
+        return self.registry.permissions if self.registry is not None else None
+
+    def signed_records(self, kinds: tuple[str, ...]) -> list[dict[str, Any]]:
+        """Every record of ``kinds`` the log holds, each from its first entry, checked.
+
+        Which records exist, their class, when and by whom they were made come
+        from the signed first entry, never from the record index (anyone with
+        the database can delete or relabel its rows): a record the index lacks
+        is still listed, and says so in ``read_model``; one whose first entry
+        fails its checks says that. Records whose entries' bodies were erased
+        are left out, as the index leaves them out.
+        """
+        if self.registry is None:
+            return []
+        events = self.events
+        query = (
+            select(events.c.id, events.c.originator_id, events.c.topic, events.c.state, merkle_leaves.c.leaf_index)
+            .select_from(events.outerjoin(merkle_leaves, merkle_leaves.c.notification_id == events.c.id))
+            .where(events.c.originator_version == 1, or_(*(events.c.topic.like(f"%:{k}.%") for k in kinds)))
+            .order_by(events.c.id)
+        )
+        indexed = {r["aggregate"]: r for r in record_rows(self.conn, kinds=kinds, erased_too=True)}
+        found = []
+        for row in self.conn.execute(query):
+            first = checked.LogEntry(int(row.id), None if row.leaf_index is None else int(row.leaf_index),
+                                     str(row.originator_id), 1, str(row.topic), bytes(row.state))
+            checked.check(first, self.registry)
+            if first.leaf is None and first.checked:
+                first.problem = "it was never sealed: written into the database outside the ledger"
+            index = indexed.get(first.aggregate)
+            if first.checked and envelope.parse(first.state).erased:
+                continue
+            claims = first.claims
+            found.append({
+                "aggregate": first.aggregate,
+                "alias": next((str(claims[k]) for k in ALIAS_CLAIMS if claims.get(k)), None)
+                or (index["alias"] if index else None),
+                "record_class": first.record_class,
+                "created_at": first.recorded_at or (index["created_at"] if index else ""),
+                "created_by": first.actor,
+                "claims": claims,
+                "problem": first.problem,
+                "read_model": "" if index and index["erased_at"] is None and index["record_class"] == first.record_class
+                else "the read model lacks this record or says otherwise: run `ledger projections rebuild`",
+            })
+        return found
+
     def may_read(self, record_class: str) -> bool:
-        """Whether the reader holds a role that reads ``record_class``."""
-        return bool(self.reader_roles & set(roles.READERS.get(record_class, ())))
+        """Whether the reader holds a role that reads ``record_class`` under the table in force
+        (the roles the registry gives them, never a read-model row or this software's own table)."""
+        perms = self.permissions
+        if perms is None or self.registry is None:
+            return False
+        return bool(self.registry.roles_of(self.reader_id) & set(perms.readers_of(record_class)))
 
     def option(self, name: str) -> Any:
         """An option's value, or None."""
@@ -185,20 +244,32 @@ def _access(ctx: RegisterContext) -> list[dict[str, Any]]:
     marks = ctx.reset_marks(sorted({str(r["access_record"]) for r in found_rows}))
     opener = Reader(ctx.conn, ctx.ledger_id, ctx.keyring)
     reasons: dict[int, str] = {}
+    signed: dict[int, checked.LogEntry] = {}
     rows = []
     for row in found_rows:
         nid = int(row["notification_id"])
         if nid not in reasons:
-            opened = opener.open(states[nid], row["access_record"], 1, get_topic(AccessRecord.Recorded))
-            reasons[nid] = str(getattr(opened.event, "reason", "")) if opened.status == SHOWN else f"({opened.status})"
+            signed[nid] = entry = checked.LogEntry(nid, None, str(row["access_record"]), 1,
+                                                   get_topic(AccessRecord.Recorded), states.get(nid, b""))
+            if ctx.registry is not None:
+                checked.check(entry, ctx.registry)
+            opened = opener.open(entry.state, row["access_record"], 1, entry.topic) if entry.checked else None
+            reasons[nid] = (f"NOT VERIFIED: {entry.problem}" if opened is None else
+                            str(getattr(opened.event, "reason", "")) if opened.status == SHOWN else f"({opened.status})")
+        entry = signed[nid]
+        facts = (entry.actor, entry.claims.get("action"), entry.recorded_at) if entry.checked else ("", "", "")
+        # who read what, and when, as the signed entry says; the index only chose the row
+        drift = facts != (row["reader"], row["action"], row["recorded_at"]) or (
+            entry.checked and str(row["record"]) not in [str(r) for r in entry.claims.get("records") or []])
         rows.append({
-            "when": ctx.local(row["recorded_at"]),
-            "reader": row["reader"],
-            "action": row["action"],
+            "when": ctx.local(facts[2] or None),
+            "reader": facts[0],
+            "action": facts[1],
             "record": names.get(row["record"], row["record"]),
             "kind": kinds.get(row["record"], ""),
             "why": reasons[nid],
             "signed_with": "a reset key" if str(row["access_record"]) in marks else "",
+            "read_model": "the read model differs from the log: run `ledger projections rebuild`" if drift else "",
             "access_record": row["access_record"],
         })
     return rows
@@ -222,7 +293,8 @@ def _acknowledgements(ctx: RegisterContext) -> list[dict[str, Any]]:
     """Who has and has not acknowledged the version in force, and since when."""
     current = _current_policy(ctx)
     label, effective = str(current["claims"]["label"]), str(current["claims"]["effective_on"])
-    covered = set(roles.WRITERS.get("PolicyAcknowledgement.Recorded", roles.ROLES))
+    perms = ctx.permissions
+    covered = set(perms.writers_of("PolicyAcknowledgement.Recorded")) if perms else set()
     acks: dict[tuple[str, str], str] = {}
     assisted: dict[tuple[str, str], str] = {}
     for ack in record_rows(ctx.conn, kinds=("PolicyAcknowledgement",)):
@@ -239,22 +311,23 @@ def _acknowledgements(ctx: RegisterContext) -> list[dict[str, Any]]:
     )
     sees_all = ctx.may_read("acknowledgement")
     rows = []
-    for staff in ctx.conn.execute(select(actor_roles).where(actor_roles.c.active.is_(True)).order_by(actor_roles.c.actor_id)):
-        held = set(json.loads(staff.roles))
-        if not held & covered or not (sees_all or staff.actor_id == ctx.reader_id):
+    staff_now = sorted(ctx.registry.staff.values(), key=lambda f: f.staff_id) if ctx.registry else []
+    for staff in (f for f in staff_now if f.active):  # who is staff, and their roles: signed entries only
+        held = set(staff.roles)
+        if not held & covered or not (sees_all or staff.staff_id == ctx.reader_id):
             continue
-        when = acks.get((staff.actor_id, label))
-        since = max(effective, ctx.local_date(joined[staff.actor_id]) if staff.actor_id in joined else effective)
-        previous = [str(v["claims"]["label"]) for v in older if (staff.actor_id, str(v["claims"]["label"])) in acks]
+        when = acks.get((staff.staff_id, label))
+        since = max(effective, ctx.local_date(joined[staff.staff_id]) if staff.staff_id in joined else effective)
+        previous = [str(v["claims"]["label"]) for v in older if (staff.staff_id, str(v["claims"]["label"])) in acks]
         rows.append({
-            "staff_id": staff.actor_id,
+            "staff_id": staff.staff_id,
             "roles": ",".join(sorted(held)),
             "version": label,
             "effective_on": effective,
             "acknowledged": when is not None,
             "acknowledged_at": ctx.local(when),
-            "how": ("" if not when else f"assisted: paper form entered by {assisted[(staff.actor_id, label)]}"
-                    if (staff.actor_id, label) in assisted else "own key"),
+            "how": ("" if not when else f"assisted: paper form entered by {assisted[(staff.staff_id, label)]}"
+                    if (staff.staff_id, label) in assisted else "own key"),
             "outstanding_since": "" if when else since,
             "days_outstanding": "" if when else max(0, days_between(since, ctx.today)),
             "previous_acknowledged": previous[-1] if previous else "",

@@ -362,7 +362,7 @@ def _row(entry: LogEntry, row: Any | None, opened: Opened, alias: str | None, er
         "late": bool(late),
         "recorded_after": _duration(delay) if late else "",
         "recorded_by": entry.actor,
-        "role": row.actor_roles if row is not None else "",
+        "role": entry.roles or "",
         "signed_with": entry.signed_with,
         "source": source,
         "what": what,
@@ -530,6 +530,7 @@ def build(
     seen: dict[tuple[str, str, str], list[int]] = {}
     shown: list[LogEntry] = []
     gaps: set[tuple[str, int]] = set()
+    checked.signer_roles(conn, events, registry, [e for items in logged.values() for e in items])
     for aggregate, items in sorted(logged.items()):
         for entry in items:
             checked.compare(entry, index.get(entry.notification_id))

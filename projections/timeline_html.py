@@ -8,11 +8,10 @@ value is HTML-escaped, its control and direction characters written visibly.
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from ledger import localtime
-from ledger.text import shown
+from ledger.text import html_text
 
 from projections.reading import ERASED, WITHHELD
 from projections.timeline import Timeline, about_line, shown_occurrence
@@ -59,9 +58,7 @@ MARKING = ("OFFICIAL-SENSITIVE: confidential safeguarding record. Share only wit
            "a child safe, as the DSL directs; do not copy or leave unattended.")
 
 
-def escape(value: str) -> str:
-    """A value as HTML text: markup escaped, control and direction characters shown as escapes."""
-    return html.escape(shown(value))
+escape = html_text
 
 
 HEADINGS = (

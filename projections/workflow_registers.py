@@ -1,7 +1,8 @@
 """The approvals and incidents registers.
 
-Both take the list of records from the record index and each record's clear
-state from its signed headers (the same redacted replay the write side uses
+Both take the list of records, their classes and when they were made from
+each record's checked first entry (the index only helps; a record it lacks is
+still listed, and says so), and each record's clear state from its signed headers (the same redacted replay the write side uses
 to check its rules), so "what is blocking this request" is the domain's own
 answer (``Request.row``), not a second copy of the rules.
 """
@@ -11,8 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from projections.registers import Register, RegisterContext, add, days_between
-from projections.records import record_rows
-from projections.timeline import FAMILIES
 
 #: The issue's words for the approval statuses the domain uses.
 APPROVAL_STATES = {
@@ -29,6 +28,23 @@ APPROVAL_STATES = {
 TRIAGE_WITHIN_DAYS = 1
 #: A requested removal of a post not confirmed after this many days is overdue.
 REMOVAL_WITHIN_DAYS = 7
+
+
+#: The record kinds of approval requests.
+APPROVAL_KINDS = ("SocialMediaPost", "DeviceApproval", "PermissionRequest")
+
+
+APPROVAL_COLUMNS = ("id", "kind", "school", "state", "status", "requested_by", "requested_on", "decided_on",
+                    "valid_until", "waiting_for", "age_days", "read_model")
+INCIDENT_COLUMNS = ("id", "status", "category", "class", "school", "escalated_to", "investigators", "reported_on",
+                    "age_days", "overdue", "read_model")
+
+
+def _unverified(record: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
+    """A row for a record whose first entry fails its checks: listed, never silently dropped."""
+    return {**dict.fromkeys(columns, ""), "id": record["alias"] or record["aggregate"], "age_days": 0,
+            "status": f"NOT VERIFIED: {record['problem']}", "read_model": "run `ledger verify`",
+            "record": record["aggregate"], "readable": False}
 
 
 def _finish(ctx: RegisterContext, rows: list[dict[str, Any]]) -> None:
@@ -48,20 +64,23 @@ def _approvals(ctx: RegisterContext) -> list[dict[str, Any]]:
     """Every approval request with its state and what it is waiting for."""
     wanted, school = ctx.option("status"), ctx.option("school")
     rows = []
-    for record in record_rows(ctx.conn, classes=FAMILIES["approval"]):
+    for record in ctx.signed_records(APPROVAL_KINDS):
+        if record["problem"]:
+            rows.append(_unverified(record, APPROVAL_COLUMNS))
+            continue
         claims = record["claims"]
         readable = ctx.may_read(record["record_class"])
         if not (readable or claims.get("requested_by") == ctx.reader_id) or school and claims.get("school") != school:
             continue
         request = ctx.load(record["aggregate"])
         clear = request.row(ctx.today) if callable(getattr(request, "row", None)) else {}
-        status = str(clear.get("status") or record["status"] or "")
+        status = str(clear.get("status") or "")
         state = APPROVAL_STATES.get(status, status)
         if wanted and wanted not in (state, status):
             continue
         rows.append({
             "id": clear.get("id") or record["alias"] or record["aggregate"],
-            "kind": clear.get("kind") or record["kind"],
+            "kind": clear.get("kind") or "",
             "school": claims.get("school") or "",
             "state": state,
             "status": status,
@@ -72,6 +91,7 @@ def _approvals(ctx: RegisterContext) -> list[dict[str, Any]]:
             "waiting_for": clear.get("blocked_by") or "",
             "conditions": clear.get("conditions") or "",
             "age_days": days_between(ctx.local_date(record["created_at"]), ctx.today),
+            "read_model": record["read_model"],
             "record": record["aggregate"],
             "readable": readable,
         })
@@ -102,17 +122,20 @@ def _incidents(ctx: RegisterContext) -> list[dict[str, Any]]:
     wanted, category, assignee = ctx.option("status") or "open", ctx.option("category"), ctx.option("assignee")
     school = ctx.option("school")
     rows = []
-    for record in record_rows(ctx.conn, kinds=("Incident",)):
+    for record in ctx.signed_records(("Incident",)):
+        if record["problem"]:
+            rows.append(_unverified(record, INCIDENT_COLUMNS))
+            continue
         incident = ctx.load(record["aggregate"])
         investigators = list(getattr(incident, "investigators", []) or [])
         if not (ctx.may_read(record["record_class"]) or ctx.reader_id in investigators):
             continue
-        status = str(getattr(incident, "status", record["status"]) or "")
+        status = str(getattr(incident, "status", "") or "")
         is_open = bool(getattr(incident, "is_open", status != "closed"))
         if wanted == "open" and not is_open or wanted not in ("open", "all", status):
             continue
         escalated = str(getattr(incident, "escalated_to", "") or "")
-        if category and getattr(incident, "category", record["category"]) != category:
+        if category and getattr(incident, "category", None) != category:
             continue
         if assignee and assignee not in investigators and assignee != escalated:
             continue
@@ -122,7 +145,7 @@ def _incidents(ctx: RegisterContext) -> list[dict[str, Any]]:
         rows.append({
             "id": record["alias"] or record["aggregate"],
             "status": status,
-            "category": getattr(incident, "category", record["category"]) or "",
+            "category": getattr(incident, "category", None) or "",
             "class": record["record_class"],
             "school": getattr(incident, "school", None) or "",
             "escalated_to": escalated,
@@ -130,6 +153,7 @@ def _incidents(ctx: RegisterContext) -> list[dict[str, Any]]:
             "reported_on": ctx.local_date(record["created_at"]),
             "age_days": age,
             "overdue": "; ".join(_overdue(incident, age, ctx.today)) if is_open else "",
+            "read_model": record["read_model"],
             "record": record["aggregate"],
             "readable": True,
         })

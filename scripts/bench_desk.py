@@ -2,7 +2,8 @@
 
 Builds a ledger through the real write path (``bench_timeline.build_ledger``:
 bulk monitoring imports plus incidents), adds a child with a case history
-(several incidents naming them, triaged, with notes and actions), then times
+(several incidents naming them, triaged, with notes, actions done and planned
+with an owner, a referral and evidence described), then times
 in the same run, alternately:
 
 - the desk: ``GET /incidents/<id>``, ``GET /people/<child>`` (the access log
@@ -57,6 +58,7 @@ def child_with_history(ledger: Ledger, cast: dict[str, Actor], incidents_count: 
     """A pupil named in several incidents, each triaged, with notes and actions."""
     child = people.add_subject(ledger, cast["dsl"], "pupil", "Bench Child", "2015-05-05", "Oak Primary")
     when = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    next_week = (dt.date.fromisoformat(ledger.today()) + dt.timedelta(days=7)).isoformat()
     for n in range(incidents_count):
         part = "victim" if n % 2 == 0 else "alleged"
         inc = incidents.report(ledger, cast["teacher"], incidents.IncidentReport(
@@ -66,6 +68,10 @@ def child_with_history(ledger: Ledger, cast: dict[str, Actor], incidents_count: 
         for k in range(3):
             incidents.add_note(ledger, cast["dsl"], inc, "fact", f"follow-up {k}")
         incidents.record_action(ledger, cast["dsl"], inc, "parents-informed", "called home")
+        incidents.record_action(ledger, cast["dsl"], inc, "social-care-referral", "referred to MASH")
+        incidents.record_action(ledger, cast["dsl"], inc, "parent-meeting", "meet the family",
+                                next_week, cast["teacher"].actor_id)
+        incidents.describe_evidence(ledger, cast["dsl"], inc, "Snapchat", "a message described by the child")
     return child
 
 

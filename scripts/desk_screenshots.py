@@ -61,13 +61,14 @@ def take(url: str, browser: Any, out: Path, pupil: str) -> None:
     _sign_in(page, url, "teacher-1")
     page.goto(f"{url}/report")
     page.check("input[name=category][value=child-on-child]")
+    page.select_option("#school", "Oak Primary")  # the demo federation has two schools
     local_now = localtime.local(SystemClock().now(), localtime.zone_named(localtime.DEFAULT_ZONE))
     when = f"{local_now - dt.timedelta(hours=3):%Y-%m-%d %H:%M}"  # typed as the clocks in school show it
     page.fill("#occurred_at", when)
     page.fill("#summary", "Unkind comments about a pupil in a class group chat")
     page.fill("#facts", "At break a pupil showed me messages in the class chat calling another pupil names.")
     page.fill("#child_words", "they won't stop and everyone laughs")
-    page.fill("#find", pupil)
+    page.fill("#find", "pip")  # a teacher picks a pupil of their school by name
     page.click("button:has-text('Find')")
     page.click("button:has-text('add as victim')")
     _shot(page, out, "02-teacher-report-form")
@@ -81,6 +82,11 @@ def take(url: str, browser: Any, out: Path, pupil: str) -> None:
     _reason(page, "triage of a new report")
     page.fill("#rationale", "Online bullying between pupils: safeguarding")
     page.click("button:has-text('Triage')")
+    next_week = f"{local_now.date() + dt.timedelta(days=7):%Y-%m-%d}"
+    page.select_option("#action", "parent-meeting")
+    page.fill("#a-details", "Meet both families with the class teacher.")
+    page.fill("#a-on", next_week)
+    page.click("button:has-text('Add action')")
     _shot(page, out, "05-dsl-incident")
     page.goto(f"{url}/people")
     page.fill("#name", "pip")
@@ -91,7 +97,7 @@ def take(url: str, browser: Any, out: Path, pupil: str) -> None:
     _shot(page, out, "07-dsl-child-chronology")
     page.click("a:has-text('Print view')")
     _shot(page, out, "08-chronology-print-view")
-    _pages(page, url, out, [("/incidents?status=all", "09-incidents-register")])
+    _pages(page, url, out, [("/incidents?status=all", "09-incidents-register"), ("/alerts", "13-dsl-alerts")])
     page.click("button:has-text('Sign out')")
 
     _sign_in(page, url, "head")

@@ -176,6 +176,7 @@ def crash(kills: int, rng: random.Random, root: Path) -> Outcome:
     (home / "exports").mkdir()
     acked: list[tuple[str, str]] = []
     counted = {p: 0 for p in PHASES}
+    stale_parts = 0
     outcome = Outcome("crash", "")
     for number in range(kills):
         phase = PHASES[number % len(PHASES)]
@@ -194,6 +195,8 @@ def crash(kills: int, rng: random.Random, root: Path) -> Outcome:
             outcome.fail(f"{phase}: the worker failed before the kill: {err.strip().splitlines()[-1]}")
         acked += acknowledged(out)
         counted[phase] += 1
+        if phase == "export":  # did the kill land mid-write? (then the next export must remove what it left)
+            stale_parts += sum(1 for p in (home / "exports").iterdir() if p.name.endswith(".part"))
         _after_kill(ledger, home, phase, acked, outcome)
     final = export.export(ledger, head, export.ExportRequest("soak", home / "exports" / "case.zip", incident=inc,
                                                              force=True))
@@ -207,7 +210,8 @@ def crash(kills: int, rng: random.Random, root: Path) -> Outcome:
                      f"{len(acked)} acknowledged writes/operations; {entries} entries at the end")
     if outcome.held:
         outcome.notes.append("after every kill: every acknowledged write present, verify OK, projections caught "
-                             "up; no .part left after the next export; the final bundle verifies")
+                             f"up; {stale_parts} .part file(s) left by export kills, none after the next export; "
+                             "the final bundle verifies")
     ledger.close()
     return outcome
 
@@ -286,6 +290,7 @@ def _locked(root: Path) -> Outcome:
                       "write and a first read start")
     ledger = create(root / "locked")
     dsl = ledger.unlock("dsl", PASS)
+    assert ledger.config.sqlite_path is not None
     blocker = sqlite3.connect(ledger.config.sqlite_path, isolation_level=None, timeout=1)
     blocker.execute("BEGIN EXCLUSIVE")
     results: list[object] = []

@@ -77,7 +77,7 @@ class State:
         ledger = self.ledger()
         actor = ledger.unlock(actor_id, self.passphrase(f"Passphrase for {actor_id}"))
         for notice in actor.notices:
-            click.echo(f"Notice: {notice}", err=True)
+            emit(f"Notice: {notice}", err=True)
         return actor
 
     def close(self) -> None:

@@ -10,7 +10,7 @@ import click
 
 from commands.cli import lazy
 from commands.cli.base import State, emit, output_options, pass_state, render
-from ledger import files
+from ledger import files, text
 
 if TYPE_CHECKING:
     from commands.services import governors, governors_html, inbox as inbox_service, own_reports
@@ -75,22 +75,27 @@ def report(state: State, start: str | None, end: str | None, school: str | None,
     if out is not None:
         files.check_target(out, force)
     found = governors.report(state.ledger(), state.actor(), start, end, school)
-    if fmt == "html":
-        text = governors_html.render(found)
-    elif fmt == "json":
-        text = json.dumps({"start": found.start, "end": found.end, "school": found.school,
-                           "generated_at": found.generated_at, "rows": found.rows(), "notes": found.notes}, indent=2)
-    else:
-        text = render(found.rows(), fmt, ["section", "item", "count"])
-        if fmt == "table":
-            where = f" at {found.school}" if found.school else ""
-            text = f"Report for governors, {found.start} to {found.end}{where}\n\n{text}" + "".join(
-                f"\n{n}" for n in found.notes)
+    rendered = render_report(found, fmt)
     if out is not None:
-        files.write_private(out, text.encode("utf-8"), force)
+        files.write_private(out, rendered.encode("utf-8"), force)
         emit(f"report written to {out}", err=True)
     else:
-        emit(text)
+        emit(rendered)
+
+
+def render_report(found: governors.GovernorsReport, fmt: str) -> str:
+    """The governors' report in one of the formats, as safe in a file (--out) as on the terminal."""
+    if fmt == "html":
+        return governors_html.render(found)
+    if fmt == "json":
+        return json.dumps({"start": found.start, "end": found.end, "school": found.school,
+                           "generated_at": found.generated_at, "rows": found.rows(), "notes": found.notes}, indent=2)
+    table = render(found.rows(), fmt, ["section", "item", "count"])
+    if fmt != "table":
+        return table
+    where = f" at {found.school}" if found.school else ""
+    return text.shown(f"Report for governors, {found.start} to {found.end}{where}") + f"\n\n{table}" + "".join(
+        f"\n{text.shown(n)}" for n in found.notes)
 
 
 COMMANDS = (inbox, mine, report)

@@ -430,7 +430,7 @@ def show(state: State, inc_id: str, reason: str, fmt: str) -> None:
     if fmt == "json":
         emit(as_json(record))
         return
-    sections = ("people", "notes", "evidence", "actions", "timeline")
+    sections = ("people", "notes", "evidence", "described", "actions", "timeline")
     fields = [{"field": k, "value": _when(v) if k == "occurred_at" else v}
               for k, v in record.items() if k not in sections and k != "outcome"]
     fields += [{"field": f"outcome.{k}", "value": v} for k, v in (record["outcome"] or {}).items()]

@@ -9,7 +9,7 @@ import click
 
 from commands.cli import lazy
 from commands.cli.base import State, as_json, emit, pass_state, render, terminal_width, wrapped_table
-from ledger import files, localtime
+from ledger import files, localtime, text
 
 if TYPE_CHECKING:
     from commands.services import chronology as person_chronology, readside as service
@@ -42,12 +42,13 @@ def render_timeline(found: Timeline, fmt: str, width: int = 100) -> str:
         return render(chronology.csv_rows(found.rows), "csv", chronology.COLUMNS)
     note = ("\n(who read these records is left out: --with-access shows the access log)"
             if found.selection.without_access_only else "")
-    about = ", ".join(found.person[k] for k in ("name", "date_of_birth", "school") if found.person.get(k))
-    about = f"\n{about}" if about else ""
+    about = ", ".join(str(found.person[k]) for k in ("name", "date_of_birth", "school") if found.person.get(k))
+    about = f"\n{text.shown(about)}" if about else ""
     if found.family:
         about += ("\nlinked family, whose records are taken in too: "
-                  + ", ".join(found.names.get(p, p) for p in found.family))
-    return f"{found.title}{about}{note}\n\n" + wrapped_table(chronology.display_rows(found), "what", width)
+                  + text.shown(", ".join(str(found.names.get(p, p)) for p in found.family)))
+    # Written to a file (--out) this text never passes emit: every stored value is escaped here.
+    return f"{text.shown(found.title)}{about}{note}\n\n" + wrapped_table(chronology.display_rows(found), "what", width)
 
 
 @click.command("timeline")
@@ -107,12 +108,12 @@ def timeline(state: State, incident: str | None, person: str | None, start: str 
         categories = (*categories, "access")
     found = service.timeline(state.ledger(), state.actor(), reason, incident, person, start, end, categories, as_of,
                              with_family)
-    text = render_timeline(found, fmt, terminal_width())
+    rendered = render_timeline(found, fmt, terminal_width())
     if out is not None:
-        files.write_private(out, text.encode("utf-8"), force)
+        files.write_private(out, rendered.encode("utf-8"), force)
         emit(f"{len(found.rows)} entries written to {out}", err=True)
     else:
-        emit(text)
+        emit(rendered)
 
 
 COMMANDS = (timeline,)

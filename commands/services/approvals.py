@@ -34,7 +34,6 @@ from ledger.domain.approvals import (
 from ledger.domain.base import new_short_id, parse_date, require_text
 from ledger.domain.people import Subject, staff_record_id, subject_record_id
 from ledger.errors import InvalidInput, LedgerError, NotFound, NotPermitted
-from ledger.roles import READERS
 from ledger.store import Actor, Ledger, Unit
 from projections import indexed, runner
 
@@ -96,7 +95,7 @@ def _load(work: Unit, cls: type[R], request_id: str, full: bool = False) -> R:
     try:
         return work.get(cls, aggregate_id, what, redacted=not full)
     except NotPermitted:
-        roles = ", ".join(READERS[record_class])
+        roles = ", ".join(work.ledger.permissions().readers_of(record_class))
         raise NotPermitted(
             f"{work.ctx.pair.actor_id if work.ctx.pair else 'you'} may not see {what} {request_id}",
             f"only these roles can: {roles}",

@@ -95,7 +95,7 @@ def backup(ledger: Ledger, out: Path) -> BackupResult:
             _copy_private(config.home / name, folder.path / name)
         _copy_keys(config.keys_dir, folder.path / "keys")
         listed = {p.relative_to(folder.path).as_posix(): _sha256(p)
-                  for p in sorted(folder.path.rglob("*")) if p.is_file() and p.name != files.LOCK}
+                  for p in sorted(folder.path.rglob("*")) if p.is_file()}
         manifest = {
             "format": FORMAT, "ledger_id": meta["ledger_id"], "origin": meta["origin"],
             "backend": "sqlite" if config.is_sqlite else "postgresql", "database": database.name,
@@ -165,6 +165,8 @@ def _copy_private(source: Path, target: Path) -> None:
 
 def _copy_keys(source: Path, target: Path) -> None:
     target.mkdir(mode=0o700)
+    if source.is_symlink():
+        raise InvalidInput(f"{source} is a symbolic link", "the key folder holds only key files")
     if not source.is_dir():
         return
     for path in sorted(source.rglob("*")):
@@ -211,7 +213,9 @@ def _manifest(folder: Path) -> dict[str, Any]:
                            "give the folder `ledger backup --out` made") from None
     for name, digest in manifest["files"].items():
         path = folder / name
-        if ".." in Path(name).parts or path.is_symlink() or not path.is_file():
+        parts = Path(name).parts
+        linked = any(folder.joinpath(*parts[:i]).is_symlink() for i in range(1, len(parts) + 1))
+        if ".." in parts or linked or not path.is_file():
             raise VerificationFailed(f"the backup's {name} is missing or not a file", "use another backup")
         if _sha256(path) != digest:
             raise VerificationFailed(f"the backup's {name} differs from its SHA-256 in {MANIFEST}",

@@ -28,7 +28,6 @@ from sqlalchemy import select
 from commands.services import school_directory
 from commands.services.access import record_access
 from commands.services.readside import ensure_current
-from ledger import roles
 from ledger.domain.base import require_text
 from ledger.domain.directory import directory_record_id
 from ledger.domain.people import SUBJECT_KINDS, StaffMember, Subject, staff_record_id, subject_record_id
@@ -68,14 +67,15 @@ def matches(name: str, query: str) -> bool:
     return matcher(query)(name)
 
 
-def may_search(actor: Actor) -> bool:
-    """Whether ``actor``'s roles read subject records (and so may search them by name)."""
-    return bool(actor.roles & set(roles.readers_of("subject")))
+def may_search(ledger: Ledger, actor: Actor) -> bool:
+    """Whether ``actor``'s roles read subject records (and so may search them by name), under the
+    permission table in force."""
+    return bool(ledger.registry().roles_of(actor.actor_id) & set(ledger.permissions().readers_of("subject")))
 
 
-def reads_staff(actor: Actor) -> bool:
-    """Whether ``actor``'s roles read staff records (their names)."""
-    return bool(actor.roles & set(roles.readers_of("staff")))
+def reads_staff(ledger: Ledger, actor: Actor) -> bool:
+    """Whether ``actor``'s roles read staff records (their names), under the permission table in force."""
+    return bool(ledger.registry().roles_of(actor.actor_id) & set(ledger.permissions().readers_of("staff")))
 
 
 def label(name: str, person_id: str) -> str:
@@ -158,11 +158,11 @@ def find(ledger: Ledger, actor: Actor, query: str, kind: str | None = "pupil",
     query = require_text("name", query, 200)
     reason = require_text("reason", reason, 2000)
     _check_kind(kind)
-    staff_too = kind in (None, "staff") and reads_staff(actor)
+    staff_too = kind in (None, "staff") and reads_staff(ledger, actor)
     if kind == "staff" and not staff_too:
         raise NotPermitted(f"{actor.actor_id} may not read staff records, so cannot search staff by name",
                            "give the staff id; the Headteacher, SLT or the IT manager can find them by name")
-    if not may_search(actor) and not staff_too:
+    if not may_search(ledger, actor) and not staff_too:
         if kind in (None, "pupil") and _on_a_directory(ledger, actor):
             return [{"id": p["id"], "kind": "pupil", "name": p["name"], "school": p["school"],
                      "year_group": p["year_group"], "date_of_birth": ""}
@@ -172,7 +172,7 @@ def find(ledger: Ledger, actor: Actor, query: str, kind: str | None = "pupil",
     found: list[dict[str, Any]] = []
     records: list[str] = []
     with ledger.unit(actor, write=True) as work:
-        if may_search(actor):
+        if may_search(ledger, actor):
             found, records = _find_subjects(work, query, kind, school)
         if staff_too:
             for fact in work.registry.staff.values():
@@ -246,7 +246,7 @@ def pick_pupils(ledger: Ledger, actor: Actor, query: str, school: str | None = N
     with ledger.unit(actor, write=True) as work:
         every = list(work.registry.schools)
         loaded = {s: d for s in every if (d := school_directory.load(work, s)) is not None
-                  and (may_search(actor) or actor.actor_id in d.staff)}
+                  and (may_search(ledger, actor) or actor.actor_id in d.staff)}
         mine = list(loaded)
         if school:
             wanted = [s for s in every if fold(s) == fold(school)]
@@ -303,7 +303,7 @@ def resolve(ledger: Ledger, actor: Actor, person: str, kind: str | None = None) 
     _check_kind(kind)
     if _exists(ledger, actor, person):
         return person
-    searching = may_search(actor) or (kind in (None, "staff") and reads_staff(actor))
+    searching = may_search(ledger, actor) or (kind in (None, "staff") and reads_staff(ledger, actor))
     if searching:
         candidates = find(ledger, actor, person, kind, log=False)
     elif kind in (None, "pupil"):
@@ -358,7 +358,7 @@ def labels(ledger: Ledger, actor: Actor, ids: set[str] | list[str]) -> dict[str,
     names: dict[str, str] = {}
     if not wanted:
         return {}
-    subjects, staff = may_search(actor), reads_staff(actor)
+    subjects, staff = may_search(ledger, actor), reads_staff(ledger, actor)
     if subjects:
         ensure_current(ledger)  # erased subjects are known from the read models
     with ledger.unit(actor) as work:
@@ -388,7 +388,7 @@ def labels(ledger: Ledger, actor: Actor, ids: set[str] | list[str]) -> dict[str,
 
 def name_columns(ledger: Ledger, actor: Actor, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> list[dict[str, Any]]:
     """``rows`` with the ids in ``columns`` (one id, or several joined by commas) named as :func:`labels` names them."""
-    if not rows or not (may_search(actor) or reads_staff(actor)):
+    if not rows or not (may_search(ledger, actor) or reads_staff(ledger, actor)):
         return rows
     def ids_in(value: Any) -> list[str]:
         items = value if isinstance(value, list) else str(value or "").split(",")

@@ -24,23 +24,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eventsourcing.utils import TopicError, resolve_topic
 from sqlalchemy import select
 
 from commands.services import evidence
 from commands.services.access import record_access
 from commands.services.incidents import load_incident
 from commands.services.readside import ACCESS_CHUNK, ensure_current
-from ledger import bundle, canonical, files, roles, text
+from ledger import bundle, canonical, files, localtime, roles, text
 from ledger import verify_bundle as checker
 from ledger.domain.base import require_text
 from ledger.domain.export import REDACTIONS, EvidenceExport
 from ledger.domain.incidents import Incident
 from ledger.domain.people import staff_record_id, subject_record_id
-from ledger.errors import InvalidInput, NotFound, NotPermitted
+from ledger.errors import InvalidInput, LedgerError, NotFound, NotPermitted
 from ledger.schema import actors
 from ledger.store import Actor, Ledger, Unit
 from projections import timeline_html
-from projections.reading import ACTION_FIELDS, OUTCOME_FIELDS, WITHHELD, Opened
+from projections.reading import ACTION_FIELDS, OUTCOME_FIELDS, SHOWN, WITHHELD, Opened
 from projections.timeline import COLUMNS, Selection, Timeline, build, csv_rows, words
 
 #: The standalone verifier: part of the installed package, and shipped inside every bundle.
@@ -416,11 +417,43 @@ def _make(work: Unit, actor: Actor, request: ExportRequest, meta: dict[str, str]
 
 
 def verify_bundle(path: Path, trust_file: Path | None = None) -> Any:
-    """Run the standalone verifier's checks on a bundle; returns its report."""
+    """Run the standalone verifier's checks on a bundle, and rebuild the timeline's wording of
+    each disclosed entry from its checked plaintext (which the script alone cannot); returns its report."""
     try:
-        return checker.verify(path, trust_file)
+        return checker.verify(path, trust_file, wording=_Wording())
     except checker.Unreadable as exc:
         raise InvalidInput(str(exc), "give the bundle's zip file, or the folder it was unpacked into") from None
+
+
+class _Wording:
+    """How the timeline words a disclosed entry, for the bundle checker (which imports nothing
+    from this package): the event's own ``describe()``, rebuilt from the signed header and the
+    plaintext the checker has proved, as the event store rebuilds it; and how the HTML timeline
+    escapes those words."""
+
+    escape = staticmethod(timeline_html.escape)
+
+    def __call__(self, header: dict[str, Any], plaintext: Any, zone: str) -> dict[str, Any]:
+        """The readable columns of a disclosed row: ``what``, ``action``, ``outcome`` (text) and
+        ``details`` ((label, text) pairs), as the timeline makes them from the opened event."""
+        found = header.get("claims")
+        claims: dict[str, Any] = found if isinstance(found, dict) else {}
+        name = words(roles.event_name(str(header.get("topic"))))
+        state = dict(plaintext) if isinstance(plaintext, dict) else {}
+        try:
+            for field in header.get("lifted") or []:
+                state[field] = header[field]
+            state.update(claims)
+            state.update(originator_id=uuid.UUID(str(header["aggregate"])), originator_version=header["version"],
+                         timestamp=dt.datetime.fromisoformat(str(header["recorded_at"])))
+            event = object.__new__(resolve_topic(str(header["topic"])))
+            object.__setattr__(event, "__dict__", state)
+        except (KeyError, TypeError, ValueError, ImportError, AttributeError, TopicError, LedgerError):
+            return {"what": name, "action": "", "outcome": "", "details": []}
+        opened = Opened(SHOWN, event)
+        return {"what": opened.description(localtime.zone_named(zone)) or name,
+                "action": opened.field(ACTION_FIELDS, claims), "outcome": opened.field(OUTCOME_FIELDS, claims),
+                "details": [(d["label"], d["text"]) for d in opened.details()]}
 
 
 def verifier_module() -> Any:

@@ -278,8 +278,6 @@ def _alerts(conn: Any, found: GovernorsReport) -> None:
 
 
 def _acknowledgements(conn: Any, registry: Any, found: GovernorsReport, today: str) -> None:
-    from ledger.roles import WRITERS
-
     versions = [dict(r._mapping) for r in conn.execute(select(records).where(records.c.kind == "PolicyVersion"))]
     effective = []
     for version in versions:
@@ -290,7 +288,8 @@ def _acknowledgements(conn: Any, registry: Any, found: GovernorsReport, today: s
         found.notes.append("no policy version is in force yet")
         return
     current = max(effective, key=lambda c: str(c["effective_on"]))
-    covered_roles = set(WRITERS["PolicyAcknowledgement.Recorded"])
+    perms = registry.permissions
+    covered_roles = set(perms.writers_of("PolicyAcknowledgement.Recorded")) if perms else set()
     covered = {s.staff_id for s in registry.staff.values() if s.active and set(s.roles) & covered_roles}
     acknowledged = set()
     for row in conn.execute(select(records.c.claims).where(records.c.kind == "PolicyAcknowledgement")):

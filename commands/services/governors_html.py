@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
 from commands.services.governors import GovernorsReport
 from ledger import localtime
+from ledger.text import html_text as escape
 
 STYLE = """
 body { font: 11pt/1.4 system-ui, sans-serif; margin: 2em; color: #111; }

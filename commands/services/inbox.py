@@ -19,7 +19,6 @@ from commands.services import readside
 from commands.services.monitoring import list_alerts
 from ledger.domain.incidents import categories as codes
 from ledger.errors import NotFound
-from ledger.roles import readers_of
 from ledger.store import Actor, Ledger
 from projections.actions import action_rows
 from projections.registers import days_between
@@ -143,7 +142,7 @@ def _action_items(ledger: Ledger, actor: Actor, today: str) -> list[dict[str, An
 
 
 def _alert_items(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
-    if not set(actor.roles) & set(readers_of("monitoring")):
+    if not ledger.registry().roles_of(actor.actor_id) & set(ledger.permissions().readers_of("monitoring")):
         return []
     return [
         _item("alert", str(a["id"]), f"{a['severity']} {a['category']} alert ({a['source']}): not linked or dismissed",

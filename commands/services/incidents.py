@@ -22,7 +22,7 @@ from commands.services.schools import checked_school, school_filter
 from commands.services import evidence
 from commands.services.access import record_access
 from commands.services.directory import name_columns, resolve, resolve_spec
-from ledger import files, keystore, localtime, roles
+from ledger import files, keystore, localtime
 from projections import checked, indexed, runner
 from ledger.domain.incidents import categories as codes
 from ledger.domain.base import described, new_short_id, occurrence, parse_date, require_text
@@ -35,6 +35,15 @@ from ledger.text import check_id
 
 #: The role a reporter reports as, most specific first.
 ROLE_ORDER = ("headteacher", "dsl", "slt", "investigator", "admin", "poster", "staff")
+
+
+@dataclass(frozen=True)
+class DescribedEvidence:
+    """Evidence that must not be taken in (UKCIS: images of children), described instead."""
+
+    platform: str
+    description: str
+    supplied_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,7 @@ class IncidentReport:
     reporter_role: str | None = None
     evidence: tuple[evidence.EvidenceFile, ...] = field(default_factory=tuple)
     school: str | None = None
+    described: tuple[DescribedEvidence, ...] = ()
 
 
 # -- loading and checking -----------------------------------------------------
@@ -74,7 +84,7 @@ def load_incident(work: Unit, actor: Actor, inc_id: str) -> Incident:
         record_class = keystore.record_class_of(work.conn, str(aggregate_id)) or "incident"
         raise NotPermitted(
             f"{actor.actor_id} may not see or act on {inc_id}",
-            f"{record_class} records are open to: {', '.join(roles.readers_of(record_class))}, "
+            f"{record_class} records are open to: {', '.join(work.ledger.permissions().readers_of(record_class))}, "
             "and to an investigator assigned to the case",
         ) from None
     _case_readers(work, incident)
@@ -149,6 +159,8 @@ def report(ledger: Ledger, actor: Actor, form: IncidentReport) -> str:
             form.source_detail, form.alert_id, school,
         )
         staged = [evidence.stage(work, incident, item) for item in form.evidence]
+        for said in form.described:
+            incident.describe_evidence(new_short_id("desc"), said.platform, said.description, said.supplied_sha256)
         work.save(incident)
         for item in staged:
             evidence.store(work, incident, item)
@@ -422,7 +434,9 @@ def show(ledger: Ledger, actor: Actor, inc_id: str, reason: str) -> dict[str, An
     return {
         "id": incident.inc_id,
         "record_id": str(incident.id),
+        "school": incident.school,
         "category": incident.category,
+        "no_images": incident.no_images,
         "record_class": incident.record_class,
         "allegation_against_staff": incident.against_staff,
         "status": incident.status,
@@ -445,6 +459,7 @@ def show(ledger: Ledger, actor: Actor, inc_id: str, reason: str) -> dict[str, An
         "notes": list(incident.notes),
         "evidence": [{**e, "captured_at": localtime.local_or_none(e.get("captured_at"), zone)}
                      for e in incident.evidence.values()],
+        "described": list(incident.described),
         "actions": list(incident.actions),
         "outcome": incident.outcome,
         "timeline": timeline,
@@ -477,7 +492,8 @@ def visible_incident_ids(work: Unit, actor: Actor) -> list[str]:
     """Record ids of incidents the actor may read (their roles, or an assignment), picked
     from the entry index (bring projections up to date first)."""
     reported = set(indexed.started_by(work.conn, indexed.types_of(Incident.Reported)))
-    readable_classes = [c for c in codes.INCIDENT_CLASSES if set(roles.readers_of(c)) & actor.roles]
+    perms, held = work.ledger.permissions(), work.ledger.registry().roles_of(actor.actor_id)
+    readable_classes = [c for c in codes.INCIDENT_CLASSES if set(perms.readers_of(c)) & held]
     by_role = {
         r for (r,) in work.conn.execute(
             select(data_keys.c.record_id).where(data_keys.c.record_class.in_(readable_classes))

@@ -30,9 +30,9 @@ from ledger.domain.monitoring import (
     Alert, ImportBatch, alert_id_for, alert_record_id, check_record_ref, import_batch_key_id,
 )
 from ledger.errors import NotFound, NotPermitted, RecordErased
-from ledger.roles import readers_of
 from ledger.schema import actors
 from ledger.store import Actor, Ledger, Unit
+from projections import checked
 
 _CHUNK = 500
 _ALERT_TOPICS = {get_topic(c): c.__qualname__ for c in (Alert.Recorded, Alert.Linked, Alert.Unlinked, Alert.Dismissed)}
@@ -159,10 +159,11 @@ def list_alerts(
     ``since`` and ``until`` are typed in the federation's local time; a date
     covers that whole local day. Times come back in local time.
     """
-    if reader is not None and not set(reader.roles) & set(readers_of("monitoring")):
+    readers = ledger.permissions().readers_of("monitoring")
+    if reader is not None and not ledger.registry().roles_of(reader.actor_id) & set(readers):
         raise NotPermitted(
             f"{reader.actor_id} may not list monitoring alerts",
-            f"alerts are for: {', '.join(readers_of('monitoring'))}",
+            f"alerts are for: {', '.join(readers)}",
         )
     zone = ledger.timezone()
     start = localtime.moment("since", since, zone) if since else None
@@ -170,12 +171,10 @@ def list_alerts(
     alerts: dict[str, dict[str, Any]] = {}
     by_aggregate: dict[str, str] = {}
     table = ledger.app.events_table
+    registry = ledger.registry()
     with ledger.engine.connect() as conn:
-        rows = conn.execute(
-            select(table.c.topic, table.c.state).where(table.c.topic.in_(list(_ALERT_TOPICS))).order_by(table.c.id)
-        )
-        for topic, state in rows:
-            entry = envelope.parse(bytes(state))
+        for checked_entry in checked.checked_entries(conn, table, registry, table.c.topic.in_(list(_ALERT_TOPICS))):
+            topic, entry = checked_entry.topic, envelope.parse(checked_entry.state)
             header, claims = entry.header, entry.header["claims"]
             if _ALERT_TOPICS[topic] == "Alert.Recorded":
                 by_aggregate[header["aggregate"]] = claims["alert_id"]
@@ -225,7 +224,7 @@ def _load_alert(work: Unit, actor: Actor, alert_id: str) -> Alert:
     except NotPermitted:
         raise NotPermitted(
             f"{actor.actor_id} may not read alert {alert_id}",
-            f"only these roles may: {', '.join(readers_of('monitoring'))}",
+            f"only these roles may: {', '.join(work.ledger.permissions().readers_of('monitoring'))}",
         ) from None
     return alert
 

@@ -10,16 +10,15 @@ import datetime as dt
 from typing import Any, TypeVar
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from commands.services.access import record_access
-from ledger import envelope, localtime
+from ledger import localtime
 from ledger.domain.base import new_short_id, parse_date, require_text
 from ledger.domain.monitoring import FilterDecision, FilteringReview, check_record_id, check_record_ref
 from ledger.errors import InvalidInput, NotFound, NotPermitted, RuleViolation
-from ledger.roles import readers_of
 from ledger.store import Actor, Ledger
-from projections import indexed, runner
+from projections import checked, indexed, runner
 
 T = TypeVar("T")
 
@@ -79,8 +78,7 @@ def _headers(ledger: Ledger, cls: type[Any], conn: Connection | None = None) -> 
         with ledger.engine.connect() as own:
             return _headers(ledger, cls, own)
     table = ledger.app.events_table
-    rows = conn.execute(select(table.c.state).where(table.c.topic == get_topic(cls)).order_by(table.c.id))
-    return [envelope.parse(bytes(state)).header for (state,) in rows]
+    return [e.header for e in checked.checked_entries(conn, table, ledger.registry(), table.c.topic == get_topic(cls))]
 
 
 def _superseded(headers: list[dict[str, Any]]) -> dict[str, str]:
@@ -159,7 +157,7 @@ def _read_check(ledger: Ledger, actor: Actor, cls: type[T], what: str, check_id:
         except NotPermitted:
             raise NotPermitted(
                 f"{actor.actor_id} may not read {what} {check_id}",
-                f"only these roles may: {', '.join(readers_of('monitoring_check'))}",
+                f"only these roles may: {', '.join(work.ledger.permissions().readers_of('monitoring_check'))}",
             ) from None
         record_access(work, actor.actor_id, "read", [str(aggregate_id)], [], reason)
     return record

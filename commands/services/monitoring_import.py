@@ -284,7 +284,8 @@ def _text(name: str, value: Any) -> str | None:
         value = str(value)
     if not isinstance(value, str):
         raise _Problem(name, f"must be text, not {type(value).__name__}")
-    found = text.refused_character(value, allow="\t\n\r")
+    value = value.replace("\r\n", "\n")  # a Windows line break inside a cell is one line break
+    found = text.refused_character(value)  # a lone carriage return could overwrite a line on a terminal
     if found is not None:
         raise _Problem(name, f"holds {text.describe(found[1])} at character {found[0]}",
                        "control, surrogate and text-direction characters are refused; remove them")

@@ -216,7 +216,7 @@ def remove_role(ledger: Ledger, actor: Actor, staff_id: str, role: str) -> None:
         member = _load_staff(work, staff_id)
         member.remove_role(role)
         work.save(member)
-        rolekeys.take_role(work, role, staff_id, f"{staff_id} no longer holds {role}")
+        rolekeys.take_roles(work, [role], staff_id, f"{staff_id} no longer holds {role}")
 
 
 def end_employment(ledger: Ledger, actor: Actor, staff_id: str, ended_on: str) -> None:
@@ -229,8 +229,7 @@ def end_employment(ledger: Ledger, actor: Actor, staff_id: str, ended_on: str) -
             if state == "active":
                 member.revoke_key(key_id, f"left on {ended_on}")
         work.save(member)
-        for role in member.roles:
-            rolekeys.take_role(work, role, staff_id, f"{staff_id} left on {ended_on}")
+        rolekeys.take_roles(work, list(member.roles), staff_id, f"{staff_id} left on {ended_on}")
         school_directory.withdraw(work, list(work.registry.schools), staff_id, f"left on {ended_on}")
 
 

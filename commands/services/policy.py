@@ -31,12 +31,14 @@ from ledger.domain.policy import (
 )
 from ledger.errors import AlreadyExists, InvalidInput, LedgerError, NotFound
 from ledger.registry import Registry
-from ledger.roles import READERS, WRITERS
+from ledger.roles import SELF
 from ledger.store import Actor, Ledger, Unit
 from projections import indexed, runner
 
 #: Roles whose holders the policy covers (and who must acknowledge it).
-COVERED_ROLES = WRITERS["PolicyAcknowledgement.Recorded"]
+def _covered_roles(ledger: Ledger) -> tuple[str, ...]:
+    """The roles covered by the policy: those the permission table in force lets acknowledge it."""
+    return tuple(r for r in ledger.permissions().writers_of("PolicyAcknowledgement.Recorded") if r != SELF)
 
 
 def aggregate_ids(work: Unit, *created: type) -> list[uuid.UUID]:
@@ -154,10 +156,11 @@ def notify_staff(
 
 def acknowledge(ledger: Ledger, actor: Actor, version: str | None = None) -> dict[str, Any]:
     """The acting member of staff acknowledges ``version`` (default: the current one)."""
-    if not set(actor.roles) & set(COVERED_ROLES):
+    covered = _covered_roles(ledger)
+    if not ledger.registry().roles_of(actor.actor_id) & set(covered):
         raise InvalidInput(
             f"{actor.actor_id} is not a member of staff covered by the policy",
-            f"acknowledgements are by holders of: {', '.join(COVERED_ROLES)}",
+            f"acknowledgements are by holders of: {', '.join(covered)}",
         )
     with ledger.unit(actor, write=True) as work:
         today = _today(work)
@@ -230,11 +233,13 @@ def acknowledgement_status(ledger: Ledger, actor: Actor, as_of: str | None = Non
         joined = {h["claims"]["staff_id"]: localtime.today(h["recorded_at"], work.zone)
                   for h in _headers(work, registry, StaffMember.Registered)}
     staff = [(s.staff_id, s.roles) for s in registry.staff.values() if s.active]
-    sees_all = bool(set(actor.roles) & set(READERS["acknowledgement"]))
+    perms = ledger.permissions()
+    sees_all = bool(registry.roles_of(actor.actor_id) & set(perms.readers_of("acknowledgement")))
+    covered = _covered_roles(ledger)
     older = sorted((v for v in versions if v.effective_on < current.effective_on), key=lambda v: v.effective_on)
     rows = []
     for staff_id, roles in sorted(staff):
-        if not set(roles) & set(COVERED_ROLES) or not (sees_all or staff_id == actor.actor_id):
+        if not set(roles) & set(covered) or not (sees_all or staff_id == actor.actor_id):
             continue
         when = acks.get((staff_id, current.label))
         previous = [v.label for v in older if (staff_id, v.label) in acks]

@@ -86,7 +86,7 @@ def list_holds(ledger: Ledger) -> list[dict[str, Any]]:
     state: dict[str, dict[str, Any]] = {}
     with ledger.unit() as work:
         held = indexed.checked_entries(work.conn, ledger.app.events_table, registry,
-                                       indexed.types_of(LegalHold.Placed, LegalHold.Renewed, LegalHold.Released))
+                                       indexed.types_of(LegalHold.Placed, LegalHold.Released, LegalHold.Renewed))
         for entry in held:
             header, name, key = entry.header, entry.event_type, entry.aggregate
             if name == "LegalHold.Placed":

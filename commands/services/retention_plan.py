@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import true
 
 from commands.services.retention import erase_in, purge
-from ledger import envelope, localtime, progress, retention
+from ledger import localtime, progress, retention
 from ledger.domain.base import record_id, require_text
 from ledger.domain.people import StaffMember, Subject
 from ledger.domain.retention import RetentionSweep
@@ -25,6 +25,7 @@ from ledger.retention import Decision, Facts, Rule
 from ledger.roles import event_name
 from ledger.sealer import latest_checkpoint
 from ledger.store import Actor, Ledger, Unit
+from projections import checked
 
 LABEL_CLAIMS = ("inc_id", "request_id", "alert_id", "subject_id", "staff_id", "batch_id", "check_id", "label")
 
@@ -46,16 +47,8 @@ class Survey:
 
 def _headers(work: Unit) -> Iterator[dict[str, Any]]:
     table = work.ledger.app.events_table
-    last = 0
-    while True:
-        rows = work.conn.execute(
-            select(table.c.id, table.c.state).where(table.c.id > last).order_by(table.c.id).limit(2000)
-        ).all()
-        if not rows:
-            return
-        for row in rows:
-            yield envelope.parse(bytes(row.state)).header
-        last = rows[-1].id
+    for entry in checked.checked_entries(work.conn, table, work.registry, true()):
+        yield entry.header
 
 
 def survey(work: Unit) -> Survey:
@@ -152,14 +145,13 @@ def _enrich(work: Unit, found: Survey, facts: Facts) -> None:
 
 def rules(ledger: Ledger) -> list[dict[str, Any]]:
     """The rule in force for every record class."""
-    from ledger.roles import READERS
-
+    classes = ledger.permissions().table["readers"]
     with ledger.unit() as work:
         overrides = survey(work).rules
     return [
         {"record_class": cls, "trigger": r.trigger, "months": r.months, "rule": r.describe(),
          "changed": cls in overrides}
-        for cls in sorted(READERS)
+        for cls in sorted(classes)
         for r in [retention.rule_for(cls, overrides)]
     ]
 
@@ -171,10 +163,9 @@ def change_rule(ledger: Ledger, actor: Actor, record_class: str, trigger: str, m
 
     from ledger.domain.retention import RetentionRule
     from ledger.errors import InvalidInput
-    from ledger.roles import READERS
-
-    if record_class not in READERS:
-        raise InvalidInput(f"unknown record class {record_class!r}", f"classes are: {', '.join(sorted(READERS))}")
+    classes = ledger.permissions().table["readers"]
+    if record_class not in classes:
+        raise InvalidInput(f"unknown record class {record_class!r}", f"classes are: {', '.join(sorted(classes))}")
     rule = retention.check_rule(record_class, trigger, months)
     reason = require_text("reason", reason, 2000)
     with ledger.unit(actor, write=True) as work:

@@ -15,6 +15,7 @@ from ledger import keystore
 from ledger.domain.keys import ReaderRole, reader_role_id
 from ledger.errors import NotFound, NotPermitted, RecordErased, RuleViolation
 from ledger.keystore import KeyRing
+from ledger.roles import CUSTODIAN
 from ledger.schema import data_keys, key_wraps
 from ledger.store import Unit
 
@@ -37,7 +38,7 @@ def create_role_key(work: Unit, role: str, reason: str, granter: KeyRing | None 
     work.ctx.role_privates[role] = private
     if granter is not None:
         _catch_up(work, role, public, granter)
-        if role == keystore.CUSTODIAN:
+        if role == CUSTODIAN:
             for other in work.registry.role_keys:
                 if other == role:
                     continue
@@ -65,8 +66,13 @@ def rotate_role_key(work: Unit, role: str, reason: str) -> None:
                                    bytes.fromhex(fact.agreement_key))
     perms = registry.permissions
     recipient = f"role:{role}"
+    wrapped_already = set(work.conn.execute(select(key_wraps.c.key_id).where(
+        key_wraps.c.recipient == recipient,
+        key_wraps.c.key_id.in_([key_id for _, key_id, _ in work.ctx.record_keys.values()]))).scalars())
     for record_class, key_id, data_key in work.ctx.record_keys.values():
-        if perms is not None and role in perms.readers_of(record_class):
+        # keys made in this unit while the role waited for its new key get it; a key made
+        # before keeps the generation its earlier entries were wrapped to
+        if perms is not None and role in perms.readers_of(record_class) and key_id not in wrapped_already:
             keystore.add_wrap(work.conn, key_id, data_key, recipient, public)
 
 
@@ -85,18 +91,27 @@ def give_role(work: Unit, role: str, staff_id: str, granter: KeyRing, reason: st
     keystore.give_role(work.conn, work.registry, role, staff_id, agreement, granter)
 
 
-def take_role(work: Unit, role: str, staff_id: str, reason: str) -> None:
-    """Delete ``staff_id``'s copies of ``role``'s keys and give the role a new key they never had.
+def take_roles(work: Unit, lost: list[str], staff_id: str, reason: str) -> None:
+    """Delete ``staff_id``'s copies of the ``lost`` roles' keys and give every role they could open
+    a new key they never had.
 
-    Only someone who may read what the role reads may make its new key (a
-    member of the role, or a Headteacher): anyone else is refused here, with
-    nothing written, before a key could be generated in their process.
+    Which roles need a new key is the registry's answer (``rotation_due``):
+    each reader role lost and, when a Headteacher goes, every reader role, whose
+    keys the Headteacher role kept in custody. The Headteacher key is replaced
+    first, so the others' new keys go into a custody the leaver cannot open.
+    Only someone who may read what a role reads may make its new key (a member
+    of the role, or a Headteacher): anyone else is refused here, with nothing
+    written, before a key could be generated in their process.
     """
-    if not is_reader_role(work, role):
-        return
-    keystore.take_role(work.conn, role, staff_id)
-    require_rotator(work, role, f"{staff_id} loses it")
-    rotate_role_key(work, role, reason)
+    for role in lost:
+        if is_reader_role(work, role):
+            keystore.take_role(work.conn, role, staff_id)
+    registry = work.registry
+    due = [role for role in registry.replaced_when_gone(lost) if role in registry.rotation_due]
+    for role in due:
+        require_rotator(work, role, f"{staff_id} loses access to it")
+    for role in due:
+        rotate_role_key(work, role, reason)
 
 
 def require_rotator(work: Unit, role: str, why: str) -> None:

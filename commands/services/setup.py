@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import delete, insert
 
 from commands.services.rolekeys import create_role_key
-from ledger import checkpoint, config as configuration, crypto, identity, keystore, localtime, roles
+from ledger import checkpoint, config as configuration, crypto, files, identity, keystore, localtime, roles
 from ledger.clock import Clock, iso
 from ledger.config import Config
 from ledger.domain.base import new_short_id, require_text
@@ -130,6 +130,7 @@ def _create(
     try:
         _write_private(config.ledger_key_path, {"origin": origin, "private_key": ledger_key.hex()})
         written.append(config.ledger_key_path)
+        written.append(config.host_checkpoint_path)  # the first write keeps its checkpoint beside the key
         trust = {
             "ledger_id": ledger_id,
             "origin": origin,
@@ -225,14 +226,12 @@ def load_recovery_key(path: Path, passphrase: str) -> RecoveryKeyFile:
     from ledger.errors import AuthenticationFailed, NotFound
 
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+        document = files.read_json(path, "recovery key file", "give the path of RECOVERY-KEY.json")
+    except NotFound:
         raise NotFound(f"no recovery key at {path}", "give the path of RECOVERY-KEY.json") from None
-    except ValueError:
-        raise AuthenticationFailed(f"{path} is not a recovery key file") from None
     try:
-        secret = crypto.unlock_with_passphrase(passphrase, document["locked"], document["ledger_id"].encode())
-    except (crypto.CryptoError, KeyError):
+        secret = crypto.unlock_with_passphrase(passphrase, document["locked"], str(document["ledger_id"]).encode())
+    except (crypto.CryptoError, KeyError, TypeError):
         raise AuthenticationFailed("wrong recovery passphrase, or not a recovery key file") from None
     pair = identity.KeyPair(RECOVERY, str(document["key_id"]), secret[:32], secret[32:])
     return RecoveryKeyFile(pair, keystore.KeyRing.for_recovery(pair.agreement_private))

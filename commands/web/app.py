@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
-from commands.web import filters, security
+from commands.web import filters, keep, security
 from commands.web.context import desk, page
 from commands.web.desk import Desk, Settings
 from ledger.config import Config
@@ -23,6 +23,8 @@ log = logging.getLogger("policy_ledger.desk")
 
 #: Endpoints open without signing in.
 PUBLIC = frozenset({"auth.sign_in", "auth.sign_in_form", "static"})
+#: Forms not worth keeping when the session has already ended.
+NOT_KEPT = PUBLIC | {"auth.sign_out"}
 
 #: HTTP status for each kind of refusal.
 STATUS: tuple[tuple[type[LedgerError], int], ...] = (
@@ -49,7 +51,7 @@ class DeskRequest(Request):
 
 def create_app(config: Config, settings: Settings | None = None) -> Flask:
     """A desk over the ledger at ``config``."""
-    from commands.web import audit, auth, cases, home, people, registers, report, staff
+    from commands.web import alerts, audit, auth, cases, home, people, registers, report, staff
 
     settings = settings or Settings()
     app = Flask(__name__)
@@ -64,7 +66,7 @@ def create_app(config: Config, settings: Settings | None = None) -> Flask:
     app.extensions["desk"] = Desk(config, settings)
     security.install(app)
     filters.install(app)
-    for blueprint in (auth.bp, home.bp, report.bp, staff.bp, cases.bp, people.bp, registers.bp, audit.bp):
+    for blueprint in (auth.bp, home.bp, report.bp, staff.bp, cases.bp, alerts.bp, people.bp, registers.bp, audit.bp):
         app.register_blueprint(blueprint)
     app.before_request(_before)
     app.after_request(_after)
@@ -74,9 +76,14 @@ def create_app(config: Config, settings: Settings | None = None) -> Flask:
     return app
 
 
-def _before() -> Response | None:
+def _before() -> Response | tuple[str, int] | None:
     g.secret = desk_secret()
-    g.session = desk().sessions.get(request.cookies.get(security.SESSION_COOKIE))
+    token = request.cookies.get(security.SESSION_COOKIE)
+    g.session = desk().sessions.get(token)
+    if request.method == "POST" and g.session is None and request.endpoint not in NOT_KEPT:
+        kept = keep.held_form(desk().sessions.ended(token))
+        if kept is not None:
+            return kept
     if request.method == "POST":
         security.check_csrf()
     if g.session is None and request.endpoint not in PUBLIC:

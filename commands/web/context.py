@@ -16,14 +16,16 @@ from commands.web.sessions import SignedIn
 from ledger.domain.base import require_text
 from ledger.errors import LedgerError
 from ledger.localtime import DEFAULT_ZONE
+from ledger.roles import READERS
 from ledger.store import Actor, Ledger
 
 #: Menu entries: (label, endpoint, roles that see it; empty = everyone signed in).
 MENU: tuple[tuple[str, str, frozenset[str]], ...] = (
-    ("Inbox", "home.inbox", frozenset({"headteacher", "dsl", "slt", "investigator"})),
+    ("Inbox", "home.inbox", frozenset()),  # everyone: actions they own, the policy to acknowledge
     ("Report an incident", "report.form_page", frozenset()),
     ("My reports", "home.mine", frozenset()),
     ("Incidents", "cases.register", frozenset({"headteacher", "dsl", "slt", "investigator"})),
+    ("Alerts", "alerts.index", frozenset(READERS["monitoring"])),
     ("Find a person", "people.find", frozenset({"headteacher", "dsl", "slt"})),
     ("Registers", "registers.index", frozenset({"headteacher", "dsl", "slt", "admin"})),
     ("Governors' report", "registers.governors", frozenset({"headteacher", "dsl"})),

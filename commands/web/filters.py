@@ -1,8 +1,8 @@
 """How values are written on a page: times, occurrences, table cells.
 
 The services give moments as aware datetimes in the federation's time zone;
-a page shows them as ``2026-03-02 12:30 GMT``. Dates and text are shown as
-they are.
+a page shows them as ``2026-03-02 12:30 GMT``. Dates are shown as they are,
+and text through the same sanitising layer as the terminal's (:func:`safe_text`).
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ import datetime as dt
 from typing import Any
 
 from flask import Flask
+from markupsafe import Markup
 
-from ledger import localtime
+from ledger import localtime, text
 
 
 def when(value: Any) -> str:
@@ -58,6 +59,19 @@ def cell(value: Any) -> str:
     return when(value)
 
 
+def safe_text(value: Any) -> Any:
+    """Every value a template writes, before it is HTML-escaped: text passes through the
+    output-sanitising layer (``ledger.text.shown``), so a control or direction character
+    stored in a record is shown as a visible escape, never reordering or hiding what a
+    reader sees. Markup the templates build themselves and non-text values pass as they are."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        # Line breaks and tabs are only white space in a page: kept, as typed.
+        return "\t".join(text.shown(part, keep_newlines=True) for part in value.split("\t"))
+    return value
+
+
 def install(app: Flask) -> None:
-    """Make the filters available to every template."""
+    """Make the filters available to every template, and send every written value through
+    :func:`safe_text`."""
     app.jinja_env.filters.update(when=when, occurred=occurred, happened=happened, cell=cell)
+    app.jinja_env.finalize = safe_text

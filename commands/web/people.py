@@ -14,7 +14,8 @@ bp = Blueprint("people", __name__)
 @bp.get("/people")
 def find() -> tuple[str, int]:
     """The search form (names are sent by POST, never in the address)."""
-    return page("find.html", "Find a person", kinds=SUBJECT_KINDS, found=None, values={"kind": "pupil"})
+    return page("find.html", "Find a person", kinds=SUBJECT_KINDS, found=None, values={"kind": "pupil"},
+                schools=ledger().registry().schools)
 
 
 @bp.post("/people")
@@ -23,7 +24,8 @@ def search() -> tuple[str, int]:
     values = {"name": request.form.get("name", ""), "kind": request.form.get("kind") or "pupil",
               "school": request.form.get("school", "")}
     found = directory.find(ledger(), actor(), values["name"], values["kind"], values["school"] or None)
-    return page("find.html", "Find a person", kinds=SUBJECT_KINDS, found=found, values=values)
+    return page("find.html", "Find a person", kinds=SUBJECT_KINDS, found=found, values=values,
+                schools=ledger().registry().schools)
 
 
 @bp.get("/people/<person_id>")

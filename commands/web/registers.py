@@ -36,10 +36,11 @@ def personal_register(name: str, reason: str) -> tuple[str, int]:
 
 def _register(name: str, reason: str | None) -> tuple[str, int]:
     chosen = register_index.get(name)
-    options = {k: v for k, v in request.args.items() if k in ("status", "category", "assignee") and v}
+    options = {k: v for k, v in request.args.items() if k in ("status", "category", "assignee", "school") and v}
     rows = readside.register(ledger(), actor(), name, reason, **options)
     columns = [c for c in (rows[0].keys() if rows else []) if c != "access_record"]
-    return page("register.html", chosen.title, register=chosen, rows=rows, columns=columns)
+    return page("register.html", chosen.title, register=chosen, rows=rows, columns=columns,
+                schools=ledger().registry().schools, chosen_school=options.get("school", ""))
 
 
 @bp.get("/approvals/<request_id>")

@@ -23,7 +23,7 @@ bp = Blueprint("report", __name__)
 
 FIELDS = ("category", "occurred_at", "precision", "until", "source", "source_detail", "alert_id", "summary",
           "facts", "opinion", "child_words", "immediate_action", "method", "device", "find", "find_kind",
-          "person_spec")
+          "person_spec", "school", "platform", "described", "supplied_sha256")
 PRECISION_WORDS = {"exact": "at that time", "day": "on that day (time not known)",
                    "approximate": "around that time", "range": "some time between the two times"}
 SOURCE_WORDS = {"seen": "I saw or heard it myself", "told": "someone told me", "monitoring": "a monitoring alert"}
@@ -35,6 +35,8 @@ def _options() -> dict[str, Any]:
         "precisions": [(p, PRECISION_WORDS[p]) for p in PRECISIONS],
         "sources": [(s, SOURCE_WORDS[s]) for s in codes.SOURCES],
         "parts": codes.PARTS,
+        "schools": ledger().registry().schools,
+        "guidance": codes.NUDES_GUIDANCE,
     }
 
 
@@ -48,17 +50,37 @@ def _chosen() -> list[str]:
     return chosen
 
 
+def pupils_for_report(query: str, kind: str) -> list[dict[str, Any]]:
+    """The people a reporter may add, found by what they typed (a name or an id).
+
+    ``directory.find`` decides: readers of people's records search every
+    school; a member of staff on their school's directory picks its pupils by
+    name (id, name, year group, never the record); anyone else gets the
+    person whose id they typed. The names shown are logged.
+    """
+    return directory.find(ledger(), actor(), query, kind or "pupil")
+
+
 def _render(values: dict[str, Any], chosen: list[str], status: int = 200, **extra: Any) -> tuple[str, int]:
     return page("report.html", "Report an incident", status, values=values, chosen=chosen,
-                search_by_name=directory.may_search(actor()), **_options(), **extra)
+                search_by_name=directory.may_search(ledger(), actor()), **_options(), **extra)
+
+
+def _described() -> tuple[incidents.DescribedEvidence, ...]:
+    """Evidence described instead of handed in (UKCIS: never an image of a child), when any was."""
+    if not (form("platform") or form("described") or form("supplied_sha256")):
+        return ()
+    return (incidents.DescribedEvidence(request.form.get("platform", ""), request.form.get("described", ""),
+                                        form("supplied_sha256")),)
 
 
 @bp.get("/report")
 def form_page() -> tuple[str, int]:
     """The empty form."""
     actor()
-    return _render({"precision": "exact", "source": "seen", "method": "handed in with the report",
-                    "device": "not stated", "find_kind": "pupil"}, [])
+    alert = request.args.get("alert") or ""
+    return _render({"precision": "exact", "source": "monitoring" if alert else "seen", "alert_id": alert,
+                    "method": "handed in with the report", "device": "not stated", "find_kind": "pupil"}, [])
 
 
 @bp.post("/report")
@@ -70,7 +92,7 @@ def submit() -> Response | tuple[str, int]:
     step = request.form.get("do", "")
     if step == "find":
         try:
-            found = directory.find(ledger(), actor(), values["find"], values["find_kind"] or "pupil")
+            found = pupils_for_report(values["find"], values["find_kind"])
         except LedgerError as exc:
             return _render(values, chosen, 400, find_error=exc)
         return _render(values, chosen, found=found)
@@ -90,7 +112,8 @@ def submit() -> Response | tuple[str, int]:
         facts=values["facts"], source=values["source"] or "seen", precision=values["precision"] or "exact",
         until=form("until"), people=tuple(chosen), against_staff=values["against_staff"], opinion=form("opinion"),
         child_words=request.form.get("child_words") or None, immediate_action=form("immediate_action"),
-        source_detail=form("source_detail"), alert_id=form("alert_id"), evidence=files,
+        source_detail=form("source_detail"), alert_id=form("alert_id"), evidence=files, school=form("school"),
+        described=_described(),
     )
     try:
         inc_id = incidents.report(ledger(), person, report)

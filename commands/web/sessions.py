@@ -53,14 +53,42 @@ class SignedIn:
         return taken
 
 
-class SessionStore:
-    """Every live session of this process."""
+@dataclass(frozen=True)
+class Ended:
+    """What is remembered of a session that timed out: whose it was and its CSRF token, no key.
 
-    def __init__(self, clock: Callable[[], float], idle_minutes: float = DEFAULT_IDLE_MINUTES) -> None:
+    A form posted with the ended session's own token is the person's own
+    typing (no other page had that token), so the desk keeps it in the
+    sign-in page instead of throwing it away.
+    """
+
+    actor_id: str
+    csrf: str
+
+
+class SessionStore:
+    """Every live session of this process, and a bounded memory of the ones that timed out."""
+
+    def __init__(self, clock: Callable[[], float], idle_minutes: float = DEFAULT_IDLE_MINUTES,
+                 remembered: int = 10_000) -> None:
         self.clock = clock
         self.idle_seconds = idle_minutes * 60
         self._sessions: dict[str, SignedIn] = {}
+        self._ended: OrderedDict[str, Ended] = OrderedDict()
+        self._remembered = remembered
         self._lock = threading.Lock()
+
+    def _end(self, token: str) -> None:
+        """Drop a timed-out session (lock held), remembering whose it was and its CSRF token."""
+        session = self._sessions.pop(token)
+        self._ended[token] = Ended(session.actor.actor_id, session.csrf)
+        while len(self._ended) > self._remembered:
+            self._ended.popitem(last=False)
+
+    def ended(self, token: str | None) -> Ended | None:
+        """The session of ``token`` that timed out (taken once), if it did."""
+        with self._lock:
+            return self._ended.pop(token or "", None)
 
     def open(self, actor: Actor) -> SignedIn:
         """A new session for ``actor``."""
@@ -79,7 +107,7 @@ class SessionStore:
             if session is None:
                 return None
             if now - session.last_seen > self.idle_seconds:
-                del self._sessions[token]
+                self._end(token)
                 return None
             session.last_seen = now
             return session
@@ -95,13 +123,14 @@ class SessionStore:
         with self._lock:
             idle = [t for t, s in self._sessions.items() if now - s.last_seen > self.idle_seconds]
             for token in idle:
-                del self._sessions[token]
+                self._end(token)
         return len(idle)
 
     def clear(self) -> None:
         """Drop every session (the server is stopping)."""
         with self._lock:
             self._sessions.clear()
+            self._ended.clear()
 
     def __len__(self) -> int:
         return len(self._sessions)

@@ -42,7 +42,8 @@ def acknowledge() -> Response:
 def requests() -> tuple[str, int]:
     """Your requests (or every request, for the Headteacher and SLT) and the forms to make one."""
     rows = approvals.list_approvals(ledger(), actor())
-    return page("requests.html", "Requests", rows=rows, kinds=PERMISSION_KINDS, accounts=ACCOUNTS)
+    return page("requests.html", "Requests", rows=rows, kinds=PERMISSION_KINDS, accounts=ACCOUNTS,
+                schools=ledger().registry().schools)
 
 
 @bp.post("/requests/post")
@@ -50,7 +51,7 @@ def propose_post() -> Response:
     """Propose a post on a Federation account (images are kept by their SHA-256 only)."""
     images: list[Path | bytes] = [upload.read() for upload in request.files.getlist("images") if upload.filename]
     post_id = approvals.propose_post(ledger(), actor(), request.form.get("text", ""), ids("children"), images,
-                                     form("account") or "facebook")
+                                     form("account") or "facebook", form("school"))
     session().say(f"Post {post_id} proposed: it needs parental permission for each child and the Headteacher's approval.")
     return back_to("staff.requests")
 
@@ -60,7 +61,7 @@ def request_device() -> Response:
     """Ask in advance to take photos on a device the Federation does not own."""
     request_id = approvals.request_device(ledger(), actor(), request.form.get("device", ""),
                                           request.form.get("purpose", ""), request.form.get("needed_from", ""),
-                                          request.form.get("needed_until", ""))
+                                          request.form.get("needed_until", ""), form("school"))
     session().say(f"Device request {request_id} sent to the Headteacher.")
     return back_to("staff.requests")
 
@@ -69,6 +70,6 @@ def request_device() -> Response:
 def request_permission() -> Response:
     """Ask the Headteacher for a permission the policy requires."""
     request_id = approvals.request_permission(ledger(), actor(), request.form.get("kind", ""),
-                                              request.form.get("details", ""), ids("about"))
+                                              request.form.get("details", ""), ids("about"), form("school"))
     session().say(f"Permission request {request_id} sent to the Headteacher.")
     return back_to("staff.requests")

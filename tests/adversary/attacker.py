@@ -4,8 +4,9 @@ Three attackers, as in docs/threat-model.md:
 
 - a member of staff (or a database administrator) with the database: reads
   and writes any row, signs with their own key, but holds no ledger key;
-- the IT manager, who also holds ``ledger-key.json``: can seal rows, re-sign
-  checkpoints and rewrite the registry row with a digest that matches;
+- the IT manager, who also holds ``ledger-key.json`` on the ledger's host: can seal
+  rows, re-sign checkpoints, rewrite the registry row with a digest that matches, and
+  replace the host's ``latest-checkpoint.txt``;
 - a leaver, with an old copy of the database and their own key file.
 
 Each method does one thing an attacker would, with SQL and the same
@@ -143,6 +144,9 @@ class Attacker:
                     opened = checkpoint.parse_checkpoint_body(checkpoint.parse_signed_note(sizes[index + 1])[0])
                     self._sign(conn, index + 1, merkle.root(index + 1, nodes), registry.digest(), opened.time)
             conn.execute(update(registry_state).values(state=registry.dumps()))
+            newest = conn.execute(select(checkpoints.c.signed).order_by(checkpoints.c.size.desc()).limit(1)).scalar_one()
+        # on the ledger's host they also replace the newest checkpoint it kept (latest-checkpoint.txt)
+        self.fed.ledger.config.host_checkpoint_path.write_text(newest, encoding="utf-8")
 
     def registry_digest(self, conn: Connection) -> str:
         """The digest of the registry row as stored."""

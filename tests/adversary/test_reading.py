@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, delete, select, update
 
 from commands.services import incidents, people, readside
@@ -37,14 +38,22 @@ def wrapped_to(fed: Federation, key_id: str) -> dict[str, str]:
                                               .where(key_wraps.c.key_id == key_id))}
 
 
-def test_replacing_a_role_key_in_the_registry_row_stops_every_write(federation: Federation) -> None:
+@pytest.mark.parametrize("swapped", ["a role key", "the recovery key"])
+def test_replacing_a_role_key_in_the_registry_row_stops_every_write(federation: Federation, swapped: str) -> None:
+    """A member of staff with the database file puts their own public key in place of the
+    Headteacher role's (or the recovery key's): every new record would be wrapped to them."""
     fed = federation
     mine = crypto.new_agreement_key()
     with fed.ledger.engine.begin() as conn:
         from ledger.schema import registry_state
 
         registry = Registry.loads(bytes(conn.execute(select(registry_state.c.state)).scalar_one()))
-        registry.role_keys["headteacher"].append(RoleEpoch(9, crypto.agreement_public_key(mine).hex(), 0, "teacher"))
+        public = crypto.agreement_public_key(mine).hex()
+        if swapped == "a role key":
+            registry.role_keys["headteacher"].append(RoleEpoch(9, public, 0, "teacher"))
+        else:
+            assert registry.recovery is not None
+            registry.recovery["agreement_key"] = public
         conn.execute(update(registry_state).values(state=registry.dumps()))
     fresh = type(fed.ledger)(fed.ledger.config)
     try:

@@ -14,16 +14,18 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from commands.services import people
+from commands.services import people, setup
 from commands.web.desk import Settings
 from commands.web.serve import in_background
 from ledger import config as configuration
-from tests.conftest import PASSPHRASE, build_federation
+from tests.conftest import PASSPHRASE, build_federation, local_today
+from tests.web.conftest import Clock
 
 pytestmark = pytest.mark.browser
 
@@ -54,7 +56,13 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def desk_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def clock() -> Clock:
+    """The desk's idle clock, moved by the tests (a session times out without waiting 15 minutes)."""
+    return Clock()
+
+
+@pytest.fixture(scope="module")
+def desk_url(tmp_path_factory: pytest.TempPathFactory, clock: Clock) -> Iterator[str]:
     """The desk over a small federation with the pupil Pip Pupil, served on a free port."""
     home = tmp_path_factory.mktemp("browser") / "home"
     from ledger import crypto
@@ -62,9 +70,11 @@ def desk_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(crypto, "SCRYPT_N", 2**10)
         fed = build_federation(home)
+        setup.change_settings(fed.ledger, fed["admin"], None, ("Oak Primary",), "the school")
         people.add_subject(fed.ledger, fed["dsl"], "pupil", "Pip Pupil", "2016-04-12", "Oak Primary", "sb-pip")
+        people.join_school(fed.ledger, fed["head"], "teacher", "Oak Primary")  # picks Oak's pupils by name
         fed.ledger.close()
-    with in_background(configuration.resolve({}, home=str(home)), Settings()) as url:
+    with in_background(configuration.resolve({}, home=str(home)), Settings(clock=clock)) as url:
         yield url
 
 
@@ -86,46 +96,67 @@ def _give_reason(page: Any, reason: str) -> None:
         page.click("button:has-text('Open')")
 
 
+def _report(page: Any, url: str, summary: str) -> None:
+    """Fill in the report form about Pip, found by name among the pupils of the teacher's school, unsent."""
+    page.goto(f"{url}/mine")
+    page.click("nav >> text=Report an incident")
+    page.check("input[name=category][value=child-on-child]")
+    page.fill("#occurred_at", "2026-01-05 12:30")
+    page.select_option("#precision", "approximate")
+    page.fill("#summary", summary)
+    page.fill("#facts", "Pip showed me the group chat at lunch.")
+    page.fill("#child_words", "everyone has seen it")
+    page.fill("#find", "pip")
+    page.click("button:has-text('Find')")
+    assert "Pip Pupil" in page.inner_text("ul.found") and "2016-04-12" not in page.inner_text("main")
+    page.click("button:has-text('add as victim')")
+    assert page.input_value("#summary") == summary
+
+
+def _reported(page: Any) -> str:
+    shown = page.inner_text("main")
+    inc = re.search(r"Reported as (inc-[0-9a-f]{8})", shown)
+    assert inc, shown
+    return inc.group(1)
+
+
 def test_a_teacher_reports_and_the_dsl_works_the_case_and_prints_the_chronology(browser: Any, desk_url: str) -> None:
     teacher = _page(browser)
     _sign_in(teacher, desk_url, "teacher")
-    teacher.click("nav >> text=Report an incident")
-    teacher.check("input[name=category][value=child-on-child]")
-    teacher.fill("#occurred_at", "2026-01-05T12:30")
-    teacher.select_option("#precision", "approximate")
-    teacher.fill("#summary", "Image shared in a group chat")
-    teacher.fill("#facts", "Pip showed me the group chat at lunch.")
-    teacher.fill("#child_words", "everyone has seen it")
-    teacher.fill("#find", "Pip")
-    teacher.click("button:has-text('Find')")
-    assert "may not read people's records" in teacher.inner_text("main")
-    teacher.fill("#find", "sb-pip")
-    teacher.click("button:has-text('Find')")
-    teacher.click("button:has-text('add as victim')")
-    assert teacher.input_value("#summary") == "Image shared in a group chat"
+    teacher.goto(f"{desk_url}/people/sb-pip")
+    _give_reason(teacher, "curious")
+    assert "may not" in teacher.inner_text("main") and "2016-04-12" not in teacher.content()  # no record to read
+    _report(teacher, desk_url, "Image shared in a group chat")
     teacher.click("button:has-text('Report')")
-    shown = teacher.inner_text("main")
-    inc = re.search(r"Reported as (inc-[0-9a-f]{8})", shown)
-    assert inc, shown
-    inc_id = inc.group(1)
-    assert re.search(rf"{inc_id}\s+Child-on-child.*\breported\b", shown)
+    inc_id = _reported(teacher)
+    assert re.search(rf"{inc_id}\s+Child-on-child.*\breported\b", teacher.inner_text("main"))
     teacher.click("button:has-text('Sign out')")
     assert teacher.url.endswith("/sign-in")
 
     dsl = _page(browser)
     _sign_in(dsl, desk_url, "dsl")
-    assert dsl.url.endswith("/inbox") and inc_id in dsl.inner_text("main")
+    assert dsl.url.endswith("/inbox") and re.search(rf"triage\s.*waiting for triage\s+{inc_id}", dsl.inner_text("main"))
     dsl.click(f"a:has-text('{inc_id}')")
     _give_reason(dsl, "triage of a new report")
     assert "Pip showed me the group chat at lunch." in dsl.inner_text("main")
     dsl.fill("#rationale", "Sharing of images: safeguarding")
     dsl.click("button:has-text('Triage')")
     assert f"{inc_id} triaged and escalated to dsl" in dsl.inner_text("main")
-    dsl.select_option("#action", "parents-informed")
-    dsl.fill("#a-details", "Both families called by the DSL.")
-    dsl.click("button:has-text('Record action')")
-    assert "Both families called by the DSL." in dsl.inner_text("main")
-    assert inc_id not in dsl.goto(f"{desk_url}/inbox").text()
+
+    next_week = local_today(7)
+    dsl.select_option("#action", "parent-meeting")
+    dsl.fill("#a-details", "Meet both families with the class teacher.")
+    dsl.fill("#a-on", next_week)
+    dsl.click("button:has-text('Add action')")
+    shown = dsl.inner_text("main")
+    assert f"planned: meeting with parents or carers, for dsl, due {next_week}" in shown
+    assert re.search(rf"meeting with parents or carers\s+dsl\s+{next_week}\s+open", shown)
+    dsl.select_option("#action", "social-care-referral")
+    dsl.fill("#a-details", "Referred to MASH, reference 4471.")
+    dsl.click("button:has-text('Add action')")
+    assert f"referral to children's social care (MASH): done on {local_today()}" in dsl.inner_text("main")
+    inbox = dsl.goto(f"{desk_url}/inbox").text()
+    assert f"Meeting with parents or carers: due {next_week}" in inbox and "due soon" in inbox
 
     dsl.click("nav >> text=Find a person")
     dsl.fill("#name", "pip")
@@ -134,12 +165,70 @@ def test_a_teacher_reports_and_the_dsl_works_the_case_and_prints_the_chronology(
     _give_reason(dsl, "strategy meeting")
     chronology = dsl.inner_text("main")
     assert "Pip Pupil" in chronology and "2016-04-12" in chronology and "Image shared in a group chat" in chronology
+    assert f"action planned: meeting with parents or carers, for dsl, due {next_week}" in chronology
     dsl.click("a:has-text('Print view')")
     assert dsl.locator("body.print-view").count() == 1
     dsl.emulate_media(media="print")
     assert not dsl.locator("header.bar").is_visible() and dsl.locator("p.marking").is_visible()
+    assert "OFFICIAL-SENSITIVE" in dsl.inner_text("p.marking")
     pdf = dsl.pdf(format="A4")
     assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page[^s]", pdf)) >= 1
+    assert re.search(rb"/MediaBox\s*\[\s*0 0 59[45]\.\d+ 84[12]\.\d+", pdf)  # A4: 595 x 842 points
+
+
+def test_a_form_typed_as_the_session_ends_is_kept_and_sent_after_signing_in(
+    browser: Any, desk_url: str, clock: Clock
+) -> None:
+    teacher = _page(browser)
+    _sign_in(teacher, desk_url, "teacher")
+    _report(teacher, desk_url, "Typed as the session ended")
+    teacher.fill("#facts", "A long account typed over twenty minutes.")
+    clock.advance(16)
+    teacher.click("button:has-text('Report')")
+    shown = teacher.inner_text("main")
+    assert "Your session ended" in shown and "What you typed is kept in this page" in shown
+    assert teacher.input_value("#actor_id") == "teacher"
+    teacher.fill("#passphrase", PASSPHRASE)
+    teacher.click("button:has-text('Sign in')")
+    shown = teacher.inner_text("main")
+    assert "A long account typed over twenty minutes." in shown and "Typed as the session ended" in shown
+    teacher.click("button:has-text('Send it now')")
+    _reported(teacher)
+
+
+def test_an_investigator_sees_only_their_case_and_downloads_its_bundle(browser: Any, desk_url: str) -> None:
+    teacher = _page(browser)
+    _sign_in(teacher, desk_url, "teacher")
+    _report(teacher, desk_url, "Case for the investigator")
+    teacher.click("button:has-text('Report')")
+    inc_id = _reported(teacher)
+    head = _page(browser)
+    _sign_in(head, desk_url, "head")
+    head.goto(f"{desk_url}/incidents")
+    head.click(f"a:has-text('{inc_id}')")
+    _give_reason(head, "assigning an investigator")
+    head.fill("#rationale", "safeguarding")
+    head.click("button:has-text('Triage')")
+    head.fill("#investigator", "investigator")
+    head.fill("#remit", "Find out who shared the chat.")
+    head.click("button:has-text('Assign')")
+    assert "investigator assigned to" in head.inner_text("main")
+
+    investigator = _page(browser)
+    _sign_in(investigator, desk_url, "investigator")
+    assert re.search(rf"assigned to you to investigate\s+{inc_id}", investigator.inner_text("main"))
+    investigator.click("nav >> text=Incidents")
+    listed = investigator.inner_text("main")
+    assert inc_id in listed and len(set(re.findall(r"inc-[0-9a-f]{8}", listed))) == 1
+    investigator.click(f"a:has-text('{inc_id}')")
+    _give_reason(investigator, "investigation")
+    investigator.fill("#e-reason", "for the disciplinary panel")
+    with investigator.expect_download() as downloading:
+        investigator.click("button:has-text('Download the bundle')")
+    download = downloading.value
+    assert re.fullmatch(rf"{inc_id}-evidence-[0-9a-f]{{12}}\.zip", download.suggested_filename)
+    with zipfile.ZipFile(download.path()) as bundle:
+        assert "SHA256SUMS" in bundle.namelist() and "timeline.html" in bundle.namelist()
 
 
 def test_an_auditor_verifies_and_sees_nothing_personal(browser: Any, desk_url: str) -> None:
@@ -149,7 +238,7 @@ def test_an_auditor_verifies_and_sees_nothing_personal(browser: Any, desk_url: s
     auditor.click("button:has-text('Verify')")
     text = auditor.inner_text("main")
     assert "OK: the ledger verifies" in text
-    for path in ("/audit", "/incidents", "/inbox", "/registers/incidents"):
+    for path in ("/audit", "/incidents", "/inbox", "/registers/incidents", "/alerts", "/people/sb-pip"):
         auditor.goto(f"{desk_url}{path}")
         content = auditor.content()
         assert "Pip Pupil" not in content and "group chat" not in content and "2016-04-12" not in content

@@ -46,6 +46,11 @@ COMMANDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "since": ("dsl", ("monitoring", "alerts", "list", "--since", "{}")),
     "file": (None, ("verify", "--trust", "{}")),
     "bundle": (None, ("verify-bundle", "{}")),
+    "timeline period": ("dsl", ("timeline", "--from", "{}", "--to", "2026-12-31", "--reason", "r")),
+    "timeline as-of": ("dsl", ("timeline", "--person", "sb-fuzz", "--as-of", "{}", "--reason", "r")),
+    "report day": ("head", ("report", "--from", "{}")),
+    "school": ("head", ("report", "--school", "{}")),
+    "family note": ("dsl", ("people", "relate", "sb-fuzz", "sb-fuzz-parent", "--relation", "parent", "--note", "{}")),
 }
 
 
@@ -58,6 +63,7 @@ def fuzz_cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LedgerCli]:
     from commands.services import people
 
     people.add_subject(fed.ledger, fed["dsl"], "pupil", "Fuzz Pupil", subject_id="sb-fuzz")
+    people.add_subject(fed.ledger, fed["dsl"], "parent", "Fuzz Parent", subject_id="sb-fuzz-parent")
     fed.ledger.close()
     yield LedgerCli(home)
 

@@ -11,6 +11,7 @@ import pytest
 
 from ledger import config as configuration
 from tests.cli.conftest import LedgerCli
+from tests.conftest import RECOVERY_PASSPHRASE
 
 BIG_ID = "9" * 5000
 
@@ -67,3 +68,43 @@ def test_a_copied_home_folder_points_at_its_own_database(sqlite_ledger_cli: Ledg
     resolved = configuration.resolve({}, home=str(copy))
     assert resolved.sqlite_path == copy / "ledger.db" and resolved.keys_dir == copy / "keys"
     assert json.loads((copy / "config.json").read_text())["db"] == "sqlite:///ledger.db"
+
+
+def test_a_copy_of_an_older_home_never_writes_to_the_original(sqlite_ledger_cli: LedgerCli, tmp_path: Path) -> None:
+    import shutil
+
+    original = sqlite_ledger_cli.home
+    # A home made by an older version saved absolute paths; `cp -a` copies them unchanged.
+    (original / "config.json").write_text(json.dumps({"db": f"sqlite:///{original / 'ledger.db'}",
+                                                      "keys": str(original / "keys")}))
+    assert sqlite_ledger_cli.run("people", "list").exit_code == 0, "the original itself still opens"
+    copy = tmp_path / "copy"
+    shutil.copytree(original, copy, symlinks=True)
+    before = sqlite_ledger_cli.snapshot()
+    done = LedgerCli(copy).run("people", "add-subject", "--kind", "pupil", "--name", "Copied", actor="dsl")
+    assert done.exit_code == 1, done.output
+    assert "outside this home folder" in done.stderr and "Hint: " in done.stderr
+    assert sqlite_ledger_cli.snapshot() == before, "the copy wrote to the original's database"
+    # Given explicitly, a database elsewhere is used as asked.
+    explicit = LedgerCli(copy).run("--db", f"sqlite:///{copy / 'ledger.db'}", "--keys", str(copy / "keys"),
+                                   "people", "list")
+    assert explicit.exit_code == 0, explicit.output
+
+
+def test_a_recovery_key_file_that_is_nested_deep_repeats_a_key_is_a_fifo_or_a_device_is_refused(
+        shared_cli: LedgerCli, tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"locked":' + "[" * 100_000 + "]" * 100_000 + "}")
+    twice = tmp_path / "twice.json"
+    twice.write_text('{"ledger_id": "a", "ledger_id": "b", "locked": {}}')
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    for path, message in ((deep, "nested more than"), (twice, "appears twice"), (fifo, "not a regular file"),
+                          (Path("/dev/zero"), "not a regular file")):
+        before = shared_cli.snapshot()
+        done = shared_cli.run("people", "recover-role", "headteacher", "teacher", "--recovery-key", str(path),
+                              "--reason", "the head left", actor="admin",
+                              LEDGER_RECOVERY_PASSPHRASE=RECOVERY_PASSPHRASE)
+        assert done.exit_code == 1 and done.stderr.startswith("Error: ") and "\nHint: " in done.stderr, done.output
+        assert "unexpected failure" not in done.stderr and message in done.stderr, done.stderr
+        assert shared_cli.snapshot() == before

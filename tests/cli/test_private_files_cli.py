@@ -7,7 +7,11 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import signal
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +19,9 @@ import pytest
 from ledger import files
 from ledger.errors import AlreadyExists, InvalidInput
 from tests.cli.conftest import LedgerCli
+from tests.conftest import PASSPHRASE
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _report(cli: LedgerCli, *extra: str) -> str:
@@ -120,3 +127,29 @@ def test_write_private_refuses_an_existing_file_and_a_folder(tmp_path: Path) -> 
     with pytest.raises(InvalidInput, match="is a folder"):
         files.write_private(tmp_path, b"x", force=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
+
+
+def test_an_export_killed_mid_write_leaves_a_private_part_that_the_next_export_removes(
+        case: tuple[LedgerCli, str, str], tmp_path: Path) -> None:
+    cli, inc, _ = case
+    out = tmp_path / "case.zip"
+    env = {**os.environ, "LEDGER_HOME": str(cli.home), "LEDGER_PASSPHRASE": PASSPHRASE, "LEDGER_ACTOR": "dsl",
+           "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-c", "from commands.cli.main import main; main()", "export", "--incident", inc,
+               "--reason", "r", "--out", str(out), "--force"]
+    for _ in range(20):  # kill a real export the moment its temporary file appears
+        child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while child.poll() is None and not list(tmp_path.glob(".case.zip.*.part")) and time.monotonic() < deadline:
+            time.sleep(0.001)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        left = list(tmp_path.glob(".case.zip.*.part"))
+        if left:
+            break
+    else:
+        pytest.fail("no export was caught while writing in 20 tries")
+    assert all(_mode(p) == 0o600 for p in left)
+    done = cli.run("export", "--incident", inc, "--reason", "r", "--out", str(out), "--force", actor="dsl")
+    assert done.exit_code == 0, done.output
+    assert list(tmp_path.glob(".case.zip.*")) == [] and _mode(out) == 0o600

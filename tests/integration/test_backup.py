@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from commands.services import backup, people
-from ledger import config as configuration
+from ledger import config as configuration, files
 from ledger.errors import AlreadyExists, VerificationFailed
 from ledger.store import Ledger
 from tests.conftest import PASSPHRASE, Federation, fresh_pg_database
@@ -99,3 +99,37 @@ def test_a_backup_folder_left_by_a_killed_backup_is_removed_by_the_next(sqlite_f
     (stale / "ledger-key.json").write_bytes(b"secret")
     backup.backup(sqlite_federation.ledger, tmp_path / "backup")
     assert [n for n in os.listdir(tmp_path) if n.startswith(".backup")] == [] and (tmp_path / "backup").is_dir()
+
+
+def test_a_backup_killed_as_it_was_moved_into_place_is_removed_by_the_next(sqlite_federation: Federation,
+                                                                           tmp_path: Path) -> None:
+    # The last moment of a backup: the folder is complete (decrypted keys and all) and about to
+    # be renamed to its target; a kill here leaves it whole, with nothing marking it as in use.
+    stale = tmp_path / ".backup.dead0001.part"
+    stale.mkdir(mode=0o700)
+    (stale / "ledger-key.json").write_bytes(b"secret")
+    (stale / "manifest.json").write_bytes(b"{}")
+    backup.backup(sqlite_federation.ledger, tmp_path / "backup")
+    assert [n for n in os.listdir(tmp_path) if n.startswith(".backup")] == [] and (tmp_path / "backup").is_dir()
+
+
+def test_a_backup_being_written_is_left_alone_by_another(sqlite_federation: Federation, tmp_path: Path) -> None:
+    with files.private_folder(tmp_path / "backup") as live:
+        (live.path / "ledger-key.json").write_bytes(b"secret")
+        assert files.sweep_stale_parts(tmp_path / "backup") == 0
+        assert (live.path / "ledger-key.json").exists()
+        assert live.path.name.endswith(".part") and stat.S_IMODE(os.lstat(live.path).st_mode) == 0o700
+    assert not live.path.exists()
+
+
+def test_a_backup_whose_key_folder_is_a_link_elsewhere_is_refused(sqlite_federation: Federation,
+                                                                  tmp_path: Path) -> None:
+    import shutil
+
+    backup.backup(sqlite_federation.ledger, tmp_path / "backup")
+    elsewhere = tmp_path / "elsewhere"
+    shutil.move(tmp_path / "backup" / "keys", elsewhere)
+    (tmp_path / "backup" / "keys").symlink_to(elsewhere)
+    with pytest.raises(VerificationFailed, match="keys/.* is missing or not a file"):
+        backup.restore(tmp_path / "backup", tmp_path / "restored")
+    assert not (tmp_path / "restored").exists()

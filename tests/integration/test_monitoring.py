@@ -161,6 +161,7 @@ BAD_ROWS = [
     ({"user": "bad\x9bbyte"}, "column user: holds U+009B CONTROL CHARACTER at character 4"),
     ({"detail": "del\x7f"}, "column detail: holds U+007F CONTROL CHARACTER at character 4"),
     ({"rule": "a\u202eb"}, "column rule: holds U+202E RIGHT-TO-LEFT OVERRIDE at character 2"),
+    ({"detail": "over\rwritten"}, "column detail: holds U+000D CONTROL CHARACTER at character 5"),
 ]
 
 

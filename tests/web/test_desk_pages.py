@@ -143,7 +143,7 @@ def test_the_dsl_works_a_case_from_the_inbox_to_closing(site: Site) -> None:
     assert inc in inbox and "waiting for triage" in inbox
     steps = [
         ("triage", {"category": "child-on-child", "rationale": "Sharing images: safeguarding"}, "escalated to dsl"),
-        ("action", {"action": "parents-informed", "details": "Both families called"}, "Action parents-informed"),
+        ("action", {"action": "parents-informed", "details": "Both families called"}, "recorded: parents or carers informed"),
         ("note", {"kind": "child-words", "text": " it was only a joke "}, "child-words noted"),
         ("outcome", {"finding": "upheld", "summary": "Pupils supported", "disciplinary": "none"}, "Outcome upheld"),
         ("close", {"summary": "Done"}, f"{inc} closed"),

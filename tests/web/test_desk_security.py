@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from commands.services import incidents
+from commands.services import incidents, people
 from commands.web.app import create_app
+from commands.web.cases import DESK_EXPORTS
 from commands.web.desk import Settings
-from ledger import config as configuration
+from ledger import config as configuration, text
 from tests.conftest import row_counts
 from tests.web.conftest import Clock, Site, text_of
 
 PAGES = ("/inbox", "/mine", "/report", "/policy", "/requests", "/incidents", "/people", "/registers",
-         "/registers/incidents", "/registers/approvals", "/governors", "/audit")
+         "/registers/incidents", "/registers/approvals", "/governors", "/audit", "/alerts")
 
 POSTS = ("/sign-in", "/sign-out", "/reason", "/report", "/policy/acknowledge", "/requests/post", "/requests/device",
          "/requests/permission", "/incidents/inc-00000000/triage", "/incidents/inc-00000000/export", "/people",
-         "/approvals/dev-00000000/decide", "/audit/verify")
+         "/approvals/dev-00000000/decide", "/audit/verify", "/incidents/inc-00000000/action",
+         "/incidents/inc-00000000/done", "/incidents/inc-00000000/cancel", "/incidents/inc-00000000/describe",
+         "/incidents/inc-00000000/remove-evidence", "/alerts/al-0000000000000000/link",
+         "/alerts/al-0000000000000000/dismiss")
 
 
 def _has_security_headers(headers: dict[str, str] | object, page: bool = True) -> None:
@@ -229,3 +234,38 @@ def test_a_reason_form_only_returns_to_a_page_of_the_desk(site: Site) -> None:
     visitor = site.visitor("dsl")
     response = visitor.post("/reason", {"record": "incident:inc-1", "reason": "x", "next": "//evil.example/"})
     assert response.headers["Location"] == "/"
+
+
+def test_stored_control_and_direction_characters_reach_no_page_raw(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    hostile = "\x1b]0;pwned\x07\rEVIL\x9b31m\u202egnp.exe"
+    fed = site.fed
+    with monkeypatch.context() as older:  # written as an older version could have, before input refused them
+        older.setattr(text, "refused_character", lambda value, allow="": None)
+        pupil = people.add_subject(fed.ledger, fed["dsl"], "pupil", f"Name{hostile}", "2015-01-02")
+        inc = incidents.report(fed.ledger, fed["teacher"], incidents.IncidentReport(
+            "child-on-child", "2026-02-01T10:00", f"Summary{hostile}", f"Facts{hostile}\tafter a tab",
+            people=(f"{pupil}:victim",)))
+    dsl = site.visitor("dsl")
+    for path in (f"/people/{pupil}", f"/incidents/{inc}", "/people", "/incidents", "/inbox"):
+        response = dsl.read(path)
+        assert response.status_code == 200, (path, response.text[:300])
+        for char in ("\x1b", "\x07", "\r", "\x9b", "\u202e"):
+            assert char not in response.text, f"{char!r} reached {path}"
+    page = dsl.read(f"/incidents/{inc}").text
+    assert "Summary\\x1b]0;pwned\\x07\\rEVIL\\x9b31m\\u202egnp.exe" in page
+    assert "Name\\x1b]0;pwned" in dsl.read(f"/people/{pupil}").text
+    assert "\tafter a tab" in page, "a tab is only white space in a page: kept as typed"
+
+
+def test_a_bundle_the_desk_exports_leaves_nothing_decrypted_behind_even_after_a_kill(
+        site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    # What a desk killed in the middle of an export left: a folder holding a finished bundle.
+    stale = tmp_path / f".{DESK_EXPORTS}.dead0000.part"
+    stale.mkdir(mode=0o700)
+    (stale / "inc-00000000.zip").write_bytes(b"decrypted bundle")
+    inc = incidents.report(site.fed.ledger, site.fed["dsl"], incidents.IncidentReport(
+        "child-on-child", "2026-02-01T10:00", "Exported from the desk", "Facts"))
+    response = site.visitor("dsl").post(f"/incidents/{inc}/export", {"reason": "referral"})
+    assert response.status_code == 200 and response.mimetype == "application/zip", response.text[:300]
+    assert list(tmp_path.iterdir()) == [], "the stale folder is swept and the new one removed"

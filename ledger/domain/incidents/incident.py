@@ -34,6 +34,17 @@ def incident_record_id(inc_id: str) -> uuid.UUID:
 
 
 
+
+def _readers(record_class: str) -> tuple[str, ...]:
+    """Roles that read ``record_class`` under the permission table in force (the unit's registry,
+    replayed from signed entries). Outside any unit (the domain on its own, as its unit tests use
+    it) the table this software proposes, the one ``ledger init`` adopts."""
+    from ledger.mapper import unit  # the unit the command runs in
+
+    work = unit.get(None)
+    perms = work.permissions() if work is not None else roles.Permissions()
+    return perms.readers_of(record_class)
+
 class Incident(Aggregate):
     """One reported breach of the policy or safeguarding concern."""
 
@@ -642,7 +653,7 @@ class Incident(Aggregate):
                 f"{investigator} is involved in {self.inc_id} and cannot investigate it",
                 "assign someone who is not linked to the incident",
             )
-        allowed = {"investigator", *roles.readers_of(self.record_class)}
+        allowed = {"investigator", *_readers(self.record_class)}
         if not allowed & investigator_roles:
             raise RuleViolation(
                 f"{investigator} holds none of the roles that may investigate {self.record_class} records",
@@ -773,7 +784,7 @@ class Incident(Aggregate):
         self._require_open("mark an action done")
         planned = actions.find(self.actions, action_id, self.inc_id)
         actions.check_open(planned, self.inc_id)
-        actions.check_completer(planned, actor, actor_roles, (*roles.readers_of(self.record_class), "investigator"))
+        actions.check_completer(planned, actor, actor_roles, (*_readers(self.record_class), "investigator"))
         actions.check_done(planned["action"], taken_on, today, self._happened_on(zone))
         self._check_removal(planned["action"])
         self.trigger_event(self.ActionDone, action_id=action_id, action=planned["action"], taken_on=taken_on,
