@@ -88,6 +88,8 @@ class StaffFact:
     roles: list[str]
     active: bool = True
     keyed: bool = False
+    #: Registered as never signing in (a keyless covered person): a first key only by a two-person reset.
+    paper_only: bool = False
 
 
 @dataclass
@@ -163,7 +165,9 @@ class Registry:
     def state(self) -> dict[str, Any]:
         """Everything the registry decides from, as plain data (the digest covers it)."""
         return {
-            "staff": {k: [v.aggregate, sorted(v.roles), v.active, v.keyed] for k, v in sorted(self.staff.items())},
+            # the paper-only flag is added only when set, so a ledger without such people keeps its digests
+            "staff": {k: [v.aggregate, sorted(v.roles), v.active, v.keyed] + ([True] if v.paper_only else [])
+                      for k, v in sorted(self.staff.items())},
             "keys": {k: asdict(v) for k, v in sorted(self.keys.items())},
             "resets": dict(sorted(self.resets.items())),
             "role_keys": {r: [asdict(e) for e in es] for r, es in sorted(self.role_keys.items())},
@@ -191,7 +195,8 @@ class Registry:
         """Rebuild a registry from :meth:`dumps` bytes."""
         raw = json.loads(data.decode("utf-8"))
         reg = cls(bootstrap=bootstrap)
-        reg.staff = {k: StaffFact(k, v[0], list(v[1]), bool(v[2]), bool(v[3])) for k, v in raw["staff"].items()}
+        reg.staff = {k: StaffFact(k, v[0], list(v[1]), bool(v[2]), bool(v[3]), len(v) > 4 and bool(v[4]))
+                     for k, v in raw["staff"].items()}
         reg.keys = {k: KeyFact(**v) for k, v in raw["keys"].items()}
         reg.resets = dict(raw["resets"])
         reg.role_keys = {r: [RoleEpoch(**e) for e in es] for r, es in raw["role_keys"].items()}
@@ -524,6 +529,9 @@ class Registry:
             return Denied(f"{actor} may not register a key for {owner.staff_id}: that needs a two-person reset")
         if not owner.keyed and header["actor_key"] != claims["key_id"]:
             return "a first key must sign its own registration"
+        if not owner.keyed and owner.paper_only:
+            return Denied(f"{owner.staff_id} was registered as never signing in: their first key needs a "
+                          "two-person reset")
         return None
 
     def _rule_StaffMember_KeyResetProposed(self, header: Any, claims: Any, actor: str, held: Any, leaf: int) -> str | None:
@@ -646,6 +654,30 @@ class Registry:
                                    "only those who read them may")
         return readers, None
 
+    def _rule_StaffMember_WorkerTypeRecorded(self, header: Any, claims: Any, actor: str, held: Any,
+                                             leaf: int) -> str | None:
+        problem = self._record_staff(header, claims.get("staff_id"))
+        if problem is None and claims.get("signs_in") is False and self.staff[str(claims["staff_id"])].keyed:
+            return f"says {claims['staff_id']} does not sign in, but they hold a signing key"
+        return problem
+
+    def _rule_PolicyAcknowledgement_AssistedRecorded(self, header: Any, claims: Any, actor: str, held: Any,
+                                                     leaf: int) -> str | None:
+        person = self.staff.get(str(claims.get("staff_id")))
+        if person is None:
+            return f"acknowledges for {claims.get('staff_id')}, who is not a registered member of staff"
+        if person.staff_id == actor or claims.get("entered_by") != actor:
+            return Denied(f"{actor} entered an assisted acknowledgement that is not theirs to enter")
+        if person.keyed:
+            return Denied(f"{person.staff_id} signs in with their own key: they acknowledge for themselves")
+        return None
+
+    def _rule_MonitoringAuthorisation_Granted(self, header: Any, claims: Any, actor: str, held: Any,
+                                              leaf: int) -> str | None:
+        if claims.get("person") == actor or claims.get("authorised_by") != actor:
+            return Denied(f"{actor} may not authorise a review of their own use of the systems")
+        return None
+
     def _rule_Incident_InvestigatorAssigned(self, header: Any, claims: Any, actor: str, held: Any, leaf: int) -> str | None:
         if "record_class" not in header:
             return None  # the write side asks again once the record's class is in the header
@@ -738,6 +770,10 @@ class Registry:
             reset={"proposed_by": proposal["proposed_by"], "approved_by": actor, "leaf": leaf},
         )
         self.staff[owner].keyed = True
+        self.staff[owner].paper_only = False
+
+    def _apply_StaffMember_WorkerTypeRecorded(self, claims: Any, actor: str, leaf: int) -> None:
+        self.staff[str(claims["staff_id"])].paper_only = claims.get("signs_in") is False
 
     def _apply_StaffMember_KeyRevoked(self, claims: Any, actor: str, leaf: int) -> None:
         self.keys[claims["key_id"]].revoked_leaf = leaf

@@ -68,6 +68,13 @@ DEFAULTS: dict[str, Rule] = {
         Rule("monitoring", "alert-time", 12),
         Rule("access_log", "recorded", 6 * 12),
         Rule("export", "recorded", 6 * 12),
+        # issue 16: pre-employment searches go six months after the check (ICO employment
+        # practices: unsuccessful candidates' records); training with the person's employment;
+        # reviews and targeted-monitoring authorisations six years, like the access log
+        Rule("recruitment", "recorded", 6),
+        Rule("training", "employment-end", 6 * 12),
+        Rule("policy_review", "recorded", 6 * 12),
+        Rule("monitoring_authorisation", "recorded", 6 * 12),
     )
 }
 

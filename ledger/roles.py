@@ -30,7 +30,7 @@ from typing import Any, Final
 from ledger import canonical, crypto
 
 ROLES: Final = (
-    "staff", "headteacher", "dsl", "slt", "investigator", "auditor", "admin", "poster",
+    "staff", "headteacher", "dsl", "slt", "investigator", "auditor", "admin", "poster", "governor",
 )
 
 #: Roles that hold an X25519 reader key.
@@ -45,7 +45,7 @@ RECOVERY: Final = "recovery"
 CUSTODIAN: Final = "headteacher"
 
 #: Version of the tables below; bump it whenever they change.
-TABLE_VERSION: Final = 8
+TABLE_VERSION: Final = 9
 
 #: Record class -> roles that may read it (besides the recovery key).
 READERS: Final[dict[str, tuple[str, ...]]] = {
@@ -68,6 +68,11 @@ READERS: Final[dict[str, tuple[str, ...]]] = {
     "retention": ("admin", "headteacher"),
     "erasure": ("admin", "headteacher"),
     "export": ("headteacher", "dsl"),
+    # issue 16: the rest of the policy
+    "policy_review": ("admin", "headteacher", "slt"),
+    "training": ("admin", "headteacher", "slt"),
+    "recruitment": ("headteacher", "slt"),
+    "monitoring_authorisation": ("admin", "headteacher", "dsl"),
 }
 
 _MANAGERS: Final = ("admin", "headteacher")
@@ -118,6 +123,20 @@ WRITERS: Final[dict[str, tuple[str, ...]]] = {
     "PolicyVersion.Published": _MANAGERS,
     "PolicyVersion.StaffNotified": _MANAGERS,
     "PolicyAcknowledgement.Recorded": tuple(r for r in ROLES if r not in ("auditor", "investigator")),
+    # someone who never logs in acknowledges on a signed paper form: their line
+    # manager (any member of staff; the service checks it is theirs) or the office
+    "PolicyAcknowledgement.AssistedRecorded": tuple(r for r in ROLES if r not in ("auditor", "investigator")),
+    "StaffMember.WorkerTypeRecorded": _MANAGERS + ("slt",),
+    # the Head of Operations (SLT) and the Network Manager review the policy;
+    # the Headteacher monitors its operation
+    "PolicyReview.Recorded": _MANAGERS + ("slt",),
+    # the Headteacher sees that those administering the policy or investigating are trained
+    "TrainingRecord.Recorded": _MANAGERS + ("slt",),
+    # pre-employment internet searches on candidates
+    "RecruitmentCheck.Recorded": ("headteacher", "slt"),
+    # a targeted review of one person's use of the systems, authorised before it is used
+    "MonitoringAuthorisation.Granted": ("headteacher",),
+    "MonitoringAuthorisation.Withdrawn": ("headteacher",),
     # -- approvals --
     # Any member of staff proposes or requests and records consents, training
     # and deletions for their own requests; the Headteacher alone decides and
@@ -126,6 +145,10 @@ WRITERS: Final[dict[str, tuple[str, ...]]] = {
     "SocialMediaPost.ParentalPermissionRecorded": tuple(r for r in ROLES if r not in ("auditor", "investigator")),
     "SocialMediaPost.IdentifyingInfoChecked": ("headteacher", "slt", "poster"),
     "SocialMediaPost.Decided": ("headteacher",),
+    "SocialMediaPost.ContentConfirmed": ("headteacher",),
+    "SocialMediaPost.ConditionsSet": ("headteacher",),
+    "DeviceApproval.ConditionsSet": ("headteacher",),
+    "PermissionRequest.ConditionsSet": ("headteacher",),
     "SocialMediaPost.DecisionRevoked": ("headteacher",),
     "SocialMediaPost.Published": ("poster",),
     "SocialMediaPost.Removed": ("poster", "headteacher"),
@@ -136,6 +159,7 @@ WRITERS: Final[dict[str, tuple[str, ...]]] = {
     "PermissionRequest.Requested": tuple(r for r in ROLES if r not in ("auditor", "investigator")),
     "PermissionRequest.ConsentRecorded": tuple(r for r in ROLES if r not in ("auditor", "investigator")),
     "PermissionRequest.TrainingRecorded": tuple(r for r in ROLES if r not in ("auditor", "investigator")),
+    "PermissionRequest.DiscussionRecorded": tuple(r for r in ROLES if r not in ("auditor", "investigator")),
     "PermissionRequest.Decided": ("headteacher",),
     "PermissionRequest.DecisionRevoked": ("headteacher",),
     # -- incidents --
@@ -160,6 +184,11 @@ WRITERS: Final[dict[str, tuple[str, ...]]] = {
     "Incident.OutcomeRecorded": ("headteacher", "dsl", "slt"),
     "Incident.Closed": ("headteacher", "dsl", "slt"),
     "Incident.Reopened": ("headteacher", "dsl", "slt"),
+    # a suspect is asked to co-operate (passwords, log-ins, removing a posting)
+    "Incident.CooperationRequested": ("headteacher", "dsl", "slt", "investigator"),
+    "Incident.CooperationAnswered": ("headteacher", "dsl", "slt", "investigator"),
+    # a senior leader decides whether to contact the police about racist, sexist, sexual or hate comments
+    "Incident.HateCrimeAssessed": ("headteacher", "dsl", "slt"),
     # -- monitoring --
     # The IT Network Manager imports alerts, in liaison with the Headteacher
     # (policy: "Personnel responsible"); linking needs a key that opens the
@@ -205,6 +234,8 @@ GRANTS: Final[dict[str, tuple[str, ...]]] = {
     "investigator": ("headteacher", "dsl"),
     "auditor": _MANAGERS,
     "poster": ("headteacher",),
+    # the Board of Directors: overall responsibility, so counts and the verify result, nothing personal
+    "governor": ("headteacher",),
 }
 
 #: Roles one person may never hold together: the IT manager never becomes a

@@ -296,9 +296,13 @@ def _acknowledgements(ctx: RegisterContext) -> list[dict[str, Any]]:
     perms = ctx.permissions
     covered = set(perms.writers_of("PolicyAcknowledgement.Recorded")) if perms else set()
     acks: dict[tuple[str, str], str] = {}
+    assisted: dict[tuple[str, str], str] = {}
     for ack in record_rows(ctx.conn, kinds=("PolicyAcknowledgement",)):
         claims = ack["claims"]
-        acks[(str(claims.get("staff_id")), str(claims.get("policy_version")))] = ack["created_at"]
+        key = (str(claims.get("staff_id")), str(claims.get("policy_version")))
+        acks[key] = ack["created_at"]
+        if claims.get("assisted"):
+            assisted[key] = str(claims.get("entered_by"))
     joined = {r["alias"]: r["created_at"] for r in record_rows(ctx.conn, kinds=("StaffMember",)) if r["alias"]}
     older = sorted(
         (r for r in record_rows(ctx.conn, kinds=("PolicyVersion",))
@@ -322,6 +326,8 @@ def _acknowledgements(ctx: RegisterContext) -> list[dict[str, Any]]:
             "effective_on": effective,
             "acknowledged": when is not None,
             "acknowledged_at": ctx.local(when),
+            "how": ("" if not when else f"assisted: paper form entered by {assisted[(staff.staff_id, label)]}"
+                    if (staff.staff_id, label) in assisted else "own key"),
             "outstanding_since": "" if when else since,
             "days_outstanding": "" if when else max(0, days_between(since, ctx.today)),
             "previous_acknowledged": previous[-1] if previous else "",

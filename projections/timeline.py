@@ -42,8 +42,11 @@ PEOPLE_CLASSES = frozenset({"identity", "staff", "subject"})
 FAMILIES: dict[str, tuple[str, ...]] = {
     "incident": ("incident", "safeguarding", "allegation"),
     "approval": ("approval", "device_approval", "permission"),
-    "acknowledgement": ("acknowledgement", "policy"),
-    "monitoring": ("monitoring", "monitoring_check"),
+    "acknowledgement": ("acknowledgement", "policy", "policy_review"),
+    "policy": ("policy", "policy_review"),
+    "training": ("training",),
+    "recruitment": ("recruitment",),
+    "monitoring": ("monitoring", "monitoring_check", "monitoring_authorisation"),
     "access": ("access_log",),
     "export": ("export",),
     "erasure": ("erasure", "retention"),

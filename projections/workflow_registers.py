@@ -89,6 +89,7 @@ def _approvals(ctx: RegisterContext) -> list[dict[str, Any]]:
             "decided_on": clear.get("decided_on") or "",
             "valid_until": clear.get("valid_until") or "",
             "waiting_for": clear.get("blocked_by") or "",
+            "conditions": clear.get("conditions") or "",
             "age_days": days_between(ctx.local_date(record["created_at"]), ctx.today),
             "read_model": record["read_model"],
             "record": record["aggregate"],

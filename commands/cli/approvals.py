@@ -76,13 +76,17 @@ def _decision_commands(group: click.Group, kind: str, example_id: str) -> None:
     """Add approve / reject / revoke for one kind of request to ``group``."""
     example = f"\n\n\b\nExample:\n  ledger --as head approvals {group.name} {{}} {example_id} --reason \"…\""
 
-    def approve(state: State, request_id: str, reason: str, valid_until: str | None = None,
+    def approve(state: State, request_id: str, reason: str, conditions: tuple[str, ...] = (),
+                condition_details: str | None = None, valid_until: str | None = None,
                 waive_training: bool = False) -> None:
         status = service.decide(state.ledger(), state.actor(), request_id, domain.APPROVED, reason, valid_until,
-                                waive_training, kind)
+                                waive_training, kind, list(conditions), condition_details)
         emit(f"{request_id} {status}")
 
     command: Any = pass_state(approve)
+    command = click.option("--condition", "conditions", multiple=True, type=lazy.Choice(lambda: domain.CONDITIONS),
+                           help="A requirement or restriction the approval carries (repeatable).")(command)
+    command = click.option("--condition-details", help="The conditions in words (stored encrypted).")(command)
     if kind == "perm":
         command = click.option("--waive-training", is_flag=True,
                                help="Approve speaking for the Federation without recorded training.")(command)
@@ -277,7 +281,7 @@ _decision_commands(device, "dev", "dev-1a2b3c4d")
 
 @approvals.group("permission")
 def permission_group() -> None:
-    """LinkedIn, brand, media enquiries, speaking for the Federation, posting about others.
+    """LinkedIn, brand, media, speaking for the Federation, posting about others, copyright, personal views.
 
     \b
     Example:
@@ -336,6 +340,27 @@ def training(state: State, request_id: str, completed_on: str, course: str) -> N
     """
     service.record_training(state.ledger(), state.actor(), request_id, completed_on, course)
     emit(f"training recorded on {request_id}")
+
+
+@permission_group.command("discussed")
+@click.argument("request_id")
+@click.option("--with", "discussed_with", type=lazy.Choice(lambda: domain.DISCUSSED_WITH), default="line-manager",
+              show_default=True, help="Your part: line manager, head of department or SLT.")
+@click.option("--own-views-stated/--no-own-views-statement", required=True,
+              help="Whether the post will say the views are the author's own, not the Federation's.")
+@click.option("--on", "on", help="Day of the discussion, YYYY-MM-DD (default: today).")
+@click.option("--note", help="Note (stored encrypted).")
+@pass_state
+def discussed(state: State, request_id: str, discussed_with: str, own_views_stated: bool, on: str | None,
+              note: str | None) -> None:
+    """As the line manager, record (and sign) the discussion before a personal-views post.
+
+    \b
+    Example:
+      ledger --as st-manager approvals permission discussed perm-1a2b3c4d --own-views-stated
+    """
+    service.record_discussion(state.ledger(), state.actor(), request_id, discussed_with, own_views_stated, on, note)
+    emit(f"discussion recorded on {request_id}")
 
 
 _decision_commands(permission_group, "perm", "perm-1a2b3c4d")

@@ -150,8 +150,10 @@ def assign(state: State, inc_id: str, investigator: str, remit: str) -> None:
     Example:
       ledger --as head-1 incidents assign inc-1a2b3c4d st-9c8b7a6d --remit "Interview the witnesses"
     """
-    service.assign(state.ledger(), state.actor(), inc_id, investigator, remit)
+    flag = service.assign(state.ledger(), state.actor(), inc_id, investigator, remit)
     emit(f"{investigator} assigned to {inc_id}")
+    if flag:
+        emit(f"Warning: {flag}: record their training with `ledger training record`", err=True)
 
 
 @incidents.command("unassign")

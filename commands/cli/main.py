@@ -6,8 +6,8 @@ import signal
 
 import click
 
-from commands.cli import (approvals, backup, casework, export, incidents, integrity, keys, monitoring, names, people,
-                          policy, projections, registry, retention, setup, timeline)
+from commands.cli import (approvals, backup, casework, duties, export, incidents, integrity, keys, monitoring,
+                          names, people, policy, projections, registry, retention, setup, timeline)
 from commands.cli.base import LedgerGroup, State, environment
 from ledger import progress
 from ledger.clock import Clock
@@ -39,8 +39,8 @@ def cli(ctx: click.Context, home: str | None, db: str | None, keys: str | None, 
     progress.show()
 
 
-for module in (setup, casework, people, names, keys, registry, integrity, incidents, retention, policy, approvals, monitoring, timeline,
-               projections, export, backup):
+for module in (setup, casework, people, names, keys, registry, integrity, incidents, retention, policy, approvals,
+               monitoring, timeline, projections, export, backup, duties):
     for command in module.COMMANDS:
         cli.add_command(command)
 

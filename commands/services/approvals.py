@@ -59,7 +59,7 @@ KINDS: dict[str, Kind] = {
 
 COLUMNS = (
     "id", "kind", "school", "requested_by", "status", "subjects", "covered", "decided_on", "valid_until",
-    "published_on", "removed_on", "photos_deleted_on", "blocked_by",
+    "published_on", "removed_on", "photos_deleted_on", "blocked_by", "conditions",
 )
 
 
@@ -207,8 +207,11 @@ def decide(
     valid_until: str | None = None,
     waive_training: bool = False,
     kind: str | None = None,
+    conditions: Sequence[str] = (),
+    condition_details: str | None = None,
 ) -> str:
-    """The Headteacher approves or rejects a request, with a reason; returns its status."""
+    """The Headteacher approves or rejects a request, with a reason and (approving) any
+    requirements and restrictions; returns its status."""
     _check_kind(request_id, kind)
     cls = _kind_of(request_id).cls
     until = parse_date("end date", valid_until) if valid_until else None
@@ -225,6 +228,8 @@ def decide(
             request.decide(outcome, reason, today, until)
         elif isinstance(request, PermissionRequest):
             request.decide(outcome, reason, today, until, waive_training)
+        if conditions or condition_details:
+            request.set_conditions(conditions, condition_details)
         work.save(request)
         return request.status
 
@@ -323,6 +328,17 @@ def record_training(ledger: Ledger, actor: Actor, request_id: str, completed_on:
         request = _load(work, PermissionRequest, request_id)
         _check_own(actor, request, ("headteacher", "slt"))
         request.record_training(completed, course, _today(work))
+        work.save(request)
+
+
+def record_discussion(ledger: Ledger, actor: Actor, request_id: str, discussed_with: str, own_views_statement: bool,
+                      on: str | None = None, note: str | None = None) -> None:
+    """The line manager (head of department, or SLT member) records, and signs, the discussion
+    held before someone posts as an identified member of staff."""
+    with ledger.unit(actor, write=True) as work:
+        day = parse_date("discussion date", on) if on else _today(work)
+        request = _load(work, PermissionRequest, request_id)
+        request.record_discussion(discussed_with, actor.actor_id, day, own_views_statement, _today(work), note)
         work.save(request)
 
 

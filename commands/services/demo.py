@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from commands.services import approvals, casework_demo, export, incidents, monitoring, people, policy, readside
-from commands.services import integrity
+from commands.services import duties_demo, integrity
 from commands.services.setup import init_ledger
 from ledger import config as configuration, localtime
 from ledger.clock import Clock, SystemClock
@@ -22,6 +22,7 @@ CHAPTERS = (
     incidents.demo_chapter,
     monitoring.demo_chapter,
     casework_demo.demo_chapter,
+    duties_demo.demo_chapter,
     readside.demo_chapter,
     export.demo_chapter,
 )

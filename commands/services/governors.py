@@ -58,6 +58,9 @@ class GovernorsReport:
     approvals: dict[str, int] = field(default_factory=dict)
     acknowledged: int | None = None
     covered_staff: int | None = None
+    assisted: int = 0
+    review: dict[str, Any] = field(default_factory=dict)
+    training: dict[str, int] = field(default_factory=dict)
     alerts: dict[str, int] = field(default_factory=dict)
     alerts_by_category: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -80,6 +83,13 @@ class GovernorsReport:
         if self.covered_staff is not None:
             out.append({"section": "policy", "item": "acknowledged", "count": self.acknowledged})
             out.append({"section": "policy", "item": "staff covered", "count": self.covered_staff})
+            out.append({"section": "policy", "item": "acknowledged on paper (assisted)", "count": self.assisted})
+        if self.review:
+            out.append({"section": "policy review", "item": "last reviewed", "count": self.review["last_reviewed_on"]
+                        or "never"})
+            out.append({"section": "policy review", "item": f"next due ({self.review['state']})",
+                        "count": self.review["next_due"]})
+        out += [{"section": "training", "item": k, "count": v} for k, v in self.training.items()]
         return out
 
 
@@ -120,7 +130,21 @@ def report(ledger: Ledger, actor: Actor, start: str | None = None, end: str | No
         _approvals(work.conn, found)
         _alerts(work.conn, found)
         _acknowledgements(work.conn, registry, found, work.today)
+        _policy_duties(work, found)
     return found
+
+
+def _policy_duties(work: Any, found: GovernorsReport) -> None:
+    """The policy's review (last, next due) and how many are trained for each topic today."""
+    from commands.services import reviews, training
+
+    status = reviews.review_status(work)
+    if status["next_due"]:
+        found.review = status
+        found.notes.append(f"the policy's next review is due {status['next_due']} ({status['state']}; "
+                           f"{status['basis']})")
+    for row in training.register_rows(work, current_only=True):
+        found.training[f"current: {row['topic']}"] = found.training.get(f"current: {row['topic']}", 0) + 1
 
 
 def _within(found: GovernorsReport, moment: str) -> bool:
@@ -272,6 +296,7 @@ def _acknowledgements(conn: Any, registry: Any, found: GovernorsReport, today: s
         claims = json.loads(row.claims) if row.claims else {}
         if claims.get("policy_version") == current.get("label") and claims.get("staff_id") in covered:
             acknowledged.add(claims["staff_id"])
+            found.assisted += bool(claims.get("assisted"))
     found.covered_staff = len(covered)
     found.acknowledged = len(acknowledged)
     found.notes.append(f"acknowledgements are of policy version {current.get('label')}, in force since "

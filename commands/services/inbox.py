@@ -25,7 +25,10 @@ from projections.registers import days_between
 
 #: Kinds of item, in the order the inbox lists them.
 KINDS = ("triage", "alert", "action", "investigate", "overdue", "decide", "approve-reset", "replace-key",
-         "adopt-table", "acknowledge", "case")
+         "adopt-table", "acknowledge", "confirm-deletion", "review-policy", "training", "case")
+
+#: Who reviews the policy (Head of Operations in SLT, the Network Manager) and who monitors it.
+REVIEW_ROLES = ("headteacher", "slt", "admin")
 
 #: An action is listed this many days before it is due.
 DUE_SOON_DAYS = 7
@@ -81,6 +84,23 @@ def _decision_items(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
               row["requested_on"], row["age_days"])
         for row in readside.register(ledger, actor, "approvals", status="pending")
         if row["waiting_for"] == HEADTEACHER_DECISION
+    ]
+
+
+#: What a device request waits for once photos may have been taken on it.
+DELETION_STEP = "confirmation that photos were deleted"
+
+
+def _deletion_items(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
+    """Approved personal devices whose photos are not yet confirmed deleted after upload: for the
+    member of staff who asked, and for the Headteacher, until the deletion is confirmed."""
+    return [
+        _item("confirm-deletion", row["id"], f"photos on a personal device ({row['requested_by']}): not yet "
+              f"confirmed deleted after upload: `ledger approvals device confirm-deleted {row['id']} …`",
+              row["requested_on"], row["age_days"])
+        for row in readside.register(ledger, actor, "approvals")
+        if str(row["waiting_for"]).startswith(DELETION_STEP)
+        and (row["requested_by"] == actor.actor_id or "headteacher" in actor.roles)
     ]
 
 
@@ -154,6 +174,30 @@ def _trust_items(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
     return items
 
 
+def _policy_items(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
+    """The policy's next review (overdue or due within a month), and investigators assigned without
+    current training, for those who review the policy or see that investigators are trained."""
+    if not set(actor.roles) & set(REVIEW_ROLES):
+        return []
+    from commands.services import reviews, training
+
+    items = []
+    assigned: dict[str, list[str]] = {}
+    if "headteacher" in actor.roles:
+        assigned = {str(r["id"]): [i for i in str(r["investigators"]).split(",") if i]
+                    for r in readside.register(ledger, actor, "incidents", status="open")}
+    with ledger.unit() as work:
+        status = reviews.review_status(work)
+        if status["state"] in ("overdue", "due soon"):
+            items.append(_item("review-policy", "policy", f"policy review {status['state']}: due "
+                               f"{status['next_due']} ({status['basis']}); `ledger policy review`",
+                               status["next_due"], "", status["state"]))
+        for gap in training.untrained_investigators(work, assigned):
+            items.append(_item("training", gap["inc_id"], f"{gap['why']}, yet assigned to investigate this case",
+                               "", "", "untrained"))
+    return items
+
+
 def waiting_for(ledger: Ledger, actor: Actor, reason: str | None = None) -> list[dict[str, Any]]:
     """Everything waiting for ``actor``, oldest first within each kind.
 
@@ -162,5 +206,6 @@ def waiting_for(ledger: Ledger, actor: Actor, reason: str | None = None) -> list
     """
     today = ledger.today()
     items = (_incident_items(ledger, actor, reason) + _alert_items(ledger, actor) + _action_items(ledger, actor, today)
-             + _decision_items(ledger, actor) + _trust_items(ledger, actor) + _acknowledgement_items(ledger, actor))
+             + _decision_items(ledger, actor) + _trust_items(ledger, actor) + _acknowledgement_items(ledger, actor)
+             + _policy_items(ledger, actor) + _deletion_items(ledger, actor))
     return sorted(items, key=lambda i: (KINDS.index(i["kind"]), str(i["since"]), i["ref"]))

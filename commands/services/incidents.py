@@ -186,8 +186,14 @@ def link_person(ledger: Ledger, actor: Actor, inc_id: str, spec: str, reason: st
     return spec.rpartition(":")[0]
 
 
-def assign(ledger: Ledger, actor: Actor, inc_id: str, investigator: str, remit: str) -> None:
-    """Give an investigator the case: a signed assignment plus its data keys wrapped to them."""
+def assign(ledger: Ledger, actor: Actor, inc_id: str, investigator: str, remit: str) -> str | None:
+    """Give an investigator the case: a signed assignment plus its data keys wrapped to them.
+
+    Returns a flag when the investigator has no current investigation training
+    (the policy asks the Headteacher to see that investigators are trained).
+    """
+    from commands.services.training import investigation_training_gap
+
     with ledger.unit(actor, write=True) as work:
         incident = load_incident(work, actor, inc_id)
         incident.assign(investigator, _staff_roles(work, investigator), remit)
@@ -202,6 +208,7 @@ def assign(ledger: Ledger, actor: Actor, inc_id: str, investigator: str, remit: 
                     "ask a reader of the whole record (Headteacher or DSL) to assign the investigator",
                 ) from None
             keystore.grant_to_actor(work.conn, key_id, key, investigator, agreement)
+        return investigation_training_gap(work, investigator)
 
 
 def unassign(ledger: Ledger, actor: Actor, inc_id: str, investigator: str, reason: str) -> None:

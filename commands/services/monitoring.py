@@ -19,6 +19,7 @@ from typing import Any
 from eventsourcing.utils import get_topic
 from sqlalchemy import select
 
+from commands.services import authorisations
 from commands.services.access import record_access
 from commands.services.schools import checked_school
 from commands.services.monitoring_import import AlertFile, AlertRow, alert_key, read_alert_file
@@ -251,6 +252,7 @@ def link_alert(ledger: Ledger, actor: Actor, alert_id: str, incident_id: str, no
         alert = _load_alert(work, actor, alert_id)
         if not work.exists(record_id("incident", incident_id)):
             raise NotFound(f"no incident {incident_id!r}", "check the id: `ledger incidents list` shows them")
+        authorisations.require_for_alert(work, alert)
         alert.link(incident_id, note)
         work.save(alert)
 

@@ -201,9 +201,16 @@ def _acknowledgements(work: Unit, registry: Registry, as_of: str) -> dict[tuple[
     zone = work.zone
     found = {
         (header["claims"]["staff_id"], header["claims"]["policy_version"]): localtime.local(header["recorded_at"], zone)
-        for header in _headers(work, registry, PolicyAcknowledgement.Recorded)
+        for created in (PolicyAcknowledgement.Recorded, PolicyAcknowledgement.AssistedRecorded)
+        for header in _headers(work, registry, created)
     }
     return {key: when for key, when in found.items() if when.date().isoformat() <= as_of}
+
+
+def _assisted(work: Unit, registry: Registry) -> dict[tuple[str, str], str]:
+    """(staff id, version) -> who entered the paper form, for assisted acknowledgements."""
+    return {(h["claims"]["staff_id"], h["claims"]["policy_version"]): str(h["claims"]["entered_by"])
+            for h in _headers(work, registry, PolicyAcknowledgement.AssistedRecorded)}
 
 
 def acknowledgement_status(ledger: Ledger, actor: Actor, as_of: str | None = None) -> list[dict[str, Any]]:
@@ -222,6 +229,7 @@ def acknowledgement_status(ledger: Ledger, actor: Actor, as_of: str | None = Non
         if current is None:
             raise NotFound(f"no policy version is in effect on {day}", "`ledger policy list` shows the versions")
         acks = _acknowledgements(work, registry, day)
+        assisted = _assisted(work, registry)
         joined = {h["claims"]["staff_id"]: localtime.today(h["recorded_at"], work.zone)
                   for h in _headers(work, registry, StaffMember.Registered)}
     staff = [(s.staff_id, s.roles) for s in registry.staff.values() if s.active]
@@ -242,6 +250,7 @@ def acknowledgement_status(ledger: Ledger, actor: Actor, as_of: str | None = Non
                 "effective_on": current.effective_on,
                 "acknowledged": when is not None,
                 "acknowledged_at": when,
+                "assisted_by": assisted.get((staff_id, current.label), "") if when else "",
                 "outstanding_since": None if when else max(current.effective_on, joined.get(staff_id, "")),
                 "previous_acknowledged": previous[-1] if previous else None,
             }

@@ -139,7 +139,7 @@ def _enrich(work: Unit, found: Survey, facts: Facts) -> None:
         facts.pupil_births = [_birth(work, Subject, found.pupils[s]) for s in facts.subjects if s in found.pupils]
     elif facts.record_class == "allegation":
         facts.staff_births = [_birth(work, StaffMember, found.staff[s]) for s in facts.subjects if s in found.staff]
-    elif facts.record_class == "acknowledgement":
+    elif facts.record_class in ("acknowledgement", "training"):
         facts.employment_end = found.left.get(str(facts.claims.get("staff_id")))
 
 

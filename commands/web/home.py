@@ -16,7 +16,9 @@ bp = Blueprint("home", __name__)
 #: a reader key to replace, a permission table to adopt) are done at the command line, as they say.
 ITEM_PAGES = {"triage": "cases.incident", "investigate": "cases.incident", "overdue": "cases.incident",
               "case": "cases.incident", "action": "cases.incident", "alert": "alerts.alert",
-              "decide": "registers.approval", "acknowledge": "staff.policy_page"}
+              "decide": "registers.approval", "acknowledge": "staff.policy_page",
+              "confirm-deletion": "registers.approval", "review-policy": "staff.policy_page",
+              "training": "cases.incident"}
 #: The record an inbox reason is kept under (the inbox, not one case).
 INBOX_RECORD = "inbox"
 

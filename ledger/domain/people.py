@@ -16,7 +16,14 @@ from ledger.domain.base import parse_date, record_id
 from ledger.errors import InvalidInput, RuleViolation
 from ledger.roles import ROLES
 
-SUBJECT_KINDS = ("pupil", "parent", "carer", "other")
+SUBJECT_KINDS = ("pupil", "parent", "carer", "candidate", "other")
+
+#: Who the policy covers ("Who is covered by this Policy?"): every kind of worker, and third
+#: parties with access to the federation's systems. Kept in clear: it is how the register counts.
+WORKER_TYPES = (
+    "director", "employee", "consultant", "contractor", "trainee", "homeworker", "part-time", "fixed-term",
+    "casual", "agency", "volunteer", "third-party",
+)
 #: How one subject is related to a child: who may be a parent or carer, who a sibling.
 RELATIONS = {"parent": ("parent", "carer"), "carer": ("parent", "carer"), "sibling": ("pupil", "other")}
 #: What a person's details may hold, and how long each may be.
@@ -154,6 +161,24 @@ class StaffMember(Aggregate):
         def apply(self, aggregate: StaffMember) -> None:
             aggregate.ended_on = self.ended_on
 
+    class WorkerTypeRecorded(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("staff_id", "worker_type", "line_manager", "signs_in")
+        staff_id: str
+        worker_type: str
+        line_manager: str | None
+        signs_in: bool
+
+        def apply(self, aggregate: StaffMember) -> None:
+            aggregate.worker_type = self.worker_type
+            aggregate.line_manager = self.line_manager
+            aggregate.signs_in = self.signs_in
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            manager = f", line manager {self.line_manager}" if self.line_manager else ""
+            how = "" if self.signs_in else ", does not sign in (acknowledges on paper)"
+            return f"{self.staff_id} is covered by the policy as {self.worker_type}{manager}{how}"
+
     @staticmethod
     def create_id(staff_id: str) -> uuid.UUID:
         return staff_record_id(staff_id)
@@ -176,6 +201,21 @@ class StaffMember(Aggregate):
         self.keys: dict[str, str] = {}
         self.resets: dict[str, str] = {}
         self.ended_on: str | None = None
+        self.worker_type = "employee"
+        self.line_manager: str | None = None
+        self.signs_in = True
+
+    def record_worker_type(self, worker_type: str, line_manager: str | None, signs_in: bool) -> None:
+        """Say how the policy covers this person, who manages them, and whether they sign in."""
+        if worker_type not in WORKER_TYPES:
+            raise InvalidInput(f"unknown worker type {worker_type!r}", f"types are: {', '.join(WORKER_TYPES)}")
+        if line_manager == self.staff_id:
+            raise InvalidInput("nobody is their own line manager")
+        if not signs_in and self.keys:
+            raise RuleViolation(f"{self.staff_id} has a signing key: they sign in",
+                                "only someone without a key acknowledges on paper")
+        self.trigger_event(self.WorkerTypeRecorded, staff_id=self.staff_id, worker_type=worker_type,
+                           line_manager=line_manager, signs_in=signs_in)
 
     def register_key(self, key_id: str, public_key: bytes, agreement_key: bytes) -> None:
         """Add a signing key for this person."""

@@ -228,6 +228,27 @@ class PolicyAcknowledgement(Aggregate):
             """One line for the timeline."""
             return f"{self.staff_id} acknowledged policy version {self.policy_version}: {self.statement}"
 
+    class AssistedRecorded(Aggregate.Created):
+        """An acknowledgement on a signed paper form, entered by someone else (marked as such everywhere)."""
+
+        clear_fields: ClassVar[tuple[str, ...]] = ("staff_id", "policy_version", "text_hash", "assisted",
+                                                   "entered_by", "form_hash", "signed_on")
+        staff_id: str
+        policy_version: str
+        text_hash: str
+        assisted: bool
+        entered_by: str
+        form_hash: str
+        signed_on: str
+        statement: str
+        record_class: str
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            return (f"{self.staff_id} acknowledged policy version {self.policy_version} on a paper form signed "
+                    f"{self.signed_on} (sha256 {self.form_hash[:12]}…), ASSISTED: entered by {self.entered_by}: "
+                    f"{self.statement}")
+
     @staticmethod
     def create_id(staff_id: str, policy_version: str) -> uuid.UUID:
         return acknowledgement_record_id(staff_id, policy_version)
@@ -250,7 +271,34 @@ class PolicyAcknowledgement(Aggregate):
             record_class="acknowledgement",
         )
 
-    def __init__(self, staff_id: str, policy_version: str, text_hash: str) -> None:
+    @classmethod
+    def record_assisted(cls, staff_id: str, version: PolicyVersion, today: str, versions: Iterable[PolicyVersion],
+                        entered_by: str, form_hash: str, signed_on: str) -> PolicyAcknowledgement:
+        """``entered_by`` enters ``staff_id``'s signed paper form acknowledging ``version``."""
+        if entered_by == staff_id:
+            raise InvalidInput("an assisted acknowledgement is entered by someone else",
+                               "acknowledge for yourself with `ledger policy acknowledge`")
+        if signed_on > today:
+            raise InvalidInput(f"the form's signing date {signed_on} is in the future")
+        if signed_on < version.approved_on:
+            raise InvalidInput(f"the form was signed ({signed_on}) before version {version.label} was approved "
+                               f"({version.approved_on})", "check the version and the date on the form")
+        current = current_version(versions, today)
+        if current is not None and version.effective_on < current.effective_on:
+            raise RuleViolation(f"version {version.label} has been superseded by version {current.label}",
+                                f"the form must acknowledge the current version, {current.label}")
+        return cls._create(
+            cls.AssistedRecorded, staff_id=staff_id, policy_version=version.label, text_hash=version.text_hash,
+            assisted=True, entered_by=entered_by, form_hash=form_hash, signed_on=signed_on,
+            statement=ACKNOWLEDGEMENT_STATEMENT, record_class="acknowledgement",
+        )
+
+    def __init__(self, staff_id: str, policy_version: str, text_hash: str, assisted: bool = False,
+                 entered_by: str | None = None, form_hash: str | None = None, signed_on: str | None = None) -> None:
         self.staff_id = staff_id
         self.policy_version = policy_version
         self.text_hash = text_hash
+        self.assisted = assisted
+        self.entered_by = entered_by
+        self.form_hash = form_hash
+        self.signed_on = signed_on

@@ -60,7 +60,7 @@ def test_a_post_goes_from_proposal_to_removal_through_the_cli(
         "id": post, "kind": "post", "school": None, "requested_by": "Person teacher (teacher)", "status": "removed",
         "subjects": [f"A Pupil ({child})"],
         "covered": [child], "decided_on": TODAY, "valid_until": None, "published_on": TODAY, "removed_on": TODAY,
-        "photos_deleted_on": None, "blocked_by": "",
+        "photos_deleted_on": None, "blocked_by": "", "conditions": "",
     }]
     assert hashlib.sha256(b"photo bytes").hexdigest() not in str(rows)
 

@@ -188,7 +188,7 @@ def test_categories_are_listed_with_their_class_and_owner(incidents_cli: LedgerC
     assert owners["child-on-child"] == ("safeguarding", "dsl")
     assert owners["staff-phone-use"] == ("incident", "slt")
     assert owners["media-comment"] == ("incident", "headteacher")
-    assert len(rows) == 19
+    assert len(rows) == 26
     assert owners["nudes-semi-nudes"] == ("safeguarding", "dsl")
     nudes = next(r for r in rows if r["category"] == "nudes-semi-nudes")
     assert nudes["images"] == "never taken in" and "Do not view, copy" in str(nudes["guidance"])

@@ -39,8 +39,8 @@ def test_publish_notify_acknowledge_and_status_through_the_cli(ledger_cli: Ledge
     assert str(rows[0]["acknowledged_at"]).startswith(TODAY)
     result = ledger_cli.run("policy", "status", "--format", "csv", actor="head")
     lines = result.stdout.splitlines()
-    assert lines[0] == "staff_id,version,effective_on,acknowledged,acknowledged_at,outstanding_since,previous_acknowledged"
-    assert lines[1] == f"admin,v1,2024-03-01,False,,{TODAY},"
+    assert lines[0] == "staff_id,version,effective_on,acknowledged,acknowledged_at,assisted_by,outstanding_since,previous_acknowledged"
+    assert lines[1] == f"admin,v1,2024-03-01,False,,,{TODAY},"
 
 
 def test_short_notice_exits_1_with_a_hint_and_writes_nothing(ledger_cli: LedgerCli) -> None:

@@ -186,8 +186,10 @@ def test_demo_builds_a_federation_that_the_other_commands_can_open(tmp_path: Pat
     assert f"  ledger --home {folder} serve" in lines  # how to open the web desk on it
     people = LedgerCli(folder).rows("people", "list")
     staff = sorted(str(p["id"]) for p in people if p["kind"] == "staff")
-    assert staff == ["dsl", "head", "investigator", "it-manager", "poster-1", "slt", "teacher-1", "teacher-2"]
-    assert sorted(str(p["kind"]) for p in people if p["kind"] != "staff") == ["parent", "pupil", "pupil", "pupil"]
+    assert staff == ["dsl", "head", "investigator", "it-manager", "poster-1", "slt", "teacher-1", "teacher-2",
+                     "volunteer-1"]  # a volunteer who never signs in (the policy duties chapter)
+    assert sorted(str(p["kind"]) for p in people if p["kind"] != "staff") == ["candidate", "parent", "pupil", "pupil",
+                                                                              "pupil"]
     parent = next(str(p["id"]) for p in people if p["kind"] == "parent")
     shown = LedgerCli(folder).run("people", "show", parent, "--reason", "demo check", "--format", "json",
                                   actor="dsl", passphrase=DEMO_PASSPHRASE)

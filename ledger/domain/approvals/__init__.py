@@ -10,14 +10,14 @@ encrypted.
 """
 
 from ledger.domain.approvals.base import (
-    APPROVED, FOUND, GRANTED, NONE_FOUND, REJECTED, WITHDRAWN, Decision, Request, Revocation, check_account,
+    CONDITIONS, APPROVED, FOUND, GRANTED, NONE_FOUND, REJECTED, WITHDRAWN, Decision, Request, Revocation, check_account,
     request_record_id,
 )
 from ledger.domain.approvals.devices import DeviceApproval
-from ledger.domain.approvals.permissions import PERMISSION_KINDS, PermissionRequest
+from ledger.domain.approvals.permissions import DISCUSSED_WITH, PERMISSION_KINDS, PermissionRequest
 from ledger.domain.approvals.posts import SocialMediaPost
 
 __all__ = [
-    "APPROVED", "FOUND", "PERMISSION_KINDS", "GRANTED", "NONE_FOUND", "REJECTED", "WITHDRAWN", "Decision", "DeviceApproval",
+    "CONDITIONS", "DISCUSSED_WITH", "APPROVED", "FOUND", "PERMISSION_KINDS", "GRANTED", "NONE_FOUND", "REJECTED", "WITHDRAWN", "Decision", "DeviceApproval",
     "PermissionRequest", "Request", "Revocation", "SocialMediaPost", "check_account", "request_record_id",
 ]

@@ -15,6 +15,20 @@ APPROVED, REJECTED = "approved", "rejected"
 GRANTED, WITHDRAWN = "granted", "withdrawn"
 NONE_FOUND, FOUND = "none-found", "found"
 
+#: The Headteacher's "requirements and restrictions" an approval may carry (Educational or Extra
+#: Curricular Use of Social Media), as codes a register can count; details are encrypted.
+CONDITIONS: dict[str, str] = {
+    "training-first": "complete the Headteacher's training before using social media for the Federation",
+    "no-pupil-faces": "no pupil's face may be identifiable",
+    "first-names-only": "first names only, never surnames",
+    "delete-after-upload": "delete the photos from the device as soon as they are uploaded",
+    "cite-sources": "reference and cite the sources of what is posted",
+    "own-views-disclaimer": "state that the views are your own, not the Federation's",
+    "personal-email-only": "use a personal, not a school, email address",
+    "review-before-posting": "show the Headteacher each post before it is made",
+    "named-accounts-only": "only on the Federation accounts named in the request",
+}
+
 
 def check_account(account: str) -> str:
     """A Federation account label such as ``facebook`` or ``oak-instagram`` (kept in clear)."""
@@ -76,6 +90,23 @@ class Revocation(Aggregate.Event):
         return f"decision {self.decision_no} ({self.revoked_outcome}) revoked on {self.revoked_on}: {self.reason}"
 
 
+class Conditions(Aggregate.Event):
+    """The requirements and restrictions an approval carries (shape shared by every request)."""
+
+    clear_fields: ClassVar[tuple[str, ...]] = ("decision_no", "conditions")
+    decision_no: int
+    conditions: list[str]
+    details: str | None
+
+    def apply(self, aggregate: Request) -> None:
+        aggregate.conditions = list(self.conditions)
+
+    def describe(self) -> str:
+        """One line for the timeline."""
+        said = "; ".join(CONDITIONS.get(c, c) for c in self.conditions)
+        return f"approval {self.decision_no} carries conditions: {said}" + (f" ({self.details})" if self.details else "")
+
+
 class Request(Aggregate):
     """What every request shares: a requester, decisions and revocations."""
 
@@ -90,6 +121,21 @@ class Request(Aggregate):
         self.waived: list[str] = []
         self.ever_approved = False
         self.revoked_on: str | None = None
+        self.conditions: list[str] = []
+
+    def _set_conditions(self, event: type[Aggregate.Event], conditions: Sequence[str], details: str | None) -> None:
+        """Attach conditions to the standing approval (just given)."""
+        unknown = sorted(set(conditions) - set(CONDITIONS))
+        if unknown:
+            raise InvalidInput(f"unknown condition {', '.join(unknown)}", f"conditions are: {', '.join(CONDITIONS)}")
+        if self.decision != APPROVED:
+            raise InvalidInput("conditions go with an approval", "approve the request to set its conditions")
+        self.trigger_event(event, decision_no=self.decision_no, conditions=sorted(set(conditions)),
+                           details=details.strip() if details and details.strip() else None)
+
+    def set_conditions(self, conditions: Sequence[str], details: str | None = None) -> None:
+        """The Headteacher's requirements and restrictions on the approval just given."""
+        self._set_conditions(getattr(type(self), "ConditionsSet"), conditions, details)
 
     def missing_steps(self, waived: Sequence[str] = ()) -> list[str]:
         """What must happen before this request can be approved (none by default)."""
@@ -153,6 +199,7 @@ class Request(Aggregate):
             "decided_on": self.decided_on,
             "valid_until": self.valid_until,
             "blocked_by": self.next_step(today),
+            "conditions": ",".join(self.conditions) if self.decision == APPROVED else "",
         }
 
     def next_step(self, today: str) -> str:

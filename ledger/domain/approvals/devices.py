@@ -10,7 +10,7 @@ from eventsourcing.domain import Aggregate
 from ledger.domain.base import optional_text, require_text
 from ledger.errors import InvalidInput, RuleViolation
 from ledger.domain.approvals.base import (
-    APPROVED, Decision, Request, Revocation, request_record_id,
+    APPROVED, Conditions, Decision, Request, Revocation, request_record_id,
 )
 
 
@@ -45,6 +45,9 @@ class DeviceApproval(Request):
     class DecisionRevoked(Revocation):
         pass
 
+    class ConditionsSet(Conditions):
+        pass
+
     class DeletionConfirmed(Aggregate.Event):
         clear_fields: ClassVar[tuple[str, ...]] = ("uploaded_on", "deleted_on", "photo_count", "deleted_late")
         uploaded_on: str
@@ -55,6 +58,7 @@ class DeviceApproval(Request):
 
         def apply(self, aggregate: DeviceApproval) -> None:
             aggregate.deletions.append(self.deleted_on)
+            aggregate.deleted_late = aggregate.deleted_late or self.deleted_late
 
         def describe(self) -> str:
             """One line for the timeline."""
@@ -76,10 +80,11 @@ class DeviceApproval(Request):
         """Ask in advance to use a non-Federation device for photos."""
         if needed_until < needed_from:
             raise InvalidInput("the period ends before it starts")
-        if needed_until < today:
+        if needed_from < today:
             raise RuleViolation(
-                f"the period ended on {needed_until}: devices are approved in advance",
-                "if photos were taken on an unapproved device, report it as an incident",
+                f"the period began on {needed_from}: devices are approved in advance",
+                "ask for a period from today on; if photos were already taken on an unapproved device, "
+                "report it as an incident",
             )
         return cls._create(
             cls.Requested,
@@ -103,6 +108,7 @@ class DeviceApproval(Request):
         self.device = device
         self.purpose = purpose
         self.deletions: list[str] = []
+        self.deleted_late = False
 
     def status_on(self, today: str) -> str:
         """The status on ``today`` (approved turns expired after valid_until)."""
@@ -125,6 +131,7 @@ class DeviceApproval(Request):
             "needed_until": self.needed_until,
             "deletions_confirmed": len(self.deletions),
             "photos_deleted_on": max(self.deletions, default=None),
+            "deleted_late": self.deleted_late,
         }
 
     def decide(self, outcome: str, reason: str, today: str, valid_until: str | None = None) -> None:

@@ -11,7 +11,7 @@ from eventsourcing.domain import Aggregate
 from ledger.domain.base import optional_text, require_text
 from ledger.errors import InvalidInput, RuleViolation
 from ledger.domain.approvals.base import (
-    Decision, Request, Revocation, request_record_id,
+    Conditions, Decision, Request, Revocation, request_record_id,
 )
 
 
@@ -22,7 +22,12 @@ PERMISSION_KINDS: dict[str, str] = {
     "media": "respond to a media enquiry about the Federation",
     "speak": "speak on behalf of the Federation on social media",
     "post-about": "post about a colleague, pupil or parent",
+    "copyright": "post or upload material that might use someone else's copyright or trademark",
+    "personal-views": "post as an identified member of Federation staff, in a personal capacity",
 }
+
+#: Who a member of staff discusses an uncertain posting with before making it.
+DISCUSSED_WITH = ("line-manager", "head-of-department", "slt")
 
 
 class PermissionRequest(Request):
@@ -78,10 +83,33 @@ class PermissionRequest(Request):
             """One line for the timeline."""
             return f"training completed on {self.completed_on}: {self.course}"
 
+    class DiscussionRecorded(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("discussed_with", "discussed_by", "discussed_on",
+                                                   "own_views_statement")
+        discussed_with: str
+        discussed_by: str
+        discussed_on: str
+        own_views_statement: bool
+        note: str | None
+
+        def apply(self, aggregate: PermissionRequest) -> None:
+            aggregate.discussed_on = self.discussed_on
+            aggregate.own_views_statement = self.own_views_statement
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            said = ("the post will say the views are the author's own and not the Federation's"
+                    if self.own_views_statement else "NO statement that the views are the author's own")
+            note = f": {self.note}" if self.note else ""
+            return f"discussed with {self.discussed_by} ({self.discussed_with}) on {self.discussed_on}; {said}{note}"
+
     class Decided(Decision):
         pass
 
     class DecisionRevoked(Revocation):
+        pass
+
+    class ConditionsSet(Conditions):
         pass
 
     @staticmethod
@@ -119,12 +147,19 @@ class PermissionRequest(Request):
         self.about = subjects
         self.consents: set[str] = set()
         self.trained_on: str | None = None
+        self.discussed_on: str | None = None
+        self.own_views_statement = False
 
     def missing_steps(self, waived: Sequence[str] = ()) -> list[str]:
         """post-about needs everyone's written permission; speak needs training unless waived."""
         missing = [f"written permission of {p}" for p in self.about if p not in self.consents]
         if self.kind == "speak" and self.trained_on is None and "training" not in waived:
             missing.append("training (or the Headteacher waives it)")
+        if self.kind == "personal-views":
+            if self.discussed_on is None:
+                missing.append("discussion with the line manager")
+            elif not self.own_views_statement:
+                missing.append("a statement that the views are the author's own")
         return missing
 
     def row(self, today: str) -> dict[str, Any]:
@@ -176,6 +211,23 @@ class PermissionRequest(Request):
         if completed_on > today:
             raise InvalidInput(f"the completion date {completed_on} is in the future")
         self.trigger_event(self.TrainingRecorded, completed_on=completed_on, course=require_text("course", course, 500))
+
+    def record_discussion(self, discussed_with: str, discussed_by: str, discussed_on: str, own_views_statement: bool,
+                          today: str, note: str | None = None) -> None:
+        """Record the discussion with the line manager (or head of department, or SLT) before posting."""
+        if self.kind != "personal-views":
+            raise InvalidInput(f"a discussion is recorded for a personal-views permission, not {self.kind}")
+        self._check_undecided("the discussion")
+        if discussed_with not in DISCUSSED_WITH:
+            raise InvalidInput(f"unknown discussion partner {discussed_with!r}",
+                               f"choose one of: {', '.join(DISCUSSED_WITH)}")
+        if discussed_by == self.requested_by:
+            raise InvalidInput("the discussion is with someone else: name your line manager")
+        if discussed_on > today:
+            raise InvalidInput(f"the discussion date {discussed_on} is in the future")
+        self.trigger_event(self.DiscussionRecorded, discussed_with=discussed_with, discussed_by=discussed_by,
+                           discussed_on=discussed_on, own_views_statement=own_views_statement,
+                           note=optional_text("note", note, 2000))
 
     def decide(
         self, outcome: str, reason: str, today: str, valid_until: str | None = None, waive_training: bool = False

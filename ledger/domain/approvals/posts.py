@@ -11,9 +11,14 @@ from eventsourcing.domain import Aggregate
 from ledger.domain.base import optional_text, require_text
 from ledger.errors import InvalidInput, RuleViolation
 from ledger.domain.approvals.base import (
-    APPROVED, FOUND, GRANTED, NONE_FOUND, REJECTED, WITHDRAWN, Decision, Request, Revocation, check_account,
+    APPROVED, FOUND, GRANTED, NONE_FOUND, REJECTED, WITHDRAWN, Conditions, Decision, Request, Revocation, check_account,
     request_record_id,
 )
+
+
+#: What the Headteacher confirms in approving a post to go live.
+POSITIVE_AND_RELEVANT = ("the post is positive and relevant, relating to the children, the good work of staff, "
+                         "the Federation or its achievements")
 
 
 class SocialMediaPost(Request):
@@ -80,6 +85,22 @@ class SocialMediaPost(Request):
 
     class DecisionRevoked(Revocation):
         pass
+
+    class ConditionsSet(Conditions):
+        pass
+
+    class ContentConfirmed(Aggregate.Event):
+        """The Headteacher's check that the post is positive and relevant (Staff Protocol)."""
+
+        clear_fields: ClassVar[tuple[str, ...]] = ("positive", "relevant", "confirmed_on")
+        positive: bool
+        relevant: bool
+        confirmed_on: str
+        statement: str
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            return f"Headteacher confirmed on {self.confirmed_on}: {self.statement}"
 
     class Published(Aggregate.Event):
         clear_fields: ClassVar[tuple[str, ...]] = ("published_on", "account")
@@ -248,6 +269,9 @@ class SocialMediaPost(Request):
         if self.removed_on or self.published_on:
             raise RuleViolation(f"post {self.request_id} is already {self.status}")
         self._decide(self.Decided, outcome, reason, today)
+        if outcome == APPROVED:
+            self.trigger_event(self.ContentConfirmed, positive=True, relevant=True, confirmed_on=today,
+                               statement=POSITIVE_AND_RELEVANT)
 
     def revoke(self, reason: str, today: str) -> None:
         """Revoke the standing decision (a published post must then be removed)."""

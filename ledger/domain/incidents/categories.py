@@ -82,6 +82,25 @@ CATEGORIES: Final[dict[str, Category]] = {
                  "Educational or Extra Curricular Use: direct inquiries to the Headteacher"),
         Category("social-reference", "Reference given on a social or professional network", "incident",
                  "headteacher", "Compliance with related policies: never provide references on social networks"),
+        Category("staff-harassment", "Harassing or bullying other staff online", "incident", "headteacher",
+                 "Compliance with related policies: never harass or bully other staff (Anti-harassment and "
+                 "bullying Policy)"),
+        Category("discrimination", "Unlawful discrimination against staff or third parties online", "incident",
+                 "headteacher", "Compliance with related policies: Equal Opportunities Policy"),
+        Category("impersonation", "False or misleading use: claiming to be someone else", "incident",
+                 "headteacher", "Compliance with related policies: never use social media in a false or "
+                 "misleading way"),
+        Category("work-email-signup", "Work email address used to sign up to social media", "incident", "slt",
+                 "Personal use of social media; Appendix 1 rule 9"),
+        Category("offensive-post", "Offensive post: discriminatory comments, insults or obscenity", "incident",
+                 "headteacher", "Respecting colleagues, pupils, parents, clients, service providers and "
+                 "stakeholders"),
+        Category("photo-misuse", "Federation photos or posts taken for personal use", "incident", "headteacher",
+                 "Personal use of social media: photos or posts belonging to the Federation"),
+        Category("pupil-phone-use", "A pupil's mobile phone or smart technology used in school", "incident", "slt",
+                 "The use of Mobile Phones and Smart Technology: report to the class teacher immediately",
+                 guidance="Report it to the pupil's class teacher immediately: name them with "
+                 "--person STAFF_ID:class-teacher."),
         Category("other", "Other breach of the policy", "incident", "headteacher",
                  "Misuse of social media is reported to the Headteacher in the first instance"),
     )
@@ -94,7 +113,9 @@ ALLEGATION_OWNER: Final = "headteacher"
 INCIDENT_CLASSES: Final = ("incident", "safeguarding", ALLEGATION_CLASS)
 
 SOURCES: Final = ("seen", "told", "monitoring")
-PARTS: Final = ("victim", "alleged", "witness", "reporter")
+PARTS: Final = ("victim", "alleged", "witness", "reporter", "class-teacher")
+#: Categories that name the class teacher the report went to.
+CLASS_TEACHER_CATEGORIES: Final = ("pupil-phone-use",)
 NOTE_KINDS: Final = ("fact", "opinion", "child-words")
 #: Kinds of action on an incident: things done, and referrals and contacts.
 ACTIONS: Final = (

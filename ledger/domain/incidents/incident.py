@@ -22,7 +22,7 @@ from eventsourcing.domain import Aggregate
 from ledger import localtime, roles
 from ledger.domain.base import record_id, require_text
 from ledger.domain.base import occurrence
-from ledger.domain.incidents import actions
+from ledger.domain.incidents import actions, cooperation, hate
 from ledger.domain.incidents import categories as codes
 from ledger.domain.incidents.rules import Person, check_people, not_after, optional, who_decides
 from ledger.errors import InvalidInput, NotPermitted, RuleViolation
@@ -363,6 +363,60 @@ class Incident(Aggregate):
             """One line for the timeline."""
             return f"reopened: {self.reason}"
 
+    class CooperationRequested(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("request_id", "person", "asks", "requested_on", "answer_by")
+        request_id: str
+        person: str
+        asks: list[str]
+        requested_on: str
+        answer_by: str
+        details: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.cooperation = [*aggregate.cooperation, {
+                "request_id": self.request_id, "person": self.person, "asks": list(self.asks),
+                "requested_on": self.requested_on, "answer_by": self.answer_by, "response": None,
+            }]
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            return (f"{self.person} asked on {self.requested_on} to co-operate ({', '.join(self.asks)}), answer by "
+                    f"{self.answer_by} [{self.request_id}]: {self.details}")
+
+    class CooperationAnswered(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("request_id", "response", "answered_on")
+        request_id: str
+        response: str
+        answered_on: str
+        note: str | None
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.cooperation = [
+                {**r, "response": self.response, "answered_on": self.answered_on}
+                if r["request_id"] == self.request_id else r for r in aggregate.cooperation
+            ]
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            note = f": {self.note}" if self.note else ""
+            return f"co-operation request {self.request_id} answered on {self.answered_on}: {self.response}{note}"
+
+    class HateCrimeAssessed(Aggregate.Event):
+        clear_fields: ClassVar[tuple[str, ...]] = ("natures", "police", "decided_on")
+        natures: list[str]
+        police: str
+        decided_on: str
+        why: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.hate_assessment = {"natures": list(self.natures), "police": self.police,
+                                         "decided_on": self.decided_on}
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            police = "police contacted" if self.police == "contacted" else "police NOT contacted"
+            return f"assessed on {self.decided_on} as {', '.join(self.natures)}; {police}: {self.why}"
+
     @staticmethod
     def create_id(inc_id: str) -> uuid.UUID:
         return incident_record_id(inc_id)
@@ -410,6 +464,12 @@ class Incident(Aggregate):
                 "an allegation against staff names the member of staff it is about",
                 "add --person STAFF_ID:alleged",
             )
+        if any(p["part"] == "class-teacher" and p["kind"] != "staff" for p in people):
+            raise InvalidInput("a class teacher is a member of staff", "give their staff id")
+        if category in codes.CLASS_TEACHER_CATEGORIES and not any(
+                p["part"] == "class-teacher" and p["kind"] == "staff" for p in people):
+            raise RuleViolation("a pupil's phone use is reported to their class teacher: name them",
+                                "add --person STAFF_ID:class-teacher")
         if child_words is not None and not child_words.strip():
             raise InvalidInput("a child's words must not be empty", "leave out --child-words if none were given")
         return cls._create(
@@ -483,6 +543,8 @@ class Incident(Aggregate):
         self.outcome: dict[str, Any] | None = None
         self.outcome_version: int | None = None
         self.outcome_pending = True
+        self.cooperation: list[dict[str, Any]] = []
+        self.hate_assessment: dict[str, Any] | None = None
 
     # -- rules shared by the steps -------------------------------------------
 
@@ -599,6 +661,31 @@ class Incident(Aggregate):
             )
         remit = require_text("remit", remit, 2000)
         self.trigger_event(self.InvestigatorAssigned, investigator=investigator, remit=remit)
+
+    def request_cooperation(self, request_id: str, person: str, asks: list[str], requested_on: str, answer_by: str,
+                            details: str, today: str) -> None:
+        """Ask someone linked to the case to co-operate (hand over log-ins, remove a posting…)."""
+        self._require_open("ask for co-operation")
+        asked = cooperation.check_request(asks, person, self.linked_ids, requested_on, answer_by, today)
+        self.trigger_event(self.CooperationRequested, request_id=request_id, person=person, asks=asked,
+                           requested_on=requested_on, answer_by=answer_by,
+                           details=require_text("details", details, 2000))
+
+    def answer_cooperation(self, request_id: str, response: str, answered_on: str, today: str,
+                           note: str | None = None) -> None:
+        """Record how a co-operation request was answered: co-operated, refused or not applicable."""
+        request = cooperation.find(self.cooperation, request_id, self.inc_id)
+        cooperation.check_response(response, answered_on, str(request["requested_on"]), today)
+        self.trigger_event(self.CooperationAnswered, request_id=request_id, response=response,
+                           answered_on=answered_on, note=optional("note", note))
+
+    def assess_hate_crime(self, natures: list[str], police: str, decided_on: str, today: str, why: str) -> None:
+        """Record whether the comments are racist, sexist, sexual or a hate crime, and whether the
+        police were contacted, and why (Appendix 1)."""
+        self._require_open("assess the comments")
+        found = hate.check(natures, police, decided_on, today)
+        self.trigger_event(self.HateCrimeAssessed, natures=found, police=police, decided_on=decided_on,
+                           why=require_text("why", why, 2000))
 
     def unassign(self, investigator: str, reason: str) -> None:
         """Take the case away from an investigator (closed cases too)."""
