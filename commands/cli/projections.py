@@ -10,9 +10,10 @@ from commands.cli import lazy
 from commands.cli.base import State, output_options, pass_state
 
 if TYPE_CHECKING:
-    from commands.services import readside as service, schools
+    from commands.services import directory, readside as service, schools
 else:
     service = lazy.module("commands.services.readside")
+    directory = lazy.module("commands.services.directory")
     schools = lazy.module("commands.services.schools")
 
 
@@ -80,7 +81,7 @@ def acknowledgements(state: State) -> list[dict[str, Any]]:
     Example:
       ledger --as head registers acknowledgements --format csv
     """
-    return service.register(state.ledger(), state.actor(), "acknowledgements")
+    return _named(state, service.register(state.ledger(), state.actor(), "acknowledgements"), ("staff_id",))
 
 
 @registers.command("approvals")
@@ -100,8 +101,9 @@ def approvals(state: State, status: str | None, reason: str | None, school: str 
     Example:
       ledger --as head registers approvals --status pending --reason "weekly approvals"
     """
-    return service.register(state.ledger(), state.actor(), "approvals", reason, status=status,
+    rows = service.register(state.ledger(), state.actor(), "approvals", reason, status=status,
                             school=schools.school_filter(state.ledger(), school))
+    return _named(state, rows, ("requested_by",))
 
 
 @registers.command("incidents")
@@ -124,8 +126,9 @@ def incidents(state: State, status: str, category: str | None, assignee: str | N
     Example:
       ledger --as dsl registers incidents --assignee dsl --reason "Monday case review"
     """
-    return service.register(state.ledger(), state.actor(), "incidents", reason, status=status, category=category,
+    rows = service.register(state.ledger(), state.actor(), "incidents", reason, status=status, category=category,
                             assignee=assignee, school=schools.school_filter(state.ledger(), school))
+    return _named(state, rows, ("investigators",))
 
 
 @registers.command("access")
@@ -146,8 +149,16 @@ def access(state: State, record: str | None, reader: str | None, since: str | No
     Example:
       ledger --as dsl registers access --record inc-1a2b3c4d --reason "subject access request"
     """
-    return service.register(state.ledger(), state.actor(), "access", reason, record=record, reader=reader,
+    rows = service.register(state.ledger(), state.actor(), "access", reason, record=record, reader=reader,
                             since=since, until=until)
+    return _named(state, rows, ("reader",))
+
+
+def _named(state: State, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The register's people named beside their ids ("Dee Lead (dsl)") for a reader who may read
+    their names (see ``directory.labels``); ids for anyone else. The names are not logged: the
+    reader may open those records anyway."""
+    return list(directory.name_columns(state.ledger(), state.actor(), rows, columns))
 
 
 COMMANDS = (projections, registers)

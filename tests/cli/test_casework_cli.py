@@ -116,8 +116,9 @@ def test_a_register_says_what_each_record_is_to_those_who_may_read_it_and_logs_t
     approvals = ledger_cli.rows("registers", "approvals", "--reason", "weekly approvals", actor="head")
     assert [(r["id"], r["description"]) for r in approvals] == [(device, "my phone: sports day")]
     reads = ledger_cli.rows("registers", "access", "--reason", "audit", actor="head")
+    # the Headteacher reads staff records, so sees who read by name beside the id
     assert {(r["reader"], r["record"], r["why"]) for r in reads} >= {
-        ("dsl", inc, "Monday review"), ("head", device, "weekly approvals")}
+        ("Person dsl (dsl)", inc, "Monday review"), ("Person head (head)", device, "weekly approvals")}
     own = ledger_cli.rows("registers", "approvals", "--reason", "mine", actor="teacher")
     assert [(r["id"], r["description"]) for r in own] == [(device, "")], "a requester does not read requests"
 
@@ -136,5 +137,15 @@ def test_the_inbox_keeps_an_open_case_in_view_and_says_what_it_is_given_a_reason
     assert described[0]["what"] == ("Online bullying between children, \u201cMessages about a Year 5 pupil\u201d: open (triaged), "
                                     "escalated to your role")
     reads = ledger_cli.rows("registers", "access", "--reason", "audit", actor="head")
-    assert ("dsl", inc, "morning check") in {(r["reader"], r["record"], r["why"]) for r in reads}
+    assert ("Person dsl (dsl)", inc, "morning check") in {(r["reader"], r["record"], r["why"]) for r in reads}
     assert not [r for r in ledger_cli.rows("inbox", actor="teacher") if r["ref"] == inc]
+
+
+def test_registers_name_people_for_those_who_may_read_their_names(ledger_cli: LedgerCli) -> None:
+    inc = ok(ledger_cli, "incidents", "report", "--category", "online-bullying", "--occurred-at", "2026-01-05T10:00",
+             "--summary", "Group chat", "--facts", "Seen", actor="teacher").strip()
+    ok(ledger_cli, "timeline", "--incident", inc, "--reason", "case review", actor="dsl")
+    by_head = {r["reader"] for r in ledger_cli.rows("registers", "access", "--reason", "audit", actor="head")}
+    assert "Person dsl (dsl)" in by_head, "the Headteacher reads staff records: names beside ids"
+    by_dsl = {r["reader"] for r in ledger_cli.rows("registers", "access", "--reason", "audit", actor="dsl")}
+    assert "dsl" in by_dsl and not any("Person" in s for s in by_dsl), "the DSL does not read staff records"
