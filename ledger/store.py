@@ -206,6 +206,11 @@ class Unit:
         self._require_sealed(aggregate_id, int(getattr(aggregate, "version")), what)
         return aggregate
 
+    def require_sealed(self, aggregate_id: uuid.UUID, version: int, what: str) -> None:
+        """Refuse a record loaded outside :meth:`get` (a replay of its own) whose entries up to
+        ``version`` were not all sealed into the log: see :meth:`_require_sealed`."""
+        self._require_sealed(aggregate_id, version, what)
+
     def _require_sealed(self, aggregate_id: uuid.UUID, version: int, what: str) -> None:
         """Refuse a record with entries never sealed into the log (and not this unit's own).
 

@@ -215,18 +215,24 @@ PERSON_FIELDS = ("name", "date_of_birth", "school", "job_title")
 FAMILY_LINKED, FAMILY_ENDED = "Subject.Related", "Subject.RelationEnded"
 
 
-def family_of(conn: Connection, person: str) -> list[str]:
-    """The people linked to ``person`` as family now: every link naming them, less those ended."""
-    query = select(entries.c.notification_id, entries.c.event_type).select_from(
-        entries.join(entry_subjects, entry_subjects.c.notification_id == entries.c.notification_id)
-    ).where(entry_subjects.c.subject == person, entries.c.event_type.in_((FAMILY_LINKED, FAMILY_ENDED))
-            ).order_by(entries.c.notification_id)
+def linked_family(conn: Connection, events: Table, registry: Registry, logged: dict[str, list[LogEntry]],
+                  person: str) -> list[str]:
+    """The people linked to ``person`` as family now, from the checked link entries naming them
+    (in log order: the last link or end naming someone decides); an entry that fails its checks
+    (never sealed, a bad signature) or whose signer did not then hold a role that may link people
+    (by the table in force) decides nothing."""
+    links = sorted((e for items in logged.values() for e in items
+                    if e.checked and e.event_type in (FAMILY_LINKED, FAMILY_ENDED)
+                    and person in (e.header.get("subjects") or [])), key=lambda e: e.notification_id)
+    checked.signer_roles(conn, events, registry, links)
+    table = registry.permissions
+    links = [e for e in links if table is not None
+             and table.may_write(frozenset(r for r in (e.roles or "").split(",") if r), e.event_type)]
     linked: dict[str, bool] = {}
-    for nid, event_type in conn.execute(query).all():
-        others = conn.execute(select(entry_subjects.c.subject).where(
-            entry_subjects.c.notification_id == nid, entry_subjects.c.subject != person)).scalars()
-        for other in others:
-            linked[str(other)] = event_type == FAMILY_LINKED
+    for entry in links:
+        for other in entry.header.get("subjects") or []:
+            if other != person:
+                linked[str(other)] = entry.event_type == FAMILY_LINKED
     return sorted(p for p, now in linked.items() if now)
 
 
@@ -243,11 +249,7 @@ def select_records(conn: Connection, selection: Selection) -> set[str]:
     if selection.incident:
         return _record_scope(conn, selection.incident)
     if selection.person:
-        found = _person_records(conn, selection.person)
-        if selection.family:
-            for relative in family_of(conn, selection.person):
-                found |= _person_records(conn, relative)
-        return found
+        return _person_records(conn, selection.person)
     query = select(entries.c.aggregate).where(
         and_(entries.c.happened_at >= str(selection.start), entries.c.happened_at < str(selection.end))).distinct()
     return {str(a) for (a,) in conn.execute(query)}
@@ -506,9 +508,16 @@ def build(
     zone = localtime.zone_named(registry.timezone)
     if selection.as_of:
         selection = dataclasses.replace(selection, as_of=utc(selection.as_of))
-    scope = select_records(conn, selection)
+    scope = select_records(conn, dataclasses.replace(selection, family=False))
     anchor = _anchor(conn, selection)
     logged = checked.load(conn, events, registry, scope)
+    family: list[str] = []
+    if selection.person and selection.family:
+        # who the family is comes from the checked, sealed link entries, never from the index alone
+        family = linked_family(conn, events, registry, logged, selection.person)
+        for relative in family:
+            scope |= _person_records(conn, relative)
+        logged = checked.load(conn, events, registry, scope)
     if anchor is not None:
         _require_reader(conn, registry, keyring, reader, anchor, logged.get(anchor, []), selection)
     else:
@@ -578,7 +587,7 @@ def build(
         records=sorted({e.aggregate for e in shown}),
         record_subjects={k: sorted(v) for k, v in sorted(named.items())},
         person=person,
-        family=family_of(conn, selection.person) if selection.person and selection.family else [],
+        family=family,
     )
 
 

@@ -37,7 +37,8 @@ def load(work: Unit, school: str) -> SchoolDirectory | None:
 
     Replayed from its latest ``Restated`` entry on (or its first), so a search
     opens one entry and at most :data:`RESTATE_AFTER` after it, not thousands.
-    Each entry is checked against its signer's registered key first.
+    Each entry is checked against its signer's registered key first, and the record is refused
+    if any of its entries was never sealed into the log.
     """
     record = directory_record_id(school)
     table = work.ledger.app.events_table
@@ -49,6 +50,10 @@ def load(work: Unit, school: str) -> SchoolDirectory | None:
                              .order_by(table.c.originator_version)).all()
     if not rows:
         return None
+    # Only the ledger seals: a row anyone wrote into the database with their own key (a pupil's
+    # name pointed at another child, themselves admitted to another school) decides nothing.
+    latest = work.conn.execute(select(func.max(table.c.originator_version)).where(where)).scalar_one()
+    work.require_sealed(record, int(latest), f"directory of {school}")
     registry = work.ctx.registry or work.ledger.registry()
     mapper = work.ledger.app.mapper
     directory: SchoolDirectory | None = None

@@ -17,7 +17,7 @@ from sqlalchemy import insert, inspect, select
 from commands.services import directory, people, retention, school_directory, setup
 from ledger import identity, keystore
 from ledger.domain.directory import SchoolDirectory, directory_record_id
-from ledger.errors import NotPermitted
+from ledger.errors import NotPermitted, VerificationFailed
 from ledger.keystore import KeyRing
 from ledger.schema import key_wraps
 from tests.adversary.conftest import findings
@@ -162,3 +162,25 @@ def test_an_erased_pupil_is_no_longer_found_or_picked_by_name(schools: Federatio
         oak = school_directory.load(work, "Oak Primary")
     assert oak is not None and "sb-q" not in oak.pupils and "sb-q2" in oak.pupils
     assert findings(fed) == ""
+
+
+def test_a_teacher_who_writes_an_unsealed_directory_entry_changes_nothing(schools: Federation) -> None:
+    """Teacher tia (Oak) appends to Elm's directory, signed with her own key, an entry admitting
+    herself (or pointing a name at another child). Only the ledger seals: the directory is refused,
+    so no Elm name reaches her and the DSL's next write there shares no key with her."""
+    from eventsourcing.utils import get_topic
+
+    from tests.adversary.attacker import Attacker
+
+    fed = schools
+    attack = Attacker(fed)
+    tia = fed["tia"].pair  # her own key, as her key file gives it
+    record = directory_record_id("Elm High")
+    attack.insert(attack.forge(tia, record, get_topic(SchoolDirectory.StaffAdmitted), {"staff_id": "tia"},
+                               record_class="directory", body={"staff_id": "tia"}))
+    refused(fed, VerificationFailed, lambda: people.add_subject(
+        fed.ledger, fed["dsl"], "pupil", "Nova Newcomer", "2016-01-02", "Elm High", "sb-nova"),
+        match="never sealed")
+    refused(fed, VerificationFailed, lambda: directory.pick_pupils(fed.ledger, fed["bea"], "eli"),
+            match="never sealed")
+    assert "SchoolDirectory.StaffAdmitted|row" in findings(fed) and "never sealed" in findings(fed)

@@ -134,3 +134,26 @@ def test_a_childs_chronology_is_headed_with_who_they_are_from_their_signed_recor
     assert "<dt>Name</dt><dd>Pip Pupil</dd>" in page and "<dt>Date of birth</dt><dd>2016-04-12</dd>" in page
     refused_read = cli.run("timeline", "--person", "sb-pip", "--reason", "curious", actor="teacher")
     assert refused_read.exit_code != 0 and "Pip Pupil" not in refused_read.output
+
+
+def test_an_unsealed_end_of_a_link_signed_by_a_teacher_hides_nobody(household: tuple[Federation, dict[str, str]]) -> None:
+    """Anyone with the database can append a row signed with their own key: a teacher 'ends' the
+    parent's link. Who the family is comes from checked, sealed entries by someone who may link
+    people, so the parent's records stay in the family chronology (and verify names the row)."""
+    import uuid
+
+    from eventsourcing.utils import get_topic
+
+    from commands.services import readside
+    from tests.adversary.attacker import Attacker
+    from tests.adversary.conftest import findings
+
+    fed, _ = household
+    family.relate(fed.ledger, fed["dsl"], "sb-pip", "sb-pat", "parent")
+    attack = Attacker(fed)
+    attack.insert(attack.forge(fed["teacher"].pair, uuid.uuid4(), get_topic(Subject.RelationEnded),
+                               {"related": "sb-pat"}, record_class="subject", subjects=["sb-pip", "sb-pat"],
+                               body={"related": "sb-pat", "reason": "gone", "subjects": ["sb-pip", "sb-pat"]}))
+    found = readside.timeline(fed.ledger, fed["dsl"], "family support plan", person="sb-pip", family=True)
+    assert found.family == ["sb-pat"], "an unsealed row decides nothing"
+    assert "never sealed" in findings(fed)
