@@ -515,9 +515,9 @@ def build(
     if selection.person and selection.family:
         # who the family is comes from the checked, sealed link entries, never from the index alone
         family = linked_family(conn, events, registry, logged, selection.person)
-        for relative in family:
-            scope |= _person_records(conn, relative)
-        logged = checked.load(conn, events, registry, scope)
+        added = set().union(*(_person_records(conn, relative) for relative in family)) - scope
+        logged.update(checked.load(conn, events, registry, added))  # only the family's own records
+        scope |= added
     if anchor is not None:
         _require_reader(conn, registry, keyring, reader, anchor, logged.get(anchor, []), selection)
     else:

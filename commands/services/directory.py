@@ -318,12 +318,8 @@ def resolve(ledger: Ledger, actor: Actor, person: str, kind: str | None = None) 
         exact = [c for c in candidates if fold(c["name"]) == fold(person)]
         candidates = exact if len(exact) == 1 else candidates
     if len(candidates) == 1:
-        chosen = str(candidates[0]["id"])
-        if searching:  # the search that named them is read like any other (it showed one name)
-            find(ledger, actor, chosen, kind)
-        else:
-            pick_pupils(ledger, actor, chosen)
-        return chosen
+        _log_resolved(ledger, actor, candidates[0], searching)
+        return str(candidates[0]["id"])
     if not candidates:
         raise NotFound(f"no person {person!r}",
                        "no one has that id, and no one you may see has that name: check the spelling, or search "
@@ -331,6 +327,18 @@ def resolve(ledger: Ledger, actor: Actor, person: str, kind: str | None = None) 
     how = "people find" if searching else "people pick"
     raise InvalidInput(f"{person!r} names {len(candidates)} people", f"see who with `ledger {how} \"{person}\"`"
                        f"{' --reason …' if searching else ''}, then give the id of the one you mean")
+
+
+def _log_resolved(ledger: Ledger, actor: Actor, person: dict[str, Any], searching: bool) -> None:
+    """Record the one person a name was resolved to, as the search that found them would have
+    (without searching again): their record for a reader, the school's directory for a pick."""
+    person_id = str(person["id"])
+    with ledger.unit(actor, write=True) as work:
+        if searching:
+            record = staff_record_id(person_id) if person.get("kind") == "staff" else subject_record_id(person_id)
+            record_access(work, actor.actor_id, "read", [str(record)], [person_id], SEARCH_REASON)
+        else:
+            school_directory.log_pick(work, actor, [str(person["school"])], [person_id])
 
 
 def resolve_spec(ledger: Ledger, actor: Actor, spec: str) -> str:

@@ -217,3 +217,16 @@ def test_a_teacher_names_the_children_in_a_post(fed: Federation, cli: LedgerCli)
     post = result.stdout.strip()
     assert [r["subjects"] for r in _json(cli, "approvals", "list", actor="head") if r["id"] == post] == [
         ["Pippa Oakley (sb-pippa)"]]
+
+
+def test_a_name_resolved_to_one_person_is_in_the_access_log_as_the_search_that_found_them(cli: LedgerCli) -> None:
+    from commands.services import directory
+
+    def searches() -> list[dict[str, object]]:
+        return [r for r in _json(cli, "registers", "access", "--reason", "audit", actor="head")
+                if r["why"] == directory.SEARCH_REASON]
+
+    before = len(searches())
+    assert _json(cli, "people", "show", "Pip Evans", "--reason", "parental contact", actor="dsl")[0]["id"] == "sb-pip"
+    after = searches()
+    assert len(after) == before + 1 and "dsl" in str(after[-1]["reader"])
