@@ -105,6 +105,21 @@ checkpoints = Table(
     UniqueConstraint("root", "size"),
 )
 
+#: Cosignatures by witnesses, as ``ledger witness record`` stored them: each row is the
+#: checkpoint it cosigns (signed by the ledger's key) with the witness's line. Untrusted:
+#: ``verify`` checks each against the trust file's witness keys when it uses it.
+cosignatures = Table(
+    "cosignatures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("size", BIG, nullable=False, index=True),
+    Column("witness", String(256), nullable=False),
+    Column("timestamp", BIG, nullable=False),
+    Column("cosigned", Text, nullable=False),
+    Column("recorded_at", String(40), nullable=False),
+    UniqueConstraint("witness", "size", "timestamp"),
+)
+
 attachments = Table(
     "attachments",
     metadata,

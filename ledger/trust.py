@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from ledger import checkpoint, files
+from ledger import checkpoint, files, witness
 from ledger.errors import InvalidInput, NotFound
+
+
+#: Default for ``witness_max_age_days``: a governor's machine may be off over a weekend
+#: and a half-term holiday week, not longer.
+DEFAULT_MAX_AGE_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -23,6 +30,12 @@ class Trust:
     recovery_agreement_key: bytes
     recovery_signing_key: bytes
     permission_table: str
+    #: Witnesses (name, Ed25519 public key) whose cosignatures count, how many must cosign a
+    #: checkpoint for it to cover the entries before it, and how old an entry may be before
+    #: one must have. Empty in trust files written before witnesses existed: nothing to check.
+    witnesses: tuple[tuple[str, bytes], ...] = ()
+    witness_quorum: int = 0
+    witness_max_age: dt.timedelta = dt.timedelta(days=DEFAULT_MAX_AGE_DAYS)
 
     @property
     def bootstrap(self) -> tuple[str, str, bytes]:
@@ -49,11 +62,36 @@ class Trust:
                 recovery_agreement_key=bytes.fromhex(document["recovery_key"]["agreement_key"]),
                 recovery_signing_key=bytes.fromhex(document["recovery_key"]["signing_key"]),
                 permission_table=str(document["permission_table"]["digest"]),
+                **_witnesses(document),
             )
-        except (KeyError, ValueError, TypeError, checkpoint.CheckpointError) as exc:
+        except (KeyError, ValueError, TypeError, checkpoint.CheckpointError, witness.WitnessError) as exc:
             raise InvalidInput(f"{path} is not a valid trust file: {exc}", "ask for a fresh copy") from None
         if name != trust.origin or any(
             len(k) != 32 for k in (trust.first_admin_public_key, trust.recovery_agreement_key, trust.recovery_signing_key)
         ):
             raise InvalidInput(f"{path} is inconsistent: key name and origin differ")
         return trust
+
+
+def _witnesses(document: dict[str, Any]) -> dict[str, Any]:
+    """The witness fields of a trust file (none in older ones)."""
+    keys = document.get("witnesses", [])
+    if not isinstance(keys, list):
+        raise ValueError("witnesses must be a list of witness keys")
+    parsed = tuple(witness.parse_verifier_key(str(k)) for k in keys)
+    if len({name for name, _ in parsed}) != len(parsed):
+        raise ValueError("two witnesses share a name")
+    quorum = document.get("witness_quorum", 1 if parsed else 0)
+    days = document.get("witness_max_age_days", DEFAULT_MAX_AGE_DAYS)
+    if not isinstance(quorum, int) or isinstance(quorum, bool) or not (1 if parsed else 0) <= quorum <= len(parsed):
+        raise ValueError(f"witness_quorum must be between 1 and the number of witnesses ({len(parsed)})")
+    if not isinstance(days, (int, float)) or isinstance(days, bool) or not 0 < days <= 366:
+        raise ValueError("witness_max_age_days must be a number of days between 0 and 366")
+    return {"witnesses": parsed, "witness_quorum": quorum, "witness_max_age": dt.timedelta(days=days)}
+
+
+def witness_fields(keys: list[str], quorum: int, max_age_days: float) -> dict[str, Any]:
+    """The trust file's witness fields, checked the way :meth:`Trust.load` reads them."""
+    document = {"witnesses": keys, "witness_quorum": quorum, "witness_max_age_days": max_age_days}
+    _witnesses(document)
+    return document

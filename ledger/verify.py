@@ -24,7 +24,10 @@ order:
   wrapped to exactly the readers its record class had when it was made, or
   covered by a signed erasure; every role key copy belongs to a member;
   every stored evidence file matches the hash its signed entry took in;
-- with a saved checkpoint, that the log still extends it.
+- with a saved checkpoint, that the log still extends it;
+- witnesses' cosignatures (``ledger.verify_witness``): the log extends every
+  checkpoint a trusted witness cosigned, entry times agree with the witnesses'
+  times, and no entry older than the trust file allows is left unwitnessed.
 
 Signatures are checked in parallel across cores for large logs.
 """
@@ -41,16 +44,17 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import Connection, Table, func, inspect, select
 
 from ledger import checkpoint, crypto, envelope, merkle, progress, roles
-from ledger.clock import iso
+from ledger.clock import SystemClock, iso
 from ledger.errors import VerificationFailed
 from ledger.keystore import KeyRing
 from ledger.registry import Registry, is_registry_event
-from ledger.schema import checkpoints, merkle_leaves, merkle_nodes
+from ledger.schema import checkpoints, cosignatures, merkle_leaves, merkle_nodes
 from ledger.trust import Trust
 from ledger.verify_keys import KeyAudit
+from ledger.verify_witness import WitnessCheck
 
 BATCH = 2000
 PARALLEL_FROM = 4000
@@ -92,6 +96,7 @@ class Report:
     since: int | None = None
     keys: int = 0
     read_models: str = "not compared"
+    witness: dict[str, Any] | None = None
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -107,6 +112,7 @@ class Report:
             "erased_entries": self.erased, "checkpoints_checked": self.checkpoints,
             "merkle_nodes_checked": self.nodes, "tree_size": self.tree_size, "root": self.root,
             "since": self.since, "data_keys_checked": self.keys, "read_models": self.read_models,
+            "witness": self.witness,
             "findings": [f.as_dict() for f in self.findings],
         }
 
@@ -179,6 +185,7 @@ class Verifier:
         self.pool: ProcessPoolExecutor | None = None
         self.in_flight: deque[tuple[list[_Pending], Future[list[bool]]]] = deque()
         self.bar: Any = None
+        self.witness: WitnessCheck | None = None
 
     def run(self, since: checkpoint.Checkpoint | None = None) -> Report:
         """Verify the whole log (signatures only after ``since``)."""
@@ -308,6 +315,8 @@ class Verifier:
                                  f"({self.last_time}): back-dated, or the writer's clock went backwards"))
         else:
             self.last_time = recorded
+        if self.witness is not None and self.witness.active:
+            self.witness.entry(self.frontier.size - 1, recorded)
         return record_class
 
     def _check_identity(self, row: Any, header: dict[str, Any], where: Finding) -> None:
@@ -440,6 +449,8 @@ class Verifier:
                                       index << level))
 
     def _check_checkpoints_at(self, size: int) -> None:
+        if self.witness is not None and size in self.witness.by_size:
+            self.witness.reached(size, self.frontier.root(), self.last_time)
         while self._next_cp is not None and int(self._next_cp.size) <= size:
             row = self._next_cp
             self._next_cp = next(self._cps, None)
@@ -501,6 +512,8 @@ class Verifier:
             else:
                 self._add(_at(where, "body is missing and no erasure entry covers the record"))
         self._check_trust_roots()
+        if self.witness is not None:
+            self.report.witness = self.witness.finish(size)
         self.keys.finish(self.erased_records)
         self.report.keys = self.keys.keys_checked
         if self.report.entries == 0:
@@ -579,14 +592,20 @@ def _at(where: Finding, problem: str) -> Finding:
 
 
 def verify(conn: Connection, events: Table, trust: Trust, since: checkpoint.Checkpoint | None = None,
-           keyring: KeyRing | None = None, extends: checkpoint.Checkpoint | None = None) -> Report:
+           keyring: KeyRing | None = None, extends: checkpoint.Checkpoint | None = None,
+           witnessed: Sequence[tuple[str, str]] = (), now: dt.datetime | None = None) -> Report:
     """Verify the ledger behind ``conn`` against ``trust``.
 
     With ``since`` (an auditor's saved checkpoint) signatures are checked only after it; with
     ``extends`` (the newest checkpoint the ledger's host signed) everything is checked and the
-    log must extend it too.
+    log must extend it too. Every stored cosignature, and each ``(source, cosigned checkpoint)``
+    in ``witnessed`` (taken from a witness), is checked against the trust file's witnesses; ``now``
+    (default: this machine's clock) is when unwitnessed entries are judged too old.
     """
     verifier = Verifier(conn, events, trust, keyring)
+    verifier.witness = WitnessCheck(trust, [*stored_cosignatures(conn), *witnessed],
+                                    lambda problem, leaf: verifier._add(Finding(problem, leaf)),
+                                    now or SystemClock().now())
     watched = since or extends
     if watched is not None:
         verifier.watch(watched.size)
@@ -594,3 +613,12 @@ def verify(conn: Connection, events: Table, trust: Trust, since: checkpoint.Chec
     if since is None and extends is not None:
         verifier.check_extends(extends)
     return report
+
+
+def stored_cosignatures(conn: Connection) -> list[tuple[str, str]]:
+    """Every cosignature row as ``(description, cosigned checkpoint)`` (none before the table existed)."""
+    if not inspect(conn).has_table(cosignatures.name):
+        return []
+    rows = conn.execute(select(cosignatures.c.id, cosignatures.c.witness, cosignatures.c.cosigned)
+                        .order_by(cosignatures.c.id)).all()
+    return [(f"cosignature row {r.id} (witness {r.witness})", str(r.cosigned)) for r in rows]

@@ -106,11 +106,15 @@ def consistency(state: State, old: int, new: int | None, fmt: str) -> None:
               help="The trust file given to you out of band.")
 @click.option("--since", "since_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A checkpoint you saved earlier: prove the log still extends it, check what came after.")
+@click.option("--witnessed", "witnessed_files", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A checkpoint a witness cosigned, taken from the witness (its latest-cosigned.txt); repeatable.")
 @click.option("--skip-read-models", is_flag=True,
               help="Do not compare the read models with a replay of the log (faster on a large ledger).")
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
 @pass_state
-def verify_cmd(state: State, trust_file: Path, since_file: Path | None, skip_read_models: bool, fmt: str) -> None:
+def verify_cmd(state: State, trust_file: Path, since_file: Path | None, witnessed_files: tuple[Path, ...],
+               skip_read_models: bool, fmt: str) -> None:
     """Check every signature, key, permission, body hash, seal and checkpoint,
     every key wrap, role key copy and evidence file, and the read models.
 
@@ -120,8 +124,10 @@ def verify_cmd(state: State, trust_file: Path, since_file: Path | None, skip_rea
     \b
     Example:
       ledger verify --trust trust.json --since audit-2026-10.checkpoint
+      ledger verify --trust trust.json --witnessed governor-latest-cosigned.txt
     """
-    report = service.verify_ledger(state.ledger(), trust_file, since_file, projections=not skip_read_models)
+    report = service.verify_ledger(state.ledger(), trust_file, since_file, projections=not skip_read_models,
+                                   witnessed_files=witnessed_files)
     if fmt == "json":
         emit(json.dumps(report.as_dict(), indent=2))
     else:
@@ -134,6 +140,11 @@ def verify_cmd(state: State, trust_file: Path, since_file: Path | None, skip_rea
         emit(f"read models:      {report.read_models}")
         if report.since is not None:
             emit(f"since checkpoint: {report.since}")
+        if report.witness and report.witness["witnessed_size"] is not None:
+            emit(f"witnessed:        checkpoint {report.witness['witnessed_size']} cosigned by a quorum at "
+                 f"{report.witness['witnessed_at']} UTC ({report.witness['cosignatures']} cosignatures)")
+        elif report.witness and report.witness["cosignatures"]:
+            emit(f"witnessed:        {report.witness['cosignatures']} cosignatures, no quorum")
         emit(f"tree size / root: {report.tree_size} / {report.root}")
         if report.findings:
             emit(f"\nFAILED: {len(report.findings)} problem(s)")

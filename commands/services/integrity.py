@@ -75,7 +75,8 @@ def load_trust(path: Path) -> Trust:
     return Trust.load(path)
 
 
-def verify_ledger(ledger: Ledger, trust_file: Path, since_file: Path | None, projections: bool = True) -> Report:
+def verify_ledger(ledger: Ledger, trust_file: Path, since_file: Path | None, projections: bool = True,
+                  witnessed_files: tuple[Path, ...] = ()) -> Report:
     """Verify the whole ledger against a trust file (and a saved checkpoint).
 
     Without ``since_file``, on the ledger's host the log must also extend the
@@ -83,6 +84,9 @@ def verify_ledger(ledger: Ledger, trust_file: Path, since_file: Path | None, pro
 
     With ``projections`` the read models are also compared with a replay of
     the log, and any drift is a finding (``ledger projections rebuild`` mends it).
+
+    Each of ``witnessed_files`` (a witness's ``latest-cosigned.txt``, taken from the
+    witness) is checked like a stored cosignature: the log must extend it.
     """
     trust = load_trust(trust_file)
     since = host = None
@@ -97,8 +101,10 @@ def verify_ledger(ledger: Ledger, trust_file: Path, since_file: Path | None, pro
             ) from None
     else:
         host = ledger.host_checkpoint()  # on the ledger's host: the newest checkpoint it signed
+    witnessed = [(str(path), files.read_small_text(path, "cosigned checkpoint")) for path in witnessed_files]
     with ledger.engine.connect() as conn:
-        report = verify(conn, ledger.app.events_table, trust, since, extends=host)
+        report = verify(conn, ledger.app.events_table, trust, since, extends=host, witnessed=witnessed,
+                        now=ledger.now())
     if projections:
         drift = audit(ledger)
         report.findings += [Finding(d.describe()) for d in drift]
