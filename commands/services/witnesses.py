@@ -177,7 +177,7 @@ def _notes(conn: Connection, trust: Trust, text: str) -> list[str]:
     notes = []
     for name, kid, raw in lines:
         if name not in keys or kid != witness.key_id(name, keys[name]):
-            raise InvalidInput(f"{name!r} is not a witness the trust file names",
+            raise InvalidInput(f"{name!r} (key id {kid.hex()}) is not a witness the trust file names",
                                "`ledger witness add KEY` first, then record again")
         line = checkpoint._signature_line(name, kid, raw)
         for row in conn.execute(select(checkpoints.c.signed).order_by(checkpoints.c.size.desc())):
