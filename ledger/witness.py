@@ -393,10 +393,10 @@ class WitnessFolder:
         that is not the one last cosigned, a rollback and a fork; a fork's request
         is kept in ``evidence/`` as proof that the ledger's key signed two histories.
         """
+        document = self.config()
         old, proof, signed = parse_request(request)
         body, _ = checkpoint.parse_signed_note(signed)
         claimed = checkpoint.parse_checkpoint_body(body)
-        document = self.config()
         log_key = document["logs"].get(claimed.origin)
         if log_key is None:
             raise Refused(f"this witness does not witness {claimed.origin!r} (it witnesses "

@@ -10,7 +10,7 @@ import click
 
 from commands.cli import lazy
 from commands.cli.base import State, emit, output_options, pass_state, render
-from ledger import files
+from ledger import files, localtime
 
 if TYPE_CHECKING:
     from commands.services import integrity as service
@@ -141,8 +141,9 @@ def verify_cmd(state: State, trust_file: Path, since_file: Path | None, witnesse
         if report.since is not None:
             emit(f"since checkpoint: {report.since}")
         if report.witness and report.witness["witnessed_size"] is not None:
+            when = localtime.shown(localtime.local(report.witness["witnessed_at"], state.ledger().timezone()))
             emit(f"witnessed:        checkpoint {report.witness['witnessed_size']} cosigned by a quorum at "
-                 f"{report.witness['witnessed_at']} UTC ({report.witness['cosignatures']} cosignatures)")
+                 f"{when} ({report.witness['cosignatures']} cosignatures)")
         elif report.witness and report.witness["cosignatures"]:
             emit(f"witnessed:        {report.witness['cosignatures']} cosignatures, no quorum")
         emit(f"tree size / root: {report.tree_size} / {report.root}")
