@@ -14,6 +14,10 @@ A bundle holds, for the entries an export selected:
   against ``checkpoint.txt``, one checkpoint signed by the ledger key;
 - readable files (``timeline.html``, ``timeline.csv``, ``README.txt``) and
   ``entries/index.json``;
+- ``witnessed.txt`` and ``witnessed-proof.txt`` (when the trust file names witnesses and a
+  quorum has cosigned): the newest checkpoint a quorum of witnesses cosigned, and a
+  consistency proof between it and ``checkpoint.txt``, so a bundle from a history
+  rewritten after a witness saw it fails the standalone verifier;
 - ``SHA256SUMS`` over every file, signed (plain Ed25519 over its exact bytes)
   in ``SHA256SUMS.sig`` by the ledger key in ``ledger-public-key.pem``.
 
@@ -37,12 +41,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, select
 
-from ledger import crypto, envelope, localtime, merkle, progress, proofs, registry, roles
+from ledger import checkpoint, crypto, envelope, localtime, merkle, progress, proofs, registry, roles, witness
 from ledger.errors import NotFound, VerificationFailed
 from ledger.registry import staff_aggregate
 from ledger.roles import RECOVERY
 from ledger.schema import merkle_leaves
-from ledger.sealer import latest_checkpoint
+from ledger.sealer import StoredNodes, latest_checkpoint
+from ledger.trust import witness_settings
+from ledger.verify_witness import stored_cosignatures
 
 FORMAT = "policy-ledger evidence bundle v1"
 SUMS = "SHA256SUMS"
@@ -352,10 +358,32 @@ def files(conn: Connection, contents: Contents, scrub: Pseudonyms) -> dict[str, 
     if attachment_rows:
         out["attachments/index.json"] = _json(attachment_rows)
     out["checkpoint.txt"] = snap.signed.encode("utf-8")
+    out.update(witnessed(conn, contents.trust, snap))
     out["trust.json"] = contents.trust
     out[PUBLIC_KEY] = crypto.public_key_pem(contents.ledger_public_key)
     out.update(contents.readable)
     return out
+
+
+def witnessed(conn: Connection, trust_json: bytes, snap: Snapshot) -> dict[str, bytes]:
+    """``witnessed.txt`` (the newest checkpoint a quorum of the trust file's witnesses cosigned)
+    and ``witnessed-proof.txt`` (consistency between it and the bundle's checkpoint); none when
+    the trust file names no witness or no quorum has cosigned yet."""
+    document = json.loads(trust_json)
+    settings = witness_settings(document)
+    if not settings["witnesses"]:
+        return {}
+    origin, _, _ = str(document["ledger_key"]).partition("+")
+    newest = witness.newest_quorum([text for _, text in stored_cosignatures(conn)], origin,
+                                   bytes.fromhex(document["ledger_public_key"]), settings["witnesses"],
+                                   settings["witness_quorum"])
+    if newest is None:
+        return {}
+    cp, note = newest
+    size1, size2 = sorted((cp.size, snap.size))
+    hashes = merkle.consistency_proof(size1, size2, StoredNodes(conn)) if 0 < size1 < size2 else []
+    return {"witnessed.txt": note.encode("utf-8"),
+            "witnessed-proof.txt": checkpoint.format_consistency_proof(size1, size2, hashes).encode("ascii")}
 
 
 def sha256sums(bundle: Mapping[str, bytes]) -> bytes:
@@ -493,6 +521,8 @@ FILES
   registry/             the entries registering the signers' keys and roles,
                         and the table of which roles may record what
   checkpoint.txt        the ledger's signed checkpoint (C2SP format)
+  witnessed.txt         the newest checkpoint the ledger's witnesses cosigned (when it has witnesses)
+  witnessed-proof.txt   proof that checkpoint.txt and witnessed.txt are one history
   trust.json            the ledger's identity and first administrator's key
   {PUBLIC_KEY}   the ledger's public key
   SHA256SUMS(.sig)      the hash of every file, and its signature

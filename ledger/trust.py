@@ -62,7 +62,7 @@ class Trust:
                 recovery_agreement_key=bytes.fromhex(document["recovery_key"]["agreement_key"]),
                 recovery_signing_key=bytes.fromhex(document["recovery_key"]["signing_key"]),
                 permission_table=str(document["permission_table"]["digest"]),
-                **_witnesses(document),
+                **witness_settings(document),
             )
         except (KeyError, ValueError, TypeError, checkpoint.CheckpointError, witness.WitnessError) as exc:
             raise InvalidInput(f"{path} is not a valid trust file: {exc}", "ask for a fresh copy") from None
@@ -73,7 +73,7 @@ class Trust:
         return trust
 
 
-def _witnesses(document: dict[str, Any]) -> dict[str, Any]:
+def witness_settings(document: dict[str, Any]) -> dict[str, Any]:
     """The witness fields of a trust file (none in older ones)."""
     keys = document.get("witnesses", [])
     if not isinstance(keys, list):
@@ -93,5 +93,5 @@ def _witnesses(document: dict[str, Any]) -> dict[str, Any]:
 def witness_fields(keys: list[str], quorum: int, max_age_days: float) -> dict[str, Any]:
     """The trust file's witness fields, checked the way :meth:`Trust.load` reads them."""
     document = {"witnesses": keys, "witness_quorum": quorum, "witness_max_age_days": max_age_days}
-    _witnesses(document)
+    witness_settings(document)
     return document

@@ -44,17 +44,17 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, inspect, select
+from sqlalchemy import Connection, Table, func, select
 
 from ledger import checkpoint, crypto, envelope, merkle, progress, roles
 from ledger.clock import SystemClock, iso
 from ledger.errors import VerificationFailed
 from ledger.keystore import KeyRing
 from ledger.registry import Registry, is_registry_event
-from ledger.schema import checkpoints, cosignatures, merkle_leaves, merkle_nodes
+from ledger.schema import checkpoints, merkle_leaves, merkle_nodes
 from ledger.trust import Trust
 from ledger.verify_keys import KeyAudit
-from ledger.verify_witness import WitnessCheck
+from ledger.verify_witness import WitnessCheck, stored_cosignatures
 
 BATCH = 2000
 PARALLEL_FROM = 4000
@@ -614,11 +614,3 @@ def verify(conn: Connection, events: Table, trust: Trust, since: checkpoint.Chec
         verifier.check_extends(extends)
     return report
 
-
-def stored_cosignatures(conn: Connection) -> list[tuple[str, str]]:
-    """Every cosignature row as ``(description, cosigned checkpoint)`` (none before the table existed)."""
-    if not inspect(conn).has_table(cosignatures.name):
-        return []
-    rows = conn.execute(select(cosignatures.c.id, cosignatures.c.witness, cosignatures.c.cosigned)
-                        .order_by(cosignatures.c.id)).all()
-    return [(f"cosignature row {r.id} (witness {r.witness})", str(r.cosigned)) for r in rows]

@@ -8,7 +8,10 @@ key's fingerprint is printed, to compare with the school's). Checks, from the by
 SHA256SUMS list and its signature by the ledger key, the signed checkpoint, every entry's RFC 9162
 inclusion proof, each entry's Ed25519 signature by a key registered back to the first admin and not
 revoked, whose holder's roles allowed it, body hashes, key commitments, decrypted plaintext and
-evidence files' intake hashes. One line per check; exit 0 if all pass, 1 if any fails, 2 if the
+evidence files' intake hashes, and (when the trust file names witnesses) that the checkpoint and
+the newest one a quorum of witnesses cosigned (``witnessed.txt``, C2SP cosignature/v1) are one
+history and no entry is older than the trust file allows without a witness having seen it. One
+line per check; exit 0 if all pass, 1 if any fails, 2 if the
 bundle cannot be read. Formats: ledger/envelope.py, ledger/checkpoint.py, ledger/bundle.py.
 
 A bundle is hostile input until checked: it is refused before anything is decompressed when it
@@ -179,6 +182,55 @@ def root_from_proof(index: int, size: int, leaf_hash: bytes, path: list[bytes]) 
     if sn != 0:
         raise ValueError("proof is too short")
     return r
+
+
+def consistent(size1: int, size2: int, root1: bytes, root2: bytes, proof: list[bytes]) -> bool:
+    """RFC 9162 section 2.1.4.2: whether the tree (size2, root2) extends the tree (size1, root1)."""
+    if size1 == size2:
+        return not proof and root1 == root2 and (size1 > 0 or root1 == sha256(b""))
+    if not 0 < size1 < size2 or not proof:
+        return False
+    if size1 & (size1 - 1) == 0:
+        proof = [root1, *proof]
+    fn, sn = size1 - 1, size2 - 1
+    while fn & 1:
+        fn, sn = fn >> 1, sn >> 1
+    fr = sr = proof[0]
+    for c in proof[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr, sr = sha256(b"\x01" + c + fr), sha256(b"\x01" + c + sr)
+            while not fn & 1 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            sr = sha256(b"\x01" + sr + c)
+        fn, sn = fn >> 1, sn >> 1
+    return sn == 0 and fr == root1 and sr == root2
+
+
+def cosigned_by(text: str, witnesses: list[str]) -> dict[str, int]:
+    """Which of ``witnesses`` (C2SP verifier keys, type 0x04) cosigned the note ``text``, and when
+    (POSIX seconds, C2SP tlog-cosignature v1). A line claiming a listed key that fails is an error."""
+    body, _, block = text.rpartition("\n\n")
+    body += "\n"
+    lines = [(line[2:].partition(" ")[0], base64.b64decode(line[2:].partition(" ")[2], validate=True))
+             for line in block[:-1].split("\n")]
+    times: dict[str, int] = {}
+    for key in witnesses:
+        name, key_id, encoded = key.split("+", 2)
+        raw = base64.b64decode(encoded, validate=True)
+        if len(raw) != 33 or raw[0] != 4 or sha256(name.encode() + b"\n" + raw)[:4].hex() != key_id:
+            raise ValueError(f"witness key {name} in the trust file is not a cosignature/v1 key")
+        for signer, sig in lines:
+            if signer != name or sig[:4].hex() != key_id:
+                continue
+            stamp = int.from_bytes(sig[4:12], "big")
+            message = f"cosignature/v1\ntime {stamp}\n".encode() + body.encode("utf-8")
+            if len(sig) != 76 or stamp > 2**63 - 1 or not ed25519_ok(raw[1:], message, sig[12:]):
+                raise ValueError(f"the cosignature by witness {name} does not verify")
+            times[name] = max(stamp, times.get(name, 0))
+    return times
 
 
 def open_checkpoint(text: str, name: str, public: bytes) -> tuple[int, bytes]:
@@ -422,6 +474,56 @@ def check_proofs(files: dict[str, bytes], trust: dict[str, Any], public: bytes, 
     if not entries:
         p.fail("the bundle holds no entries")
     return entries
+
+
+def check_witnesses(files: dict[str, bytes], trust: dict[str, Any], entries: dict[int, Entry], report: Report,
+                    now: datetime | None = None) -> None:
+    """The bundle's checkpoint is one history with the newest one a quorum of the trust file's
+    witnesses cosigned; entries after that are younger than the trust file's maximum age."""
+    keys = trust.get("witnesses") or []
+    if not keys:
+        if "witnessed.txt" in files:
+            report.notes.append("witnessed.txt was not checked: the trust file names no witness")
+        return
+    quorum = int(trust.get("witness_quorum", 1))
+    c = report.check(f"the checkpoint is one history with one a quorum of {quorum} witness(es) cosigned")
+    if "witnessed.txt" not in files:
+        c.fail("the trust file names witnesses, but the bundle holds no checkpoint they cosigned (witnessed.txt)")
+        return
+    public = bytes.fromhex(trust["ledger_public_key"])
+    size, root = open_checkpoint(files["checkpoint.txt"].decode("utf-8"), trust["origin"], public)
+    text = files["witnessed.txt"].decode("utf-8")
+    w_size, w_root = open_checkpoint(text, trust["origin"], public)
+    times = cosigned_by(text, [str(k) for k in keys])
+    if len(times) < max(quorum, 1):
+        c.fail(f"witnessed.txt is cosigned by {len(times)} of the trust file's witnesses, not {quorum}")
+        return
+    proof = files.get("witnessed-proof.txt", b"").decode("ascii").split("\n")
+    if proof[:3] != ["policy-ledger/consistency-proof@v1", f"size1 {min(size, w_size)}",
+                     f"size2 {max(size, w_size)}"] or proof[-1] != "":
+        c.fail("witnessed-proof.txt is missing or is not a proof between the two checkpoints' sizes")
+        return
+    hashes = [base64.b64decode(h, validate=True) for h in proof[3:-1]]
+    pair = ((w_size, w_root), (size, root)) if w_size <= size else ((size, root), (w_size, w_root))
+    if not consistent(pair[0][0], pair[1][0], pair[0][1], pair[1][1], hashes):
+        c.fail(f"checkpoint.txt ({size}) and the checkpoint the witnesses cosigned ({w_size}) are not one "
+               "history: the log was rewritten after the witnesses saw it")
+        return
+    c.done += 1
+    when = datetime.fromtimestamp(max(times.values()), timezone.utc)
+    report.notes.append(f"witnessed: checkpoint {w_size} cosigned by {', '.join(sorted(times))} "
+                        f"(latest {when.isoformat()})")
+    later = sorted(leaf for leaf in entries if leaf >= w_size)
+    if later:
+        days = float(trust.get("witness_max_age_days", 7))
+        a = report.check(f"entries no witness has seen yet are under {days:g} days old")
+        oldest = min(_instant(entries[leaf].header.get("recorded_at")) for leaf in later)
+        moment = now or datetime.now(timezone.utc)
+        if (moment - datetime.fromisoformat(oldest)).total_seconds() > days * 86400:
+            a.fail(f"entries {later[0]}.. are after the newest witnessed checkpoint ({w_size}) though recorded "
+                   f"at {oldest}: the witnesses never saw them")
+        else:
+            a.done += 1
 
 
 NAMESPACE = uuid.UUID("6f1c2b1e-8f0c-4f3b-9d55-5f0c1a9e7a11")
@@ -772,12 +874,13 @@ def _read_trust(path: Path) -> bytes:
         return handle.read(1024 * 1024)
 
 
-def verify(bundle: Path, trust_file: Path | None = None, wording: Any = None) -> Report:
+def verify(bundle: Path, trust_file: Path | None = None, wording: Any = None, now: datetime | None = None) -> Report:
     """Run every check on a bundle; raises Unreadable only when it cannot be opened.
 
     ``wording(header, plaintext, zone)``, when given, is how the ledger words a disclosed
     entry in the timeline: its ``what``, ``action``, ``outcome`` and ``details`` (see
-    :func:`check_timeline`)."""
+    :func:`check_timeline`). ``now`` (default: this machine's clock) judges how long entries
+    have gone unwitnessed."""
     files = read_bundle(bundle)
     report = Report(str(bundle))
     check_sums(files, report)
@@ -788,7 +891,7 @@ def verify(bundle: Path, trust_file: Path | None = None, wording: Any = None) ->
         public = check_ledger_key(files, trust, report)
         if public is not None:
             entries = check_proofs(files, trust, public, report)
-            steps: list[tuple[Any, dict[str, Any]]] = [
+            steps: list[tuple[Any, dict[str, Any]]] = [(check_witnesses, {"now": now}),
                 (check_signers, {}), (check_content, {}), (check_attachments, {}),
                 (check_timeline, {"wording": wording})]
             for step, extra in steps:

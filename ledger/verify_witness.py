@@ -28,7 +28,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Connection, inspect, select
+
 from ledger import witness
+from ledger.schema import cosignatures
 from ledger.trust import Trust
 
 #: How far a witness's clock and the ledger host's may disagree before a time is called wrong.
@@ -158,3 +161,12 @@ def _iso(timestamp: int, shift: dt.timedelta = dt.timedelta()) -> str:
 def _days(delta: dt.timedelta) -> str:
     days = delta.total_seconds() / 86400
     return f"{days:g} day{'s' if days != 1 else ''}"
+
+
+def stored_cosignatures(conn: Connection) -> list[tuple[str, str]]:
+    """Every cosignature row as ``(description, cosigned checkpoint)`` (none before the table existed)."""
+    if not inspect(conn).has_table(cosignatures.name):
+        return []
+    rows = conn.execute(select(cosignatures.c.id, cosignatures.c.witness, cosignatures.c.cosigned)
+                        .order_by(cosignatures.c.id)).all()
+    return [(f"cosignature row {r.id} (witness {r.witness})", str(r.cosigned)) for r in rows]

@@ -230,6 +230,38 @@ def open_witnessed(text: str, origin: str, ledger_key: bytes, witnesses: Sequenc
     return Witnessed(opened, times)
 
 
+def newest_quorum(notes: Sequence[str], origin: str, ledger_key: bytes, witnesses: Sequence[tuple[str, bytes]],
+                  quorum: int, at_most: int | None = None) -> tuple[Checkpoint, str] | None:
+    """The largest checkpoint (no larger than ``at_most``) a quorum of distinct witnesses cosigned,
+    as one note: the ledger's signature and every valid cosignature line on it. Notes that do not
+    check out are left out (``verify`` names them)."""
+    groups: dict[tuple[int, bytes], tuple[str, dict[str, str]]] = {}
+    for text in notes:
+        try:
+            opened = open_witnessed(text, origin, ledger_key, witnesses)
+            body, signatures = checkpoint.parse_signed_note(text)
+        except (WitnessError, CheckpointError):
+            continue
+        cp = opened.checkpoint
+        if at_most is not None and cp.size > at_most:
+            continue
+        signed, lines = groups.setdefault((cp.size, cp.root), (text, {}))
+        keys = dict(witnesses)
+        for name, kid, raw in signatures:
+            if name in opened.times and kid == key_id(name, keys[name]):
+                lines.setdefault(name, "")
+                line = checkpoint._signature_line(name, kid, raw)
+                if line not in lines[name]:
+                    lines[name] += line
+    best = max((key for key, (_, lines) in groups.items() if len(lines) >= max(quorum, 1)), default=None)
+    if best is None:
+        return None
+    text, lines = groups[best]
+    body, signatures = checkpoint.parse_signed_note(text)
+    ledger_lines = "".join(checkpoint._signature_line(*sig) for sig in signatures if sig[0] == origin)
+    return checkpoint.parse_checkpoint_body(body), body + "\n" + ledger_lines + "".join(lines[n] for n in sorted(lines))
+
+
 def posix_to_iso(timestamp: int) -> str:
     """A POSIX time as the ledger stores times."""
     return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat(timespec="microseconds")

@@ -4,13 +4,14 @@ fails verify for everyone (no saved checkpoint needed); forged rows and back-dat
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
 from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select, update
 
-from commands.services import incidents, witnesses
-from ledger import checkpoint, witness
+from commands.services import export, incidents, witnesses
+from ledger import checkpoint, merkle, verify_bundle, witness
 from ledger.clock import FixedClock, SystemClock
 from ledger.domain.people import subject_record_id
 from ledger.errors import InvalidInput
@@ -229,3 +230,70 @@ def test_a_rolled_back_ledger_offered_to_the_witness_is_refused_and_its_state_ke
         w.cosign(witnesses.request(fed.ledger, 0), PASS, SystemClock().now())
     assert w.state(fed.ledger.meta()["origin"]) == before
     assert len(list((w.folder / witness.EVIDENCE_FOLDER).iterdir())) == 1
+
+
+# -- bundles ------------------------------------------------------------------------------
+
+
+def export_case(fed: Federation, out: Path) -> dict[str, bytes]:
+    inc = write_some(fed)
+    export.export(fed.ledger, fed["dsl"], export.ExportRequest("referral", out, incident=inc))
+    with zipfile.ZipFile(out) as archive:
+        return {n: archive.read(n) for n in archive.namelist()}
+
+
+def bundle_failures(path: Path, trust: Path, now: dt.datetime | None = None) -> str:
+    report = verify_bundle.verify(path, trust, now=now)
+    return "\n".join(report.lines())
+
+
+def test_a_bundle_carries_the_witnessed_checkpoint_and_the_standalone_verifier_checks_it(
+    federation: Federation, tmp_path: Path
+) -> None:
+    fed = federation
+    w = new_witness(fed, tmp_path / "w")
+    write_some(fed)
+    cosign_latest(fed, w)
+    files = export_case(fed, tmp_path / "b.zip")
+    assert {"witnessed.txt", "witnessed-proof.txt"} <= set(files)
+    text = bundle_failures(tmp_path / "b.zip", fed.ledger.config.trust_path)
+    assert "RESULT: the bundle verifies" in text and "note  witnessed: checkpoint" in text
+    assert "OK    the checkpoint is one history with one a quorum of 1 witness(es) cosigned" in text
+    # the entries the witness has not seen yet are fine while young, and named once too old
+    late = bundle_failures(tmp_path / "b.zip", fed.ledger.config.trust_path,
+                           now=SystemClock().now() + dt.timedelta(days=8))
+    assert "FAIL  entries no witness has seen yet are under 7 days old" in late and "the witnesses never saw them" in late
+
+
+def test_a_bundle_from_a_rewritten_log_fails_the_standalone_verifier(
+    federation: Federation, attacker: Attacker, tmp_path: Path
+) -> None:
+    fed = federation
+    w = new_witness(fed, tmp_path / "w")
+    write_some(fed, 3)
+    cosign_latest(fed, w)
+    attacker.delete_entries_and_resign([len(attacker.rows()) - 2])
+    export_case(fed, tmp_path / "b.zip")
+    text = bundle_failures(tmp_path / "b.zip", fed.ledger.config.trust_path)
+    assert "are not one history: the log was rewritten after the witnesses saw it" in text
+    assert "RESULT: FAILED" in text
+    # leaving the cosignatures out of the bundle does not help: the trust file names witnesses
+    with fed.ledger.engine.begin() as conn:
+        conn.execute(delete(cosignatures))
+    export_case(fed, tmp_path / "c.zip")
+    text = bundle_failures(tmp_path / "c.zip", fed.ledger.config.trust_path)
+    assert "the bundle holds no checkpoint they cosigned (witnessed.txt)" in text and "RESULT: FAILED" in text
+
+
+@pytest.mark.parametrize("size1, size2", [(1, 1), (1, 2), (3, 7), (4, 8), (5, 13), (8, 8), (6, 16)])
+def test_the_standalone_consistency_check_agrees_with_the_ledgers(size1: int, size2: int) -> None:
+    nodes = merkle.MemoryNodes()
+    for i in range(size2):
+        nodes.append(i, merkle.leaf_hash(bytes([i])))
+    root1, root2 = merkle.root(size1, nodes), merkle.root(size2, nodes)
+    proof = merkle.consistency_proof(size1, size2, nodes) if size1 != size2 else []
+    assert verify_bundle.consistent(size1, size2, root1, root2, proof)
+    assert not verify_bundle.consistent(size1, size2, merkle.leaf_hash(b"x"), root2, proof)
+    if proof:
+        assert not verify_bundle.consistent(size1, size2, root1, root2, proof[:-1])
+        assert not verify_bundle.consistent(size1, size2, root1, root2, [*proof[:-1], merkle.leaf_hash(b"y")])

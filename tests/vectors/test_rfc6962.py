@@ -135,3 +135,20 @@ def test_generated_proofs_match_happy_paths() -> None:
             assert consistency_proof(case["size1"], case["size2"], store) == proof_of(case)
             matched += 1
     assert matched == 10, f"{matched} of the 10 happy-path vectors use the README tree"
+
+
+CONSISTENCY = [case for case in CASES if case.values[0] is not None
+               and case.values[0].relative_to(rfc6962_dir()).parts[0] == "consistency"]
+
+
+@pytest.mark.parametrize("path", CONSISTENCY or [pytest.param(None, id="vectors-missing")])
+def test_the_standalone_bundle_verifier_agrees_on_consistency_vectors(path: Path | None) -> None:
+    """The bundle verifier's own consistency check (it cannot import ledger.merkle) on the same vectors."""
+    if path is None:
+        missing_vectors()
+        return
+    from ledger.verify_bundle import consistent
+
+    case = json.loads(path.read_text(encoding="utf-8"))
+    result = consistent(case["size1"], case["size2"], decode(case["root1"]), decode(case["root2"]), proof_of(case))
+    assert result is not case["wantErr"], path.name
