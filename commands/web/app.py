@@ -22,7 +22,7 @@ from ledger.errors import AlreadyExists, AuthenticationFailed, LedgerError, NotF
 log = logging.getLogger("policy_ledger.desk")
 
 #: Endpoints open without signing in.
-PUBLIC = frozenset({"auth.sign_in", "auth.sign_in_form", "static"})
+PUBLIC = frozenset({"auth.sign_in", "auth.sign_in_form", "static", "audit.witness_request"})
 #: Forms not worth keeping when the session has already ended.
 NOT_KEPT = PUBLIC | {"auth.sign_out"}
 

@@ -6,9 +6,11 @@ import tempfile
 from pathlib import Path
 
 from flask import Blueprint, request
+from werkzeug.wrappers import Response
 
-from commands.services import integrity
+from commands.services import integrity, witnesses
 from commands.web.context import actor, desk, ledger, page
+from ledger.errors import InvalidInput
 
 bp = Blueprint("audit", __name__)
 
@@ -44,3 +46,14 @@ def verify() -> tuple[str, int]:
     return page("audit.html", "Integrity", checkpoints=list(reversed(rows))[:SHOWN], total=len(rows),
                 latest=integrity.latest_checkpoint(ledger()) if rows else "", report=report,
                 own_trust=paths["trust"] is None)
+
+
+@bp.get("/witness/add-checkpoint")
+def witness_request() -> Response:
+    """Public, for witnesses: the C2SP add-checkpoint body for the newest checkpoint, from size
+    ``?old=N`` (default: the newest a witness cosigned). Sizes, hashes and signatures only."""
+    old = request.args.get("old", "")
+    if old and (not old.isascii() or not old.isdigit() or len(old) > 20):
+        raise InvalidInput("old must be a tree size (decimal digits)", "e.g. /witness/add-checkpoint?old=120")
+    text = witnesses.request(ledger(), int(old) if old else None)
+    return Response(text, mimetype="text/plain")
