@@ -438,3 +438,15 @@ def _parse_hashes(lines: Sequence[str]) -> list[bytes]:
             raise CheckpointError(f"proof hash {position} is not {HASH_SIZE} bytes")
         hashes.append(item)
     return hashes
+
+
+# -- shared with the cosignature formats (ledger.witness), which reuse this grammar ------------
+
+signature_line = _signature_line
+parse_signature_line = _parse_signature_line
+check_signed_checkpoint = _check_signed_checkpoint
+format_hashes = _format_hashes
+parse_hashes = _parse_hashes
+check_key_name = _check_key_name
+check_count = _check_count
+decode_base64 = _unb64

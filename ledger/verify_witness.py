@@ -143,7 +143,8 @@ class WitnessCheck:
         newest = max(self.seen, key=lambda s: s.witnessed.checkpoint.size, default=None)
         quorum_items = self.by_size.get(self.quorum, [])
         return {
-            "cosignatures": sum(len(s.witnessed.times) for s in self.seen),
+            "cosignatures": len({(s.witnessed.checkpoint.size, name, when) for s in self.seen
+                                 for name, when in s.witnessed.times.items()}),
             "cosignatures_ignored": self.ignored,
             "witnessed_size": self.quorum if quorum_items else None,
             "witnessed_root": base64.b64encode(quorum_items[0].witnessed.checkpoint.root).decode()

@@ -172,7 +172,7 @@ def parse_lines(text: str) -> list[NoteSignature]:
     if len(lines) > checkpoint.MAX_SIGNATURES:
         raise WitnessError(f"more than {checkpoint.MAX_SIGNATURES} cosignature lines")
     try:
-        return [checkpoint._parse_signature_line(line) for line in lines]
+        return [checkpoint.parse_signature_line(line) for line in lines]
     except CheckpointError as exc:
         raise WitnessError(str(exc)) from None
 
@@ -250,7 +250,7 @@ def newest_quorum(notes: Sequence[str], origin: str, ledger_key: bytes, witnesse
         for name, kid, raw in signatures:
             if name in opened.times and kid == key_id(name, keys[name]):
                 lines.setdefault(name, "")
-                line = checkpoint._signature_line(name, kid, raw)
+                line = checkpoint.signature_line(name, kid, raw)
                 if line not in lines[name]:
                     lines[name] += line
     best = max((key for key, (_, lines) in groups.items() if len(lines) >= max(quorum, 1)), default=None)
@@ -258,7 +258,7 @@ def newest_quorum(notes: Sequence[str], origin: str, ledger_key: bytes, witnesse
         return None
     text, lines = groups[best]
     body, signatures = checkpoint.parse_signed_note(text)
-    ledger_lines = "".join(checkpoint._signature_line(*sig) for sig in signatures if sig[0] == origin)
+    ledger_lines = "".join(checkpoint.signature_line(*sig) for sig in signatures if sig[0] == origin)
     return checkpoint.parse_checkpoint_body(body), body + "\n" + ledger_lines + "".join(lines[n] for n in sorted(lines))
 
 
@@ -272,14 +272,14 @@ def posix_to_iso(timestamp: int) -> str:
 
 def format_request(old: int, proof: Sequence[bytes], signed_checkpoint: str) -> str:
     """C2SP tlog-witness add-checkpoint body: ``old N``, proof lines, blank line, checkpoint."""
-    checkpoint._check_count("old size", old)
+    checkpoint.check_count("old size", old)
     if len(proof) > MAX_PROOF_LINES:
         raise WitnessError(f"a consistency proof has at most {MAX_PROOF_LINES} lines")
     if old == 0 and proof:
         raise WitnessError("the proof must be empty when the old size is 0")
     try:
-        checkpoint._check_signed_checkpoint(signed_checkpoint)
-        lines = [f"old {old}", *checkpoint._format_hashes(proof)]
+        checkpoint.check_signed_checkpoint(signed_checkpoint)
+        lines = [f"old {old}", *checkpoint.format_hashes(proof)]
     except CheckpointError as exc:
         raise WitnessError(str(exc)) from None
     return "".join(line + "\n" for line in lines) + "\n" + signed_checkpoint
@@ -300,8 +300,8 @@ def parse_request(text: str) -> tuple[int, list[bytes], str]:
     if len(lines) - 1 > MAX_PROOF_LINES:
         raise WitnessError(f"the request has more than {MAX_PROOF_LINES} consistency proof lines")
     try:
-        proof = checkpoint._parse_hashes(lines[1:])
-        checkpoint._check_signed_checkpoint(signed)
+        proof = checkpoint.parse_hashes(lines[1:])
+        checkpoint.check_signed_checkpoint(signed)
     except CheckpointError as exc:
         raise WitnessError(f"the request is malformed: {exc}") from None
     if old > checkpoint.MAX_SIZE:
@@ -492,7 +492,7 @@ class WitnessFolder:
 
 def _check_name(name: str) -> None:
     try:
-        checkpoint._check_key_name(name)
+        checkpoint.check_key_name(name)
     except CheckpointError as exc:
         raise WitnessError(str(exc)) from None
 
@@ -504,6 +504,6 @@ def _check_timestamp(timestamp: int) -> None:
 
 def _unb64(text: str, what: str) -> bytes:
     try:
-        return checkpoint._unb64(text, what)
+        return checkpoint.decode_base64(text, what)
     except CheckpointError as exc:
         raise WitnessError(str(exc)) from None

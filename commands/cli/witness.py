@@ -30,11 +30,10 @@ def witness_group() -> None:
     saw it fails `ledger verify` for everyone.
 
     \b
-    Example (the witness, once):
-      ledger witness init --name governors.example.sch.uk/witness --dir ~/witness --log-key trust.json
-    Example (the IT manager, on a schedule):
-      ledger witness request --out request.txt          # hand to the witness
-      ledger witness record cosignature.txt             # what the witness returned
+    Example:
+      ledger witness init --name governors.example.sch.uk/w1 --dir ~/witness --log-key trust.json
+      ledger witness request --out request.txt
+      ledger witness record cosignature.txt
     """
 
 

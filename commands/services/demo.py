@@ -6,9 +6,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from commands.services import approvals, casework_demo, export, incidents, monitoring, people, policy, readside
-from commands.services import duties_demo, integrity
+from commands.services import duties_demo, integrity, witnesses
 from commands.services.setup import init_ledger
-from ledger import config as configuration, localtime
+from ledger import checkpoint, config as configuration, localtime, witness
 from ledger.clock import Clock, SystemClock
 from ledger.errors import AlreadyExists
 from ledger.store import Ledger
@@ -33,6 +33,19 @@ def _integrity(ledger: Ledger) -> Iterator[str]:
     yield "Integrity (as an auditor would check it, with only the trust file)"
     verdict = "verifies" if report.ok else f"FAILS with {len(report.findings)} problem(s)"
     yield f"  {report.entries} signed entries, {report.checkpoints} checkpoints: the ledger {verdict}"
+
+
+def _witness(ledger: Ledger, directory: Path, clock: Clock | None) -> Iterator[str]:
+    """A governor witnesses the ledger: one round of request, cosignature and record."""
+    yield "Witness (a governor cosigns the checkpoint on their own machine)"
+    log_key = checkpoint.verifier_key(ledger.meta()["origin"], ledger.ledger_public_key())
+    folder, key = witness.WitnessFolder.create(directory / "governor-witness", "governors.demo/w1", [log_key],
+                                               DEMO_PASSPHRASE)
+    witnesses.add_witness(ledger, key, 1, None)
+    yield f"  witness key {key.split('+')[0]}+{key.split('+')[1]}+… added to the trust file (quorum 1)"
+    line = folder.cosign(witnesses.request(ledger), DEMO_PASSPHRASE, (clock or SystemClock()).now())
+    done = witnesses.record(ledger, line)
+    yield f"  checkpoint {done[0]['size']} cosigned and recorded; the governor keeps {witness.WITNESSED_FILE}"
 
 
 def run(directory: Path | None, env: Mapping[str, str], clock: Clock | None = None) -> Iterator[str]:
@@ -87,6 +100,8 @@ def run(directory: Path | None, env: Mapping[str, str], clock: Clock | None = No
             yield ""
             yield from chapter(ledger, actors, subjects)
         yield ""
+        yield from _witness(ledger, directory, clock)
+        yield ""
         yield from _integrity(ledger)
         yield ""
         yield "Where it lives:"
@@ -100,6 +115,8 @@ def run(directory: Path | None, env: Mapping[str, str], clock: Clock | None = No
         yield f"  ledger --home {directory} --as dsl people show {subjects['parent1']} --reason \"checking contact details\""
         yield f"  ledger --home {directory} --as head timeline --person {subjects['pupil1']} --reason \"case review\""
         yield f"  ledger --home {directory} verify --trust {config.trust_path}"
+        yield (f"  ledger --home {directory} verify --trust {config.trust_path} --witnessed "
+               f"{directory / 'governor-witness' / witness.WITNESSED_FILE}")
         yield ""
         yield "The web desk on this ledger:"
         yield f"  ledger --home {directory} serve"

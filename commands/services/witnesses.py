@@ -42,9 +42,14 @@ def request(ledger: Ledger, old: int | None = None) -> str:
             raise InvalidInput(f"--old {old} is larger than the newest checkpoint ({size})",
                                "a witness that has seen more than the ledger holds has seen a history that was cut: "
                                "run `ledger verify --trust trust.json`")
-        proof = merkle.consistency_proof(old, size, sealer.StoredNodes(conn)) if 0 < old < size else []
-        if 0 < old:
-            merkle.verify_consistency(old, size, merkle.root(old, sealer.StoredNodes(conn)), root, proof)
+        try:
+            nodes = sealer.StoredNodes(conn)
+            proof = merkle.consistency_proof(old, size, nodes) if 0 < old < size else []
+            if 0 < old:  # the witness checks it; a proof that cannot pass is not worth sending
+                merkle.verify_consistency(old, size, merkle.root(old, nodes), root, proof)
+        except (merkle.MerkleError, KeyError) as exc:
+            raise VerificationFailed(f"the stored Merkle tree cannot prove checkpoint {size} extends size {old}: {exc}",
+                                     "run `ledger verify --trust trust.json`") from None
     return witness.format_request(old, proof, signed)
 
 
@@ -77,7 +82,7 @@ def record(ledger: Ledger, text: str) -> list[dict[str, Any]]:
             body, signatures = checkpoint.parse_signed_note(note)
             for name, when in opened.times.items():
                 public = dict(trust.witnesses)[name]
-                mine = "".join(checkpoint._signature_line(n, k, s) for n, k, s in signatures
+                mine = "".join(checkpoint.signature_line(n, k, s) for n, k, s in signatures
                                if n == name and k == witness.key_id(name, public))
                 ledger_signed = _ledger_signed(conn, opened.checkpoint.size)
                 row = {"size": opened.checkpoint.size, "witness": name, "timestamp": when,
@@ -179,7 +184,7 @@ def _notes(conn: Connection, trust: Trust, text: str) -> list[str]:
         if name not in keys or kid != witness.key_id(name, keys[name]):
             raise InvalidInput(f"{name!r} (key id {kid.hex()}) is not a witness the trust file names",
                                "`ledger witness add KEY` first, then record again")
-        line = checkpoint._signature_line(name, kid, raw)
+        line = checkpoint.signature_line(name, kid, raw)
         for row in conn.execute(select(checkpoints.c.signed).order_by(checkpoints.c.size.desc())):
             body = checkpoint.parse_signed_note(row.signed)[0]
             try:

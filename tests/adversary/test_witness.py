@@ -145,7 +145,7 @@ def test_a_forged_or_altered_cosignature_row_is_ignored_and_named(
         name, kid, raw = witness.parse_lines(row.cosigned.split("\n\n")[1].split("\n", 1)[1])[0]
         moved = (raw[:7] + bytes([raw[7] ^ 1]) + raw[8:])  # the time changed by a second
         forged = row.cosigned.replace(row.cosigned.split("\n")[-2] + "\n",
-                                      checkpoint._signature_line(name, kid, moved))
+                                      checkpoint.signature_line(name, kid, moved))
         conn.execute(update(cosignatures).values(cosigned=forged))
     text = problems(audit(fed))
     assert f"cosignature row {row.id} (witness governors.example/w1): the cosignature by witness " \
@@ -170,7 +170,7 @@ def test_recording_refuses_a_cosignature_it_cannot_check_and_writes_nothing(
             return len(conn.execute(select(cosignatures.c.id)).all())
 
     name, kid, raw = witness.parse_lines(line)[0]
-    altered = checkpoint._signature_line(name, kid, raw[:-1] + bytes([raw[-1] ^ 1]))
+    altered = checkpoint.signature_line(name, kid, raw[:-1] + bytes([raw[-1] ^ 1]))
     for bad, message in ((other, "is not a witness the trust file names"),
                          (altered, "matches no checkpoint this ledger holds"),
                          ("not a line\n", "not a cosignature")):

@@ -79,7 +79,7 @@ def test_go_refuses_what_we_refuse(cosigcheck: Path, tmp_path: Path) -> None:
     key = witness.verifier_key("governors.example/w1", crypto.signing_public_key(private))
     line = witness.cosign(body, "governors.example/w1", private, int(NOW.timestamp()))
     name, kid, raw = witness.parse_lines(line)[0]
-    moved = checkpoint._signature_line(name, kid, (int(NOW.timestamp()) - 86400).to_bytes(8, "big") + raw[8:])
+    moved = checkpoint.signature_line(name, kid, (int(NOW.timestamp()) - 86400).to_bytes(8, "big") + raw[8:])
     for note in (signed + moved, (signed + line).replace("\n7\n", "\n8\n", 1)):
         result = run(cosigcheck, note, [key], tmp_path)
         assert result.returncode == 1 and "cosigcheck:" in result.stderr
