@@ -108,10 +108,11 @@ class WitnessCheck:
                          f"{_iso(item.earliest)}, but the log's root at that size differs: history was "
                          "rewritten after a witness saw it", None)
                 continue
-            bound = _iso(item.latest, CLOCK_ALLOWANCE + dt.timedelta(seconds=1))
+            # every witness saw these entries by its own time: the earliest bounds them all
+            bound = _iso(item.earliest, CLOCK_ALLOWANCE + dt.timedelta(seconds=1))
             if last_time > bound:
                 self.add(f"{item.source}: an entry before {size} is recorded at {last_time}, after witness "
-                         f"{item.who()} saw the log at that size ({_iso(item.latest)}): its time is false", size - 1)
+                         f"{item.who()} saw the log at that size ({_iso(item.earliest)}): its time is false", size - 1)
             if self.floor is None or item.earliest > int(self.floor[1].earliest):
                 self.floor = (_iso(item.earliest, -CLOCK_ALLOWANCE), item)
 
