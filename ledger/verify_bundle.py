@@ -41,7 +41,7 @@ import unicodedata
 import uuid
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -510,7 +510,7 @@ def check_witnesses(files: dict[str, bytes], trust: dict[str, Any], entries: dic
                "history: the log was rewritten after the witnesses saw it")
         return
     c.done += 1
-    when = datetime.fromtimestamp(max(times.values()), timezone.utc)
+    when = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=max(times.values()))
     report.notes.append(f"witnessed: checkpoint {w_size} cosigned by {', '.join(sorted(times))} "
                         f"(latest {when.isoformat()})")
     later = sorted(leaf for leaf in entries if leaf >= w_size)

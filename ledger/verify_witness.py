@@ -156,7 +156,7 @@ class WitnessCheck:
 
 
 def _iso(timestamp: int, shift: dt.timedelta = dt.timedelta()) -> str:
-    moment = dt.datetime.fromtimestamp(timestamp, dt.timezone.utc) + shift
+    moment = witness.EPOCH + dt.timedelta(seconds=timestamp) + shift
     return moment.isoformat(timespec="microseconds")
 
 

@@ -57,6 +57,8 @@ LOCK_FILE = ".lock"
 WITNESSED_FILE = "latest-cosigned.txt"
 EVIDENCE_FOLDER = "evidence"
 
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
 _OLD = re.compile(r"old (0|[1-9][0-9]*)")
 
 
@@ -264,7 +266,7 @@ def newest_quorum(notes: Sequence[str], origin: str, ledger_key: bytes, witnesse
 
 def posix_to_iso(timestamp: int) -> str:
     """A POSIX time as the ledger stores times."""
-    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat(timespec="microseconds")
+    return (EPOCH + dt.timedelta(seconds=timestamp)).isoformat(timespec="microseconds")
 
 
 # -- the add-checkpoint body --------------------------------------------------------------
