@@ -340,6 +340,8 @@ def _unb64(text: str, what: str) -> bytes:
 
 
 def _parse_decimal(text: str, what: str) -> int:
+    if len(text) > 20:  # 2^64 - 1 has 20 digits; longer text would also trip Python's int() limit
+        raise CheckpointError(f"{what} is larger than 2^64 - 1")
     if not _DECIMAL.fullmatch(text):
         raise CheckpointError(f"{what} must be decimal digits without leading zeros, got {text!r}")
     value = int(text)

@@ -81,6 +81,8 @@ def witness_settings(document: dict[str, Any]) -> dict[str, Any]:
     parsed = tuple(witness.parse_verifier_key(str(k)) for k in keys)
     if len({name for name, _ in parsed}) != len(parsed):
         raise ValueError("two witnesses share a name")
+    if len({public for _, public in parsed}) != len(parsed):
+        raise ValueError("two witnesses share a key: one key holder would count twice toward the quorum")
     quorum = document.get("witness_quorum", 1 if parsed else 0)
     days = document.get("witness_max_age_days", DEFAULT_MAX_AGE_DAYS)
     if not isinstance(quorum, int) or isinstance(quorum, bool) or not (1 if parsed else 0) <= quorum <= len(parsed):

@@ -63,6 +63,10 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_TOTAL_BYTES = 1024 * 1024 * 1024
 MAX_RATIO = 200
 MAX_DEPTH = 32
+LAST_READABLE_TIME = 253402300799  # 9999-12-31T23:59:59Z; cosignature/v1 allows up to 2^63
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+#: How far a witness's clock and the ledger host's may disagree before a time is called wrong.
+CLOCK_ALLOWANCE = timedelta(minutes=5)
 
 
 class Unreadable(Exception):
@@ -88,6 +92,8 @@ class Report:
     source: str
     checks: list[Check] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: What the checks could not exclude, said in the result (e.g. entries cut after the checkpoint).
+    limits: list[str] = field(default_factory=list)
 
     def check(self, title: str) -> Check:
         self.checks.append(Check(title))
@@ -109,8 +115,12 @@ class Report:
                 out.append(f"          - ... and {len(c.problems) - 20} more")
         out += [f"  note  {n}" for n in self.notes]
         failed = sum(1 for c in self.checks if c.problems or not c.done)
-        out.append("RESULT: the bundle verifies" if self.ok
-                   else f"RESULT: FAILED ({failed} check(s) failed): do not rely on this bundle")
+        if not self.ok:
+            out.append(f"RESULT: FAILED ({failed} check(s) failed): do not rely on this bundle")
+        elif self.limits:
+            out.append("RESULT: the bundle verifies, but " + "; ".join(self.limits))
+        else:
+            out.append("RESULT: the bundle verifies")
         return out
 
 
@@ -217,6 +227,8 @@ def cosigned_by(text: str, witnesses: list[str]) -> dict[str, int]:
     lines = [(line[2:].partition(" ")[0], base64.b64decode(line[2:].partition(" ")[2], validate=True))
              for line in block[:-1].split("\n")]
     times: dict[str, int] = {}
+    if len({key.rpartition("+")[2] for key in witnesses}) != len(witnesses):
+        raise ValueError("the trust file names one witness key twice: it would count twice toward the quorum")
     for key in witnesses:
         name, key_id, encoded = key.split("+", 2)
         raw = base64.b64decode(encoded, validate=True)
@@ -229,6 +241,9 @@ def cosigned_by(text: str, witnesses: list[str]) -> dict[str, int]:
             message = f"cosignature/v1\ntime {stamp}\n".encode() + body.encode("utf-8")
             if len(sig) != 76 or stamp > 2**63 - 1 or not ed25519_ok(raw[1:], message, sig[12:]):
                 raise ValueError(f"the cosignature by witness {name} does not verify")
+            if stamp > LAST_READABLE_TIME:
+                raise ValueError(f"the cosignature by witness {name} is dated after the year 9999 (POSIX time "
+                                 f"{stamp}): the witness's clock is wrong")
             times[name] = max(stamp, times.get(name, 0))
     return times
 
@@ -476,8 +491,60 @@ def check_proofs(files: dict[str, bytes], trust: dict[str, Any], public: bytes, 
     return entries
 
 
+def checkpoint_time(text: str) -> datetime | None:
+    """The ledger's signed time in a checkpoint (its ``policy-ledger/time`` line), if any."""
+    for line in text.split("\n\n", 1)[0].split("\n")[3:]:
+        if line.startswith("policy-ledger/time "):
+            moment = datetime.fromisoformat(line.split(" ", 1)[1])
+            return moment if moment.tzinfo is not None else None
+    return None
+
+
+def check_witness_file(files: dict[str, bytes], trust: dict[str, Any], report: Report, text: str,
+                       bundle_witnessed: tuple[int, bytes]) -> None:
+    """The witness's own newest cosigned checkpoint (its ``latest-cosigned.txt``) against the bundle's:
+    a smaller checkpoint the ledger signed after the witness saw a larger one is a cut."""
+    c = report.check("the witness's own latest cosigned checkpoint (--witnessed) agrees with the bundle")
+    public = bytes.fromhex(trust["ledger_public_key"])
+    bundle_text = files["checkpoint.txt"].decode("utf-8")
+    size, root = open_checkpoint(bundle_text, trust["origin"], public)
+    signed = checkpoint_time(bundle_text)
+    try:
+        w_size, w_root = open_checkpoint(text, trust["origin"], public)
+        times = cosigned_by(text, [str(k) for k in trust.get("witnesses") or []])
+    except MALFORMED as exc:
+        c.fail(f"the witness's file is not a checkpoint of this ledger cosigned by a witness it names: {exc}")
+        return
+    if not times:
+        c.fail("the witness's file is cosigned by none of the trust file's witnesses")
+        return
+    w_time = EPOCH + timedelta(seconds=max(times.values()))
+    w_signed = checkpoint_time(text)
+    who = ", ".join(sorted(times))
+    if w_size == size and w_root != root:
+        c.fail(f"witness {who} cosigned another root for size {size}: the ledger's key signed two histories")
+    elif w_size < size and (w_size, w_root) != bundle_witnessed:
+        c.fail(f"the bundle cannot show that its checkpoint ({size}) extends the one witness {who} cosigned "
+               f"({w_size}): its witnessed.txt is at another size. Either the log was cut and grew again after the "
+               "witness saw it, or that cosignature was not yet recorded by a quorum: ask the school to record it "
+               "(`ledger witness record`) and export again, then check the new bundle")
+    elif w_size > size and signed is not None and (
+            signed > w_time + CLOCK_ALLOWANCE or (w_signed is not None and signed >= w_signed)):
+        c.fail(f"the bundle's checkpoint ({size} entries, signed {signed.isoformat()}) was signed after witness "
+               f"{who} had seen {w_size} entries (checkpoint signed {w_signed.isoformat() if w_signed else '?'}, "
+               f"cosigned {w_time.isoformat()}): entries were cut from the ledger before this bundle was made")
+    else:
+        c.done += 1
+        if w_size > size:
+            report.limits.append(
+                f"it is older than what witness {who} saw ({w_size} entries by {w_time.isoformat()}): entries "
+                f"recorded after {signed.isoformat() if signed else 'its checkpoint'} are not in it, whether it "
+                "was made then or they were cut since; ask the school for a new bundle if they matter")
+    report.notes.append(f"witness file: checkpoint {w_size} cosigned by {who} at {w_time.isoformat()}")
+
+
 def check_witnesses(files: dict[str, bytes], trust: dict[str, Any], entries: dict[int, Entry], report: Report,
-                    now: datetime | None = None) -> None:
+                    now: datetime | None = None, witnessed: str | None = None) -> None:
     """The bundle's checkpoint is one history with the newest one a quorum of the trust file's
     witnesses cosigned; entries after that are younger than the trust file's maximum age."""
     keys = trust.get("witnesses") or []
@@ -510,7 +577,15 @@ def check_witnesses(files: dict[str, bytes], trust: dict[str, Any], entries: dic
                "history: the log was rewritten after the witnesses saw it")
         return
     c.done += 1
-    when = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=max(times.values()))
+    when = EPOCH + timedelta(seconds=max(times.values()))
+    if witnessed is not None:
+        check_witness_file(files, trust, report, witnessed, (w_size, w_root))
+    else:
+        signed = checkpoint_time(files["checkpoint.txt"].decode("utf-8"))
+        report.limits.append(
+            f"entries recorded after {signed.isoformat() if signed else 'its checkpoint'} could have been cut "
+            "from the ledger before it was made: check with a witness (--witnessed, the witness's "
+            "latest-cosigned.txt)")
     report.notes.append(f"witnessed: checkpoint {w_size} cosigned by {', '.join(sorted(times))} "
                         f"(latest {when.isoformat()})")
     later = sorted(leaf for leaf in entries if leaf >= w_size)
@@ -874,24 +949,33 @@ def _read_trust(path: Path) -> bytes:
         return handle.read(1024 * 1024)
 
 
-def verify(bundle: Path, trust_file: Path | None = None, wording: Any = None, now: datetime | None = None) -> Report:
+def verify(bundle: Path, trust_file: Path | None = None, wording: Any = None, now: datetime | None = None,
+           witnessed: Path | None = None) -> Report:
     """Run every check on a bundle; raises Unreadable only when it cannot be opened.
 
     ``wording(header, plaintext, zone)``, when given, is how the ledger words a disclosed
     entry in the timeline: its ``what``, ``action``, ``outcome`` and ``details`` (see
     :func:`check_timeline`). ``now`` (default: this machine's clock) judges how long entries
-    have gone unwitnessed."""
+    have gone unwitnessed. ``witnessed`` is a witness's own newest cosigned checkpoint (its
+    ``latest-cosigned.txt``): without it, a bundle cannot show that later entries were not cut."""
     files = read_bundle(bundle)
     report = Report(str(bundle))
     check_sums(files, report)
     try:
-        trust = strict_json(_read_trust(trust_file) if trust_file else files["trust.json"])
+        trust_bytes = _read_trust(trust_file) if trust_file else files["trust.json"]
+        trust = strict_json(trust_bytes)
         report.notes.append("trust: " + (f"{trust_file} (given separately)" if trust_file else
-                                         "the bundle's own trust.json: compare the fingerprint with the school's"))
+                                         "the bundle's own trust.json: compare its SHA-256 and witness list "
+                                         "with the school's"))
+        names = [str(k).partition("+")[0] for k in trust.get("witnesses") or []]
+        report.notes.append(f"trust file SHA-256 {hashlib.sha256(trust_bytes).hexdigest()}; witnesses: "
+                            f"{', '.join(names) if names else 'none'}"
+                            + (f" (quorum {trust.get('witness_quorum', 1)})" if names else ""))
         public = check_ledger_key(files, trust, report)
         if public is not None:
             entries = check_proofs(files, trust, public, report)
-            steps: list[tuple[Any, dict[str, Any]]] = [(check_witnesses, {"now": now}),
+            witness_text = _read_trust(witnessed).decode("utf-8") if witnessed else None
+            steps: list[tuple[Any, dict[str, Any]]] = [(check_witnesses, {"now": now, "witnessed": witness_text}),
                 (check_signers, {}), (check_content, {}), (check_attachments, {}),
                 (check_timeline, {"wording": wording})]
             for step, extra in steps:
@@ -908,9 +992,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Check a policy-ledger evidence bundle.")
     parser.add_argument("bundle", type=Path, help="the bundle zip, or the folder it was unpacked into")
     parser.add_argument("--trust", type=Path, help="the ledger's trust file, obtained from the school separately")
+    parser.add_argument("--witnessed", type=Path, help="a witness's own latest-cosigned.txt, obtained from the "
+                        "witness: shows whether entries after the bundle's checkpoint were cut")
     args = parser.parse_args(argv)
     try:
-        report = verify(args.bundle, args.trust)
+        report = verify(args.bundle, args.trust, witnessed=args.witnessed)
     except Unreadable as exc:
         print(printable(f"Error: {exc}"), file=sys.stderr)
         return 2

@@ -59,7 +59,9 @@ EVIDENCE_FOLDER = "evidence"
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
-_OLD = re.compile(r"old (0|[1-9][0-9]*)")
+_OLD = re.compile(r"old (0|[1-9][0-9]{0,19})")  # 2^64 - 1 has 20 digits
+#: The last second ``datetime`` can show (9999-12-31T23:59:59Z); cosignature/v1 allows times up to 2^63.
+LAST_READABLE_TIME = 253402300799
 
 
 class WitnessError(Exception):
@@ -83,7 +85,12 @@ class Rollback(Refused):
 
 
 class Fork(Refused):
-    """The checkpoint is not consistent with one this witness already cosigned: two histories."""
+    """The ledger's key signed two different roots for one size: two histories, proved."""
+
+
+class Unprocessable(Refused):
+    """The request's consistency proof does not verify (C2SP: 422). Not proof of a fork: anyone who
+    can alter the request in transit can spoil its proof hashes; a fresh request from the ledger decides."""
 
 
 # -- keys ---------------------------------------------------------------------------
@@ -265,7 +272,9 @@ def newest_quorum(notes: Sequence[str], origin: str, ledger_key: bytes, witnesse
 
 
 def posix_to_iso(timestamp: int) -> str:
-    """A POSIX time as the ledger stores times."""
+    """A POSIX time as the ledger stores times; WitnessError past the year 9999 (a broken clock)."""
+    if timestamp > LAST_READABLE_TIME:
+        raise WitnessError(f"the cosignature time {timestamp} is after the year 9999: the witness's clock is wrong")
     return (EPOCH + dt.timedelta(seconds=timestamp)).isoformat(timespec="microseconds")
 
 
@@ -297,7 +306,8 @@ def parse_request(text: str) -> tuple[int, list[bytes], str]:
     lines = head.split("\n")
     match = _OLD.fullmatch(lines[0])
     if match is None:
-        raise WitnessError("the request must start with 'old <size>' (decimal, no leading zeros)")
+        raise WitnessError("the request must start with 'old <size>' (decimal, no leading zeros, "
+                           "at most 2^64 - 1)")
     old = int(match.group(1))
     if len(lines) - 1 > MAX_PROOF_LINES:
         raise WitnessError(f"the request has more than {MAX_PROOF_LINES} consistency proof lines")
@@ -454,16 +464,27 @@ class WitnessFolder:
             if old != last_size:
                 raise Conflict(f"this witness last cosigned size {last_size}, not {old}: ask the ledger for "
                                f"`ledger witness request --old {last_size}`", last_size)
-            if last is not None:
+            if cp.size == 0 and cp.root != merkle.EMPTY_ROOT:
+                raise Refused("the ledger's key signed an empty checkpoint whose root is not the empty tree's: "
+                              "not cosigned")
+            if last is not None and cp.size == last.size and cp.root != last.root:
+                kept = self._keep_evidence(request, now, "fork")
+                raise Fork(f"FORK: the ledger's key signed two different roots for size {cp.size}: the one this "
+                           f"witness cosigned and this one. The history was rewritten. Not cosigned; the request "
+                           f"is kept as evidence in {kept}")
+            if last_size == 0 and proof:
+                raise WitnessError("the proof must be empty when the old size is 0")
+            if last is not None and 0 < last.size < cp.size:
                 try:
                     merkle.verify_consistency(last.size, cp.size, last.root, cp.root, proof)
                 except merkle.MerkleError as exc:
-                    kept = self._keep_evidence(request, now, "fork")
-                    raise Fork(f"FORK: the ledger's key signed checkpoint {cp.size} that does not extend the "
-                               f"checkpoint {last.size} this witness cosigned ({exc}). The history was rewritten. "
-                               f"Not cosigned; the request is kept as evidence in {kept}") from None
-            elif proof:
-                raise WitnessError("the proof must be empty when the old size is 0")
+                    kept = self._keep_evidence(request, now, "unproved")
+                    raise Unprocessable(
+                        f"UNPROVED: the request's proof does not show checkpoint {cp.size} extends the checkpoint "
+                        f"{last.size} this witness cosigned ({exc}). Not cosigned. The request may have been "
+                        f"damaged or altered on its way to you: fetch a fresh one from the ledger "
+                        f"(`ledger witness request`). If a fresh request fails the same way, the ledger's history "
+                        f"was rewritten: tell the chair of governors. The request is kept in {kept}") from None
             timestamp = int(now.timestamp())
             if last is not None and timestamp < last.timestamp:
                 raise Refused(f"this machine's clock ({posix_to_iso(timestamp)}) is behind this witness's last "

@@ -107,6 +107,8 @@ def cosign(state: State, folder: Path, out: Path | None, request: Path) -> None:
     except (witness.Fork, witness.Rollback) as exc:
         raise VerificationFailed(str(exc), "tell the ledger's governors and the trust: the ledger's key "
                                  "signed a history that contradicts what you cosigned") from None
+    except witness.Unprocessable as exc:
+        raise VerificationFailed(str(exc), "fetch a fresh request from the ledger's desk and cosign that") from None
     except witness.Conflict as exc:
         raise RuleViolation(str(exc)) from None
     except witness.WitnessError as exc:

@@ -72,6 +72,12 @@ def record(ledger: Ledger, text: str) -> list[dict[str, Any]]:
                 opened = witness.open_witnessed(note, trust.origin, trust.ledger_public_key, trust.witnesses)
             except witness.WitnessError as exc:
                 raise InvalidInput(f"not recorded: {exc}", "ask the witness to cosign again") from None
+            for name, when in opened.times.items():
+                try:
+                    witness.posix_to_iso(when)
+                except witness.WitnessError as exc:
+                    raise InvalidInput(f"not recorded: {exc}", "ask the witness to set its clock right and "
+                                       "cosign again") from None
             held = conn.execute(select(checkpoints.c.root).where(checkpoints.c.size == opened.checkpoint.size)
                                 ).scalar_one_or_none()
             if held is None or bytes(held) != opened.checkpoint.root:
@@ -115,6 +121,9 @@ def add_witness(ledger: Ledger, key: str, quorum: int | None, max_age_days: floa
     keys = [str(k) for k in document.get("witnesses", [])]
     if any(witness.parse_verifier_key(k)[0] == name for k in keys):
         raise AlreadyExists(f"the trust file already names a witness called {name!r}")
+    if any(witness.parse_verifier_key(k)[1] == witness.parse_verifier_key(key)[1] for k in keys):
+        raise AlreadyExists(f"the trust file already names a witness with the key of {name!r}: one key holder "
+                            "would count twice toward the quorum")
     keys.append(key)
     try:
         fields = witness_fields(
@@ -138,14 +147,15 @@ def list_cosignatures(ledger: Ledger) -> list[dict[str, Any]]:
         rows = conn.execute(select(cosignatures).order_by(cosignatures.c.size, cosignatures.c.id)).all()
     out = []
     for row in rows:
+        shown = None
         try:
             opened = witness.open_witnessed(row.cosigned, trust.origin, trust.ledger_public_key, trust.witnesses)
             when = opened.times.get(row.witness)
             status = "valid" if when is not None else "not this row's witness"
+            shown = _local(ledger, when) if when is not None else None
         except witness.WitnessError as exc:
-            when, status = None, f"INVALID: {exc}"
-        out.append({"size": row.size, "witness": row.witness,
-                    "cosigned_at": _local(ledger, when) if when is not None else None, "status": status})
+            status = f"INVALID: {exc}"
+        out.append({"size": row.size, "witness": row.witness, "cosigned_at": shown, "status": status})
     return out
 
 
