@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from commands.services import integrity, witnesses
 from commands.web.context import actor, desk, ledger, page
+from ledger import localtime
 from ledger.errors import InvalidInput
 
 bp = Blueprint("audit", __name__)
@@ -31,7 +32,7 @@ def index() -> tuple[str, int]:
 def verify() -> tuple[str, int]:
     """Verify the whole ledger against the trust file you upload (default: the one beside the ledger)."""
     actor()
-    uploads = {name: request.files.get(name) for name in ("trust", "since")}
+    uploads = {name: request.files.get(name) for name in ("trust", "since", "witnessed")}
     with tempfile.TemporaryDirectory(prefix="desk-audit-") as folder:
         paths: dict[str, Path | None] = {}
         for name, upload in uploads.items():
@@ -41,11 +42,17 @@ def verify() -> tuple[str, int]:
                 upload.save(path)
                 paths[name] = path
         trust = paths["trust"] or desk().config.trust_path
-        report = integrity.verify_ledger(ledger(), trust, paths["since"])
+        witnessed_file = paths["witnessed"]
+        report = integrity.verify_ledger(ledger(), trust, paths["since"],
+                                         witnessed_files=(witnessed_file,) if witnessed_file else ())
     rows = integrity.list_checkpoints(ledger())
+    witnessed = None
+    if report.witness and report.witness["witnessed_size"] is not None:
+        witnessed = (report.witness["witnessed_size"],
+                     localtime.local(report.witness["witnessed_at"], ledger().timezone()))
     return page("audit.html", "Integrity", checkpoints=list(reversed(rows))[:SHOWN], total=len(rows),
                 latest=integrity.latest_checkpoint(ledger()) if rows else "", report=report,
-                own_trust=paths["trust"] is None)
+                own_trust=paths["trust"] is None, witnessed=witnessed)
 
 
 @bp.get("/witness/add-checkpoint")

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
+from commands.services import witnesses
 from ledger import checkpoint, witness
+from ledger.clock import SystemClock
 from ledger.trust import Trust
-from tests.web.conftest import Site
+from tests.web.conftest import Site, text_of
 
 
 def test_a_witness_fetches_the_request_without_signing_in(site: Site) -> None:
@@ -29,3 +34,27 @@ def test_a_bad_old_size_is_refused(site: Site) -> None:
     huge = visitor.get("/witness/add-checkpoint?old=999999")
     assert huge.status_code >= 400 and "larger than the newest checkpoint" in huge.text
     assert visitor.get("/audit").status_code == 303, "everything else still needs signing in"
+
+
+def test_the_auditor_checks_a_witness_file_in_the_browser(site: Site, tmp_path: Path) -> None:
+    fed = site.fed
+    log_key = checkpoint.verifier_key(fed.ledger.meta()["origin"], fed.ledger.ledger_public_key())
+    folder, key = witness.WitnessFolder.create(tmp_path / "w", "governors.example/w1", [log_key], "pass")
+    witnesses.add_witness(fed.ledger, key, None, None)
+    folder.cosign(witnesses.request(fed.ledger, 0), "pass", SystemClock().now())
+    kept = (tmp_path / "w" / witness.WITNESSED_FILE).read_bytes()
+    auditor = site.visitor("auditor")
+    trust = fed.ledger.config.trust_path.read_bytes()
+    checked = auditor.post("/audit/verify", {"trust": (io.BytesIO(trust), "trust.json"),
+                                             "witnessed": (io.BytesIO(kept), "latest-cosigned.txt")},
+                           content_type="multipart/form-data")
+    text = text_of(checked)
+    assert "OK: the ledger verifies" in text and "cosigned by a quorum of witnesses at" in text
+    body, signatures = checkpoint.parse_signed_note(kept.decode("utf-8"))
+    name, kid, raw = signatures[-1]
+    altered = (kept.decode("utf-8").rsplit("\u2014 ", 1)[0]
+               + checkpoint.signature_line(name, kid, raw[:-1] + bytes([raw[-1] ^ 1]))).encode("utf-8")
+    failed = auditor.post("/audit/verify", {"trust": (io.BytesIO(trust), "trust.json"),
+                                            "witnessed": (io.BytesIO(altered), "latest-cosigned.txt")},
+                          content_type="multipart/form-data")
+    assert "FAILED" in text_of(failed) and "altered or forged" in text_of(failed), text_of(failed)
