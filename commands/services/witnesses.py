@@ -8,7 +8,7 @@ import json
 import os
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from ledger import checkpoint, files, localtime, merkle, sealer, witness
 from ledger.clock import iso
@@ -51,6 +51,15 @@ def request(ledger: Ledger, old: int | None = None) -> str:
             raise VerificationFailed(f"the stored Merkle tree cannot prove checkpoint {size} extends size {old}: {exc}",
                                      "run `ledger verify --trust trust.json`") from None
     return witness.format_request(old, proof, signed)
+
+
+def request_state(ledger: Ledger) -> tuple[int, int]:
+    """What a request depends on besides ``old``: the newest checkpoint's size and the newest
+    cosignature row's id (a cache of requests is good while both stay the same)."""
+    with ledger.engine.connect() as conn:
+        size = conn.execute(select(func.max(checkpoints.c.size))).scalar_one_or_none() or 0
+        newest = conn.execute(select(func.max(cosignatures.c.id))).scalar_one_or_none() if _has_table(conn) else 0
+    return int(size), int(newest or 0)
 
 
 def record(ledger: Ledger, text: str) -> list[dict[str, Any]]:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
-from commands.services import witnesses
+from commands.services import incidents, witnesses
 from ledger import checkpoint, witness
 from ledger.clock import SystemClock
 from ledger.trust import Trust
+from commands.web import audit
 from tests.web.conftest import Site, text_of
 
 
@@ -58,3 +60,25 @@ def test_the_auditor_checks_a_witness_file_in_the_browser(site: Site, tmp_path: 
                                             "witnessed": (io.BytesIO(altered), "latest-cosigned.txt")},
                           content_type="multipart/form-data")
     assert "FAILED" in text_of(failed) and "altered or forged" in text_of(failed), text_of(failed)
+
+
+def test_the_public_request_is_worked_out_once_per_checkpoint(site: Site, monkeypatch: Any) -> None:
+    audit._requests.clear()
+    made: list[int | None] = []
+    real = witnesses.request
+
+    def counted(ledger: Any, old: int | None = None) -> str:
+        made.append(old)
+        return real(ledger, old)
+
+    monkeypatch.setattr(witnesses, "request", counted)
+    visitor = site.visitor()
+    first = [visitor.get("/witness/add-checkpoint").text for _ in range(5)]
+    assert len(made) == 1 and len(set(first)) == 1, "five visits, one piece of checking work"
+    visitor.get("/witness/add-checkpoint?old=3")
+    assert made == [None, 3]
+    # a new entry makes a new checkpoint: the page works the request out afresh
+    incidents.report(site.fed.ledger, site.fed["teacher"], incidents.IncidentReport(
+        "child-on-child", "2026-01-05T10:00", "Image shared", "Seen"))
+    newer = visitor.get("/witness/add-checkpoint").text
+    assert len(made) == 3 and newer != first[0]
