@@ -58,7 +58,10 @@ def export(state: State, incident: str | None, person: str | None, reason: str |
 @click.argument("bundle", type=click.Path(exists=True, path_type=Path))
 @click.option("--trust", "trust_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The ledger's trust file, obtained separately (default: the bundle's own copy).")
-def verify_bundle(bundle: Path, trust_file: Path | None) -> None:
+@click.option("--witnessed", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A witness's own latest-cosigned.txt, obtained from the witness: shows whether entries "
+                   "after the bundle's checkpoint were cut from the ledger.")
+def verify_bundle(bundle: Path, trust_file: Path | None, witnessed: Path | None) -> None:
     """Check an evidence bundle: sums, signatures, keys, proofs, plaintext, evidence hashes.
 
     The same checks as the standalone scripts/verify_bundle.py (which the
@@ -67,9 +70,9 @@ def verify_bundle(bundle: Path, trust_file: Path | None) -> None:
 
     \b
     Example:
-      ledger verify-bundle case.zip --trust trust.json
+      ledger verify-bundle case.zip --trust trust.json --witnessed latest-cosigned.txt
     """
-    report = service.verify_bundle(bundle, trust_file)
+    report = service.verify_bundle(bundle, trust_file, witnessed)
     emit("\n".join(report.lines()))
     if not report.ok:
         raise SystemExit(1)

@@ -416,11 +416,12 @@ def _make(work: Unit, actor: Actor, request: ExportRequest, meta: dict[str, str]
     )
 
 
-def verify_bundle(path: Path, trust_file: Path | None = None) -> Any:
+def verify_bundle(path: Path, trust_file: Path | None = None, witnessed: Path | None = None) -> Any:
     """Run the standalone verifier's checks on a bundle, and rebuild the timeline's wording of
-    each disclosed entry from its checked plaintext (which the script alone cannot); returns its report."""
+    each disclosed entry from its checked plaintext (which the script alone cannot); returns its report.
+    ``witnessed`` is a witness's own ``latest-cosigned.txt``: it shows whether entries were cut."""
     try:
-        return checker.verify(path, trust_file, wording=_Wording())
+        return checker.verify(path, trust_file, wording=_Wording(), witnessed=witnessed)
     except checker.Unreadable as exc:
         raise InvalidInput(str(exc), "give the bundle's zip file, or the folder it was unpacked into") from None
 
