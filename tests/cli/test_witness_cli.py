@@ -95,3 +95,31 @@ def test_bad_witness_input_is_refused_clearly(sqlite_ledger_cli: LedgerCli, sqli
     again = cli.run("witness", "init", "--name", "gov.example/w", "--dir", str(tmp_path / "w"), "--log-key",
                     str(fed.ledger.config.trust_path), LEDGER_WITNESS_PASSPHRASE=WITNESS_PASS)
     assert again.exit_code != 0 and "already holds a witness" in again.output
+
+
+def test_a_spoiled_request_and_a_huge_size_are_named_not_a_fork_or_a_crash(
+    sqlite_ledger_cli: LedgerCli, sqlite_federation: Federation, tmp_path: Path
+) -> None:
+    cli, fed = sqlite_ledger_cli, sqlite_federation
+    folder, request = tmp_path / "w", tmp_path / "request.txt"
+    assert cli.run("witness", "init", "--name", "gov.example/w", "--dir", str(folder), "--log-key",
+                   str(fed.ledger.config.trust_path), LEDGER_WITNESS_PASSPHRASE=WITNESS_PASS).exit_code == 0
+    assert cli.run("witness", "request", "--old", "0", "--out", str(request)).exit_code == 0
+    assert cli.run("witness", "cosign", "--dir", str(folder), str(request),
+                   LEDGER_WITNESS_PASSPHRASE=WITNESS_PASS).exit_code == 0
+    size = int(request.read_text(encoding="utf-8").split("\n\n", 1)[1].split("\n")[1])
+    for i in range(3):
+        incidents.report(fed.ledger, fed["teacher"], incidents.IncidentReport(
+            "child-on-child", "2026-01-05T10:00", f"Image shared {i}", "Seen"))
+    assert cli.run("witness", "request", "--old", str(size), "--out", str(request)).exit_code == 0
+    head, signed = request.read_text(encoding="utf-8").split("\n\n", 1)
+    lines = head.split("\n")
+    spoiled = "\n".join([lines[0], *["A" * 43 + "=" for _ in lines[1:]]]) + "\n\n" + signed
+    request.write_text(spoiled, encoding="utf-8")
+    result = cli.run("witness", "cosign", "--dir", str(folder), str(request), LEDGER_WITNESS_PASSPHRASE=WITNESS_PASS)
+    assert result.exit_code != 0 and "UNPROVED" in result.output and "fetch a fresh request" in result.output
+    assert "FORK" not in result.output
+    request.write_text("old " + "9" * 5000 + "\n\n" + signed, encoding="utf-8")
+    result = cli.run("witness", "cosign", "--dir", str(folder), str(request), LEDGER_WITNESS_PASSPHRASE=WITNESS_PASS)
+    assert result.exit_code == 1 and "not cosigned: the request must start with 'old <size>'" in result.output
+    assert "Traceback" not in result.output
