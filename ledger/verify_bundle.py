@@ -949,6 +949,16 @@ def _read_trust(path: Path) -> bytes:
         return handle.read(1024 * 1024)
 
 
+def _read_witness_file(path: Path, report: Report) -> str:
+    """The witness's own file as text; a file that cannot be read fails its check (and is no text)."""
+    try:
+        return _read_trust(path).decode("utf-8")
+    except (OSError, ValueError) as exc:
+        report.check("the witness's own latest cosigned checkpoint (--witnessed) is readable").fail(
+            f"{path}: {type(exc).__name__}: {exc}")
+        return ""
+
+
 def verify(bundle: Path, trust_file: Path | None = None, wording: Any = None, now: datetime | None = None,
            witnessed: Path | None = None) -> Report:
     """Run every check on a bundle; raises Unreadable only when it cannot be opened.
@@ -974,7 +984,7 @@ def verify(bundle: Path, trust_file: Path | None = None, wording: Any = None, no
         public = check_ledger_key(files, trust, report)
         if public is not None:
             entries = check_proofs(files, trust, public, report)
-            witness_text = _read_trust(witnessed).decode("utf-8") if witnessed else None
+            witness_text = _read_witness_file(witnessed, report) if witnessed else None
             steps: list[tuple[Any, dict[str, Any]]] = [(check_witnesses, {"now": now, "witnessed": witness_text}),
                 (check_signers, {}), (check_content, {}), (check_attachments, {}),
                 (check_timeline, {"wording": wording})]

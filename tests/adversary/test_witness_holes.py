@@ -149,6 +149,11 @@ def test_an_honest_archived_bundle_verifies_against_the_witnesss_newer_file(tmp_
         assert report.ok, lines
         assert "RESULT: the bundle verifies, but it is older than what witness governors.example/w1 saw" in lines
         assert "OK    the witness's own latest cosigned checkpoint (--witnessed) agrees with the bundle" in lines
+        for junk in (b"\xff\xfe not text", b"not a checkpoint\n"):  # a bad witness file fails, never crashes
+            (tmp_path / "junk.txt").write_bytes(junk)
+            bad = verify_bundle.verify(out, fed.ledger.config.trust_path, now=clock.now(),
+                                       witnessed=tmp_path / "junk.txt")
+            assert not bad.ok and "FAIL  the witness's own latest cosigned checkpoint" in "\n".join(bad.lines())
 
 
 def test_a_witness_cosigning_after_new_entries_leaves_an_honest_ledger_verified(tmp_path: Path) -> None:
