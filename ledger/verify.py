@@ -51,6 +51,7 @@ from ledger.registry import Registry, is_registry_event
 from ledger.schema import checkpoints, merkle_leaves, merkle_nodes
 from ledger.trust import Trust
 from ledger.verify_keys import KeyAudit
+from ledger.verify_since import EarlierEntries, resume
 
 BATCH = 2000
 PARALLEL_FROM = 4000
@@ -92,12 +93,15 @@ class Report:
     since: int | None = None
     keys: int = 0
     read_models: str = "not compared"
+    #: How a run with a saved checkpoint resumed from it, or why it replayed from the start instead.
+    resumed: str | None = None
+    replayed: str | None = None
     findings: list[Finding] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         """True only when something was checked and nothing is wrong."""
-        return self.entries > 0 and self.checkpoints > 0 and not self.findings
+        return (self.entries > 0 or self.resumed is not None) and self.checkpoints > 0 and not self.findings
 
     def as_dict(self) -> dict[str, Any]:
         """For JSON output."""
@@ -106,7 +110,7 @@ class Report:
             "bodies_checked": self.bodies, "key_commitments_checked": self.commitments,
             "erased_entries": self.erased, "checkpoints_checked": self.checkpoints,
             "merkle_nodes_checked": self.nodes, "tree_size": self.tree_size, "root": self.root,
-            "since": self.since, "data_keys_checked": self.keys, "read_models": self.read_models,
+            "since": self.since, "resumed": self.resumed, "replayed": self.replayed, "data_keys_checked": self.keys, "read_models": self.read_models,
             "findings": [f.as_dict() for f in self.findings],
         }
 
@@ -179,15 +183,20 @@ class Verifier:
         self.pool: ProcessPoolExecutor | None = None
         self.in_flight: deque[tuple[list[_Pending], Future[list[bool]]]] = deque()
         self.bar: Any = None
+        #: Set when resuming at a saved checkpoint (``ledger.verify_since``).
+        self.earlier: EarlierEntries | None = None
 
     def run(self, since: checkpoint.Checkpoint | None = None) -> Report:
-        """Verify the whole log (signatures only after ``since``)."""
-        total = int(self.conn.execute(select(func.count()).select_from(self.events)).scalar_one())
+        """Verify the log: from ``since`` when it can resume there (``ledger.verify_since``), else
+        the whole log (signatures only after ``since``)."""
+        start = (resume(self, since) or 0) if since is not None else 0
+        total = int(self.conn.execute(select(func.count()).select_from(self.events)
+                                      .where(self.events.c.id > start)).scalar_one())
         if total >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
             self.pool = ProcessPoolExecutor(max_workers=os.cpu_count())
         self.bar = progress.bar(total, "verify")
         try:
-            self._stream(since)
+            self._stream(since, start)
             while self.in_flight:
                 self._collect_one()
         finally:
@@ -199,8 +208,7 @@ class Verifier:
 
     # -- entries -----------------------------------------------------------------
 
-    def _rows(self) -> Iterator[Sequence[Any]]:
-        last = 0
+    def _rows(self, last: int) -> Iterator[Sequence[Any]]:
         while True:
             rows = self.conn.execute(
                 select(self.events.c.id, self.events.c.originator_id, self.events.c.originator_version,
@@ -212,15 +220,19 @@ class Verifier:
             yield rows
             last = rows[-1].id
 
-    def _stream(self, since: checkpoint.Checkpoint | None) -> None:
+    def _stream(self, since: checkpoint.Checkpoint | None, start: int) -> None:
+        resumed_at = self.frontier.size if self.earlier is not None else -1
         cps = iter(self.conn.execute(
-            select(checkpoints.c.size, checkpoints.c.root, checkpoints.c.signed).order_by(checkpoints.c.size)
+            select(checkpoints.c.size, checkpoints.c.root, checkpoints.c.signed)
+            .where(checkpoints.c.size > resumed_at).order_by(checkpoints.c.size)
         ).all())
         self._next_cp = next(cps, None)
         self._cps = cps
-        self._check_checkpoints_at(0)
+        self._check_checkpoints_at(self.frontier.size)
         since_size = since.size if since else 0
-        for rows in self._rows():
+        for rows in self._rows(start):
+            if self.earlier is not None:
+                self.earlier.prepare(rows, start)
             sealed = {
                 int(r.notification_id): (int(r.leaf_index), bytes(r.leaf_hash))
                 for r in self.conn.execute(
@@ -282,6 +294,10 @@ class Verifier:
             key = uuid.UUID(str(header["aggregate"])).bytes
         except ValueError:
             key = str(header["aggregate"]).encode()
+        if self.earlier is not None and key not in self.versions:
+            known = self.earlier.state(str(header["aggregate"]))
+            if known is not None:
+                self.versions[key], self.classes[key] = known
         record_class = self.classes.setdefault(key, str(header["record_class"]))
         if header["record_class"] != record_class:
             self._add(_at(where, f"its record class is {header['record_class']}, but its record began as "
@@ -503,7 +519,7 @@ class Verifier:
         self._check_trust_roots()
         self.keys.finish(self.erased_records)
         self.report.keys = self.keys.keys_checked
-        if self.report.entries == 0:
+        if self.report.entries == 0 and self.report.resumed is None:
             self._add(Finding("the log is empty: there is nothing to verify"))
         if since is not None:
             self.report.since = since.size

@@ -69,6 +69,8 @@ class KeyAudit:
     destroyed: set[str] = field(default_factory=set)
     removed: set[str] = field(default_factory=set)
     keys_checked: int = 0
+    #: Resumed at a saved checkpoint: only the evidence files new entries name are checked.
+    partial: bool = False
 
     def see(self, entry: envelope.Envelope, leaf: int, record_class: str | None = None) -> None:
         """Take in one entry (called in log order, before the registry takes it in).
@@ -250,8 +252,10 @@ class KeyAudit:
 
     def _evidence(self, erased_records: set[str]) -> None:
         stored: set[str] = set()
-        rows = self.conn.execute(
-            select(attachments.c.attachment_id, attachments.c.record_id, attachments.c.ciphertext))
+        query = select(attachments.c.attachment_id, attachments.c.record_id, attachments.c.ciphertext)
+        if self.partial:
+            query = query.where(attachments.c.attachment_id.in_(sorted(self.evidence)))
+        rows = self.conn.execute(query)
         for attachment_id, record_id, ciphertext in rows:
             stored.add(str(attachment_id))
             claim = self.evidence.get(str(attachment_id))
