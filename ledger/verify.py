@@ -49,6 +49,7 @@ from ledger.errors import VerificationFailed
 from ledger.keystore import KeyRing
 from ledger.registry import Registry, is_registry_event
 from ledger.schema import checkpoints, merkle_leaves, merkle_nodes
+from ledger.spill import Spill
 from ledger.trust import Trust
 from ledger.verify_keys import KeyAudit
 from ledger.verify_since import EarlierEntries, resume
@@ -176,8 +177,8 @@ class Verifier:
         self.frontier = Frontier()
         self.erased_records: set[str] = set()
         self.empty_bodies: list[Finding] = []
-        self.versions: dict[bytes, int] = {}
-        self.classes: dict[bytes, str] = {}
+        #: Each record's last version and class (on disk: it grows with the number of records).
+        self.records = Spill()
         self.last_time = ""
         self.registry_dirty = True
         self.pool: ProcessPoolExecutor | None = None
@@ -201,9 +202,13 @@ class Verifier:
                 self._collect_one()
         finally:
             self.bar.close()
+            self.records.close()
             if self.pool is not None:
                 self.pool.shutdown()
-        self._finish(since)
+        try:
+            self._finish(since)
+        finally:
+            self.keys.close()
         return self.report
 
     # -- entries -----------------------------------------------------------------
@@ -241,20 +246,27 @@ class Verifier:
             }
             pending: list[_Pending] = []
             made: list[tuple[int, int, bytes]] = []
-            for row in rows:
-                self._entry(row, sealed, pending, made, since_size)
+            parsed = [_parse(row) for row in rows]
+            self._prefetch(parsed)
+            for row, entry in zip(rows, parsed):
+                self._entry(row, entry, sealed, pending, made, since_size)
             self._flush_signatures(pending)
             self._compare_nodes(made)
             self.keys.check_batch()
             self.bar.update(len(rows))
 
-    def _entry(self, row: Any, sealed: dict[int, tuple[int, bytes]], pending: list[_Pending],
-               made: list[tuple[int, int, bytes]], since_size: int) -> None:
+    def _prefetch(self, parsed: list[envelope.Envelope | VerificationFailed]) -> None:
+        """Read the batch's records and data keys from the on-disk maps in a few queries."""
+        headers = [e.header for e in parsed if isinstance(e, envelope.Envelope)]
+        self.records.prefetch({_record_key(h.get("aggregate")) for h in headers})
+        self.keys.seen.prefetch({str(h.get("data_key")).encode() for h in headers})
+
+    def _entry(self, row: Any, entry: envelope.Envelope | VerificationFailed, sealed: dict[int, tuple[int, bytes]],
+               pending: list[_Pending], made: list[tuple[int, int, bytes]], since_size: int) -> None:
         self.report.entries += 1
         position = self.frontier.size
-        try:
-            entry = envelope.parse(bytes(row.state))
-        except VerificationFailed as exc:
+        if isinstance(entry, VerificationFailed):
+            exc = entry
             self._add(Finding(f"stored entry is unreadable: {exc}", position, str(row.originator_id),
                               row.originator_version, roles.event_name(row.topic)))
             self._seal_position(row, None, sealed, made, position)
@@ -290,20 +302,16 @@ class Verifier:
     def _check_sequence(self, header: dict[str, Any], where: Finding) -> str:
         """Each record's versions follow 1, 2, 3…, all of the record class it began with; times never
         go backwards. Returns the record's class (its first entry's)."""
-        try:
-            key = uuid.UUID(str(header["aggregate"])).bytes
-        except ValueError:
-            key = str(header["aggregate"]).encode()
-        if self.earlier is not None and key not in self.versions:
+        key = _record_key(header["aggregate"])
+        known = self.records.get(key)
+        if known is None and self.earlier is not None:
             known = self.earlier.state(str(header["aggregate"]))
-            if known is not None:
-                self.versions[key], self.classes[key] = known
-        record_class = self.classes.setdefault(key, str(header["record_class"]))
+        record_class = known[1] if known is not None else str(header["record_class"])
         if header["record_class"] != record_class:
             self._add(_at(where, f"its record class is {header['record_class']}, but its record began as "
                                  f"{record_class}: its readers were chosen from an altered row (data_keys?)"))
         version = int(header["version"])
-        expected = self.versions.get(key, 0) + 1
+        expected = (known[0] if known is not None else 0) + 1
         if version != expected:
             if version > expected:
                 missing = f"version {expected}" if version == expected + 1 else f"versions {expected}-{version - 1}"
@@ -311,7 +319,7 @@ class Verifier:
                                      f"{missing} missing from the log (deleted?)"))
             else:
                 self._add(_at(where, f"version {version} comes again after version {expected - 1}"))
-        self.versions[key] = max(version, expected - 1)
+        self.records.put(key, (max(version, expected - 1), record_class))
         recorded = _instant(str(header["recorded_at"]))
         if recorded is None:
             self._add(_at(where, f"recorded at {header['recorded_at']!r}, which is not a time"))
@@ -567,6 +575,21 @@ class Verifier:
 
     _watch: int | None = None
     _since_root: bytes | None = None
+
+
+def _parse(row: Any) -> envelope.Envelope | VerificationFailed:
+    try:
+        return envelope.parse(bytes(row.state))
+    except VerificationFailed as exc:
+        return exc
+
+
+def _record_key(aggregate: Any) -> bytes:
+    """A record's key in the verifier's map (its id's 16 bytes when it is a UUID)."""
+    try:
+        return uuid.UUID(str(aggregate)).bytes
+    except ValueError:
+        return str(aggregate).encode()
 
 
 def _records(header: dict[str, Any]) -> list[str]:

@@ -187,8 +187,7 @@ class EarlierEntries:
                                        f"the entry the checkpoint covers ({problem}): history was rewritten",
                                        None, aggregate, version))
             return None
-        self.verifier.keys.seen.setdefault(str(entry.header["data_key"]), aggregate)
-        self.verifier.keys.first_leaf.setdefault(str(entry.header["data_key"]), leaf)
+        self.verifier.keys.seen.setdefault(str(entry.header["data_key"]).encode(), (leaf, aggregate))
         return version, str(entry.header["record_class"])
 
     def state(self, aggregate: str) -> tuple[int, str] | None:
