@@ -53,6 +53,19 @@ def test_verify_since_reads_only_the_entries_after_the_saved_checkpoint(federati
     assert report.replayed is None
 
 
+def test_verify_since_resumes_from_a_kept_registry_state_after_the_registry_changed(federation: Federation) -> None:
+    """The write side's current registry row is newer than the saved checkpoint: the state the
+    checkpoint signed is found in the kept history, by its digest, and the run still resumes."""
+    fed = federation
+    saved = saved_checkpoint(fed)
+    people.add_staff(fed.ledger, fed["admin"], "New Colleague", ["staff"], "correct horse battery staple 9", "newer")
+    assert saved_checkpoint(fed).registry != saved.registry
+    report = audit_since(fed, saved)
+    assert report.ok, named(report)
+    assert report.resumed is not None and report.replayed is None
+    assert report.entries >= 2
+
+
 def test_nothing_new_since_the_saved_checkpoint_verifies_without_reading_an_entry(federation: Federation) -> None:
     saved = saved_checkpoint(federation)
     report = audit_since(federation, saved)
