@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from commands.services import incidents, inbox, people
+from commands.services import inbox, incidents, integrity, people
 from commands.services import transfer as service
 from ledger import crypto
 from ledger import transfer_box as box
@@ -100,6 +100,9 @@ def test_a_childs_file_goes_to_the_next_school_and_the_receipt_comes_back(
     # replayed: the same receipt again is refused, and writes nothing
     refused(sender, RuleViolation, lambda: service.record_receipt(sender.ledger, sender["dsl"], tmp_path / "receipt.json"),
             "already recorded")
+    for fed in (sender, receiver):
+        report = integrity.verify_ledger(fed.ledger, fed.ledger.config.trust_path, None)
+        assert report.ok, report
 
 
 def test_the_received_entries_keep_their_signatures_and_are_not_signed_by_the_receiving_ledger(
