@@ -262,6 +262,7 @@ class ReceiptRecorded:
 
     transfer_id: str
     receiver: str
+    #: When the receiver says it was received, in the federation's local time.
     received_at: str
     receipt_sha256: str
 
@@ -290,7 +291,9 @@ def record_receipt(ledger: Ledger, actor: Actor, path: Path) -> ReceiptRecorded:
         try:
             transfer_id, sealed_sha256 = str(body["transfer_id"]), str(body["sealed_sha256"])
             receiver_key, received_at = str(body["receiver_key"]), str(body["received_at"])
-            moment = localtime.local(received_at, localtime.UTC)
+            moment = dt.datetime.fromisoformat(received_at)
+            if moment.tzinfo is None:
+                raise ValueError("the time received has no zone")
         except (KeyError, ValueError, TypeError):
             raise InvalidInput(f"{path} is a malformed receipt", hint) from None
         if body.get("from_ledger") != ledger.meta()["ledger_id"] or not work.exists(transfer_record_id(transfer_id)):
@@ -314,10 +317,11 @@ def record_receipt(ledger: Ledger, actor: Actor, path: Path) -> ReceiptRecorded:
         if opened != sent[-1]["opened_commitment"]:
             raise VerificationFailed("the receipt does not prove its signer opened the file", hint)
         who = f"{body.get('receiver')} ({body.get('receiver_school')})"
-        when = moment.isoformat()
+        when = moment.astimezone(localtime.UTC).isoformat()
         transfer.record_receipt(sealed_sha256, receipt_sha256, receiver_key, when, who)
         work.save(transfer)
-    return ReceiptRecorded(transfer_id, who, when, receipt_sha256)
+        shown = localtime.shown(localtime.local(when, work.zone))
+    return ReceiptRecorded(transfer_id, who, shown, receipt_sha256)
 
 
 # -- receiving -----------------------------------------------------------------------------------------

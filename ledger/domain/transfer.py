@@ -21,6 +21,7 @@ from typing import ClassVar
 
 from eventsourcing.domain import Aggregate
 
+from ledger import localtime
 from ledger.domain.base import new_short_id, parse_date, record_id, require_text
 from ledger.errors import InvalidInput, RuleViolation
 
@@ -110,10 +111,11 @@ class ChildFileTransfer(Aggregate):
         def apply(self, aggregate: ChildFileTransfer) -> None:
             aggregate.receipts.append(self.receipt_sha256)
 
-        def describe(self) -> str:
-            """One line for the timeline."""
+        def describe(self, zone: dt.tzinfo = localtime.UTC) -> str:
+            """One line for the timeline (the time received in the reader's ``zone``)."""
+            when = localtime.shown(localtime.local(self.received_at, zone))
             return (f"receipt for the child protection file recorded: received by {self.receiver} "
-                    f"at {self.received_at} (receipt sha256 {self.receipt_sha256[:16]}…)")
+                    f"at {when}, as they say (receipt sha256 {self.receipt_sha256[:16]}…)")
 
     @staticmethod
     def create_id(transfer_id: str) -> uuid.UUID:
