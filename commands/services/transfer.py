@@ -36,7 +36,7 @@ from ledger import crypto, files, localtime, schooldays
 from ledger import transfer_box as box
 from ledger import verify_bundle as checker
 from ledger.domain.base import parse_date
-from ledger.domain.people import subject_record_id
+from ledger.domain.people import Subject, subject_record_id
 from ledger.domain.transfer import (ChildFileTransfer, ClosureDays, ReceivedFile, closure_dates,
                                     closures_record_id, received_record_id, transfer_record_id)
 from ledger.errors import AlreadyExists, InvalidInput, NotFound, NotPermitted, VerificationFailed
@@ -115,7 +115,8 @@ def leave(ledger: Ledger, actor: Actor, person: str, left_on: str, to_school: st
 
     person = resolve(ledger, actor, person)
     with ledger.unit(actor, write=True) as work:
-        if not work.exists(subject_record_id(person)):
+        if not work.exists(subject_record_id(person)) or getattr(
+                work.get(Subject, subject_record_id(person), "person", redacted=True), "kind", None) != "pupil":
             raise NotFound(f"{person} is not a pupil of this ledger", "`ledger people find NAME` shows pupils' ids")
         if parse_date("leaving date", left_on) > work.today:
             raise InvalidInput(f"the leaving date {left_on} is in the future",

@@ -303,3 +303,12 @@ def test_closure_days_are_signed_and_move_the_due_date(sender: Federation) -> No
     after = service.leave(sender.ledger, sender["dsl"], pupil, start.isoformat(), "Elm Academy").due_by
     assert dt.date.fromisoformat(after) > dt.date.fromisoformat(before)
     refused(sender, NotPermitted, lambda: service.set_closures(sender.ledger, sender["dsl"], [], "no"))
+
+
+def test_only_a_pupil_can_be_recorded_as_leaving(sender: Federation) -> None:
+    parent = people.add_subject(sender.ledger, sender["dsl"], "parent", "Pam Parent")
+    refused(sender, NotFound, lambda: service.leave(sender.ledger, sender["dsl"], parent, local_today(),
+                                                    "Elm Academy"), "not a pupil")
+    pupil = people.add_subject(sender.ledger, sender["dsl"], "pupil", "Fen Future")
+    refused(sender, InvalidInput, lambda: service.leave(sender.ledger, sender["dsl"], pupil, local_today(30),
+                                                        "Elm Academy"), "in the future")
