@@ -110,3 +110,30 @@ def test_a_receipt_that_is_not_one_is_refused(schools: Schools) -> None:
     result = schools.oak.run("transfer", "receipt", str(junk), actor="dsl")
     assert result.exit_code == 1 and "is not a transfer receipt" in result.stderr
     assert schools.oak.snapshot() == before
+
+
+def test_a_file_sealed_with_a_passphrase_read_by_phone(schools: Schools) -> None:
+    oak, elm, folder = schools.oak, schools.elm, schools.folder
+    phone = "lantern orbit meadow quartz"
+    made = elm.run("transfer", "keygen", "--out", str(folder / "phone-key"), "--school", "Elm Academy",
+                   "--name", "Dee Receiver", LEDGER_TRANSFER_PASSPHRASE=KEY_PASSPHRASE)
+    assert made.exit_code == 0, made.output
+    left = oak.run("transfer", "leave", "--person", schools.pupil, "--left", local_today(), "--to-school",
+                   "Elm Academy", actor="dsl")
+    assert left.exit_code == 0, left.output
+    sent = oak.run("transfer", "--person", schools.pupil, "--to-school", "Elm Academy", "--passphrase-from-phone",
+                   "--out", str(folder / "phone.transfer"), actor="dsl", LEDGER_TRANSFER_PHONE_PASSPHRASE=phone)
+    assert sent.exit_code == 0, sent.output
+    assert "with the passphrase (read it to the receiving DSL by phone" in sent.stderr
+    args = ("transfer", "import", str(folder / "phone.transfer"), "--passphrase-from-phone", "--key",
+            str(folder / "phone-key" / "transfer-key.json"), "--receipt", str(folder / "phone-receipt.json"))
+    before = elm.snapshot()
+    wrong = elm.run(*args, actor="dsl", LEDGER_TRANSFER_PASSPHRASE=KEY_PASSPHRASE,
+                    LEDGER_TRANSFER_PHONE_PASSPHRASE="lantern orbit meadow quartzz")
+    assert wrong.exit_code == 1 and "wrong passphrase" in wrong.stderr and elm.snapshot() == before
+    assert not (folder / "phone-receipt.json").exists()
+    taken = elm.run(*args, actor="dsl", LEDGER_TRANSFER_PASSPHRASE=KEY_PASSPHRASE,
+                    LEDGER_TRANSFER_PHONE_PASSPHRASE=phone)
+    assert taken.exit_code == 0, taken.output
+    recorded = oak.run("transfer", "receipt", str(folder / "phone-receipt.json"), actor="dsl")
+    assert recorded.exit_code == 0, recorded.output
