@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from commands.cli import lazy
-from commands.cli.base import State, emit, pass_state
+from commands.cli.base import State, emit, output_options, pass_state
 from ledger.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -182,6 +182,19 @@ def open_(state: State, transfer_id: str, out: Path, reason: str, force: bool) -
     """
     opened = service.open_received(state.ledger(), state.actor(), transfer_id, out, reason, force)
     emit("\n".join(opened.report.lines()))
+
+
+@transfer.command("list")
+@output_options
+@pass_state
+def list_(state: State) -> list[dict[str, Any]]:
+    """Every leaver's transfer: left, due by, sent, receipt (the DSL and the Headteacher).
+
+    \b
+    Example:
+      ledger --as dsl transfer list
+    """
+    return service.transfers(state.ledger(), state.actor())
 
 
 @transfer.command("closures")

@@ -438,6 +438,28 @@ def open_received(ledger: Ledger, actor: Actor, transfer_id: str, out: Path, rea
     return opened
 
 
+# -- listing and what waits ----------------------------------------------------------------------------
+
+
+def transfers(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
+    """Every leaver's transfer, oldest first, from checked entries' clear facts (DSL, Headteacher):
+    when they left, when the file was due and sent (in local time), and the receipt."""
+    _require_sender(actor)
+    rows = []
+    with ledger.unit(actor) as work:
+        closures, zone = closure_days(work), work.zone
+        for t in _transfers(work):
+            sent = t.sent[-1]["sent_at"] if t.sent else None
+            rows.append({
+                "transfer": t.transfer_id, "person": t.person, "left_on": t.left_on,
+                "due_by": due_by(t.count_from, closures),
+                "sent": localtime.shown(localtime.local(str(sent), zone)) if sent else "",
+                "receipt": localtime.shown(localtime.local(t.received_at, zone)) if t.received_at else
+                ("outstanding" if sent else ""),
+            })
+    return rows
+
+
 # -- what waits ----------------------------------------------------------------------------------------
 
 

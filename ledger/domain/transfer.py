@@ -88,7 +88,8 @@ class ChildFileTransfer(Aggregate):
         def apply(self, aggregate: ChildFileTransfer) -> None:
             aggregate.sent.append({"sealed_sha256": self.sealed_sha256, "bundle_sha256": self.bundle_sha256,
                                    "method": self.method, "signing_key": self.recipient_signing_key,
-                                   "opened_commitment": self.opened_commitment})
+                                   "opened_commitment": self.opened_commitment,
+                                   "sent_at": self.timestamp.isoformat()})
 
         def describe(self) -> str:
             """One line for the timeline."""
@@ -110,6 +111,7 @@ class ChildFileTransfer(Aggregate):
 
         def apply(self, aggregate: ChildFileTransfer) -> None:
             aggregate.receipts.append(self.receipt_sha256)
+            aggregate.received_at = self.received_at
 
         def describe(self, zone: dt.tzinfo = localtime.UTC) -> str:
             """One line for the timeline (the time received in the reader's ``zone``)."""
@@ -143,6 +145,7 @@ class ChildFileTransfer(Aggregate):
         self.to_school = to_school
         self.sent: list[dict[str, str | None]] = []
         self.receipts: list[str] = []
+        self.received_at: str | None = None
 
     def send(self, export_id: str, bundle_sha256: str, sealed_sha256: str, size: int, method: str,
              agreement_key: str | None, signing_key: str | None, opened_commitment: str) -> None:

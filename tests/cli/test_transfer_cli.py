@@ -89,6 +89,9 @@ def test_the_whole_journey_by_the_cli(schools: Schools) -> None:
     assert recorded.stdout.startswith(f"receipt for transfer {transfer_id} recorded: received by Dee Receiver "
                                       "(Elm Academy) at ")
     assert not [r for r in oak.rows("inbox", actor="dsl") if r["ref"] == transfer_id]
+    listed = {r["transfer"]: r for r in oak.rows("transfer", "list", actor="dsl")}[transfer_id]
+    assert listed["left_on"] == local_today() and listed["sent"] and listed["receipt"] not in ("", "outstanding")
+    assert oak.run("transfer", "list", actor="teacher").exit_code == 1
     again = oak.run("transfer", "receipt", str(folder / "receipt.json"), actor="dsl")
     assert again.exit_code == 1 and "already recorded" in again.stderr
 
