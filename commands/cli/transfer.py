@@ -46,8 +46,8 @@ def transfer(ctx: click.Context, person: str | None, to_school: str | None, to_k
 
     \b
     Example:
-      ledger --as dsl transfer --person pu-1a2b3c4d --to-school "Elm Academy" --to-key transfer-key.pub.json --out pip.transfer
-      ledger --as dsl transfer --person pu-1a2b3c4d --to-school "Elm Academy" --passphrase-from-phone --out pip.transfer
+      ledger --as dsl transfer --person sb-1a2b3c4d --to-school "Elm Academy" --to-key transfer-key.pub.json --out pip.transfer
+      ledger --as dsl transfer --person sb-1a2b3c4d --to-school "Elm Academy" --passphrase-from-phone --out pip.transfer
     """
     if ctx.invoked_subcommand is not None:
         if person or to_school or to_key or passphrase_from_phone or out:
@@ -83,7 +83,7 @@ def leave(state: State, person: str, left_on: str, to_school: str, new_term: str
 
     \b
     Example:
-      ledger --as dsl transfer leave --person pu-1a2b3c4d --left 2026-03-06 --to-school "Elm Academy"
+      ledger --as dsl transfer leave --person sb-1a2b3c4d --left 2026-03-06 --to-school "Elm Academy"
     """
     done = service.leave(state.ledger(), state.actor(), person, left_on, to_school, new_term)
     emit(done.transfer_id)
