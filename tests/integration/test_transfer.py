@@ -312,3 +312,22 @@ def test_only_a_pupil_can_be_recorded_as_leaving(sender: Federation) -> None:
     pupil = people.add_subject(sender.ledger, sender["dsl"], "pupil", "Fen Future")
     refused(sender, InvalidInput, lambda: service.leave(sender.ledger, sender["dsl"], pupil, local_today(30),
                                                         "Elm Academy"), "in the future")
+
+
+def test_a_file_taken_in_for_a_pupil_shows_in_their_chronology_on_the_receiving_ledger(
+        sender: Federation, receiver: Federation, receiver_key: tuple[Path, Path], tmp_path: Path) -> None:
+    from commands.services import readside
+
+    private, public = receiver_key
+    who = leaver(sender, "Cass Chronology")
+    send_to_key(sender, who, public, tmp_path / "c.transfer")
+    local = people.add_subject(receiver.ledger, receiver["dsl"], "pupil", "Cass Chronology")
+    service.take_in(receiver.ledger, receiver["dsl"], service.TakeInRequest(
+        sealed=tmp_path / "c.transfer", key=private, key_passphrase=KEY_PASSPHRASE, receipt=tmp_path / "r.json",
+        person=local))
+    rows = readside.timeline(receiver.ledger, receiver["dsl"], "new pupil", person=local).rows
+    received = [r for r in rows if r["event"] == "ReceivedFile.Received"]
+    assert len(received) == 1 and received[0]["recorded_by"] == "dsl"
+    assert "child protection file received from" in str(received[0]["what"])
+    with pytest.raises(NotPermitted):
+        readside.timeline(receiver.ledger, receiver["teacher"], "curious", person=local)
