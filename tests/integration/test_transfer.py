@@ -331,3 +331,17 @@ def test_a_file_taken_in_for_a_pupil_shows_in_their_chronology_on_the_receiving_
     assert "child protection file received from" in str(received[0]["what"])
     with pytest.raises(NotPermitted):
         readside.timeline(receiver.ledger, receiver["teacher"], "curious", person=local)
+
+
+def test_a_kept_file_changed_on_the_receiving_machine_is_refused_when_opened(
+        sender: Federation, receiver: Federation, receiver_key: tuple[Path, Path], tmp_path: Path) -> None:
+    private, public = receiver_key
+    who = leaver(sender, "Kit Kept")
+    send_to_key(sender, who, public, tmp_path / "k.transfer")
+    kept = take_in(receiver, tmp_path / "k.transfer", private, tmp_path / "r.json").kept
+    other = leaver(sender, "Kai Swapped")
+    send_to_key(sender, other, public, tmp_path / "o.transfer")
+    kept.write_bytes((tmp_path / "o.transfer").read_bytes())  # another genuine file put in its place
+    with pytest.raises(VerificationFailed, match="not the one taken in"):
+        service.open_received(receiver.ledger, receiver["dsl"], who.transfer_id, tmp_path / "out.zip", "reading")
+    assert not (tmp_path / "out.zip").exists()
