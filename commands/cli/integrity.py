@@ -105,7 +105,8 @@ def consistency(state: State, old: int, new: int | None, fmt: str) -> None:
 @click.option("--trust", "trust_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The trust file given to you out of band.")
 @click.option("--since", "since_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A checkpoint you saved earlier: prove the log still extends it, check what came after.")
+              help="A checkpoint you saved earlier: prove the log still extends it and check only what came "
+                   "after (add --skip-read-models to keep the run proportional to what is new).")
 @click.option("--witnessed", "witnessed_files", multiple=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A checkpoint a witness cosigned, taken from the witness (its latest-cosigned.txt); repeatable.")
@@ -146,6 +147,10 @@ def verify_cmd(state: State, trust_file: Path, since_file: Path | None, witnesse
                  f"{when} ({report.witness['cosignatures']} cosignatures)")
         elif report.witness and report.witness["cosignatures"]:
             emit(f"witnessed:        {report.witness['cosignatures']} cosignatures, no quorum")
+        if report.resumed is not None:
+            emit(f"resumed:          {report.resumed}")
+        if report.replayed is not None:
+            emit(f"replayed:         {report.replayed}")
         emit(f"tree size / root: {report.tree_size} / {report.root}")
         if report.findings:
             emit(f"\nFAILED: {len(report.findings)} problem(s)")
