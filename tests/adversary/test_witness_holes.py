@@ -16,6 +16,7 @@ from ledger.clock import FixedClock
 from ledger.errors import AlreadyExists, InvalidInput
 from ledger.schema import checkpoints, cosignatures, merkle_leaves, merkle_nodes
 from ledger.trust import Trust
+from ledger.verify import verify
 from ledger.verify_witness import WitnessCheck
 from tests.adversary.attacker import Attacker
 from ledger.domain.people import subject_record_id
@@ -311,3 +312,29 @@ def test_one_key_cannot_be_named_twice_toward_the_quorum(tmp_path: Path) -> None
         with pytest.raises(AlreadyExists, match="would count twice toward the quorum"):
             witnesses.add_witness(fed.ledger, witness.verifier_key("another.example/w2", public), 2, None)
         assert len(Trust.load(fed.ledger.config.trust_path).witnesses) == 1
+
+
+def test_a_resumed_verify_with_a_saved_checkpoint_keeps_the_witness_checks(tmp_path: Path) -> None:
+    clock = FixedClock(DAY0)
+    with pinned_federation("sqlite", tmp_path / "home", clock) as fed:
+        attacker = Attacker(fed)
+        w = new_witness(fed, tmp_path / "w")
+        inc = report_incident(fed)
+        k = cosign_size(fed, w, clock.now())
+        with fed.ledger.engine.connect() as conn:
+            saved = checkpoint.parse_checkpoint_body(checkpoint.parse_signed_note(
+                str(conn.execute(select(checkpoints.c.signed).where(checkpoints.c.size == k)).scalar_one()))[0])
+        clock.advance(days=1)
+        incidents.add_note(fed.ledger, fed["dsl"], inc, "fact", "escalated to the LADO")
+        cosign_size(fed, w, clock.now())
+        trust = Trust.load(fed.ledger.config.trust_path)
+        with fed.ledger.engine.connect() as conn:
+            honest = verify(conn, fed.ledger.app.events_table, trust, since=saved, now=clock.now())
+        assert honest.ok, problems(honest)
+        assert honest.resumed is not None  # it read only the entries after the saved checkpoint
+        cut_and_resign(fed, attacker, k)
+        clock.advance(days=30)
+        with fed.ledger.engine.connect() as conn:
+            cut = verify(conn, fed.ledger.app.events_table, trust, since=saved, now=clock.now())
+        assert "cut back to an older cosigned checkpoint" in problems(cut)
+        assert cut.resumed is not None, cut.replayed
