@@ -9,23 +9,25 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import true
 
+from commands.services import readside
 from commands.services.retention import erase_in, purge
-from ledger import localtime, progress, retention
+from ledger import envelope, localtime, progress, retention
 from ledger.domain.base import record_id, require_text
-from ledger.domain.people import StaffMember, Subject
-from ledger.domain.retention import RetentionSweep
-from ledger.errors import LedgerError
+from ledger.domain.people import StaffMember, Subject, staff_record_id, subject_record_id
+from ledger.domain.retention import RetentionRule, RetentionSweep, hold_record_id
+from ledger.errors import LedgerError, VerificationFailed
 from ledger.retention import Decision, Facts, Rule
 from ledger.roles import event_name
 from ledger.sealer import latest_checkpoint
 from ledger.store import Actor, Ledger, Unit
 from projections import checked
+from projections.records import record_rows
 
 #: Records a sweep erases per transaction (one checkpoint each).
 SWEEP_BATCH = 200
@@ -55,10 +57,14 @@ def _headers(work: Unit) -> Iterator[dict[str, Any]]:
 
 
 def survey(work: Unit) -> Survey:
-    """Gather retention facts for every record (its dates: local dates in the federation's zone)."""
+    """Gather retention facts for every record from the whole log (kept for ``retention rules``)."""
+    return survey_of(_headers(work), work.zone)
+
+
+def survey_of(headers: Iterable[dict[str, Any]], zone: dt.tzinfo) -> Survey:
+    """Gather retention facts from signed headers given in log order (dates: local dates in ``zone``)."""
     found = Survey()
-    zone = work.zone
-    for header in _headers(work):
+    for header in headers:
         name, claims, aggregate = event_name(header["topic"]), header.get("claims") or {}, header["aggregate"]
         facts = found.facts.get(aggregate)
         if facts is None:
@@ -73,6 +79,65 @@ def survey(work: Unit) -> Survey:
         facts.subjects.update(header.get("subjects") or [])
         _note(found, name, claims, aggregate)
     return found
+
+
+def _signed_entries(work: Unit, aggregates: Iterable[str]) -> list[checked.LogEntry]:
+    """Every entry of these records, loaded from the log and checked; any that fails (or a
+    version missing below a record's latest) stops the decision, naming it."""
+    found = checked.load(work.conn, work.ledger.app.events_table, work.registry, aggregates)
+    for aggregate, entries in found.items():
+        for entry in entries:
+            if not entry.checked:
+                raise VerificationFailed(
+                    f"the stored entry {entry.event_type} v{entry.version} of record {aggregate} fails its "
+                    f"checks: {entry.problem}",
+                    "nothing was decided from it: run `ledger verify --trust trust.json` and restore the row")
+        gone = checked.missing_versions(entries)
+        if gone:
+            raise VerificationFailed(
+                f"record {aggregate} lacks version(s) {', '.join(map(str, gone))} in the log",
+                "nothing was decided from it: run `ledger verify --trust trust.json`")
+    return [e for entries in found.values() for e in entries]
+
+
+def signed_survey(work: Unit, aggregates: Iterable[str]) -> Survey:
+    """Retention facts for these records from their own signed entries only, with what their
+    rules need: the rules in force, each record's legal hold, the people whose dates decide
+    them and the incident a linked alert follows (all found by their derived record ids,
+    never through a read model)."""
+    classes = sorted(work.ledger.permissions().table["readers"])
+    wanted = set(aggregates)
+    loaded: dict[str, list[checked.LogEntry]] = {}
+    extra = {str(RetentionRule.create_id(c)) for c in classes}
+    while True:
+        todo = (wanted | extra | {str(hold_record_id(a)) for a in wanted}) - set(loaded)
+        if not todo:
+            break
+        for entry in _signed_entries(work, todo):
+            loaded.setdefault(entry.aggregate, []).append(entry)
+        for aggregate in todo:
+            loaded.setdefault(aggregate, [])
+        found = survey_of(_in_log_order(loaded), work.zone)
+        for aggregate in list(wanted):
+            facts = found.facts.get(aggregate)
+            if facts is None:
+                continue
+            if facts.record_class == "safeguarding":
+                extra |= {str(subject_record_id(s)) for s in facts.subjects}
+            elif facts.record_class == "allegation":
+                extra |= {str(staff_record_id(s)) for s in facts.subjects}
+            elif facts.claims.get("staff_id"):
+                extra.add(str(staff_record_id(str(facts.claims["staff_id"]))))
+            if found.links.get(aggregate):
+                wanted.add(str(found.links[aggregate]))
+    found = survey_of(_in_log_order(loaded), work.zone)
+    found.erased |= {a for a, items in loaded.items() if any(envelope.parse(e.state).erased for e in items)}
+    return found
+
+
+def _in_log_order(loaded: dict[str, list[checked.LogEntry]]) -> list[dict[str, Any]]:
+    entries = sorted((e for items in loaded.values() for e in items), key=lambda e: e.notification_id)
+    return [e.header for e in entries]
 
 
 def _note(found: Survey, name: str, claims: dict[str, Any], aggregate: str) -> None:
@@ -112,29 +177,77 @@ def _birth(work: Unit, cls: type[Any], aggregate: str) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
-def plan(ledger: Ledger, actor: Actor, as_of: dt.date | None = None) -> tuple[list[Decision], dict[str, int]]:
-    """Every record's retention decision (erase, keep, held, undetermined, review) and counts,
-    as of a local date (default: today in the federation's zone)."""
+#: What ``retention plan`` lists unless asked for everything.
+SHOWN = ("erase", "held", "undetermined")
+#: Triggers the records read model holds the facts for (the rest need people's dates or links).
+PROPOSED = ("recorded", "post-removed", "approval-ends", "alert-time", "warning-issued", "review")
+
+
+def plan(ledger: Ledger, actor: Actor, as_of: dt.date | None = None,
+         shown: tuple[str, ...] | None = None) -> tuple[list[Decision], dict[str, int]]:
+    """Retention decisions (erase, keep, held, undetermined, review) and counts, as of a local
+    date (default: today in the federation's zone).
+
+    The records read model only proposes: every record it proposes for an action in ``shown``
+    (None: every action), and every record whose rule needs more than it holds, is decided
+    again from its own signed entries (with its rule, hold and people), and that decision is
+    the one returned. Counts of actions not shown are the read model's.
+    """
     as_of = as_of or dt.date.fromisoformat(ledger.today())
+    readside.ensure_current(ledger)
     with ledger.unit(actor) as work:
-        found = survey(work)
-        decisions: dict[str, Decision] = {}
-        for aggregate, facts in found.facts.items():
-            if aggregate in found.erased or aggregate in found.links and found.links[aggregate]:
-                continue
-            _enrich(work, found, facts)
-            rule = retention.rule_for(facts.record_class, found.rules)
-            decisions[aggregate] = retention.decide(facts, rule, as_of, found.held.get(aggregate, False))
-        for aggregate, incident in found.links.items():
-            if incident and aggregate not in found.erased and aggregate in found.facts:
-                facts = found.facts[aggregate]
-                rule = retention.rule_for(facts.record_class, found.rules)
-                followed = decisions.get(incident)
-                decisions[aggregate] = retention.decide(facts, rule, as_of, found.held.get(aggregate, False), followed)
+        rules = signed_survey(work, []).rules
+        proposed, unsure = propose(work, as_of, rules)
+        chosen = {a for a, d in proposed.items() if shown is None or d.action in shown} | unsure
+        found = signed_survey(work, chosen)
+        decisions = {a: d for a, d in _decide(work, found, as_of).items() if a in chosen}
     counts: dict[str, int] = {}
+    for aggregate, decision in proposed.items():
+        if aggregate not in chosen:
+            counts[decision.action] = counts.get(decision.action, 0) + 1
     for decision in decisions.values():
         counts[decision.action] = counts.get(decision.action, 0) + 1
-    return sorted(decisions.values(), key=lambda d: (d.action, d.record_class, d.label)), counts
+    listed = [d for d in decisions.values() if shown is None or d.action in shown]
+    return sorted(listed, key=lambda d: (d.action, d.record_class, d.label)), counts
+
+
+def propose(work: Unit, as_of: dt.date, rules: dict[str, Rule]) -> tuple[dict[str, Decision], set[str]]:
+    """What the records read model says of each current record, and the records it cannot
+    decide (their rule needs a date of birth, an end of employment or a linked incident)."""
+    rows = record_rows(work.conn)
+    held = {str(r["claims"].get("target")) for r in rows
+            if r["kind"] == "LegalHold" and r["last_event"] != "LegalHold.Released"}
+    proposed: dict[str, Decision] = {}
+    unsure: set[str] = set()
+    for row in rows:
+        aggregate, claims = str(row["aggregate"]), row["claims"]
+        rule = retention.rule_for(str(row["record_class"]), rules)
+        if rule.trigger not in PROPOSED or (row["kind"] == "Alert" and claims.get("incident_id")):
+            unsure.add(aggregate)
+            continue
+        label = next((str(claims[c]) for c in LABEL_CLAIMS if c in claims), aggregate[:8])
+        facts = Facts(aggregate, str(row["record_class"]), label,
+                      localtime.local_date(str(row["created_at"]), work.zone),
+                      {**claims, "_occurred": {"at": localtime.local(str(row["happened_at"]), work.zone).isoformat()}})
+        proposed[aggregate] = retention.decide(facts, rule, as_of, aggregate in held)
+    return proposed, unsure
+
+
+def _decide(work: Unit, found: Survey, as_of: dt.date) -> dict[str, Decision]:
+    decisions: dict[str, Decision] = {}
+    for aggregate, facts in found.facts.items():
+        if aggregate in found.erased or aggregate in found.links and found.links[aggregate]:
+            continue
+        _enrich(work, found, facts)
+        rule = retention.rule_for(facts.record_class, found.rules)
+        decisions[aggregate] = retention.decide(facts, rule, as_of, found.held.get(aggregate, False))
+    for aggregate, incident in found.links.items():
+        if incident and aggregate not in found.erased and aggregate in found.facts:
+            facts = found.facts[aggregate]
+            rule = retention.rule_for(facts.record_class, found.rules)
+            followed = decisions.get(incident)
+            decisions[aggregate] = retention.decide(facts, rule, as_of, found.held.get(aggregate, False), followed)
+    return decisions
 
 
 def _enrich(work: Unit, found: Survey, facts: Facts) -> None:
@@ -164,7 +277,6 @@ def change_rule(ledger: Ledger, actor: Actor, record_class: str, trigger: str, m
     """An admin's signed change to one class's rule."""
     import uuid
 
-    from ledger.domain.retention import RetentionRule
     from ledger.errors import InvalidInput
     classes = ledger.permissions().table["readers"]
     if record_class not in classes:
@@ -201,7 +313,7 @@ def sweep(ledger: Ledger, actor: Actor, reason: str, as_of: dt.date | None = Non
     """
     reason = require_text("reason", reason, 2000)
     as_of = as_of or dt.date.fromisoformat(ledger.today())
-    decisions, counts = plan(ledger, actor, as_of)
+    decisions, counts = plan(ledger, actor, as_of, ("erase", "held"))
     due = [d for d in decisions if d.action == "erase"]
     lines = []
     with progress.bar(len(due), "sweep", "record") as shown:
