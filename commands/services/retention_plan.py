@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import true
+from sqlalchemy import and_, func, or_, select, true
 
 from commands.services import readside
 from commands.services.retention import erase_in, purge
@@ -27,7 +28,7 @@ from ledger.roles import event_name
 from ledger.sealer import latest_checkpoint
 from ledger.store import Actor, Ledger, Unit
 from projections import checked
-from projections.records import record_rows
+from projections.records import records
 
 #: Records a sweep erases per transaction (one checkpoint each).
 SWEEP_BATCH = 200
@@ -197,11 +198,11 @@ def plan(ledger: Ledger, actor: Actor, as_of: dt.date | None = None,
     readside.ensure_current(ledger)
     with ledger.unit(actor) as work:
         rules = signed_survey(work, []).rules
-        proposed, unsure = propose(work, as_of, rules)
+        proposed, unsure, kept = propose(work, as_of, rules, shown is None)
         chosen = {a for a, d in proposed.items() if shown is None or d.action in shown} | unsure
         found = signed_survey(work, chosen)
         decisions = {a: d for a, d in _decide(work, found, as_of).items() if a in chosen}
-    counts: dict[str, int] = {}
+    counts: dict[str, int] = {"keep": kept} if kept else {}
     for aggregate, decision in proposed.items():
         if aggregate not in chosen:
             counts[decision.action] = counts.get(decision.action, 0) + 1
@@ -211,26 +212,54 @@ def plan(ledger: Ledger, actor: Actor, as_of: dt.date | None = None,
     return sorted(listed, key=lambda d: (d.action, d.record_class, d.label)), counts
 
 
-def propose(work: Unit, as_of: dt.date, rules: dict[str, Rule]) -> tuple[dict[str, Decision], set[str]]:
+#: Triggers whose date is a read model column: the database selects the records they may make due.
+BY_COLUMN = {"alert-time": records.c.happened_at, "recorded": records.c.created_at}
+
+
+def propose(work: Unit, as_of: dt.date, rules: dict[str, Rule],
+            every: bool = False) -> tuple[dict[str, Decision], set[str], int]:
     """What the records read model says of each current record, and the records it cannot
-    decide (their rule needs a date of birth, an end of employment or a linked incident)."""
-    rows = record_rows(work.conn)
-    held = {str(r["claims"].get("target")) for r in rows
-            if r["kind"] == "LegalHold" and r["last_event"] != "LegalHold.Released"}
+    decide (their rule needs a date of birth, an end of employment or a linked incident).
+
+    For classes whose period runs from a date the row holds (recording, occurrence) the
+    database picks only the rows that may be due (a superset: the month clamp and the
+    zone are allowed for), and the rest are only counted (the int returned: kept), unless
+    ``every`` record is wanted.
+    """
+    current = records.c.erased_at.is_(None)
+    hold_rows = work.conn.execute(select(records.c.claims, records.c.last_event).where(
+        current, records.c.kind == "LegalHold")).all()
+    held = {str(json.loads(r.claims or "{}").get("target")) for r in hold_rows if r.last_event != "LegalHold.Released"}
+    totals = dict(work.conn.execute(
+        select(records.c.record_class, func.count()).where(current).group_by(records.c.record_class)).all())
+    rest: list[Any] = []
+    by_date: dict[str, Any] = {}
+    for cls in totals:
+        rule = retention.rule_for(str(cls), rules)
+        column = BY_COLUMN.get(rule.trigger)
+        if column is None or every:
+            rest.append(cls)
+            continue
+        bound = retention.add_months(as_of, -(rule.months or 0)) + dt.timedelta(days=5)
+        by_date[cls] = and_(records.c.record_class == cls, column < bound.isoformat())
+    chosen = or_(records.c.record_class.in_(rest), *by_date.values(),
+                 records.c.aggregate.in_(sorted(held)), records.c.claims.like('%"incident_id"%'))
     proposed: dict[str, Decision] = {}
     unsure: set[str] = set()
-    for row in rows:
-        aggregate, claims = str(row["aggregate"]), row["claims"]
-        rule = retention.rule_for(str(row["record_class"]), rules)
-        if rule.trigger not in PROPOSED or (row["kind"] == "Alert" and claims.get("incident_id")):
+    read: dict[str, int] = {}
+    for row in work.conn.execute(select(records).where(current, chosen)):
+        aggregate, claims = str(row.aggregate), json.loads(row.claims) if row.claims else {}
+        read[row.record_class] = read.get(row.record_class, 0) + 1
+        rule = retention.rule_for(str(row.record_class), rules)
+        if rule.trigger not in PROPOSED or (row.kind == "Alert" and claims.get("incident_id")):
             unsure.add(aggregate)
             continue
         label = next((str(claims[c]) for c in LABEL_CLAIMS if c in claims), aggregate[:8])
-        facts = Facts(aggregate, str(row["record_class"]), label,
-                      localtime.local_date(str(row["created_at"]), work.zone),
-                      {**claims, "_occurred": {"at": localtime.local(str(row["happened_at"]), work.zone).isoformat()}})
+        facts = Facts(aggregate, str(row.record_class), label, localtime.local_date(str(row.created_at), work.zone),
+                      {**claims, "_occurred": {"at": localtime.local(str(row.happened_at), work.zone).isoformat()}})
         proposed[aggregate] = retention.decide(facts, rule, as_of, aggregate in held)
-    return proposed, unsure
+    # not read: their date is later than any that falls due by ``as_of``
+    return proposed, unsure, sum(int(totals[cls]) - read.get(cls, 0) for cls in by_date)
 
 
 def _decide(work: Unit, found: Survey, as_of: dt.date) -> dict[str, Decision]:
