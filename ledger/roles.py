@@ -45,7 +45,7 @@ RECOVERY: Final = "recovery"
 CUSTODIAN: Final = "headteacher"
 
 #: Version of the tables below; bump it whenever they change.
-TABLE_VERSION: Final = 9
+TABLE_VERSION: Final = 10
 
 #: Record class -> roles that may read it (besides the recovery key).
 READERS: Final[dict[str, tuple[str, ...]]] = {
@@ -218,6 +218,15 @@ WRITERS: Final[dict[str, tuple[str, ...]]] = {
     # records) and an investigator (the cases assigned to them); the service
     # checks the record. Each export is recorded by the one who made it.
     "EvidenceExport.Exported": ("headteacher", "dsl", "investigator"),
+    # -- transfer of a child protection file (KCSIE: the DSL) --
+    # The DSL (or the Headteacher) records a pupil leaving, sends the file, records the receipt,
+    # and takes in a file another school sent; closure days are set by whoever sets the settings.
+    "ChildFileTransfer.PupilLeft": ("headteacher", "dsl"),
+    "ChildFileTransfer.FileSent": ("headteacher", "dsl"),
+    "ChildFileTransfer.ReceiptRecorded": ("headteacher", "dsl"),
+    "ReceivedFile.Received": ("headteacher", "dsl"),
+    "ClosureDays.Set": _MANAGERS,
+    "ClosureDays.Changed": _MANAGERS,
 }
 
 

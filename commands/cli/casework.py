@@ -28,6 +28,7 @@ else:
 def inbox(state: State, reason: str | None) -> list[dict[str, Any]]:
     """What waits for you now: reports to triage, your actions due or overdue, cases to investigate,
     decisions, alerts nobody has looked at, key resets for a second person, acknowledgements,
+    child protection files due to a leaver's next school and receipts outstanding (the DSL),
     and the open cases of your role.
 
     Clear facts only unless you give --reason: then each incident you may read

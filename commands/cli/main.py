@@ -7,7 +7,7 @@ import signal
 import click
 
 from commands.cli import (approvals, backup, casework, duties, export, incidents, integrity, keys, monitoring,
-                          names, people, policy, projections, registry, retention, setup, timeline)
+                          names, people, policy, projections, registry, retention, setup, timeline, transfer)
 from commands.cli.base import LedgerGroup, State, environment
 from ledger import progress
 from ledger.clock import Clock
@@ -40,7 +40,7 @@ def cli(ctx: click.Context, home: str | None, db: str | None, keys: str | None, 
 
 
 for module in (setup, casework, people, names, keys, registry, integrity, incidents, retention, policy, approvals,
-               monitoring, timeline, projections, export, backup, duties):
+               monitoring, timeline, projections, export, transfer, backup, duties):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from commands.services import approvals, casework_demo, export, incidents, monitoring, people, policy, readside
-from commands.services import duties_demo, integrity
+from commands.services import duties_demo, integrity, transfer_demo
 from commands.services.setup import init_ledger
 from ledger import config as configuration, localtime
 from ledger.clock import Clock, SystemClock
@@ -25,6 +25,7 @@ CHAPTERS = (
     duties_demo.demo_chapter,
     readside.demo_chapter,
     export.demo_chapter,
+    transfer_demo.demo_chapter,
 )
 
 

@@ -62,6 +62,8 @@ class ExportRequest:
     person: str | None = None
     redact: tuple[str, ...] = ()
     force: bool = False
+    #: Record families to hold (None: the exporter's default; a transfer holds safeguarding only).
+    categories: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -358,7 +360,12 @@ def _make(work: Unit, actor: Actor, request: ExportRequest, meta: dict[str, str]
         selection, target, record = Selection(incident=incident.inc_id), incident.inc_id, str(incident.id)
     else:
         target = str(request.person)
-        categories = () if "headteacher" in actor.roles else ("safeguarding",)
+        categories: tuple[str, ...] = () if "headteacher" in actor.roles else ("safeguarding",)
+        if request.categories:  # only ever narrows what the exporter may export (empty means everything)
+            narrowed = tuple(c for c in request.categories if not categories or c in categories)
+            if not narrowed:
+                raise NotPermitted(f"{actor.actor_id} may not export {', '.join(request.categories)} records")
+            categories = narrowed
         selection = Selection(person=target, categories=categories)
         own = [r for r in (staff_record_id(target), subject_record_id(target)) if work.exists(r)]
         record = str(own[0]) if own else None

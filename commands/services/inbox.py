@@ -8,14 +8,15 @@ an overdue step or someone's overdue action, requests waiting for the
 Headteacher's decision, the policy version in force when I have not
 acknowledged it, high-severity monitoring alerts nobody has linked or
 dismissed, and the trust model's own chores: a key reset waiting for a second
-person, a reader key to replace after someone left, a permission table to adopt.
+person, a reader key to replace after someone left, a permission table to adopt; and for the
+DSL, child protection files due to the next school (5 school days) and receipts outstanding.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from commands.services import readside
+from commands.services import readside, transfer
 from commands.services.monitoring import list_alerts
 from ledger.domain.incidents import categories as codes
 from ledger.errors import NotFound
@@ -24,8 +25,9 @@ from projections.actions import action_rows
 from projections.registers import days_between
 
 #: Kinds of item, in the order the inbox lists them.
-KINDS = ("triage", "alert", "action", "investigate", "overdue", "decide", "approve-reset", "replace-key",
-         "adopt-table", "acknowledge", "confirm-deletion", "review-policy", "training", "case")
+KINDS = ("triage", "alert", "transfer-file", "action", "investigate", "overdue", "decide", "approve-reset",
+         "replace-key", "adopt-table", "acknowledge", "confirm-deletion", "review-policy", "training",
+         "transfer-receipt", "case")
 
 #: Who reviews the policy (Head of Operations in SLT, the Network Manager) and who monitors it.
 REVIEW_ROLES = ("headteacher", "slt", "admin")
@@ -207,5 +209,5 @@ def waiting_for(ledger: Ledger, actor: Actor, reason: str | None = None) -> list
     today = ledger.today()
     items = (_incident_items(ledger, actor, reason) + _alert_items(ledger, actor) + _action_items(ledger, actor, today)
              + _decision_items(ledger, actor) + _trust_items(ledger, actor) + _acknowledgement_items(ledger, actor)
-             + _policy_items(ledger, actor) + _deletion_items(ledger, actor))
+             + _policy_items(ledger, actor) + _deletion_items(ledger, actor) + transfer.waiting(ledger, actor))
     return sorted(items, key=lambda i: (KINDS.index(i["kind"]), str(i["since"]), i["ref"]))

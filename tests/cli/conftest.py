@@ -23,7 +23,8 @@ from tests.conftest import PASSPHRASE, Federation, build_federation, fresh_pg_da
 #: Every variable the CLI reads; unset unless a test gives it.
 LEDGER_VARIABLES = (
     "LEDGER_HOME", "LEDGER_DB", "LEDGER_KEYS", "LEDGER_ACTOR", "LEDGER_PASSPHRASE",
-    "LEDGER_NEW_PASSPHRASE", "LEDGER_RECOVERY_PASSPHRASE", "LEDGER_DEMO_DB",
+    "LEDGER_NEW_PASSPHRASE", "LEDGER_RECOVERY_PASSPHRASE", "LEDGER_DEMO_DB", "LEDGER_TRANSFER_PASSPHRASE",
+    "LEDGER_TRANSFER_PHONE_PASSPHRASE",
 )
 
 #: Tables a write touches: events, key material, the registry and the seal.

@@ -1,0 +1,499 @@
+"""Transfer of a child protection file to the child's next school, and taking one in.
+
+Sending (``leave``, ``send``, ``record_receipt``): the DSL records the pupil leaving (the signed
+start of KCSIE's 5 school days), then sends the child's safeguarding records as the same signed,
+verifiable bundle ``ledger export --person`` writes, sealed for the receiving DSL (their X25519
+key, or a passphrase given by phone) and signed by the ledger; the export, the "file sent"
+entry and the access-log entry commit in one transaction and the file is renamed into place only
+after, so a refusal writes nothing. A receipt is recorded only when its signature, the file it
+names, the key that signed it and its proof of opening all check.
+
+Receiving (``take_in``, ``open_received``): the file is opened and verified exactly as the
+standalone tool does; the sending ledger's entries are not re-signed by anyone here: the sealed
+file is kept as it came, and one ``ReceivedFile`` entry signed by the receiving DSL records what
+was checked, holding the key that opens the kept file in its encrypted body. The receipt is the
+standalone tool's, signed with the receiving DSL's transfer key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eventsourcing.utils import get_topic
+from sqlalchemy import select
+
+from commands.services import export
+from commands.services.access import record_access
+from commands.services.readside import ensure_current
+from ledger import crypto, files, localtime, schooldays
+from ledger import transfer_box as box
+from ledger import verify_bundle as checker
+from ledger.domain.base import parse_date
+from ledger.domain.people import Subject, subject_record_id
+from ledger.domain.transfer import (ChildFileTransfer, ClosureDays, ReceivedFile, closure_dates,
+                                    closures_record_id, received_record_id, transfer_record_id)
+from ledger.errors import AlreadyExists, InvalidInput, NotFound, NotPermitted, VerificationFailed
+from ledger.store import Actor, Ledger, Unit
+
+#: KCSIE: within 5 school days of leaving (or of the start of the new term).
+DUE_SCHOOL_DAYS = 5
+SENDERS = ("dsl", "headteacher")
+#: A passphrase read out by phone: long enough that guessing it offline is out of reach.
+MIN_PHONE_PASSPHRASE = 16
+#: Events of the transfer itself: a file holding only these holds no child protection record.
+OWN_EVENTS = ("ChildFileTransfer.", "ReceivedFile.", "EvidenceExport.", "AccessRecord.")
+RECEIVED_FOLDER = "transfers/received"
+
+
+def _require_sender(actor: Actor) -> None:
+    if not set(SENDERS) & actor.roles:
+        raise NotPermitted(f"{actor.actor_id} may not transfer or take in a child protection file",
+                           "the DSL (or the Headteacher) does: KCSIE gives the transfer to the DSL")
+
+
+# -- closure days and due dates -------------------------------------------------------------------
+
+
+def closure_days(work: Unit) -> frozenset[dt.date]:
+    """The federation's closure days, from their signed entry (none recorded: none)."""
+    if not work.exists(closures_record_id()):
+        return frozenset()
+    return closure_dates(work.get(ClosureDays, closures_record_id(), "closure days", redacted=True).days)
+
+
+def set_closures(ledger: Ledger, actor: Actor, days: list[str], reason: str) -> list[str]:
+    """Replace the federation's closure days (a signed entry)."""
+    with ledger.unit(actor, write=True) as work:
+        if work.exists(closures_record_id()):
+            record = work.get(ClosureDays, closures_record_id(), "closure days", redacted=True)
+            record.change(days, reason)
+        else:
+            record = ClosureDays.start(days, reason)
+        work.save(record)
+        return list(record.days)
+
+
+def due_by(count_from: str, closures: frozenset[dt.date]) -> str:
+    """The day the file is due: 5 school days after ``count_from``."""
+    return schooldays.add_school_days(dt.date.fromisoformat(count_from), DUE_SCHOOL_DAYS, closures).isoformat()
+
+
+# -- finding transfers ---------------------------------------------------------------------------------
+
+
+def _transfers(work: Unit, person: str | None = None) -> list[ChildFileTransfer]:
+    """Every transfer recorded (of ``person``), oldest first, from checked entries (clear claims only)."""
+    events = work.ledger.app.events_table
+    ids = work.conn.execute(select(events.c.originator_id).where(
+        events.c.topic == get_topic(ChildFileTransfer.PupilLeft)).order_by(events.c.id)).scalars().all()
+    found = [work.get(ChildFileTransfer, i, "transfer", redacted=True) for i in ids]
+    return [t for t in found if person is None or t.person == person]
+
+
+def _superseded(transfer: ChildFileTransfer, found: list[ChildFileTransfer]) -> bool:
+    """Whether a later leaving of the same pupil replaces this one, which sent nothing: recording a
+    leaving again is how a wrong date or school is put right (the earlier entry stays, signed)."""
+    later = found[found.index(transfer) + 1:]
+    return not transfer.sent and any(t.person == transfer.person for t in later)
+
+
+@dataclass(frozen=True)
+class Leaving:
+    """A pupil's leaving, recorded."""
+
+    transfer_id: str
+    person: str
+    left_on: str
+    due_by: str
+
+
+def leave(ledger: Ledger, actor: Actor, person: str, left_on: str, to_school: str,
+          new_term: str | None = None) -> Leaving:
+    """Record that a pupil left for ``to_school``: the signed start of the 5 school days."""
+    _require_sender(actor)
+    from commands.services.directory import resolve
+
+    person = resolve(ledger, actor, person)
+    with ledger.unit(actor, write=True) as work:
+        if not work.exists(subject_record_id(person)) or getattr(
+                work.get(Subject, subject_record_id(person), "person", redacted=True), "kind", None) != "pupil":
+            raise NotFound(f"{person} is not a pupil of this ledger", "`ledger people find NAME` shows pupils' ids")
+        if parse_date("leaving date", left_on) > work.today:
+            raise InvalidInput(f"the leaving date {left_on} is in the future",
+                               "record the leaving on or after the day the pupil leaves")
+        record = ChildFileTransfer.leave(person, left_on, to_school, new_term)
+        work.save(record)
+        return Leaving(record.transfer_id, person, record.left_on, due_by(record.count_from, closure_days(work)))
+
+
+# -- sending -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    """What to send, to whom, how sealed, and where to write the sealed file."""
+
+    person: str
+    to_school: str
+    out: Path
+    to_key: Path | None = None
+    passphrase: str | None = None
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A sealed file written and its sending recorded."""
+
+    transfer_id: str
+    path: Path
+    sealed_sha256: str
+    bundle_sha256: str
+    entries: int
+    method: str
+    receiver_fingerprint: str | None
+    ledger_fingerprint: str
+    due_by: str
+    late_by: int
+
+
+def _check_send(request: SendRequest) -> dict[str, str] | None:
+    if (request.to_key is None) == (request.passphrase is None):
+        raise InvalidInput("seal the file either to the receiving DSL's key or with a passphrase given by phone",
+                           "give --to-key FILE (their transfer-key.pub.json) or --passphrase-from-phone")
+    if request.passphrase is not None and len(request.passphrase) < MIN_PHONE_PASSPHRASE:
+        raise InvalidInput(f"a passphrase given by phone must be at least {MIN_PHONE_PASSPHRASE} characters",
+                           "use four or more random words, read out to the receiving DSL")
+    files.check_target(request.out, request.force)
+    if request.to_key is None:
+        return None
+    try:
+        return box.load_public_key(request.to_key)
+    except box.Unopenable as exc:
+        raise InvalidInput(str(exc), "ask the receiving DSL for transfer-key.pub.json (from `transfer keygen`)") from None
+
+
+def _open_transfer(work: Unit, person: str, to_school: str) -> ChildFileTransfer:
+    open_ = [t for t in _transfers(work, person) if not t.receipts]
+    if not open_:
+        raise NotFound(f"no leaving is recorded for {person} (or every transfer already has its receipt)",
+                       f'record it first: `ledger transfer leave --person {person} --left YYYY-MM-DD '
+                       f'--to-school "…"`')
+    transfer = work.get(ChildFileTransfer, transfer_record_id(open_[-1].transfer_id), "transfer")
+    if " ".join(transfer.to_school.split()).casefold() != " ".join(to_school.split()).casefold():
+        raise InvalidInput(f"{person} left for another school than {to_school!r}",
+                           "check the receiving school: a file goes only where the pupil went")
+    return transfer
+
+
+def _holds_a_record(bundle: bytes) -> bool:
+    with zipfile.ZipFile(io.BytesIO(bundle)) as archive:
+        index = json.loads(archive.read("entries/index.json"))
+    return any(not str(row.get("event", "")).startswith(OWN_EVENTS) for row in index["entries"])
+
+
+def send(ledger: Ledger, actor: Actor, request: SendRequest) -> Sent:
+    """Seal the child's file for the receiving DSL, record it, and write it; nothing on any error."""
+    _require_sender(actor)
+    receiver = _check_send(request)
+    from commands.services.directory import resolve
+
+    person = resolve(ledger, actor, request.person)
+    verifier = export._verifier_bytes()
+    ensure_current(ledger)
+    meta = ledger.meta()
+    trust = export._trust_bytes(ledger, meta)
+    with files.private_file(request.out, request.force) as part:
+        with ledger.unit(actor, write=True) as work:
+            transfer = _open_transfer(work, person, request.to_school)
+            stream = io.BytesIO()
+            reason = f"Transfer of the child protection file to {transfer.to_school} (KCSIE)"
+            made = export._make(work, actor, export.ExportRequest(reason, request.out, person=person,
+                                                                        categories=("safeguarding",)), meta, trust,
+                                reason, verifier, stream)
+            bundle = stream.getvalue()
+            if not _holds_a_record(bundle):
+                raise NotFound(f"{person} has no child protection record to transfer",
+                               "KCSIE asks for the child protection file where one exists; nothing was sent")
+            sealed, key = _seal(work, transfer, meta, bundle, receiver, request.passphrase)
+            digest = hashlib.sha256(sealed).hexdigest()
+            transfer.send(made.export_id, made.sha256, digest, len(sealed), "passphrase" if receiver is None
+                          else "x25519", receiver["agreement_key"] if receiver else None,
+                          receiver["signing_key"] if receiver else None, box.opened_commitment(key))
+            work.save(transfer)
+            part.handle.write(sealed)
+            due = due_by(transfer.count_from, closure_days(work))
+            late = schooldays.school_days_between(dt.date.fromisoformat(due), dt.date.fromisoformat(work.today),
+                                                  closure_days(work))
+        part.commit()
+    return Sent(transfer.transfer_id, request.out, digest, made.sha256, made.entries,
+                "passphrase" if receiver is None else "x25519",
+                box.fingerprint(receiver["agreement_key"]) if receiver else None,
+                box.fingerprint(meta["ledger_public_key"]), due, late)
+
+
+def _seal(work: Unit, transfer: ChildFileTransfer, meta: dict[str, str], bundle: bytes,
+          receiver: dict[str, str] | None, passphrase: str | None) -> tuple[bytes, bytes]:
+    key = crypto.random_key()
+    bundle_sha256 = hashlib.sha256(bundle).hexdigest()
+    context = box.wrap_context(transfer.transfer_id, bundle_sha256)
+    header: dict[str, Any] = {
+        "format": box.SEALED_FORMAT, "transfer_id": transfer.transfer_id, "from_ledger": meta["ledger_id"],
+        "from_origin": meta["origin"], "bundle_sha256": bundle_sha256, "bundle_size": len(bundle),
+        "sealed_at": work.now,
+    }
+    if receiver is not None:
+        header.update(method="x25519", recipient={"agreement_key": receiver["agreement_key"],
+                                                  "signing_key": receiver["signing_key"]},
+                      wrapped_key=crypto.seal_to(bytes.fromhex(receiver["agreement_key"]), key, context).hex())
+    else:
+        header.update(method="passphrase", recipient=None,
+                      wrapped_key=crypto.lock_with_passphrase(str(passphrase), key, context))
+    signing_key = work.ledger.ledger_signing_key()
+    sealed = box.seal(header, bundle, key, lambda data: crypto.sign(signing_key, "transfer-header/v1", data))
+    return sealed, key
+
+
+# -- receipts ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReceiptRecorded:
+    """A checked receipt, recorded."""
+
+    transfer_id: str
+    receiver: str
+    #: When the receiver says it was received, in the federation's local time.
+    received_at: str
+    receipt_sha256: str
+
+
+def _parse_receipt(path: Path) -> tuple[dict[str, Any], bytes, bytes, str]:
+    data = files.read_regular(path, box.MAX_SMALL_FILE)
+    problem = "not a transfer receipt"
+    try:
+        outer = checker.strict_json(data)
+        text = str(outer["receipt"]).encode("utf-8")
+        signature = bytes.fromhex(str(outer["signature"]))
+        body = checker.strict_json(text)
+        if isinstance(body, dict) and body.get("format") == box.RECEIPT_FORMAT and len(signature) == 64:
+            return body, text, signature, hashlib.sha256(data).hexdigest()
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        problem = f"not a transfer receipt ({type(exc).__name__})"
+    raise InvalidInput(f"{path} is {problem}", "give the receipt.json the receiving school sent back")
+
+
+def record_receipt(ledger: Ledger, actor: Actor, path: Path) -> ReceiptRecorded:
+    """Check a receipt against the transfer it names and record it as a signed entry."""
+    _require_sender(actor)
+    body, text, signature, receipt_sha256 = _parse_receipt(path)
+    hint = "nothing was recorded; ask the receiving DSL by phone whether they received the file"
+    with ledger.unit(actor, write=True) as work:
+        try:
+            transfer_id, sealed_sha256 = str(body["transfer_id"]), str(body["sealed_sha256"])
+            receiver_key, received_at = str(body["receiver_key"]), str(body["received_at"])
+            moment = dt.datetime.fromisoformat(received_at)
+            if moment.tzinfo is None:
+                raise ValueError("the time received has no zone")
+        except (KeyError, ValueError, TypeError):
+            raise InvalidInput(f"{path} is a malformed receipt", hint) from None
+        if body.get("from_ledger") != ledger.meta()["ledger_id"] or not work.exists(transfer_record_id(transfer_id)):
+            raise VerificationFailed(f"the receipt is for transfer {transfer_id}, which this ledger did not send", hint)
+        transfer = work.get(ChildFileTransfer, transfer_record_id(transfer_id), "transfer")
+        sent = [s for s in transfer.sent if s["sealed_sha256"] == sealed_sha256
+                and s["bundle_sha256"] == body.get("bundle_sha256")]
+        if not sent:
+            raise VerificationFailed(f"the receipt names a file transfer {transfer_id} never sent (another bundle)", hint)
+        try:
+            crypto.verify(bytes.fromhex(receiver_key), "transfer-receipt/v1", text, signature)
+        except (crypto.CryptoError, ValueError):
+            raise VerificationFailed("the receipt's signature does not verify: it was forged or altered", hint) from None
+        if sent[-1]["method"] == "x25519" and receiver_key != sent[-1]["signing_key"]:
+            raise VerificationFailed("the receipt is signed by another key than the receiving DSL's the file was "
+                                     "sealed to", hint)
+        try:
+            opened = hashlib.sha256(bytes.fromhex(str(body.get("opened")))).hexdigest()
+        except ValueError:
+            opened = ""
+        if opened != sent[-1]["opened_commitment"]:
+            raise VerificationFailed("the receipt does not prove its signer opened the file", hint)
+        who = f"{body.get('receiver')} ({body.get('receiver_school')})"
+        when = moment.astimezone(localtime.UTC).isoformat()
+        transfer.record_receipt(sealed_sha256, receipt_sha256, receiver_key, when, who)
+        work.save(transfer)
+        shown = localtime.shown(localtime.local(when, work.zone))
+    return ReceiptRecorded(transfer_id, who, shown, receipt_sha256)
+
+
+# -- receiving -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TakeInRequest:
+    """A sealed file to take in, the receiving DSL's key, and where to write the receipt."""
+
+    sealed: Path
+    key: Path
+    key_passphrase: str
+    receipt: Path
+    phone_passphrase: str | None = None
+    trust: Path | None = None
+    person: str | None = None
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class TakenIn:
+    """A file taken in, its checks, and the receipt written."""
+
+    transfer_id: str
+    from_origin: str
+    ledger_fingerprint: str
+    entries: int
+    checks: list[str]
+    receipt: Path
+    kept: Path
+
+
+def _open_sealed(request: TakeInRequest) -> tuple[box.Opened, box.ReceiverKey]:
+    try:
+        sealed = box.read_sealed(request.sealed)
+        key = box.load_receiver_key(request.key, request.key_passphrase)
+        opened = box.check(sealed, box.content_key(sealed, key, request.phone_passphrase), request.trust,
+                           wording=export._Wording())
+    except box.Unopenable as exc:
+        raise InvalidInput(str(exc), "check the file, your key and the passphrase; nothing was written") from None
+    if not opened.ok:
+        failed = [f"{c.title}: {'; '.join(c.problems[:3]) or 'nothing checked'}" for c in opened.report.checks
+                  if c.problems or not c.done]
+        raise VerificationFailed("the file does not verify, so it was not taken in: " + " | ".join(failed),
+                                 "tell the sending school what failed; no receipt was written")
+    return opened, key
+
+
+def take_in(ledger: Ledger, actor: Actor, request: TakeInRequest) -> TakenIn:
+    """Open and verify a sealed file, keep it, record it, and write the signed receipt."""
+    _require_sender(actor)
+    files.check_target(request.receipt, request.force)
+    opened, key = _open_sealed(request)
+    header = opened.sealed.header
+    if header["from_ledger"] == ledger.meta()["ledger_id"]:
+        raise InvalidInput("this file was sent by this very ledger", "take it in on the receiving school's ledger")
+    person = None
+    if request.person:
+        from commands.services.directory import resolve
+
+        person = resolve(ledger, actor, request.person)
+    kept = ledger.config.home / RECEIVED_FOLDER / f"{opened.sealed.sha256}.transfer"
+    kept.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with files.private_file(request.receipt, request.force) as receipt_part, \
+            files.private_file(kept, force=True) as kept_part:
+        with ledger.unit(actor, write=True) as work:
+            if work.exists(received_record_id(str(header["transfer_id"]), opened.sealed.sha256)):
+                raise AlreadyExists(f"this file (transfer {header['transfer_id']}) was already taken in",
+                                    "`ledger timeline --person …` shows when")
+            moment = dt.datetime.fromisoformat(work.now)
+            signed = box.receipt(opened, key, moment)
+            record = ReceivedFile.take_in(
+                str(header["transfer_id"]), str(header["from_ledger"]), str(opened.trust.get("origin")),
+                opened.fingerprint, str(header["bundle_sha256"]), opened.sealed.sha256, opened.entries,
+                opened.checks, key.signing_public, hashlib.sha256(signed).hexdigest(), opened.key.hex(),
+                str(opened.trust.get("origin")), person)
+            work.save(record)
+            receipt_part.handle.write(signed)
+            with open(request.sealed, "rb") as source:
+                kept_part.handle.write(source.read(box.MAX_SEALED_BYTES + 1))
+        kept_part.commit()
+        receipt_part.commit()
+    return TakenIn(str(header["transfer_id"]), str(opened.trust.get("origin")), opened.fingerprint, opened.entries,
+                   opened.checks, request.receipt, kept)
+
+
+def open_received(ledger: Ledger, actor: Actor, transfer_id: str, out: Path, reason: str,
+                  force: bool = False) -> box.Opened:
+    """Write the evidence bundle of a file taken in (decrypted with the key in its signed entry,
+    checked again), for the receiving DSL to read; the read is logged."""
+    _require_sender(actor)
+    files.check_target(out, force)
+    with ledger.unit(actor, write=True) as work:
+        events = work.ledger.app.events_table
+        ids = work.conn.execute(select(events.c.originator_id).where(
+            events.c.topic == get_topic(ReceivedFile.Received))).scalars().all()
+        records = [work.get(ReceivedFile, i, "received file") for i in ids]
+        mine = [r for r in records if r.transfer_id == transfer_id]
+        if not mine:
+            raise NotFound(f"no file of transfer {transfer_id} was taken in here", "`ledger inbox` lists transfers")
+        record = mine[-1]
+        try:
+            sealed = box.read_sealed(ledger.config.home / RECEIVED_FOLDER / f"{record.sealed_sha256}.transfer")
+            if sealed.sha256 != record.sealed_sha256:
+                raise box.Unopenable("the kept file is not the one taken in (altered)")
+            opened = box.check(sealed, bytes.fromhex(record.content_key), wording=export._Wording())
+        except box.Unopenable as exc:
+            raise VerificationFailed(str(exc), "restore the kept file from a backup") from None
+        record_access(work, actor.actor_id, "open-received-file", [str(record.id)], [], reason)
+        with files.private_file(out, force) as part:
+            part.handle.write(opened.bundle)
+            part.commit()
+    return opened
+
+
+# -- listing and what waits ----------------------------------------------------------------------------
+
+
+def transfers(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
+    """Every leaver's transfer, oldest first, from checked entries' clear facts (DSL, Headteacher):
+    when they left, when the file was due and sent (in local time), and the receipt."""
+    _require_sender(actor)
+    rows = []
+    with ledger.unit(actor) as work:
+        closures, zone = closure_days(work), work.zone
+        found = _transfers(work)
+        for t in found:
+            sent = t.sent[-1]["sent_at"] if t.sent else None
+            rows.append({
+                "transfer": t.transfer_id, "person": t.person, "left_on": t.left_on,
+                "due_by": due_by(t.count_from, closures),
+                "sent": localtime.shown(localtime.local(str(sent), zone)) if sent else "",
+                "receipt": localtime.shown(localtime.local(t.received_at, zone)) if t.received_at else
+                ("superseded by a later leaving" if _superseded(t, found) else "outstanding" if sent else ""),
+            })
+    return rows
+
+
+# -- what waits ----------------------------------------------------------------------------------------
+
+
+def waiting(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
+    """For the DSL and the Headteacher: files due to be sent (overdue flagged), receipts outstanding."""
+    if not set(SENDERS) & set(ledger.registry().roles_of(actor.actor_id)):
+        return []
+    items = []
+    with ledger.unit() as work:
+        closures, today = closure_days(work), work.today
+        found = _transfers(work)
+        for t in found:
+            if t.receipts or _superseded(t, found):
+                continue
+            due = due_by(t.count_from, closures)
+            if not t.sent:
+                late = due < today
+                items.append({"kind": "transfer-file", "ref": t.transfer_id, "since": t.left_on,
+                              "what": f"child protection file of {t.person} (left {t.left_on}): "
+                                      f"{'OVERDUE, ' if late else ''}due by {due} (5 school days)",
+                              "age_days": localtime.days_between(t.left_on, today),
+                              "note": "overdue" if late else "due soon"})
+            else:
+                items.append({"kind": "transfer-receipt", "ref": t.transfer_id, "since": t.left_on,
+                              "what": f"child protection file of {t.person} sent: receipt outstanding "
+                                      f"(`ledger transfer receipt FILE`)",
+                              "age_days": localtime.days_between(t.left_on, today), "note": ""})
+    return items
+

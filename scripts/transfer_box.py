@@ -1,0 +1,1 @@
+../ledger/transfer_box.py
