@@ -10,11 +10,18 @@ in policy-ledger's scripts/ folder; the sending school can give them to you). No
         fingerprint to them by phone).
     python3 transfer_box.py open FILE.transfer --key DIR/transfer-key.json --out BUNDLE.zip \\
         --receipt RECEIPT.json [--passphrase-from-phone] [--trust trust.json]
+    python3 transfer_box.py open FILE.transfer --passphrase-from-phone --school "Elm Academy" \\
+        --name "Dee Lead" --out BUNDLE.zip --receipt RECEIPT.json
         decrypts FILE (with your key, or the passphrase the sending DSL gave you by phone), checks
         the evidence bundle inside exactly as verify_bundle.py does, checks the sending ledger's
         signature on the file, writes the bundle and, only when every check passed, a receipt
         signed with your key for the sending school to record. Exit 0 when it verifies, 1 when a
         check fails (nothing but the report is written), 2 when the file cannot be opened.
+        With no key of your own (a file sealed with a passphrase), give --school and --name: the
+        receipt is signed with a one-off key made for it and then forgotten. That key proves
+        nothing about who you are; what binds the receipt is its proof of opening (only someone
+        who had the passphrase can make it) and the school it names, which the sending ledger
+        checks against the school the pupil left for.
 
 Passphrases are read from LEDGER_TRANSFER_PASSPHRASE (your key file's) and
 LEDGER_TRANSFER_PHONE_PASSPHRASE (the one given by phone), else asked for without echo.
@@ -424,9 +431,20 @@ def _passphrase(variable: str, prompt: str) -> str:
     return value if value is not None else getpass.getpass(prompt)
 
 
+def _receipt_key(args: argparse.Namespace, sealed: Sealed) -> ReceiverKey:
+    """Your key; or, for a file sealed with a passphrase and no key given, a one-off key for the receipt."""
+    if args.key is not None:
+        return load_receiver_key(args.key, _passphrase("LEDGER_TRANSFER_PASSPHRASE", "Passphrase of your key file: "))
+    if sealed.header.get("method") != "passphrase":
+        raise Unopenable("this file was sealed to the receiving DSL's key: give --key")
+    if not (args.school and args.school.strip() and args.name and args.name.strip()):
+        raise ValueError("with no --key, give --school (your school) and --name (yours): the receipt names them")
+    return new_receiver_key(args.school.strip(), args.name.strip())
+
+
 def _open_command(args: argparse.Namespace) -> int:
     sealed = read_sealed(args.file)
-    key = load_receiver_key(args.key, _passphrase("LEDGER_TRANSFER_PASSPHRASE", "Passphrase of your key file: "))
+    key = _receipt_key(args, sealed)
     phone = _passphrase("LEDGER_TRANSFER_PHONE_PASSPHRASE", "Passphrase given by phone: ") \
         if args.passphrase_from_phone else None
     opened = check(sealed, content_key(sealed, key, phone), args.trust)
@@ -437,6 +455,9 @@ def _open_command(args: argparse.Namespace) -> int:
     for path, data in ((args.out, opened.bundle), (args.receipt, receipt(opened, key, datetime.now(timezone.utc)))):
         _write_new(path, data)
     print(f"sending ledger key fingerprint: {opened.fingerprint} (compare with the sending school's)", file=sys.stderr)
+    if args.key is None:
+        print(f"the receipt names {key.name} ({key.school}) and is signed with a one-off key: it shows you opened "
+              "the file, not who you are", file=sys.stderr)
     print(f"bundle written to {args.out}; receipt written to {args.receipt}: send it to the sending school",
           file=sys.stderr)
     return 0
@@ -451,7 +472,9 @@ def main(argv: list[str] | None = None) -> int:
     make.add_argument("--name", required=True, help="your name (the receiving DSL)")
     open_ = sub.add_parser("open", help="decrypt and check a sealed file, and sign a receipt")
     open_.add_argument("file", type=Path, help="the sealed file (.transfer)")
-    open_.add_argument("--key", type=Path, required=True, help="your transfer-key.json")
+    open_.add_argument("--key", type=Path, help="your transfer-key.json (not needed for a passphrase file)")
+    open_.add_argument("--school", help="with no --key: your school's name, for the receipt")
+    open_.add_argument("--name", help="with no --key: your name (the receiving DSL), for the receipt")
     open_.add_argument("--passphrase-from-phone", action="store_true", help="the file was sealed with a passphrase")
     open_.add_argument("--out", type=Path, required=True, help="where to write the evidence bundle (zip)")
     open_.add_argument("--receipt", type=Path, required=True, help="where to write the signed receipt")

@@ -62,7 +62,8 @@ def transfer(ctx: click.Context, person: str | None, to_school: str | None, to_k
         person=person, to_school=to_school, out=out, to_key=to_key, passphrase=passphrase, force=force))
     emit(f"{done.sealed_sha256}  {done.path}")
     emit(f"transfer {done.transfer_id}: {done.entries} entries sealed "
-         + (f"to the receiving DSL's key {done.receiver_fingerprint}" if done.receiver_fingerprint
+         + (f"to the key of {done.receiver_name} at {done.receiver_school} (fingerprint {done.receiver_fingerprint}: "
+            "check it with them by phone)" if done.receiver_fingerprint
             else "with the passphrase (read it to the receiving DSL by phone, never send it with the file)"), err=True)
     emit(f"due by {done.due_by}" + (f": sent {done.late_by} school day(s) late, say why in a note"
                                     if done.late_by else ": in time"), err=True)

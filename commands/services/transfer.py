@@ -80,9 +80,22 @@ def set_closures(ledger: Ledger, actor: Actor, days: list[str], reason: str) -> 
         return list(record.days)
 
 
-def due_by(count_from: str, closures: frozenset[dt.date]) -> str:
-    """The day the file is due: 5 school days after ``count_from``."""
-    return schooldays.add_school_days(dt.date.fromisoformat(count_from), DUE_SCHOOL_DAYS, closures).isoformat()
+def due_by(left_on: str, count_from: str, closures: frozenset[dt.date]) -> str:
+    """The day the file is due: the 5th school day after the leaving day, or, for a pupil who left at
+    the end of a term, the 5th school day of the new term (its first school day is day 1)."""
+    start = dt.date.fromisoformat(count_from)
+    if count_from != left_on:
+        start -= dt.timedelta(days=1)
+    return schooldays.add_school_days(start, DUE_SCHOOL_DAYS, closures).isoformat()
+
+
+def _due(transfer: ChildFileTransfer, closures: frozenset[dt.date]) -> str:
+    return due_by(transfer.left_on, transfer.count_from, closures)
+
+
+def same_school(one: str, other: str) -> bool:
+    """Whether two school names are the same, ignoring case and spacing."""
+    return " ".join(one.split()).casefold() == " ".join(other.split()).casefold()
 
 
 # -- finding transfers ---------------------------------------------------------------------------------
@@ -123,7 +136,7 @@ def leave(ledger: Ledger, actor: Actor, person: str, left_on: str, to_school: st
                                "record the leaving on or after the day the pupil leaves")
         record = ChildFileTransfer.leave(person, left_on, to_school, new_term)
         work.save(record)
-        return Leaving(record.transfer_id, person, record.left_on, due_by(record.count_from, closure_days(work)))
+        return Leaving(record.transfer_id, person, record.left_on, _due(record, closure_days(work)))
 
 
 # -- sending -----------------------------------------------------------------------------------------
@@ -155,6 +168,9 @@ class Sent:
     ledger_fingerprint: str
     due_by: str
     late_by: int
+    #: Whose key the file was sealed to, as their key file names them (None: sealed with a passphrase).
+    receiver_name: str | None = None
+    receiver_school: str | None = None
 
 
 def _check_send(request: SendRequest) -> dict[str, str] | None:
@@ -180,7 +196,7 @@ def _open_transfer(work: Unit, person: str, to_school: str) -> ChildFileTransfer
                        f'record it first: `ledger transfer leave --person {person} --left YYYY-MM-DD '
                        f'--to-school "…"`')
     transfer = work.get(ChildFileTransfer, transfer_record_id(open_[-1].transfer_id), "transfer")
-    if " ".join(transfer.to_school.split()).casefold() != " ".join(to_school.split()).casefold():
+    if not same_school(transfer.to_school, to_school):
         raise InvalidInput(f"{person} left for another school than {to_school!r}",
                            "check the receiving school: a file goes only where the pupil went")
     return transfer
@@ -206,6 +222,8 @@ def send(ledger: Ledger, actor: Actor, request: SendRequest) -> Sent:
     with files.private_file(request.out, request.force) as part:
         with ledger.unit(actor, write=True) as work:
             transfer = _open_transfer(work, person, request.to_school)
+            if receiver is not None:
+                _check_key_school(receiver, transfer, request.to_key)
             stream = io.BytesIO()
             reason = f"Transfer of the child protection file to {transfer.to_school} (KCSIE)"
             made = export._make(work, actor, export.ExportRequest(reason, request.out, person=person,
@@ -222,14 +240,25 @@ def send(ledger: Ledger, actor: Actor, request: SendRequest) -> Sent:
                           receiver["signing_key"] if receiver else None, box.opened_commitment(key))
             work.save(transfer)
             part.handle.write(sealed)
-            due = due_by(transfer.count_from, closure_days(work))
+            due = _due(transfer, closure_days(work))
             late = schooldays.school_days_between(dt.date.fromisoformat(due), dt.date.fromisoformat(work.today),
                                                   closure_days(work))
         part.commit()
     return Sent(transfer.transfer_id, request.out, digest, made.sha256, made.entries,
                 "passphrase" if receiver is None else "x25519",
                 box.fingerprint(receiver["agreement_key"]) if receiver else None,
-                box.fingerprint(meta["ledger_public_key"]), due, late)
+                box.fingerprint(meta["ledger_public_key"]), due, late,
+                receiver["name"] if receiver else None, receiver["school"] if receiver else None)
+
+
+def _check_key_school(receiver: dict[str, str], transfer: ChildFileTransfer, path: Path | None) -> None:
+    """A key file names its school: it must be the school recorded at leaving."""
+    if not same_school(receiver["school"], transfer.to_school):
+        raise InvalidInput(
+            f"the key {path} is {receiver['name']}'s at {receiver['school']} (fingerprint "
+            f"{box.fingerprint(receiver['agreement_key'])}), but {transfer.person} left for {transfer.to_school}",
+            f"ask {transfer.to_school}'s DSL for their transfer-key.pub.json and check its fingerprint with them "
+            "by phone; nothing was sent")
 
 
 def _seal(work: Unit, transfer: ChildFileTransfer, meta: dict[str, str], bundle: bytes,
@@ -311,6 +340,10 @@ def record_receipt(ledger: Ledger, actor: Actor, path: Path) -> ReceiptRecorded:
         if sent[-1]["method"] == "x25519" and receiver_key != sent[-1]["signing_key"]:
             raise VerificationFailed("the receipt is signed by another key than the receiving DSL's the file was "
                                      "sealed to", hint)
+        if not same_school(str(body.get("receiver_school")), transfer.to_school):
+            raise VerificationFailed(
+                f"the receipt is from {body.get('receiver')} at {body.get('receiver_school')}, but "
+                f"{transfer.person} left for {transfer.to_school}: it does not close this transfer", hint)
         try:
             opened = hashlib.sha256(bytes.fromhex(str(body.get("opened")))).hexdigest()
         except ValueError:
@@ -452,7 +485,7 @@ def transfers(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
             sent = t.sent[-1]["sent_at"] if t.sent else None
             rows.append({
                 "transfer": t.transfer_id, "person": t.person, "left_on": t.left_on,
-                "due_by": due_by(t.count_from, closures),
+                "due_by": _due(t, closures),
                 "sent": localtime.shown(localtime.local(str(sent), zone)) if sent else "",
                 "receipt": localtime.shown(localtime.local(t.received_at, zone)) if t.received_at else
                 ("outstanding" if sent else ""),
@@ -473,7 +506,7 @@ def waiting(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
         for t in _transfers(work):
             if t.receipts:
                 continue
-            due = due_by(t.count_from, closures)
+            due = _due(t, closures)
             if not t.sent:
                 late = due < today
                 items.append({"kind": "transfer-file", "ref": t.transfer_id, "since": t.left_on,

@@ -1,0 +1,105 @@
+"""A file goes only to the key of the school the pupil left for, and only that school's receipt closes it.
+
+Mounted as a DSL would get it wrong (or an attacker would try): a key file of another school
+given at sending, a receipt signed by another school that somehow had the file (the passphrase
+leaked, or an old file sealed before the check), and the standalone tool opening a file sealed
+with a passphrase when the receiving DSL has no key of their own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from commands.services import transfer as service
+from ledger import transfer_box as box
+from ledger.errors import InvalidInput, VerificationFailed
+from tests.conftest import Federation, module_federation, refused
+from tests.integration.test_transfer import KEY_PASSPHRASE, PHONE, leaver
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def sender(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
+    yield from module_federation(request, tmp_path_factory, "transfer_bound")
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(box, "SCRYPT_N", 2**10)
+        return {"elm": box.keygen(tmp_path_factory.mktemp("elm"), "Elm Academy", "Dee Receiver", KEY_PASSPHRASE),
+                "kings": box.keygen(tmp_path_factory.mktemp("kings"), "Kingsbridge Secondary", "Morgan Price",
+                                    KEY_PASSPHRASE)}
+
+
+def _receipt(sealed_path: Path, key_path: Path | None, out: Path, phone: str | None = None) -> Path:
+    """What the standalone tool does on the receiving machine: open, check, sign a receipt."""
+    sealed = box.read_sealed(sealed_path)
+    key = box.load_receiver_key(key_path, KEY_PASSPHRASE) if key_path else None
+    opened = box.check(sealed, box.content_key(sealed, key, phone))
+    assert opened.ok, opened.report.lines()
+    signer = key or box.new_receiver_key("Elm Academy", "Dee Receiver")
+    out.write_bytes(box.receipt(opened, signer, dt.datetime.now(dt.timezone.utc)))
+    return out
+
+
+def test_a_file_is_not_sealed_to_the_key_of_another_school_than_the_pupil_left_for(
+        sender: Federation, keys: dict[str, tuple[Path, Path]], tmp_path: Path) -> None:
+    who = leaver(sender, "Jo Wrongkey")
+    out = tmp_path / "jo.transfer"
+    refused(sender, InvalidInput, lambda: service.send(sender.ledger, sender["dsl"], service.SendRequest(
+        who.pupil, "Elm Academy", out, to_key=keys["kings"][1])),
+        r"Morgan Price's at Kingsbridge Secondary.*left for Elm Academy")
+    assert not out.exists()
+
+
+def test_every_send_says_whose_key_the_file_was_sealed_to(
+        sender: Federation, keys: dict[str, tuple[Path, Path]], tmp_path: Path) -> None:
+    who = leaver(sender, "Kit Keyname")
+    sent = service.send(sender.ledger, sender["dsl"], service.SendRequest(
+        who.pupil, "elm  ACADEMY", tmp_path / "k.transfer", to_key=keys["elm"][1]))
+    public = box.load_public_key(keys["elm"][1])
+    assert (sent.receiver_name, sent.receiver_school) == ("Dee Receiver", "Elm Academy")
+    assert sent.receiver_fingerprint == box.fingerprint(public["agreement_key"])
+
+
+def test_a_receipt_from_another_school_is_refused_and_the_genuine_one_is_then_recorded(
+        sender: Federation, keys: dict[str, tuple[Path, Path]], tmp_path: Path) -> None:
+    who = leaver(sender, "Robin Passphrase")
+    service.send(sender.ledger, sender["dsl"], service.SendRequest(
+        who.pupil, "Elm Academy", tmp_path / "r.transfer", passphrase=PHONE))
+    # Kingsbridge had the passphrase too (overheard, or told by mistake): its receipt proves it opened
+    # the file, but it is not the school the pupil left for
+    wrong = _receipt(tmp_path / "r.transfer", keys["kings"][0], tmp_path / "kings.json", PHONE)
+    refused(sender, VerificationFailed, lambda: service.record_receipt(sender.ledger, sender["dsl"], wrong),
+            r"Kingsbridge Secondary.*left for Elm Academy")
+    genuine = _receipt(tmp_path / "r.transfer", keys["elm"][0], tmp_path / "elm.json", PHONE)
+    done = service.record_receipt(sender.ledger, sender["dsl"], genuine)
+    assert done.transfer_id == who.transfer_id and done.receiver == "Dee Receiver (Elm Academy)"
+
+
+def test_the_standalone_tool_opens_a_passphrase_file_without_a_key_and_its_receipt_is_recorded(
+        sender: Federation, keys: dict[str, tuple[Path, Path]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    who = leaver(sender, "Ash Nokey")
+    service.send(sender.ledger, sender["dsl"], service.SendRequest(
+        who.pupil, "Elm Academy", tmp_path / "a.transfer", passphrase=PHONE))
+    monkeypatch.setenv("LEDGER_TRANSFER_PHONE_PASSPHRASE", PHONE)
+    base = ["open", str(tmp_path / "a.transfer"), "--passphrase-from-phone", "--out", str(tmp_path / "a.zip"),
+            "--receipt", str(tmp_path / "a.json")]
+    assert box.main(base) == 2 and "--school" in capsys.readouterr().err
+    assert not (tmp_path / "a.zip").exists() and not (tmp_path / "a.json").exists()
+    assert box.main(base + ["--school", "Elm Academy", "--name", "Dee Receiver"]) == 0
+    assert "one-off" in capsys.readouterr().err
+    done = service.record_receipt(sender.ledger, sender["dsl"], tmp_path / "a.json")
+    assert done.transfer_id == who.transfer_id and done.receiver == "Dee Receiver (Elm Academy)"
+    # a file sealed to a key still needs the key
+    other = leaver(sender, "Bo Keyed")
+    service.send(sender.ledger, sender["dsl"], service.SendRequest(
+        other.pupil, "Elm Academy", tmp_path / "b.transfer", to_key=keys["elm"][1]))
+    assert box.main(["open", str(tmp_path / "b.transfer"), "--school", "Elm Academy", "--name", "Dee Receiver",
+                     "--out", str(tmp_path / "b.zip"), "--receipt", str(tmp_path / "b.json")]) == 2
+    assert "give --key" in capsys.readouterr().err and not (tmp_path / "b.json").exists()
