@@ -344,6 +344,40 @@ def seal(header: dict[str, Any], bundle: bytes, key: bytes, sign: Any) -> bytes:
     return pack(header, sign(encoded), body)
 
 
+# -- who the file is about ---------------------------------------------------------------------
+
+INTRODUCED = "ChildFileTransfer.ChildIntroduced"
+
+
+def _named(person: dict[str, Any]) -> str:
+    roles = ", ".join(str(r) for r in person.get("roles") or [])
+    who = str(person.get("name") or "") or str(person.get("id") or "someone")
+    return f"{who} ({roles})" if roles else who
+
+
+def introduction(child: dict[str, Any], from_schools: list[str], sender: dict[str, Any],
+                 authors: list[dict[str, Any]]) -> str:
+    """How a file names its child and authors: ``the child protection file of Jo Evans (born …), …``."""
+    name = str(child.get("name") or child.get("id") or "an unnamed child")
+    born = f" (born {child['date_of_birth']})" if child.get("date_of_birth") else ""
+    school = child.get("school") or ", ".join(str(s) for s in from_schools)
+    formerly = f", formerly of {school}" if school else ""
+    wrote = "; ".join(_named(a) for a in authors) or "nobody named"
+    return f"the child protection file of {name}{born}{formerly}; sent by {_named(sender)}; written by {wrote}"
+
+
+def _about(files: dict[str, bytes], transfer_id: str) -> dict[str, Any]:
+    """The last signed introduction of this transfer in a checked bundle (its plaintext, which the
+    verifier checked against the signed entry), or nothing."""
+    found: dict[str, Any] = {}
+    for row in checker.load_json(files, "entries/index.json")["entries"]:
+        if row.get("event") == INTRODUCED and row.get("plaintext") in files:
+            body = checker.strict_json(files[str(row["plaintext"])])
+            if isinstance(body, dict) and body.get("transfer_id", transfer_id) == transfer_id:
+                found = body
+    return found
+
+
 # -- opening and checking ----------------------------------------------------------------------
 
 
@@ -358,6 +392,8 @@ class Opened:
     checks: list[str] = field(default_factory=list)
     trust: dict[str, Any] = field(default_factory=dict)
     entries: int = 0
+    #: Who the file is about and who wrote it, from the signed introduction inside (only when it verified).
+    about: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -400,7 +436,21 @@ def check(sealed: Sealed, key: bytes, trust_file: Path | None = None, wording: A
     except (OSError, KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
         c.fail(f"cannot check the header: {type(exc).__name__}: {exc}")
     opened.checks = [x.title for x in report.checks if x.done and not x.problems]
+    if opened.ok:
+        try:
+            opened.about = _about(files, str(sealed.header.get("transfer_id")))
+        except (KeyError, TypeError, ValueError, UnicodeDecodeError):
+            opened.about = {}
     return opened
+
+
+def introduced(opened: Opened) -> str:
+    """What a checked file says it is (nothing for a file that did not verify or names no one)."""
+    about = opened.about if opened.ok else {}
+    if not about.get("child"):
+        return ""
+    return introduction(about["child"], list(about.get("from_schools") or []), dict(about.get("sender") or {}),
+                        list(about.get("authors") or []))
 
 
 def receipt(opened: Opened, key: ReceiverKey, received_at: datetime) -> bytes:
@@ -449,6 +499,8 @@ def _open_command(args: argparse.Namespace) -> int:
         if args.passphrase_from_phone else None
     opened = check(sealed, content_key(sealed, key, phone), args.trust)
     print("\n".join(opened.report.lines()))
+    if opened.ok and introduced(opened):
+        print(checker.printable(f"This is {introduced(opened)}."))
     if not opened.ok:
         print("No receipt was written: tell the sending school what failed.", file=sys.stderr)
         return 1

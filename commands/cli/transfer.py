@@ -164,6 +164,8 @@ def import_(state: State, sealed: Path, key: Path, receipt: Path, passphrase_fro
         receipt=receipt, phone_passphrase=phone, trust=trust, person=person, force=force))
     emit(f"transfer {done.transfer_id} from {done.from_origin} taken in: {done.entries} entries, "
          f"{len(done.checks)} checks passed")
+    if done.introduced:
+        emit(f"this is {done.introduced}", err=True)
     emit(f"sending ledger key fingerprint: {done.ledger_fingerprint} (compare with the sending school's)", err=True)
     emit(f"receipt written to {done.receipt}: send it to the sending school; the file is kept in {done.kept}", err=True)
 
@@ -196,6 +198,19 @@ def list_(state: State) -> list[dict[str, Any]]:
       ledger --as dsl transfer list
     """
     return service.transfers(state.ledger(), state.actor())
+
+
+@transfer.command("received")
+@output_options
+@pass_state
+def received(state: State) -> list[dict[str, Any]]:
+    """Every child protection file taken in here, by the child it names (the DSL and the Headteacher).
+
+    \b
+    Example:
+      ledger --as dsl transfer received
+    """
+    return service.received(state.ledger(), state.actor())
 
 
 @transfer.command("closures")

@@ -36,11 +36,13 @@ from ledger import crypto, files, localtime, schooldays
 from ledger import transfer_box as box
 from ledger import verify_bundle as checker
 from ledger.domain.base import parse_date
-from ledger.domain.people import Subject, subject_record_id
+from ledger.domain.people import StaffMember, Subject, staff_record_id, subject_record_id
 from ledger.domain.transfer import (ChildFileTransfer, ClosureDays, ReceivedFile, closure_dates,
                                     closures_record_id, received_record_id, transfer_record_id)
-from ledger.errors import AlreadyExists, InvalidInput, NotFound, NotPermitted, VerificationFailed
+from ledger.errors import (AlreadyExists, InvalidInput, NotFound, NotPermitted, RecordErased,
+                           VerificationFailed)
 from ledger.store import Actor, Ledger, Unit
+from projections.timeline import Selection, build
 
 #: KCSIE: within 5 school days of leaving (or of the start of the new term).
 DUE_SCHOOL_DAYS = 5
@@ -168,6 +170,8 @@ class Sent:
     ledger_fingerprint: str
     due_by: str
     late_by: int
+    #: The child's name as their record gives it ("" when the sender may not read it).
+    person_name: str = ""
     #: Whose key the file was sealed to, as their key file names them (None: sealed with a passphrase).
     receiver_name: str | None = None
     receiver_school: str | None = None
@@ -219,11 +223,18 @@ def send(ledger: Ledger, actor: Actor, request: SendRequest) -> Sent:
     ensure_current(ledger)
     meta = ledger.meta()
     trust = export._trust_bytes(ledger, meta)
+    child, authors = _introduction(ledger, actor, person)
+    # The introduction is its own entry, sealed before the export so that the bundle holds it;
+    # every refusal is made before it is written.
+    with ledger.unit(actor, write=True) as work:
+        transfer = _open_transfer(work, person, request.to_school)
+        if receiver is not None:
+            _check_key_school(receiver, transfer, request.to_key)
+        transfer.introduce(child, work.registry.schools, authors[actor.actor_id], list(authors.values()))
+        work.save(transfer)
     with files.private_file(request.out, request.force) as part:
         with ledger.unit(actor, write=True) as work:
             transfer = _open_transfer(work, person, request.to_school)
-            if receiver is not None:
-                _check_key_school(receiver, transfer, request.to_key)
             stream = io.BytesIO()
             reason = f"Transfer of the child protection file to {transfer.to_school} (KCSIE)"
             made = export._make(work, actor, export.ExportRequest(reason, request.out, person=person,
@@ -247,8 +258,34 @@ def send(ledger: Ledger, actor: Actor, request: SendRequest) -> Sent:
     return Sent(transfer.transfer_id, request.out, digest, made.sha256, made.entries,
                 "passphrase" if receiver is None else "x25519",
                 box.fingerprint(receiver["agreement_key"]) if receiver else None,
-                box.fingerprint(meta["ledger_public_key"]), due, late,
+                box.fingerprint(meta["ledger_public_key"]), due, late, child.get("name", ""),
                 receiver["name"] if receiver else None, receiver["school"] if receiver else None)
+
+
+def _details(work: Unit, cls: Any, record: Any) -> dict[str, Any]:
+    """A person's recorded details, or none when the reader may not read them (or they were erased)."""
+    try:
+        return dict(getattr(work.get(cls, record, "person"), "details", None) or {})
+    except (NotPermitted, RecordErased, NotFound):
+        return {}
+
+
+def _introduction(ledger: Ledger, actor: Actor, person: str) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """Who the child is (name, date of birth, school, as their record says) and who wrote the
+    entries the file will hold (name and roles), for the signed entry that names them inside it."""
+    with ledger.unit(actor) as work:
+        details = _details(work, Subject, subject_record_id(person))
+        child = {"id": person, **{k: str(details[k]) for k in ("name", "date_of_birth", "school") if details.get(k)}}
+        found = build(work.conn, ledger.app.events_table, ledger.meta()["ledger_id"], actor.keyring,
+                      Selection(person=person, categories=("safeguarding",)), actor.actor_id, work.now, work.registry)
+        if not any(not str(r.get("event") or "").startswith(OWN_EVENTS) for r in found.rows):
+            raise NotFound(f"{person} has no child protection record to transfer",
+                           "KCSIE asks for the child protection file where one exists; nothing was sent")
+        ids = sorted({str(r["recorded_by"]) for r in found.rows if r.get("recorded_by")} | {actor.actor_id})
+        registry = work.registry
+        authors = {i: {"id": i, "name": str(_details(work, StaffMember, staff_record_id(i)).get("name") or ""),
+                       "roles": sorted(registry.roles_of(i))} for i in ids if i in registry.staff}
+    return child, authors
 
 
 def _check_key_school(receiver: dict[str, str], transfer: ChildFileTransfer, path: Path | None) -> None:
@@ -386,6 +423,8 @@ class TakenIn:
     checks: list[str]
     receipt: Path
     kept: Path
+    #: What the file says it is, from its signed introduction ("" when it names no one).
+    introduced: str = ""
 
 
 def _open_sealed(request: TakeInRequest) -> tuple[box.Opened, box.ReceiverKey]:
@@ -402,6 +441,13 @@ def _open_sealed(request: TakeInRequest) -> tuple[box.Opened, box.ReceiverKey]:
         raise VerificationFailed("the file does not verify, so it was not taken in: " + " | ".join(failed),
                                  "tell the sending school what failed; no receipt was written")
     return opened, key
+
+
+def _from_school(opened: box.Opened) -> str:
+    """The sending school as the file's signed introduction names it, else the sending ledger's origin."""
+    about = opened.about or {}
+    return str((about.get("child") or {}).get("school") or ", ".join(about.get("from_schools") or [])
+               or opened.trust.get("origin"))
 
 
 def take_in(ledger: Ledger, actor: Actor, request: TakeInRequest) -> TakenIn:
@@ -424,14 +470,14 @@ def take_in(ledger: Ledger, actor: Actor, request: TakeInRequest) -> TakenIn:
         with ledger.unit(actor, write=True) as work:
             if work.exists(received_record_id(str(header["transfer_id"]), opened.sealed.sha256)):
                 raise AlreadyExists(f"this file (transfer {header['transfer_id']}) was already taken in",
-                                    "`ledger timeline --person …` shows when")
+                                    "`ledger transfer received` lists it, with the child it names")
             moment = dt.datetime.fromisoformat(work.now)
             signed = box.receipt(opened, key, moment)
             record = ReceivedFile.take_in(
                 str(header["transfer_id"]), str(header["from_ledger"]), str(opened.trust.get("origin")),
                 opened.fingerprint, str(header["bundle_sha256"]), opened.sealed.sha256, opened.entries,
                 opened.checks, key.signing_public, hashlib.sha256(signed).hexdigest(), opened.key.hex(),
-                str(opened.trust.get("origin")), person)
+                _from_school(opened), person, opened.about or None)
             work.save(record)
             receipt_part.handle.write(signed)
             with open(request.sealed, "rb") as source:
@@ -439,7 +485,7 @@ def take_in(ledger: Ledger, actor: Actor, request: TakeInRequest) -> TakenIn:
         kept_part.commit()
         receipt_part.commit()
     return TakenIn(str(header["transfer_id"]), str(opened.trust.get("origin")), opened.fingerprint, opened.entries,
-                   opened.checks, request.receipt, kept)
+                   opened.checks, request.receipt, kept, box.introduced(opened))
 
 
 def open_received(ledger: Ledger, actor: Actor, transfer_id: str, out: Path, reason: str,
@@ -449,13 +495,10 @@ def open_received(ledger: Ledger, actor: Actor, transfer_id: str, out: Path, rea
     _require_sender(actor)
     files.check_target(out, force)
     with ledger.unit(actor, write=True) as work:
-        events = work.ledger.app.events_table
-        ids = work.conn.execute(select(events.c.originator_id).where(
-            events.c.topic == get_topic(ReceivedFile.Received))).scalars().all()
-        records = [work.get(ReceivedFile, i, "received file") for i in ids]
-        mine = [r for r in records if r.transfer_id == transfer_id]
+        mine = [r for r in _received(work) if r.transfer_id == transfer_id]
         if not mine:
-            raise NotFound(f"no file of transfer {transfer_id} was taken in here", "`ledger inbox` lists transfers")
+            raise NotFound(f"no file of transfer {transfer_id} was taken in here",
+                           "`ledger transfer received` lists the files taken in here")
         record = mine[-1]
         try:
             sealed = box.read_sealed(ledger.config.home / RECEIVED_FOLDER / f"{record.sealed_sha256}.transfer")
@@ -472,6 +515,32 @@ def open_received(ledger: Ledger, actor: Actor, transfer_id: str, out: Path, rea
 
 
 # -- listing and what waits ----------------------------------------------------------------------------
+
+
+def _received(work: Unit) -> list[ReceivedFile]:
+    """Every file taken in here, oldest first (from their signed entries)."""
+    events = work.ledger.app.events_table
+    ids = work.conn.execute(select(events.c.originator_id).where(
+        events.c.topic == get_topic(ReceivedFile.Received)).order_by(events.c.id)).scalars().all()
+    return [work.get(ReceivedFile, i, "received file") for i in ids]
+
+
+def received(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
+    """Every file taken in here, by the child it names (from its checked, signed introduction),
+    the sending school and when it came (DSL, Headteacher)."""
+    _require_sender(actor)
+    rows = []
+    with ledger.unit(actor) as work:
+        for r in _received(work):
+            about = r.about or {}
+            child, when = about.get("child") or {}, r.created_on.isoformat()
+            rows.append({
+                "transfer": r.transfer_id, "child": str(child.get("name") or ""),
+                "born": str(child.get("date_of_birth") or ""),
+                "from_school": str(child.get("school") or ", ".join(about.get("from_schools") or [])),
+                "received": localtime.shown(localtime.local(when, work.zone)),
+            })
+    return rows
 
 
 def transfers(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate
 
 from ledger import localtime
+from ledger.transfer_box import introduction
 from ledger.domain.base import new_short_id, parse_date, record_id, require_text
 from ledger.errors import InvalidInput, RuleViolation
 
@@ -67,6 +68,23 @@ class ChildFileTransfer(Aggregate):
             """One line for the timeline."""
             start = "" if self.count_from == self.left_on else f"; new term starts {self.count_from}"
             return f"left the school on {self.left_on} for {self.to_school}{start} (transfer {self.transfer_id})"
+
+    class ChildIntroduced(Aggregate.Event):
+        """Who the child is and who wrote their file, signed by the sender into the file itself (the
+        entry travels inside the bundle, so the receiving school reads names from a checked, signed
+        entry, never from the sealed file's header)."""
+
+        clear_fields: ClassVar[tuple[str, ...]] = ("transfer_id",)
+        transfer_id: str
+        child: dict[str, str]
+        from_schools: list[str]
+        sender: dict[str, Any]
+        authors: list[dict[str, Any]]
+        subjects: list[str]
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            return introduction(self.child, self.from_schools, self.sender, self.authors)
 
     class FileSent(Aggregate.Event):
         clear_fields: ClassVar[tuple[str, ...]] = (
@@ -147,6 +165,14 @@ class ChildFileTransfer(Aggregate):
         self.receipts: list[str] = []
         self.received_at: str | None = None
 
+    def introduce(self, child: dict[str, str], from_schools: list[str], sender: dict[str, Any],
+                  authors: list[dict[str, Any]]) -> None:
+        """Name the child and the file's authors for the receiving school, inside the file."""
+        self.trigger_event(self.ChildIntroduced, transfer_id=self.transfer_id,
+                           child={k: require_text(k, str(v), 200) for k, v in child.items() if v},
+                           from_schools=[require_text("school", s, 200) for s in from_schools],
+                           sender=_person(sender), authors=[_person(a) for a in authors], subjects=[self.person])
+
     def send(self, export_id: str, bundle_sha256: str, sealed_sha256: str, size: int, method: str,
              agreement_key: str | None, signing_key: str | None, opened_commitment: str) -> None:
         """Record that the file was sealed for the receiving school and handed over."""
@@ -182,6 +208,11 @@ class ChildFileTransfer(Aggregate):
                            receiver=require_text("receiver", receiver, 400), subjects=[self.person])
 
 
+def _person(person: dict[str, Any]) -> dict[str, Any]:
+    return {"id": require_text("id", str(person["id"]), 200), "name": str(person.get("name") or "")[:200],
+            "roles": sorted(str(r) for r in person.get("roles") or [])}
+
+
 class ReceivedFile(Aggregate):
     """A child protection file another school's ledger sent, taken in on this one (read-only:
     its entries keep their own signatures and proofs inside the kept file)."""
@@ -205,17 +236,23 @@ class ReceivedFile(Aggregate):
         from_school: str
         record_class: str
         subjects: list[str]
+        #: The file's own signed introduction (who the child is, who wrote it), as checked on taking it in.
+        about: dict[str, Any] | None = None
 
         def describe(self) -> str:
             """One line for the timeline."""
+            what = "; it is " + introduction(self.about["child"], self.about.get("from_schools") or [],
+                                             self.about.get("sender") or {}, self.about.get("authors") or []) \
+                if self.about and self.about.get("child") else ""
             return (f"child protection file received from {self.from_school} (ledger {self.from_origin}, key "
                     f"{self.ledger_key_fingerprint}): {self.entries} entries, every check passed; receipt "
-                    f"sha256 {self.receipt_sha256[:16]}…")
+                    f"sha256 {self.receipt_sha256[:16]}…{what}")
 
     @classmethod
     def take_in(cls, transfer_id: str, from_ledger: str, from_origin: str, fingerprint: str, bundle_sha256: str,
                 sealed_sha256: str, entries: int, checks: list[str], receiver_key: str, receipt_sha256: str,
-                content_key: str, from_school: str, person: str | None) -> ReceivedFile:
+                content_key: str, from_school: str, person: str | None,
+                about: dict[str, Any] | None = None) -> ReceivedFile:
         """Record a sealed file that opened and verified."""
         return cls._create(
             cls.Received, id=received_record_id(transfer_id, sealed_sha256), transfer_id=transfer_id,
@@ -224,12 +261,14 @@ class ReceivedFile(Aggregate):
             entries=entries, checks=list(checks), receiver_key=_hex("receiver's key", receiver_key),
             receipt_sha256=_hex("receipt hash", receipt_sha256), content_key=_hex("content key", content_key),
             from_school=require_text("sending school", from_school, 200), record_class="safeguarding",
-            subjects=[person] if person else [])
+            subjects=[person] if person else [], about=dict(about) if about else None)
 
-    def __init__(self, transfer_id: str, sealed_sha256: str, content_key: str, **_: object) -> None:
+    def __init__(self, transfer_id: str, sealed_sha256: str, content_key: str, about: dict[str, Any] | None = None,
+                 **_: object) -> None:
         self.transfer_id = transfer_id
         self.sealed_sha256 = sealed_sha256
         self.content_key = content_key
+        self.about = about or {}
 
 
 class ClosureDays(Aggregate):

@@ -16,8 +16,8 @@ import pytest
 
 from commands.services import transfer as service
 from ledger import transfer_box as box
-from ledger.errors import InvalidInput, VerificationFailed
-from tests.conftest import Federation, module_federation, refused
+from ledger.errors import InvalidInput, NotPermitted, VerificationFailed
+from tests.conftest import Federation, build_federation, module_federation, refused
 from tests.integration.test_transfer import KEY_PASSPHRASE, PHONE, leaver
 
 
@@ -103,3 +103,95 @@ def test_the_standalone_tool_opens_a_passphrase_file_without_a_key_and_its_recei
     assert box.main(["open", str(tmp_path / "b.transfer"), "--school", "Elm Academy", "--name", "Dee Receiver",
                      "--out", str(tmp_path / "b.zip"), "--receipt", str(tmp_path / "b.json")]) == 2
     assert "give --key" in capsys.readouterr().err and not (tmp_path / "b.json").exists()
+
+
+# -- who the child is, and who wrote the file, for the receiving school --------------------------------
+
+
+def test_the_receiving_school_learns_the_child_and_the_authors_from_signed_entries_in_the_file(
+        sender: Federation, keys: dict[str, tuple[Path, Path]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from commands.services import incidents, people
+    from tests.conftest import local_today
+
+    pupil = people.add_subject(sender.ledger, sender["dsl"], "pupil", "Jo Evans", date_of_birth="2014-05-02",
+                               school="Oak Primary")
+    inc = incidents.report(sender.ledger, sender["teacher"], incidents.IncidentReport(
+        "child-on-child", f"{local_today(-2)}T09:00", "Pushed in the lunch queue", "Seen by a dinner lady",
+        people=(f"{pupil}:victim",)))
+    incidents.triage(sender.ledger, sender["dsl"], inc, "safeguarding")
+    service.leave(sender.ledger, sender["dsl"], pupil, local_today(), "Elm Academy")
+    # the Headteacher sends: staff records (names) are read by the Headteacher, not the DSL
+    sent = service.send(sender.ledger, sender["head"], service.SendRequest(
+        pupil, "Elm Academy", tmp_path / "jo.transfer", to_key=keys["elm"][1]))
+    assert sent.person_name == "Jo Evans"
+    sealed = box.read_sealed(tmp_path / "jo.transfer")
+    assert b"Jo Evans" not in sealed.header_bytes, "names never travel in the clear header"
+    opened = box.check(sealed, box.content_key(sealed, box.load_receiver_key(keys["elm"][0], KEY_PASSPHRASE)))
+    assert opened.ok
+    about = opened.about
+    assert about["child"] == {"id": pupil, "name": "Jo Evans", "date_of_birth": "2014-05-02", "school": "Oak Primary"}
+    authors = {a["id"]: a for a in about["authors"]}
+    assert authors["teacher"]["name"] == "Person teacher" and "staff" in authors["teacher"]["roles"]
+    assert authors["dsl"]["name"] == "Person dsl" and "dsl" in authors["dsl"]["roles"]
+    assert about["sender"] == {"id": "head", "name": "Person head", "roles": ["headteacher", "staff"]}
+    assert "Jo Evans" in box.introduced(opened)
+    # the standalone tool says it first
+    monkeypatch.setenv("LEDGER_TRANSFER_PASSPHRASE", KEY_PASSPHRASE)
+    assert box.main(["open", str(tmp_path / "jo.transfer"), "--key", str(keys["elm"][0]), "--out",
+                     str(tmp_path / "jo.zip"), "--receipt", str(tmp_path / "jo.json")]) == 0
+    out = capsys.readouterr()
+    assert "Jo Evans (born 2014-05-02), formerly of Oak Primary" in out.out
+    assert "Person teacher (staff)" in out.out
+
+
+def test_an_introduction_altered_in_the_bundle_is_caught_and_never_shown(
+        sender: Federation, keys: dict[str, tuple[Path, Path]], tmp_path: Path) -> None:
+    import io
+    import json
+    import zipfile
+
+    who = leaver(sender, "Lee Altered")
+    service.send(sender.ledger, sender["dsl"], service.SendRequest(
+        who.pupil, "Elm Academy", tmp_path / "l.transfer", passphrase=PHONE))
+    sealed = box.read_sealed(tmp_path / "l.transfer")
+    key = box.content_key(sealed, None, PHONE)
+    bundle = box.decrypt(sealed, key)
+    with zipfile.ZipFile(io.BytesIO(bundle)) as archive:
+        contents = {n: archive.read(n) for n in archive.namelist()}
+    index = json.loads(contents["entries/index.json"])
+    row = next(r for r in index["entries"] if r["event"] == "ChildFileTransfer.ChildIntroduced")
+    contents[row["plaintext"]] = contents[row["plaintext"]].replace(b"Lee Altered", b"Someone Else")
+    forged = io.BytesIO()
+    with zipfile.ZipFile(forged, "w") as archive:
+        for name, data in contents.items():
+            archive.writestr(name, data)
+    # sealed again with the same key and header: only the ledger's signature on the header stays
+    import os
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    nonce = os.urandom(12)
+    body = nonce + AESGCM(key).encrypt(nonce, forged.getvalue(), box.label("transfer-body/v1") + sealed.header_bytes)
+    (tmp_path / "forged.transfer").write_bytes(box.pack(sealed.header, sealed.signature, body))
+    again = box.read_sealed(tmp_path / "forged.transfer")
+    opened = box.check(again, key)
+    assert not opened.ok and opened.about == {}
+    assert "Someone Else" not in box.introduced(opened)
+
+
+def test_a_file_taken_in_is_recorded_with_the_child_it_names(
+        sender: Federation, keys: dict[str, tuple[Path, Path]], tmp_path: Path) -> None:
+    from tests.integration.test_transfer import take_in
+
+    receiver = build_federation(tmp_path / "elm")
+    try:
+        who = leaver(sender, "Cam Received")
+        service.send(sender.ledger, sender["dsl"], service.SendRequest(
+            who.pupil, "Elm Academy", tmp_path / "c.transfer", to_key=keys["elm"][1]))
+        taken = take_in(receiver, tmp_path / "c.transfer", keys["elm"][0], tmp_path / "c.json")
+        assert "the child protection file of Cam Received" in taken.introduced
+        rows = service.received(receiver.ledger, receiver["dsl"])
+        assert [(r["transfer"], r["child"]) for r in rows] == [(who.transfer_id, "Cam Received")]
+        refused(receiver, NotPermitted, lambda: service.received(receiver.ledger, receiver["teacher"]), "may not")
+    finally:
+        receiver.ledger.close()
