@@ -112,6 +112,13 @@ def _transfers(work: Unit, person: str | None = None) -> list[ChildFileTransfer]
     return [t for t in found if person is None or t.person == person]
 
 
+def _superseded(transfer: ChildFileTransfer, found: list[ChildFileTransfer]) -> bool:
+    """Whether a later leaving of the same pupil replaces this one, which sent nothing: recording a
+    leaving again is how a wrong date or school is put right (the earlier entry stays, signed)."""
+    later = found[found.index(transfer) + 1:]
+    return not transfer.sent and any(t.person == transfer.person for t in later)
+
+
 @dataclass(frozen=True)
 class Leaving:
     """A pupil's leaving, recorded."""
@@ -550,14 +557,15 @@ def transfers(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
     rows = []
     with ledger.unit(actor) as work:
         closures, zone = closure_days(work), work.zone
-        for t in _transfers(work):
+        found = _transfers(work)
+        for t in found:
             sent = t.sent[-1]["sent_at"] if t.sent else None
             rows.append({
                 "transfer": t.transfer_id, "person": t.person, "left_on": t.left_on,
                 "due_by": _due(t, closures),
                 "sent": localtime.shown(localtime.local(str(sent), zone)) if sent else "",
                 "receipt": localtime.shown(localtime.local(t.received_at, zone)) if t.received_at else
-                ("outstanding" if sent else ""),
+                ("superseded by a later leaving" if _superseded(t, found) else "outstanding" if sent else ""),
             })
     return rows
 
@@ -572,8 +580,9 @@ def waiting(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
     items = []
     with ledger.unit() as work:
         closures, today = closure_days(work), work.today
-        for t in _transfers(work):
-            if t.receipts:
+        found = _transfers(work)
+        for t in found:
+            if t.receipts or _superseded(t, found):
                 continue
             due = _due(t, closures)
             if not t.sent:

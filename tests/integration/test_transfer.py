@@ -345,3 +345,13 @@ def test_a_kept_file_changed_on_the_receiving_machine_is_refused_when_opened(
     with pytest.raises(VerificationFailed, match="not the one taken in"):
         service.open_received(receiver.ledger, receiver["dsl"], who.transfer_id, tmp_path / "out.zip", "reading")
     assert not (tmp_path / "out.zip").exists()
+
+
+def test_a_leaving_recorded_again_supersedes_an_unsent_one(sender: Federation) -> None:
+    pupil = people.add_subject(sender.ledger, sender["dsl"], "pupil", "Ash Again")
+    wrong = service.leave(sender.ledger, sender["dsl"], pupil, local_today(), "Elm Acadmey")
+    right = service.leave(sender.ledger, sender["dsl"], pupil, local_today(), "Elm Academy")
+    refs = {i["ref"] for i in inbox.waiting_for(sender.ledger, sender["dsl"])}
+    assert right.transfer_id in refs and wrong.transfer_id not in refs
+    listed = {r["transfer"]: r for r in service.transfers(sender.ledger, sender["dsl"])}
+    assert listed[wrong.transfer_id]["receipt"] == "superseded by a later leaving"
