@@ -61,7 +61,7 @@ def transfer(ctx: click.Context, person: str | None, to_school: str | None, to_k
     done = service.send(state.ledger(), state.actor(), service.SendRequest(
         person=person, to_school=to_school, out=out, to_key=to_key, passphrase=passphrase, force=force))
     emit(f"{done.sealed_sha256}  {done.path}")
-    emit(f"transfer {done.transfer_id}: {done.entries} entries sealed "
+    emit(f"transfer {done.transfer_id}: the file of {done.person_label}, {done.entries} entries sealed "
          + (f"to the key of {done.receiver_name} at {done.receiver_school} (fingerprint {done.receiver_fingerprint}: "
             "check it with them by phone)" if done.receiver_fingerprint
             else "with the passphrase (read it to the receiving DSL by phone, never send it with the file)"), err=True)
@@ -88,7 +88,9 @@ def leave(state: State, person: str, left_on: str, to_school: str, new_term: str
     """
     done = service.leave(state.ledger(), state.actor(), person, left_on, to_school, new_term)
     emit(done.transfer_id)
-    emit(f"{done.person} left on {done.left_on}: the child protection file is due by {done.due_by} "
+    if done.matched:
+        emit(f"{person!r} matched {done.person_label}", err=True)
+    emit(f"{done.person_label} left on {done.left_on}: the child protection file is due by {done.due_by} "
          "(5 school days)", err=True)
 
 
@@ -108,7 +110,8 @@ def receipt(state: State, receipt: Path) -> None:
       ledger --as dsl transfer receipt receipt.json
     """
     done = service.record_receipt(state.ledger(), state.actor(), receipt)
-    emit(f"receipt for transfer {done.transfer_id} recorded: received by {done.receiver} at {done.received_at}")
+    emit(f"receipt for transfer {done.transfer_id} recorded: received by {done.receiver} at {done.received_at}, "
+         f"the file of {done.person_label}; their checks passed and it names the very file sent: it arrived intact")
 
 
 @transfer.command("keygen")

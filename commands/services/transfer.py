@@ -17,6 +17,7 @@ standalone tool's, signed with the receiving DSL's transfer key.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -31,6 +32,7 @@ from sqlalchemy import select
 
 from commands.services import export
 from commands.services.access import record_access
+from commands.services.directory import label as directory_label
 from commands.services.readside import ensure_current
 from ledger import crypto, files, localtime, schooldays
 from ledger import transfer_box as box
@@ -127,6 +129,17 @@ class Leaving:
     person: str
     left_on: str
     due_by: str
+    #: The pupil as the actor may name them: ``Name (id)``, or the id.
+    person_label: str = ""
+    #: Whether the pupil was found by a name (to echo who was matched), not given by id.
+    matched: bool = False
+
+
+def _label(ledger: Ledger, actor: Actor, person: str) -> str:
+    """``Name (id)`` for a reader of the pupil's record, else the id."""
+    from commands.services.directory import labels
+
+    return labels(ledger, actor, [person]).get(person, person)
 
 
 def leave(ledger: Ledger, actor: Actor, person: str, left_on: str, to_school: str,
@@ -135,7 +148,7 @@ def leave(ledger: Ledger, actor: Actor, person: str, left_on: str, to_school: st
     _require_sender(actor)
     from commands.services.directory import resolve
 
-    person = resolve(ledger, actor, person)
+    given, person = person, resolve(ledger, actor, person)
     with ledger.unit(actor, write=True) as work:
         if not work.exists(subject_record_id(person)) or getattr(
                 work.get(Subject, subject_record_id(person), "person", redacted=True), "kind", None) != "pupil":
@@ -145,7 +158,8 @@ def leave(ledger: Ledger, actor: Actor, person: str, left_on: str, to_school: st
                                "record the leaving on or after the day the pupil leaves")
         record = ChildFileTransfer.leave(person, left_on, to_school, new_term)
         work.save(record)
-        return Leaving(record.transfer_id, person, record.left_on, _due(record, closure_days(work)))
+        done = Leaving(record.transfer_id, person, record.left_on, _due(record, closure_days(work)))
+    return dataclasses.replace(done, person_label=_label(ledger, actor, person), matched=given.strip() != person)
 
 
 # -- sending -----------------------------------------------------------------------------------------
@@ -179,6 +193,7 @@ class Sent:
     late_by: int
     #: The child's name as their record gives it ("" when the sender may not read it).
     person_name: str = ""
+    person_label: str = ""
     #: Whose key the file was sealed to, as their key file names them (None: sealed with a passphrase).
     receiver_name: str | None = None
     receiver_school: str | None = None
@@ -266,6 +281,7 @@ def send(ledger: Ledger, actor: Actor, request: SendRequest) -> Sent:
                 "passphrase" if receiver is None else "x25519",
                 box.fingerprint(receiver["agreement_key"]) if receiver else None,
                 box.fingerprint(meta["ledger_public_key"]), due, late, child.get("name", ""),
+                directory_label(child.get("name", ""), person),
                 receiver["name"] if receiver else None, receiver["school"] if receiver else None)
 
 
@@ -339,6 +355,7 @@ class ReceiptRecorded:
     #: When the receiver says it was received, in the federation's local time.
     received_at: str
     receipt_sha256: str
+    person_label: str = ""
 
 
 def _parse_receipt(path: Path) -> tuple[dict[str, Any], bytes, bytes, str]:
@@ -399,7 +416,7 @@ def record_receipt(ledger: Ledger, actor: Actor, path: Path) -> ReceiptRecorded:
         transfer.record_receipt(sealed_sha256, receipt_sha256, receiver_key, when, who)
         work.save(transfer)
         shown = localtime.shown(localtime.local(when, work.zone))
-    return ReceiptRecorded(transfer_id, who, shown, receipt_sha256)
+    return ReceiptRecorded(transfer_id, who, shown, receipt_sha256, _label(ledger, actor, transfer.person))
 
 
 # -- receiving -----------------------------------------------------------------------------------------
@@ -567,35 +584,43 @@ def transfers(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
                 "receipt": localtime.shown(localtime.local(t.received_at, zone)) if t.received_at else
                 ("superseded by a later leaving" if _superseded(t, found) else "outstanding" if sent else ""),
             })
-    return rows
+    from commands.services.directory import name_columns
+
+    return name_columns(ledger, actor, rows, ("person",))
 
 
 # -- what waits ----------------------------------------------------------------------------------------
 
 
-def waiting(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
-    """For the DSL and the Headteacher: files due to be sent (overdue flagged), receipts outstanding."""
+def waiting(ledger: Ledger, actor: Actor, reason: str | None = None) -> list[dict[str, Any]]:
+    """For the DSL and the Headteacher: files due to be sent (overdue flagged), receipts outstanding;
+    given a ``reason`` (as the inbox's other items), each pupil is named for those who may read it."""
     if not set(SENDERS) & set(ledger.registry().roles_of(actor.actor_id)):
         return []
     items = []
     with ledger.unit() as work:
         closures, today = closure_days(work), work.today
         found = _transfers(work)
-        for t in found:
-            if t.receipts or _superseded(t, found):
-                continue
-            due = _due(t, closures)
-            if not t.sent:
-                late = due < today
-                items.append({"kind": "transfer-file", "ref": t.transfer_id, "since": t.left_on,
-                              "what": f"child protection file of {t.person} (left {t.left_on}): "
-                                      f"{'OVERDUE, ' if late else ''}due by {due} (5 school days)",
-                              "age_days": localtime.days_between(t.left_on, today),
-                              "note": "overdue" if late else "due soon"})
-            else:
-                items.append({"kind": "transfer-receipt", "ref": t.transfer_id, "since": t.left_on,
-                              "what": f"child protection file of {t.person} sent: receipt outstanding "
-                                      f"(`ledger transfer receipt FILE`)",
-                              "age_days": localtime.days_between(t.left_on, today), "note": ""})
+    named: dict[str, str] = {}
+    if reason:
+        from commands.services.directory import labels
+
+        named = labels(ledger, actor, {t.person for t in found})
+    for t in found:
+        if t.receipts or _superseded(t, found):
+            continue
+        due = _due(t, closures)
+        if not t.sent:
+            late = due < today
+            items.append({"kind": "transfer-file", "ref": t.transfer_id, "since": t.left_on,
+                          "what": f"child protection file of {named.get(t.person, t.person)} (left {t.left_on}): "
+                                  f"{'OVERDUE, ' if late else ''}due by {due} (5 school days)",
+                          "age_days": localtime.days_between(t.left_on, today),
+                          "note": "overdue" if late else "due soon"})
+        else:
+            items.append({"kind": "transfer-receipt", "ref": t.transfer_id, "since": t.left_on,
+                          "what": f"child protection file of {named.get(t.person, t.person)} sent: receipt "
+                                  "outstanding (`ledger transfer receipt FILE`)",
+                          "age_days": localtime.days_between(t.left_on, today), "note": ""})
     return items
 

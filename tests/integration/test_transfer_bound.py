@@ -195,3 +195,32 @@ def test_a_file_taken_in_is_recorded_with_the_child_it_names(
         refused(receiver, NotPermitted, lambda: service.received(receiver.ledger, receiver["teacher"]), "may not")
     finally:
         receiver.ledger.close()
+
+
+# -- names on the sending side ---------------------------------------------------------------------------
+
+
+def test_the_sending_side_names_the_pupil_in_leave_send_receipt_list_and_inbox(
+        sender: Federation, keys: dict[str, tuple[Path, Path]], tmp_path: Path) -> None:
+    from commands.services import inbox, incidents, people
+    from tests.conftest import local_today
+
+    pupil = people.add_subject(sender.ledger, sender["dsl"], "pupil", "Nia Namedsender")
+    inc = incidents.report(sender.ledger, sender["teacher"], incidents.IncidentReport(
+        "child-on-child", f"{local_today(-1)}T10:00", "Name calling", "Heard in the corridor",
+        people=(f"{pupil}:victim",)))
+    incidents.triage(sender.ledger, sender["dsl"], inc, "safeguarding")
+    shown = f"Nia Namedsender ({pupil})"
+    left = service.leave(sender.ledger, sender["dsl"], "Namedsender", local_today(), "Elm Academy")
+    assert left.person == pupil and left.person_label == shown and left.matched, "a partial name is echoed"
+    listed = {r["transfer"]: r for r in service.transfers(sender.ledger, sender["dsl"])}
+    assert listed[left.transfer_id]["person"] == shown
+    items = {i["ref"]: i for i in inbox.waiting_for(sender.ledger, sender["dsl"], "leavers due")}
+    assert "Nia Namedsender" in items[left.transfer_id]["what"]
+    items = {i["ref"]: i for i in inbox.waiting_for(sender.ledger, sender["dsl"])}
+    assert "Nia Namedsender" not in items[left.transfer_id]["what"], "clear facts only without a reason"
+    sent = service.send(sender.ledger, sender["dsl"], service.SendRequest(
+        pupil, "Elm Academy", tmp_path / "n.transfer", to_key=keys["elm"][1]))
+    assert sent.person_label == shown
+    receipt = _receipt(tmp_path / "n.transfer", keys["elm"][0], tmp_path / "n.json")
+    assert service.record_receipt(sender.ledger, sender["dsl"], receipt).person_label == shown
