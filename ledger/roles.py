@@ -225,6 +225,7 @@ WRITERS: Final[dict[str, tuple[str, ...]]] = {
     "ChildFileTransfer.ChildIntroduced": ("headteacher", "dsl"),
     "ChildFileTransfer.FileSent": ("headteacher", "dsl"),
     "ChildFileTransfer.ReceiptRecorded": ("headteacher", "dsl"),
+    "ChildFileTransfer.NoFileHeld": ("headteacher", "dsl"),
     "ReceivedFile.Received": ("headteacher", "dsl"),
     "ClosureDays.Set": _MANAGERS,
     "ClosureDays.Changed": _MANAGERS,

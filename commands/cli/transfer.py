@@ -31,9 +31,10 @@ KEY_VARIABLE = "LEDGER_TRANSFER_PASSPHRASE"
               help=f"Seal with a passphrase you read to the receiving DSL by phone (asked for, or {PHONE_VARIABLE}).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="The sealed file to write (.transfer).")
 @click.option("--force", is_flag=True, help="Replace --out if it already exists.")
+@click.option("--again", is_flag=True, help="Send another copy when one was already sent (the first was lost).")
 @click.pass_context
 def transfer(ctx: click.Context, person: str | None, to_school: str | None, to_key: Path | None,
-             passphrase_from_phone: bool, out: Path | None, force: bool) -> None:
+             passphrase_from_phone: bool, out: Path | None, force: bool, again: bool) -> None:
     """Send a child's child protection file to their next school (the DSL).
 
     The file is the child's safeguarding records as the signed, verifiable
@@ -50,7 +51,7 @@ def transfer(ctx: click.Context, person: str | None, to_school: str | None, to_k
       ledger --as dsl transfer --person sb-1a2b3c4d --to-school "Elm Academy" --passphrase-from-phone --out pip.transfer
     """
     if ctx.invoked_subcommand is not None:
-        if person or to_school or to_key or passphrase_from_phone or out:
+        if person or to_school or to_key or passphrase_from_phone or out or again:
             raise click.UsageError("options before a subcommand belong to sending; give them alone")
         return
     if not (person and to_school and out):
@@ -59,9 +60,11 @@ def transfer(ctx: click.Context, person: str | None, to_school: str | None, to_k
     passphrase = state.new_passphrase("Passphrase to read to the receiving DSL", PHONE_VARIABLE) \
         if passphrase_from_phone else None
     done = service.send(state.ledger(), state.actor(), service.SendRequest(
-        person=person, to_school=to_school, out=out, to_key=to_key, passphrase=passphrase, force=force))
+        person=person, to_school=to_school, out=out, to_key=to_key, passphrase=passphrase, force=force,
+        again=again))
     emit(f"{done.sealed_sha256}  {done.path}")
-    emit(f"transfer {done.transfer_id}: the file of {done.person_label}, {done.entries} entries sealed "
+    emit(f"transfer {done.transfer_id}: the file of {done.person_label}"
+         + (f" (copy {done.copy})" if done.copy > 1 else "") + f", {done.entries} entries sealed "
          + (f"to the key of {done.receiver_name} at {done.receiver_school} (fingerprint {done.receiver_fingerprint}: "
             "check it with them by phone)" if done.receiver_fingerprint
             else "with the passphrase (read it to the receiving DSL by phone, never send it with the file)"), err=True)
@@ -111,7 +114,8 @@ def receipt(state: State, receipt: Path) -> None:
     """
     done = service.record_receipt(state.ledger(), state.actor(), receipt)
     emit(f"receipt for transfer {done.transfer_id} recorded: received by {done.receiver} at {done.received_at}, "
-         f"the file of {done.person_label}; their checks passed and it names the very file sent: it arrived intact")
+         f"the file of {done.person_label} ({done.copy} sent); their checks passed and it names the very file sent: "
+         "it arrived intact")
 
 
 @transfer.command("keygen")
@@ -201,6 +205,23 @@ def list_(state: State) -> list[dict[str, Any]]:
       ledger --as dsl transfer list
     """
     return service.transfers(state.ledger(), state.actor())
+
+
+@transfer.command("no-file")
+@click.argument("transfer_id")
+@click.option("--reason", required=True, help="Why no file is held (e.g. no concerns were ever recorded).")
+@pass_state
+def no_file(state: State, transfer_id: str, reason: str) -> None:
+    """Record that no child protection file is held for a leaver: nothing is due.
+
+    Refused when the pupil's records hold a child protection record (then send it).
+
+    \b
+    Example:
+      ledger --as dsl transfer no-file tr-1a2b3c4d --reason "no concerns were ever recorded"
+    """
+    person = service.no_file_held(state.ledger(), state.actor(), transfer_id, reason)
+    emit(f"transfer {transfer_id}: no child protection file held for {person}; the inbox no longer lists it")
 
 
 @transfer.command("received")

@@ -41,7 +41,7 @@ from ledger.domain.base import parse_date
 from ledger.domain.people import StaffMember, Subject, staff_record_id, subject_record_id
 from ledger.domain.transfer import (ChildFileTransfer, ClosureDays, ReceivedFile, closure_dates,
                                     closures_record_id, received_record_id, transfer_record_id)
-from ledger.errors import (AlreadyExists, InvalidInput, NotFound, NotPermitted, RecordErased,
+from ledger.errors import (AlreadyExists, InvalidInput, NotFound, NotPermitted, RecordErased, RuleViolation,
                            VerificationFailed)
 from ledger.store import Actor, Ledger, Unit
 from projections.timeline import Selection, build
@@ -175,6 +175,8 @@ class SendRequest:
     to_key: Path | None = None
     passphrase: str | None = None
     force: bool = False
+    #: Send another copy when one was already sent (the first lost or unreadable).
+    again: bool = False
 
 
 @dataclass(frozen=True)
@@ -194,6 +196,8 @@ class Sent:
     #: The child's name as their record gives it ("" when the sender may not read it).
     person_name: str = ""
     person_label: str = ""
+    #: Which copy this is (1 for the first file sent for this leaving).
+    copy: int = 1
     #: Whose key the file was sealed to, as their key file names them (None: sealed with a passphrase).
     receiver_name: str | None = None
     receiver_school: str | None = None
@@ -216,7 +220,7 @@ def _check_send(request: SendRequest) -> dict[str, str] | None:
 
 
 def _open_transfer(work: Unit, person: str, to_school: str) -> ChildFileTransfer:
-    open_ = [t for t in _transfers(work, person) if not t.receipts]
+    open_ = [t for t in _transfers(work, person) if not t.receipts and not t.no_file]
     if not open_:
         raise NotFound(f"no leaving is recorded for {person} (or every transfer already has its receipt)",
                        f'record it first: `ledger transfer leave --person {person} --left YYYY-MM-DD '
@@ -252,6 +256,13 @@ def send(ledger: Ledger, actor: Actor, request: SendRequest) -> Sent:
         transfer = _open_transfer(work, person, request.to_school)
         if receiver is not None:
             _check_key_school(receiver, transfer, request.to_key)
+        if transfer.sent and not request.again:
+            last = localtime.shown(localtime.local(str(transfer.sent[-1]["sent_at"]), work.zone))
+            raise RuleViolation(f"the file of {directory_label(child.get('name', ''), person)} was already sent at "
+                                f"{last} (transfer {transfer.transfer_id}, copy {len(transfer.sent)}); to send "
+                                "another copy give --again",
+                                "ask the receiving DSL by phone whether it arrived first: two live copies are two "
+                                "files to keep safe")
         transfer.introduce(child, work.registry.schools, authors[actor.actor_id], list(authors.values()))
         work.save(transfer)
     with files.private_file(request.out, request.force) as part:
@@ -281,7 +292,7 @@ def send(ledger: Ledger, actor: Actor, request: SendRequest) -> Sent:
                 "passphrase" if receiver is None else "x25519",
                 box.fingerprint(receiver["agreement_key"]) if receiver else None,
                 box.fingerprint(meta["ledger_public_key"]), due, late, child.get("name", ""),
-                directory_label(child.get("name", ""), person),
+                directory_label(child.get("name", ""), person), len(transfer.sent),
                 receiver["name"] if receiver else None, receiver["school"] if receiver else None)
 
 
@@ -293,18 +304,40 @@ def _details(work: Unit, cls: Any, record: Any) -> dict[str, Any]:
         return {}
 
 
+def _record_rows(work: Unit, actor: Actor, person: str) -> list[dict[str, Any]]:
+    """The rows of the pupil's safeguarding chronology the actor may read (what their file would hold)."""
+    return build(work.conn, work.ledger.app.events_table, work.ledger.meta()["ledger_id"], actor.keyring,
+                 Selection(person=person, categories=("safeguarding",)), actor.actor_id, work.now,
+                 work.registry).rows
+
+
+def no_file_held(ledger: Ledger, actor: Actor, transfer_id: str, reason: str) -> str:
+    """Record that no child protection file is held for a leaver (refused when their records hold one)."""
+    _require_sender(actor)
+    with ledger.unit(actor, write=True) as work:
+        if not work.exists(transfer_record_id(transfer_id)):
+            raise NotFound(f"no transfer {transfer_id}", "`ledger transfer list` lists every leaver's transfer")
+        transfer = work.get(ChildFileTransfer, transfer_record_id(transfer_id), "transfer")
+        if any(not str(r.get("event") or "").startswith(OWN_EVENTS) for r in _record_rows(work, actor, transfer.person)):
+            raise RuleViolation(f"{transfer.person} has a child protection record, so a file is held",
+                                "send it: `ledger transfer --person … --to-school … --to-key …`")
+        transfer.mark_no_file(reason)
+        work.save(transfer)
+        return transfer.person
+
+
 def _introduction(ledger: Ledger, actor: Actor, person: str) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
     """Who the child is (name, date of birth, school, as their record says) and who wrote the
     entries the file will hold (name and roles), for the signed entry that names them inside it."""
     with ledger.unit(actor) as work:
         details = _details(work, Subject, subject_record_id(person))
         child = {"id": person, **{k: str(details[k]) for k in ("name", "date_of_birth", "school") if details.get(k)}}
-        found = build(work.conn, ledger.app.events_table, ledger.meta()["ledger_id"], actor.keyring,
-                      Selection(person=person, categories=("safeguarding",)), actor.actor_id, work.now, work.registry)
-        if not any(not str(r.get("event") or "").startswith(OWN_EVENTS) for r in found.rows):
+        rows = _record_rows(work, actor, person)
+        if not any(not str(r.get("event") or "").startswith(OWN_EVENTS) for r in rows):
             raise NotFound(f"{person} has no child protection record to transfer",
-                           "KCSIE asks for the child protection file where one exists; nothing was sent")
-        ids = sorted({str(r["recorded_by"]) for r in found.rows if r.get("recorded_by")} | {actor.actor_id})
+                           "KCSIE asks for the child protection file where one exists; nothing was sent "
+                           "(`ledger transfer no-file TRANSFER --reason …` says so and clears the inbox)")
+        ids = sorted({str(r["recorded_by"]) for r in rows if r.get("recorded_by")} | {actor.actor_id})
         registry = work.registry
         authors = {i: {"id": i, "name": str(_details(work, StaffMember, staff_record_id(i)).get("name") or ""),
                        "roles": sorted(registry.roles_of(i))} for i in ids if i in registry.staff}
@@ -356,6 +389,8 @@ class ReceiptRecorded:
     received_at: str
     receipt_sha256: str
     person_label: str = ""
+    #: Which copy was received: ``copy 1 of 2``.
+    copy: str = "copy 1 of 1"
 
 
 def _parse_receipt(path: Path) -> tuple[dict[str, Any], bytes, bytes, str]:
@@ -416,7 +451,9 @@ def record_receipt(ledger: Ledger, actor: Actor, path: Path) -> ReceiptRecorded:
         transfer.record_receipt(sealed_sha256, receipt_sha256, receiver_key, when, who)
         work.save(transfer)
         shown = localtime.shown(localtime.local(when, work.zone))
-    return ReceiptRecorded(transfer_id, who, shown, receipt_sha256, _label(ledger, actor, transfer.person))
+    copies = [str(s["sealed_sha256"]) for s in transfer.sent]
+    return ReceiptRecorded(transfer_id, who, shown, receipt_sha256, _label(ledger, actor, transfer.person),
+                           f"copy {copies.index(sealed_sha256) + 1} of {len(copies)}")
 
 
 # -- receiving -----------------------------------------------------------------------------------------
@@ -582,7 +619,11 @@ def transfers(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
                 "due_by": _due(t, closures),
                 "sent": localtime.shown(localtime.local(str(sent), zone)) if sent else "",
                 "receipt": localtime.shown(localtime.local(t.received_at, zone)) if t.received_at else
+                "no file held" if t.no_file else
                 ("superseded by a later leaving" if _superseded(t, found) else "outstanding" if sent else ""),
+                "copies": len(t.sent),
+                "received_copy": [s["sealed_sha256"] for s in t.sent].index(t.received_sealed) + 1
+                if t.received_sealed else "",
             })
     from commands.services.directory import name_columns
 
@@ -607,7 +648,7 @@ def waiting(ledger: Ledger, actor: Actor, reason: str | None = None) -> list[dic
 
         named = labels(ledger, actor, {t.person for t in found})
     for t in found:
-        if t.receipts or _superseded(t, found):
+        if t.receipts or t.no_file or _superseded(t, found):
             continue
         due = _due(t, closures)
         if not t.sent:

@@ -130,12 +130,28 @@ class ChildFileTransfer(Aggregate):
         def apply(self, aggregate: ChildFileTransfer) -> None:
             aggregate.receipts.append(self.receipt_sha256)
             aggregate.received_at = self.received_at
+            aggregate.received_sealed = self.sealed_sha256
 
         def describe(self, zone: dt.tzinfo = localtime.UTC) -> str:
             """One line for the timeline (the time received in the reader's ``zone``)."""
             when = localtime.shown(localtime.local(self.received_at, zone))
             return (f"receipt for the child protection file recorded: received by {self.receiver} "
                     f"at {when}, as they say (receipt sha256 {self.receipt_sha256[:16]}…)")
+
+    class NoFileHeld(Aggregate.Event):
+        """The school holds no child protection file for the leaver: nothing is due."""
+
+        clear_fields: ClassVar[tuple[str, ...]] = ("transfer_id",)
+        transfer_id: str
+        reason: str
+        subjects: list[str]
+
+        def apply(self, aggregate: ChildFileTransfer) -> None:
+            aggregate.no_file = True
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            return f"no child protection file held, so none is sent (transfer {self.transfer_id}): {self.reason}"
 
     @staticmethod
     def create_id(transfer_id: str) -> uuid.UUID:
@@ -164,6 +180,16 @@ class ChildFileTransfer(Aggregate):
         self.sent: list[dict[str, str | None]] = []
         self.receipts: list[str] = []
         self.received_at: str | None = None
+        self.received_sealed: str | None = None
+        self.no_file = False
+
+    def mark_no_file(self, reason: str) -> None:
+        """Record that no child protection file is held for this leaver (the service checks the records)."""
+        if self.sent or self.no_file:
+            raise RuleViolation(f"transfer {self.transfer_id} already " + ("sent a file" if self.sent else
+                                                                            "says no file is held"))
+        self.trigger_event(self.NoFileHeld, transfer_id=self.transfer_id,
+                           reason=require_text("reason", reason, 2000), subjects=[self.person])
 
     def introduce(self, child: dict[str, str], from_schools: list[str], sender: dict[str, Any],
                   authors: list[dict[str, Any]]) -> None:

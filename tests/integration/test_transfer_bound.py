@@ -224,3 +224,45 @@ def test_the_sending_side_names_the_pupil_in_leave_send_receipt_list_and_inbox(
     assert sent.person_label == shown
     receipt = _receipt(tmp_path / "n.transfer", keys["elm"][0], tmp_path / "n.json")
     assert service.record_receipt(sender.ledger, sender["dsl"], receipt).person_label == shown
+
+
+# -- a second copy, and a leaver with no file ------------------------------------------------------------
+
+
+def test_a_second_send_is_refused_without_again_and_the_receipt_says_which_copy(
+        sender: Federation, keys: dict[str, tuple[Path, Path]], tmp_path: Path) -> None:
+    from ledger.errors import RuleViolation
+
+    who = leaver(sender, "Sam Twice")
+    first = service.send(sender.ledger, sender["dsl"], service.SendRequest(
+        who.pupil, "Elm Academy", tmp_path / "1.transfer", to_key=keys["elm"][1]))
+    refused(sender, RuleViolation, lambda: service.send(sender.ledger, sender["dsl"], service.SendRequest(
+        who.pupil, "Elm Academy", tmp_path / "2.transfer", to_key=keys["elm"][1])), r"already sent at .*--again")
+    assert not (tmp_path / "2.transfer").exists()
+    second = service.send(sender.ledger, sender["dsl"], service.SendRequest(
+        who.pupil, "Elm Academy", tmp_path / "2.transfer", to_key=keys["elm"][1], again=True))
+    assert second.copy == 2 and first.copy == 1
+    done = service.record_receipt(sender.ledger, sender["dsl"], _receipt(tmp_path / "1.transfer", keys["elm"][0],
+                                                                          tmp_path / "1.json"))
+    assert done.copy == "copy 1 of 2"
+    row = {r["transfer"]: r for r in service.transfers(sender.ledger, sender["dsl"])}[who.transfer_id]
+    assert row["copies"] == 2 and row["received_copy"] == 1
+
+
+def test_a_leaver_with_no_file_is_marked_so_and_leaves_the_inbox(sender: Federation) -> None:
+    from commands.services import inbox, people
+    from ledger.errors import RuleViolation
+    from tests.conftest import local_today
+
+    pupil = people.add_subject(sender.ledger, sender["dsl"], "pupil", "Alex Nofile")
+    left = service.leave(sender.ledger, sender["dsl"], pupil, local_today(), "Elm Academy")
+    refused(sender, NotPermitted, lambda: service.no_file_held(sender.ledger, sender["teacher"], left.transfer_id,
+                                                               "no concerns"), "may not")
+    service.no_file_held(sender.ledger, sender["dsl"], left.transfer_id, "no concerns were ever recorded")
+    assert left.transfer_id not in {i["ref"] for i in inbox.waiting_for(sender.ledger, sender["dsl"])}
+    row = {r["transfer"]: r for r in service.transfers(sender.ledger, sender["dsl"])}[left.transfer_id]
+    assert row["receipt"] == "no file held"
+    # a pupil with a record has a file: it cannot be marked as none
+    who = leaver(sender, "Max Hasfile")
+    refused(sender, RuleViolation, lambda: service.no_file_held(sender.ledger, sender["dsl"], who.transfer_id,
+                                                                "none"), "has a child protection record")
