@@ -96,10 +96,22 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def fingerprint(public_key_hex: str) -> str:
-    """A short, readable name for a public key, to read out by phone."""
-    digest = sha256_hex(bytes.fromhex(public_key_hex))[:20]
+def _grouped(digest: str) -> str:
     return ":".join(digest[i:i + 4] for i in range(0, 20, 4))
+
+
+def fingerprint(public_key_hex: str) -> str:
+    """A short, readable name for a receiving DSL's public key, to read out by phone."""
+    return _grouped(sha256_hex(bytes.fromhex(public_key_hex)))
+
+
+def ledger_fingerprint(public_key_hex: str) -> str:
+    """The sending ledger's key, to read out by phone: the first 20 hex digits of the SHA-256 of the
+    key in DER, the fingerprint the verifier prints in full (and `openssl pkey -pubin -outform DER |
+    sha256sum` gives), in the same groups of four as :func:`fingerprint`."""
+    der = Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key_hex)).public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return _grouped(sha256_hex(der))
 
 
 def opened_proof(content_key: bytes) -> str:
@@ -401,7 +413,10 @@ class Opened:
 
     @property
     def fingerprint(self) -> str:
-        return fingerprint(str(self.trust.get("ledger_public_key") or "00"))
+        try:
+            return ledger_fingerprint(str(self.trust.get("ledger_public_key")))
+        except ValueError:
+            return "unknown (no ledger key in the trust file)"
 
 
 def check(sealed: Sealed, key: bytes, trust_file: Path | None = None, wording: Any = None) -> Opened:

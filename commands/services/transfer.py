@@ -291,7 +291,7 @@ def send(ledger: Ledger, actor: Actor, request: SendRequest) -> Sent:
     return Sent(transfer.transfer_id, request.out, digest, made.sha256, made.entries,
                 "passphrase" if receiver is None else "x25519",
                 box.fingerprint(receiver["agreement_key"]) if receiver else None,
-                box.fingerprint(meta["ledger_public_key"]), due, late, child.get("name", ""),
+                box.ledger_fingerprint(meta["ledger_public_key"]), due, late, child.get("name", ""),
                 directory_label(child.get("name", ""), person), len(transfer.sent),
                 receiver["name"] if receiver else None, receiver["school"] if receiver else None)
 

@@ -266,3 +266,16 @@ def test_a_leaver_with_no_file_is_marked_so_and_leaves_the_inbox(sender: Federat
     who = leaver(sender, "Max Hasfile")
     refused(sender, RuleViolation, lambda: service.no_file_held(sender.ledger, sender["dsl"], who.transfer_id,
                                                                 "none"), "has a child protection record")
+
+
+def test_the_sending_ledger_key_has_one_fingerprint_on_both_sides(
+        sender: Federation, keys: dict[str, tuple[Path, Path]], tmp_path: Path) -> None:
+    who = leaver(sender, "Fin Fingerprint")
+    sent = service.send(sender.ledger, sender["dsl"], service.SendRequest(
+        who.pupil, "Elm Academy", tmp_path / "f.transfer", to_key=keys["elm"][1]))
+    sealed = box.read_sealed(tmp_path / "f.transfer")
+    opened = box.check(sealed, box.content_key(sealed, box.load_receiver_key(keys["elm"][0], KEY_PASSPHRASE)))
+    assert opened.fingerprint == sent.ledger_fingerprint
+    # the verifier's note gives the full SHA-256 of the key (DER): the phone form is its first 20 digits
+    note = next(n for n in opened.report.notes if "key fingerprint" in n)
+    assert sent.ledger_fingerprint.replace(":", "") in note
