@@ -238,18 +238,22 @@ def received(state: State) -> list[dict[str, Any]]:
 
 
 @transfer.command("closures")
-@click.option("--day", "days", multiple=True, metavar="DATE", help="A closure day (repeatable; replaces the list).")
+@click.option("--day", "days", multiple=True, metavar="DATE", help="A closure day to add (repeatable).")
+@click.option("--remove", multiple=True, metavar="DATE", help="A closure day recorded in error (repeatable).")
 @click.option("--reason", required=True, help="Why (e.g. the year's INSET days and holidays).")
 @pass_state
-def closures(state: State, days: tuple[str, ...], reason: str) -> None:
-    """Set the days the federation's schools are closed: they are not school days.
+def closures(state: State, days: tuple[str, ...], remove: tuple[str, ...], reason: str) -> None:
+    """Add the days the federation's schools are closed (not school days), or take one away.
+
+    Weekends and bank holidays are refused: they are never school days.
 
     \b
     Example:
       ledger --as head transfer closures --day 2026-04-07 --day 2026-04-08 --reason "Easter holiday"
+      ledger --as head transfer closures --remove 2026-04-08 --reason "recorded in error"
     """
-    saved = service.set_closures(state.ledger(), state.actor(), list(days), reason)
-    emit(f"{len(saved)} closure day(s) recorded")
+    saved = service.set_closures(state.ledger(), state.actor(), list(days), reason, list(remove))
+    emit(f"{len(saved)} closure day(s) recorded: {', '.join(saved) or 'none'}")
 
 
 COMMANDS = (transfer,)

@@ -72,14 +72,37 @@ def closure_days(work: Unit) -> frozenset[dt.date]:
     return closure_dates(work.get(ClosureDays, closures_record_id(), "closure days", redacted=True).days)
 
 
-def set_closures(ledger: Ledger, actor: Actor, days: list[str], reason: str) -> list[str]:
-    """Replace the federation's closure days (a signed entry)."""
+def set_closures(ledger: Ledger, actor: Actor, days: list[str], reason: str,
+                 remove: list[str] | None = None) -> list[str]:
+    """Add closure days to the federation's list (and take away ``remove``), as a signed entry:
+    each a weekday that is not a bank holiday (those are never school days anyway)."""
+    writers = ledger.permissions().writers_of("ClosureDays.Set")
+    if not set(ledger.registry().roles_of(actor.actor_id)) & set(writers):
+        raise NotPermitted(f"{actor.actor_id} may not set the closure days",
+                           "the Headteacher or the IT manager records them (`--as head`)")
+    if not days and not remove:
+        raise InvalidInput("give the closure days to add (--day) or to take away (--remove)")
+    added = {parse_date("closure day", d) for d in days}
+    for day in sorted(added):
+        date = dt.date.fromisoformat(day)
+        if date.weekday() >= 5:
+            raise InvalidInput(f"{day} is a {date.strftime('%A')}, never a school day",
+                               "record only weekdays the schools are closed (INSET days, holidays)")
+        if schooldays.bank_holiday(date):
+            raise InvalidInput(f"{day} is a bank holiday in England, never a school day", "leave it out")
     with ledger.unit(actor, write=True) as work:
+        current = set(closure_dates(work.get(ClosureDays, closures_record_id(), "closure days", redacted=True).days)
+                      if work.exists(closures_record_id()) else ())
+        taken = {parse_date("closure day", d) for d in remove or []}
+        missing = sorted(taken - {d.isoformat() for d in current})
+        if missing:
+            raise InvalidInput(f"{', '.join(missing)} is not a closure day", "`--remove` takes away a recorded one")
+        wanted = sorted(({d.isoformat() for d in current} | added) - taken)
         if work.exists(closures_record_id()):
             record = work.get(ClosureDays, closures_record_id(), "closure days", redacted=True)
-            record.change(days, reason)
+            record.change(wanted, reason)
         else:
-            record = ClosureDays.start(days, reason)
+            record = ClosureDays.start(wanted, reason)
         work.save(record)
         return list(record.days)
 
