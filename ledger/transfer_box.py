@@ -491,9 +491,18 @@ def receipt(opened: Opened, key: ReceiverKey, received_at: datetime) -> bytes:
 # -- command line ------------------------------------------------------------------------------
 
 
-def _passphrase(variable: str, prompt: str) -> str:
+def _passphrase(variable: str, prompt: str, confirm: bool = False) -> str:
+    """From ``variable``, else asked for without echo (twice for a new one)."""
     value = os.environ.get(variable)
-    return value if value is not None else getpass.getpass(prompt)
+    if value is not None:
+        return value
+    try:
+        value = getpass.getpass(prompt)
+        if confirm and getpass.getpass("Again, to confirm: ") != value:
+            raise ValueError("the two passphrases do not match: nothing was written, run it again")
+    except EOFError:
+        raise ValueError(f"no terminal to ask for the passphrase: set {variable}") from None
+    return value
 
 
 def _receipt_key(args: argparse.Namespace, sealed: Sealed) -> ReceiverKey:
@@ -552,7 +561,7 @@ def main(argv: list[str] | None = None) -> int:
             for target in (args.out / "transfer-key.json", args.out / "transfer-key.pub.json"):
                 if target.exists():
                     raise ValueError(f"{target} already exists: keep it, or move it away first")
-            passphrase = _passphrase("LEDGER_TRANSFER_PASSPHRASE", "New passphrase for the key file: ")
+            passphrase = _passphrase("LEDGER_TRANSFER_PASSPHRASE", "New passphrase for the key file: ", confirm=True)
             private, public = keygen(args.out, args.school, args.name, passphrase)
             document = load_public_key(public)
             print(f"{private} (private: keep it), {public} (give it to the sending school)")
@@ -564,6 +573,9 @@ def main(argv: list[str] | None = None) -> int:
         return _open_command(args)
     except (Unopenable, ValueError, OSError) as exc:
         print(checker.printable(f"Error: {exc}"), file=sys.stderr)
+        if "passphrase" in str(exc) and "wrong" in str(exc):
+            print("Hint: check the passphrase with the sending DSL by phone (it is case-sensitive, spaces count); "
+                  "nothing was written", file=sys.stderr)
         return 2
 
 

@@ -32,9 +32,10 @@ KEY_VARIABLE = "LEDGER_TRANSFER_PASSPHRASE"
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="The sealed file to write (.transfer).")
 @click.option("--force", is_flag=True, help="Replace --out if it already exists.")
 @click.option("--again", is_flag=True, help="Send another copy when one was already sent (the first was lost).")
+@click.option("--late-reason", metavar="TEXT", help="Why the file goes after its 5 school days (required then).")
 @click.pass_context
 def transfer(ctx: click.Context, person: str | None, to_school: str | None, to_key: Path | None,
-             passphrase_from_phone: bool, out: Path | None, force: bool, again: bool) -> None:
+             passphrase_from_phone: bool, out: Path | None, force: bool, again: bool, late_reason: str | None) -> None:
     """Send a child's child protection file to their next school (the DSL).
 
     The file is the child's safeguarding records as the signed, verifiable
@@ -51,7 +52,7 @@ def transfer(ctx: click.Context, person: str | None, to_school: str | None, to_k
       ledger --as dsl transfer --person sb-1a2b3c4d --to-school "Elm Academy" --passphrase-from-phone --out pip.transfer
     """
     if ctx.invoked_subcommand is not None:
-        if person or to_school or to_key or passphrase_from_phone or out or again:
+        if person or to_school or to_key or passphrase_from_phone or out or again or late_reason:
             raise click.UsageError("options before a subcommand belong to sending; give them alone")
         return
     if not (person and to_school and out):
@@ -61,14 +62,14 @@ def transfer(ctx: click.Context, person: str | None, to_school: str | None, to_k
         if passphrase_from_phone else None
     done = service.send(state.ledger(), state.actor(), service.SendRequest(
         person=person, to_school=to_school, out=out, to_key=to_key, passphrase=passphrase, force=force,
-        again=again))
+        again=again, late_reason=late_reason))
     emit(f"{done.sealed_sha256}  {done.path}")
     emit(f"transfer {done.transfer_id}: the file of {done.person_label}"
          + (f" (copy {done.copy})" if done.copy > 1 else "") + f", {done.entries} entries sealed "
          + (f"to the key of {done.receiver_name} at {done.receiver_school} (fingerprint {done.receiver_fingerprint}: "
             "check it with them by phone)" if done.receiver_fingerprint
             else "with the passphrase (read it to the receiving DSL by phone, never send it with the file)"), err=True)
-    emit(f"due by {done.due_by}" + (f": sent {done.late_by} school day(s) late, say why in a note"
+    emit(f"due by {done.due_by}" + (f": sent {done.late_by} school day(s) late, the reason recorded with it"
                                     if done.late_by else ": in time"), err=True)
     emit(f"ledger key fingerprint (for the receiving DSL to compare): {done.ledger_fingerprint}", err=True)
     emit("they open it with scripts/transfer_box.py (and verify_bundle.py beside it) or `ledger transfer import`; "

@@ -200,6 +200,8 @@ class SendRequest:
     force: bool = False
     #: Send another copy when one was already sent (the first lost or unreadable).
     again: bool = False
+    #: Why the file goes after its 5 school days (required then; recorded with the sending).
+    late_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -250,7 +252,7 @@ def _open_transfer(work: Unit, person: str, to_school: str) -> ChildFileTransfer
                        f'--to-school "…"`')
     transfer = work.get(ChildFileTransfer, transfer_record_id(open_[-1].transfer_id), "transfer")
     if not same_school(transfer.to_school, to_school):
-        raise InvalidInput(f"{person} left for another school than {to_school!r}",
+        raise InvalidInput(f"{person} left for {transfer.to_school}, not {to_school!r} (another school)",
                            "check the receiving school: a file goes only where the pupil went")
     return transfer
 
@@ -286,6 +288,7 @@ def send(ledger: Ledger, actor: Actor, request: SendRequest) -> Sent:
                                 "another copy give --again",
                                 "ask the receiving DSL by phone whether it arrived first: two live copies are two "
                                 "files to keep safe")
+        _check_late(work, transfer, request.late_reason)
         transfer.introduce(child, work.registry.schools, authors[actor.actor_id], list(authors.values()))
         work.save(transfer)
     with files.private_file(request.out, request.force) as part:
@@ -304,7 +307,8 @@ def send(ledger: Ledger, actor: Actor, request: SendRequest) -> Sent:
             digest = hashlib.sha256(sealed).hexdigest()
             transfer.send(made.export_id, made.sha256, digest, len(sealed), "passphrase" if receiver is None
                           else "x25519", receiver["agreement_key"] if receiver else None,
-                          receiver["signing_key"] if receiver else None, box.opened_commitment(key))
+                          receiver["signing_key"] if receiver else None, box.opened_commitment(key),
+                          request.late_reason)
             work.save(transfer)
             part.handle.write(sealed)
             due = _due(transfer, closure_days(work))
@@ -365,6 +369,16 @@ def _introduction(ledger: Ledger, actor: Actor, person: str) -> tuple[dict[str, 
         authors = {i: {"id": i, "name": str(_details(work, StaffMember, staff_record_id(i)).get("name") or ""),
                        "roles": sorted(registry.roles_of(i))} for i in ids if i in registry.staff}
     return child, authors
+
+
+def _check_late(work: Unit, transfer: ChildFileTransfer, reason: str | None) -> None:
+    """A file sent after its 5 school days says why, in the entry that records the sending."""
+    closures = closure_days(work)
+    late = schooldays.school_days_between(dt.date.fromisoformat(_due(transfer, closures)),
+                                          dt.date.fromisoformat(work.today), closures)
+    if late and not (reason and reason.strip()):
+        raise InvalidInput(f"the file is {late} school day(s) late (due by {_due(transfer, closures)}): say why, "
+                           "with --late-reason \"…\"", "the reason is recorded with the sending; nothing was sent")
 
 
 def _check_key_school(receiver: dict[str, str], transfer: ChildFileTransfer, path: Path | None) -> None:
@@ -663,7 +677,7 @@ def waiting(ledger: Ledger, actor: Actor, reason: str | None = None) -> list[dic
         return []
     items = []
     with ledger.unit() as work:
-        closures, today = closure_days(work), work.today
+        closures, today, zone = closure_days(work), work.today, work.zone
         found = _transfers(work)
     named: dict[str, str] = {}
     if reason:
@@ -682,9 +696,10 @@ def waiting(ledger: Ledger, actor: Actor, reason: str | None = None) -> list[dic
                           "age_days": localtime.days_between(t.left_on, today),
                           "note": "overdue" if late else "due soon"})
         else:
-            items.append({"kind": "transfer-receipt", "ref": t.transfer_id, "since": t.left_on,
+            sent_on = localtime.local(str(t.sent[-1]["sent_at"]), zone).date()
+            items.append({"kind": "transfer-receipt", "ref": t.transfer_id, "since": sent_on.isoformat(),
                           "what": f"child protection file of {named.get(t.person, t.person)} sent: receipt "
                                   "outstanding (`ledger transfer receipt FILE`)",
-                          "age_days": localtime.days_between(t.left_on, today), "note": ""})
+                          "age_days": localtime.days_between(sent_on.isoformat(), today), "note": ""})
     return items
 

@@ -102,6 +102,8 @@ class ChildFileTransfer(Aggregate):
         opened_commitment: str
         to_school: str
         subjects: list[str]
+        #: Why it went after the 5 school days (required then).
+        late_reason: str | None = None
 
         def apply(self, aggregate: ChildFileTransfer) -> None:
             aggregate.sent.append({"sealed_sha256": self.sealed_sha256, "bundle_sha256": self.bundle_sha256,
@@ -113,7 +115,8 @@ class ChildFileTransfer(Aggregate):
             """One line for the timeline."""
             how = "sealed to their DSL's key" if self.method == "x25519" else "sealed with a passphrase given by phone"
             return (f"child protection file sent to {self.to_school}, {how} "
-                    f"(bundle sha256 {self.bundle_sha256[:16]}…, file sha256 {self.sealed_sha256[:16]}…)")
+                    f"(bundle sha256 {self.bundle_sha256[:16]}…, file sha256 {self.sealed_sha256[:16]}…)"
+                    + (f"; sent late because {self.late_reason}" if self.late_reason else ""))
 
     class ReceiptRecorded(Aggregate.Event):
         clear_fields: ClassVar[tuple[str, ...]] = (
@@ -200,7 +203,8 @@ class ChildFileTransfer(Aggregate):
                            sender=_person(sender), authors=[_person(a) for a in authors], subjects=[self.person])
 
     def send(self, export_id: str, bundle_sha256: str, sealed_sha256: str, size: int, method: str,
-             agreement_key: str | None, signing_key: str | None, opened_commitment: str) -> None:
+             agreement_key: str | None, signing_key: str | None, opened_commitment: str,
+             late_reason: str | None = None) -> None:
         """Record that the file was sealed for the receiving school and handed over."""
         if method not in METHODS:
             raise InvalidInput(f"unknown sealing method {method!r}")
@@ -214,7 +218,8 @@ class ChildFileTransfer(Aggregate):
             recipient_agreement_key=_hex("receiver's key", agreement_key) if agreement_key else None,
             recipient_signing_key=_hex("receiver's key", signing_key) if signing_key else None,
             opened_commitment=_hex("opening commitment", opened_commitment), to_school=self.to_school,
-            subjects=[self.person])
+            subjects=[self.person], late_reason=require_text("reason it is late", late_reason, 2000)
+            if late_reason else None)
 
     def record_receipt(self, sealed_sha256: str, receipt_sha256: str, receiver_key: str, received_at: str,
                        receiver: str) -> None:

@@ -279,3 +279,62 @@ def test_the_sending_ledger_key_has_one_fingerprint_on_both_sides(
     # the verifier's note gives the full SHA-256 of the key (DER): the phone form is its first 20 digits
     note = next(n for n in opened.report.notes if "key fingerprint" in n)
     assert sent.ledger_fingerprint.replace(":", "") in note
+
+
+# -- the smaller points ----------------------------------------------------------------------------------
+
+
+def test_a_late_file_says_why_in_its_own_entry_and_the_wrong_school_is_named(
+        sender: Federation, keys: dict[str, tuple[Path, Path]], tmp_path: Path) -> None:
+    from commands.services import inbox, incidents, people
+    from tests.conftest import local_today
+
+    pupil = people.add_subject(sender.ledger, sender["dsl"], "pupil", "Lou Late")
+    inc = incidents.report(sender.ledger, sender["teacher"], incidents.IncidentReport(
+        "child-on-child", f"{local_today(-30)}T10:00", "Threats", "Overheard", people=(f"{pupil}:victim",)))
+    incidents.triage(sender.ledger, sender["dsl"], inc, "safeguarding")
+    left = service.leave(sender.ledger, sender["dsl"], pupil, local_today(-21), "Elm Academy")
+    refused(sender, InvalidInput, lambda: service.send(sender.ledger, sender["dsl"], service.SendRequest(
+        pupil, "Birch Academy", tmp_path / "w.transfer", to_key=keys["elm"][1])), r"left for Elm Academy, not")
+    refused(sender, InvalidInput, lambda: service.send(sender.ledger, sender["dsl"], service.SendRequest(
+        pupil, "Elm Academy", tmp_path / "l.transfer", to_key=keys["elm"][1])), r"school day\(s\) late.*--late-reason")
+    sent = service.send(sender.ledger, sender["dsl"], service.SendRequest(
+        pupil, "Elm Academy", tmp_path / "l.transfer", to_key=keys["elm"][1],
+        late_reason="the new school was only confirmed today"))
+    assert sent.late_by > 0
+    from commands.services import readside
+    rows = readside.timeline(sender.ledger, sender["dsl"], "check", person=pupil).rows
+    assert any("the new school was only confirmed today" in str(r["what"]) for r in rows)
+    item = {i["ref"]: i for i in inbox.waiting_for(sender.ledger, sender["dsl"])}[left.transfer_id]
+    assert item["kind"] == "transfer-receipt" and item["since"] == local_today(), "since the file was sent"
+
+
+def test_the_standalone_tool_confirms_a_new_passphrase_and_says_what_to_do_without_a_terminal(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("LEDGER_TRANSFER_PASSPHRASE", raising=False)
+    answers = iter(["first passphrase", "second passphrase"])
+    monkeypatch.setattr(box.getpass, "getpass", lambda prompt="": next(answers))
+    args = ["keygen", "--out", str(tmp_path / "k"), "--school", "Elm Academy", "--name", "Dee"]
+    assert box.main(args) == 2 and "do not match" in capsys.readouterr().err
+    assert not (tmp_path / "k" / "transfer-key.json").exists()
+
+    def no_terminal(prompt: str = "") -> str:
+        raise EOFError
+
+    monkeypatch.setattr(box.getpass, "getpass", no_terminal)
+    assert box.main(args) == 2
+    err = capsys.readouterr().err
+    assert "LEDGER_TRANSFER_PASSPHRASE" in err and "Traceback" not in err
+
+
+def test_the_standalone_tool_says_what_to_do_about_a_wrong_passphrase(
+        sender: Federation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    who = leaver(sender, "Wyn Wrongphrase")
+    service.send(sender.ledger, sender["dsl"], service.SendRequest(
+        who.pupil, "Elm Academy", tmp_path / "w.transfer", passphrase=PHONE))
+    monkeypatch.setenv("LEDGER_TRANSFER_PHONE_PASSPHRASE", PHONE.upper())
+    assert box.main(["open", str(tmp_path / "w.transfer"), "--passphrase-from-phone", "--school", "Elm Academy",
+                     "--name", "Dee", "--out", str(tmp_path / "w.zip"), "--receipt", str(tmp_path / "w.json")]) == 2
+    err = capsys.readouterr().err
+    assert "wrong passphrase" in err and "Hint: check the passphrase with the sending DSL by phone" in err
+    assert not (tmp_path / "w.zip").exists() and not (tmp_path / "w.json").exists()
