@@ -94,6 +94,9 @@ def leave(state: State, person: str, left_on: str, to_school: str, new_term: str
     emit(done.transfer_id)
     if done.matched:
         emit(f"{person!r} matched {done.person_label}", err=True)
+    for line in done.earlier:
+        emit(f"note: {done.person_label} left before: {line}; if this leaving is a mistake, record it again "
+             "correctly (an unsent leaving is superseded by a later one)", err=True)
     emit(f"{done.person_label} left on {done.left_on}: the child protection file is due by {done.due_by} "
          "(5 school days)", err=True)
 

@@ -156,6 +156,8 @@ class Leaving:
     person_label: str = ""
     #: Whether the pupil was found by a name (to echo who was matched), not given by id.
     matched: bool = False
+    #: Earlier transfers of this pupil that already sent a file (``tr-… sent …``), to say so.
+    earlier: tuple[str, ...] = ()
 
 
 def _label(ledger: Ledger, actor: Actor, person: str) -> str:
@@ -179,9 +181,13 @@ def leave(ledger: Ledger, actor: Actor, person: str, left_on: str, to_school: st
         if parse_date("leaving date", left_on) > work.today:
             raise InvalidInput(f"the leaving date {left_on} is in the future",
                                "record the leaving on or after the day the pupil leaves")
+        earlier = tuple(
+            f"{t.transfer_id}: a file was sent on {localtime.local(str(t.sent[-1]['sent_at']), work.zone).date()}"
+            + (", its receipt recorded" if t.receipts else "") for t in _transfers(work, person) if t.sent)
         record = ChildFileTransfer.leave(person, left_on, to_school, new_term)
         work.save(record)
-        done = Leaving(record.transfer_id, person, record.left_on, _due(record, closure_days(work)))
+        done = Leaving(record.transfer_id, person, record.left_on, _due(record, closure_days(work)),
+                       earlier=earlier)
     return dataclasses.replace(done, person_label=_label(ledger, actor, person), matched=given.strip() != person)
 
 

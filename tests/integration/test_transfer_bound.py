@@ -224,6 +224,10 @@ def test_the_sending_side_names_the_pupil_in_leave_send_receipt_list_and_inbox(
     assert sent.person_label == shown
     receipt = _receipt(tmp_path / "n.transfer", keys["elm"][0], tmp_path / "n.json")
     assert service.record_receipt(sender.ledger, sender["dsl"], receipt).person_label == shown
+    # a partial name that matches a pupil whose file already went: the leaving says so
+    again = service.leave(sender.ledger, sender["dsl"], "Namedsender", local_today(), "Oak Secondary")
+    assert again.matched and len(again.earlier) == 1 and again.earlier[0].startswith(left.transfer_id)
+    assert "its receipt recorded" in again.earlier[0]
 
 
 # -- a second copy, and a leaver with no file ------------------------------------------------------------
