@@ -193,6 +193,28 @@ def _subproof(m: int, start: int, end: int, whole: bool, source: NodeSource) -> 
     return _subproof(m - k, start + k, end, False, source) + [subtree_hash(start, start + k, source)]
 
 
+class _Recorder:
+    """A :class:`NodeSource` that answers zeros and remembers what was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[int, int]] = []
+
+    def get(self, level: int, index: int) -> bytes:
+        self.asked.append((level, index))
+        return bytes(HASH_SIZE)
+
+
+def nodes_read(compute: Callable[[NodeSource], object]) -> list[tuple[int, int]]:
+    """The stored nodes ``compute`` reads, found by running it once on zeros.
+
+    Proofs and roots read the same nodes whatever their values, so a store can
+    fetch them all in one query before the real run.
+    """
+    recorder = _Recorder()
+    compute(recorder)
+    return list(dict.fromkeys(recorder.asked))
+
+
 # -- verification (hashes only) ---------------------------------------------------
 
 

@@ -65,7 +65,9 @@ def inclusion(conn: Connection, index: int, size: int) -> list[bytes]:
     """RFC 9162 inclusion proof of leaf ``index`` in the tree of ``size``."""
     if index >= size:
         raise InvalidInput(f"entry {index} is not in a checkpoint of size {size}", "use a later checkpoint")
-    return merkle.inclusion_proof(index, size, StoredNodes(conn))
+    nodes = StoredNodes(conn)
+    nodes.load(merkle.nodes_read(lambda source: merkle.inclusion_proof(index, size, source)))
+    return merkle.inclusion_proof(index, size, nodes)
 
 
 def leaf_hash(conn: Connection, index: int) -> bytes:
@@ -80,6 +82,8 @@ def consistency(conn: Connection, old: int, new: int) -> dict[str, Any]:
     if not 0 < old <= new <= size:
         raise InvalidInput(f"sizes must satisfy 0 < OLD <= NEW <= {size}", "see `ledger checkpoints`")
     nodes = StoredNodes(conn)
+    nodes.load(merkle.nodes_read(lambda source: (
+        merkle.consistency_proof(old, new, source), merkle.root(old, source), merkle.root(new, source))))
     proof = merkle.consistency_proof(old, new, nodes) if old != new else []
     return {
         "size1": old,

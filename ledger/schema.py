@@ -4,7 +4,9 @@ Key material lives apart from the log: ``data_keys``, ``key_wraps`` and
 ``role_members`` hold only wrapped keys; each wrap names the public key it is
 sealed to, so ``verify`` can check it against the registry replayed from the
 log. ``registry_state`` keeps that replay for the write side (its digest is
-signed into every checkpoint, so a changed row is caught); ``actors`` is a
+signed into every checkpoint, so a changed row is caught), and ``registry_history``
+every state it has had, by digest, so ``verify --since`` can resume from the state an
+auditor's saved checkpoint names (a row is used only if its digest is that one); ``actors`` is a
 directory of ids for lookups and decides nothing.
 """
 
@@ -68,6 +70,13 @@ registry_state = Table(
     "registry_state",
     metadata,
     Column("name", String(32), primary_key=True),
+    Column("state", LargeBinary, nullable=False),
+)
+
+registry_history = Table(
+    "registry_history",
+    metadata,
+    Column("digest", String(64), primary_key=True),
     Column("state", LargeBinary, nullable=False),
 )
 

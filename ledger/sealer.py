@@ -19,9 +19,9 @@ from sqlalchemy import Connection, and_, delete, func, insert, or_, select
 
 from ledger import checkpoint, envelope, merkle
 from ledger.errors import RuleViolation, VerificationFailed
-from ledger.registry import Registry
+from ledger.registry import Registry, digest_of
 from ledger.roles import event_name
-from ledger.schema import actors, checkpoints, merkle_leaves, merkle_nodes, registry_state
+from ledger.schema import actors, checkpoints, merkle_leaves, merkle_nodes, registry_history, registry_state
 
 
 class StoredNodes:
@@ -51,15 +51,16 @@ class StoredNodes:
 
     def prefetch(self, size: int) -> None:
         """Load in one query the right-edge subtrees an append at ``size`` reads."""
-        wanted, start = [], 0
-        for level in reversed(range(size.bit_length())):
-            if size >> level & 1:
-                wanted.append((level, start >> level))
-                start += 1 << level
-        if wanted:
+        self.load(edge(size))
+
+    def load(self, wanted: list[tuple[int, int]]) -> None:
+        """Load these nodes (level, index) in one query per 200 (see :func:`merkle.nodes_read`)."""
+        wanted = [key for key in wanted if key not in self.cache]
+        for start in range(0, len(wanted), 200):
             rows = self.conn.execute(
                 select(merkle_nodes.c.level, merkle_nodes.c.idx, merkle_nodes.c.hash).where(
-                    or_(*(and_(merkle_nodes.c.level == level, merkle_nodes.c.idx == index) for level, index in wanted))
+                    or_(*(and_(merkle_nodes.c.level == level, merkle_nodes.c.idx == index)
+                          for level, index in wanted[start:start + 200]))
                 )
             )
             self.cache.update({(int(r.level), int(r.idx)): bytes(r.hash) for r in rows})
@@ -69,6 +70,16 @@ class StoredNodes:
         if self.staged:
             self.conn.execute(insert(merkle_nodes), self.staged)
             self.staged = []
+
+
+def edge(size: int) -> list[tuple[int, int]]:
+    """The perfect subtrees (level, index) that make up a tree of ``size``, largest first."""
+    wanted, start = [], 0
+    for level in reversed(range(size.bit_length())):
+        if size >> level & 1:
+            wanted.append((level, start >> level))
+            start += 1 << level
+    return wanted
 
 
 def tree_size(conn: Connection) -> int:
@@ -170,6 +181,9 @@ def seal(conn: Connection, origin: str, signing_key: bytes, now: str, first_leaf
             ) from None
     if registry_changed or previous is None:
         state = registry.dumps()
+        keep_history(conn, conn.execute(
+            select(registry_state.c.state).where(registry_state.c.name == REGISTRY_ROW)).scalar_one_or_none())
+        keep_history(conn, state)
         conn.execute(delete(registry_state).where(registry_state.c.name == REGISTRY_ROW))
         conn.execute(insert(registry_state).values(name=REGISTRY_ROW, state=state))
     extensions = (f"{checkpoint.TIME_EXTENSION} {now}", f"{checkpoint.REGISTRY_EXTENSION} {registry.digest()}")
@@ -179,6 +193,16 @@ def seal(conn: Connection, origin: str, signing_key: bytes, now: str, first_leaf
 
 
 REGISTRY_ROW = "registry"
+
+
+def keep_history(conn: Connection, state: bytes | None) -> None:
+    """Keep a registry state by its digest (a cache ``verify --since`` may resume from: it uses a
+    row only when the row's digest is the one the auditor's signed checkpoint names)."""
+    if state is None:
+        return
+    digest = digest_of(bytes(state))
+    if conn.execute(select(registry_history.c.digest).where(registry_history.c.digest == digest)).first() is None:
+        conn.execute(insert(registry_history).values(digest=digest, state=bytes(state)))
 
 
 def directory_row(header: dict[str, Any]) -> dict[str, object] | None:

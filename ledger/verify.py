@@ -49,8 +49,10 @@ from ledger.errors import VerificationFailed
 from ledger.keystore import KeyRing
 from ledger.registry import Registry, is_registry_event
 from ledger.schema import checkpoints, merkle_leaves, merkle_nodes
+from ledger.spill import Spill
 from ledger.trust import Trust
 from ledger.verify_keys import KeyAudit
+from ledger.verify_since import EarlierEntries, resume
 
 BATCH = 2000
 PARALLEL_FROM = 4000
@@ -92,12 +94,15 @@ class Report:
     since: int | None = None
     keys: int = 0
     read_models: str = "not compared"
+    #: How a run with a saved checkpoint resumed from it, or why it replayed from the start instead.
+    resumed: str | None = None
+    replayed: str | None = None
     findings: list[Finding] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         """True only when something was checked and nothing is wrong."""
-        return self.entries > 0 and self.checkpoints > 0 and not self.findings
+        return (self.entries > 0 or self.resumed is not None) and self.checkpoints > 0 and not self.findings
 
     def as_dict(self) -> dict[str, Any]:
         """For JSON output."""
@@ -106,7 +111,7 @@ class Report:
             "bodies_checked": self.bodies, "key_commitments_checked": self.commitments,
             "erased_entries": self.erased, "checkpoints_checked": self.checkpoints,
             "merkle_nodes_checked": self.nodes, "tree_size": self.tree_size, "root": self.root,
-            "since": self.since, "data_keys_checked": self.keys, "read_models": self.read_models,
+            "since": self.since, "resumed": self.resumed, "replayed": self.replayed, "data_keys_checked": self.keys, "read_models": self.read_models,
             "findings": [f.as_dict() for f in self.findings],
         }
 
@@ -172,35 +177,43 @@ class Verifier:
         self.frontier = Frontier()
         self.erased_records: set[str] = set()
         self.empty_bodies: list[Finding] = []
-        self.versions: dict[bytes, int] = {}
-        self.classes: dict[bytes, str] = {}
+        #: Each record's last version and class (on disk: it grows with the number of records).
+        self.records = Spill()
         self.last_time = ""
         self.registry_dirty = True
         self.pool: ProcessPoolExecutor | None = None
         self.in_flight: deque[tuple[list[_Pending], Future[list[bool]]]] = deque()
         self.bar: Any = None
+        #: Set when resuming at a saved checkpoint (``ledger.verify_since``).
+        self.earlier: EarlierEntries | None = None
 
     def run(self, since: checkpoint.Checkpoint | None = None) -> Report:
-        """Verify the whole log (signatures only after ``since``)."""
-        total = int(self.conn.execute(select(func.count()).select_from(self.events)).scalar_one())
+        """Verify the log: from ``since`` when it can resume there (``ledger.verify_since``), else
+        the whole log (signatures only after ``since``)."""
+        start = (resume(self, since) or 0) if since is not None else 0
+        total = int(self.conn.execute(select(func.count()).select_from(self.events)
+                                      .where(self.events.c.id > start)).scalar_one())
         if total >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
             self.pool = ProcessPoolExecutor(max_workers=os.cpu_count())
         self.bar = progress.bar(total, "verify")
         try:
-            self._stream(since)
+            self._stream(since, start)
             while self.in_flight:
                 self._collect_one()
         finally:
             self.bar.close()
+            self.records.close()
             if self.pool is not None:
                 self.pool.shutdown()
-        self._finish(since)
+        try:
+            self._finish(since)
+        finally:
+            self.keys.close()
         return self.report
 
     # -- entries -----------------------------------------------------------------
 
-    def _rows(self) -> Iterator[Sequence[Any]]:
-        last = 0
+    def _rows(self, last: int) -> Iterator[Sequence[Any]]:
         while True:
             rows = self.conn.execute(
                 select(self.events.c.id, self.events.c.originator_id, self.events.c.originator_version,
@@ -212,15 +225,19 @@ class Verifier:
             yield rows
             last = rows[-1].id
 
-    def _stream(self, since: checkpoint.Checkpoint | None) -> None:
+    def _stream(self, since: checkpoint.Checkpoint | None, start: int) -> None:
+        resumed_at = self.frontier.size if self.earlier is not None else -1
         cps = iter(self.conn.execute(
-            select(checkpoints.c.size, checkpoints.c.root, checkpoints.c.signed).order_by(checkpoints.c.size)
+            select(checkpoints.c.size, checkpoints.c.root, checkpoints.c.signed)
+            .where(checkpoints.c.size > resumed_at).order_by(checkpoints.c.size)
         ).all())
         self._next_cp = next(cps, None)
         self._cps = cps
-        self._check_checkpoints_at(0)
+        self._check_checkpoints_at(self.frontier.size)
         since_size = since.size if since else 0
-        for rows in self._rows():
+        for rows in self._rows(start):
+            if self.earlier is not None:
+                self.earlier.prepare(rows, start)
             sealed = {
                 int(r.notification_id): (int(r.leaf_index), bytes(r.leaf_hash))
                 for r in self.conn.execute(
@@ -229,20 +246,27 @@ class Verifier:
             }
             pending: list[_Pending] = []
             made: list[tuple[int, int, bytes]] = []
-            for row in rows:
-                self._entry(row, sealed, pending, made, since_size)
+            parsed = [_parse(row) for row in rows]
+            self._prefetch(parsed)
+            for row, entry in zip(rows, parsed):
+                self._entry(row, entry, sealed, pending, made, since_size)
             self._flush_signatures(pending)
             self._compare_nodes(made)
             self.keys.check_batch()
             self.bar.update(len(rows))
 
-    def _entry(self, row: Any, sealed: dict[int, tuple[int, bytes]], pending: list[_Pending],
-               made: list[tuple[int, int, bytes]], since_size: int) -> None:
+    def _prefetch(self, parsed: list[envelope.Envelope | VerificationFailed]) -> None:
+        """Read the batch's records and data keys from the on-disk maps in a few queries."""
+        headers = [e.header for e in parsed if isinstance(e, envelope.Envelope)]
+        self.records.prefetch({_record_key(h.get("aggregate")) for h in headers})
+        self.keys.seen.prefetch({str(h.get("data_key")).encode() for h in headers})
+
+    def _entry(self, row: Any, entry: envelope.Envelope | VerificationFailed, sealed: dict[int, tuple[int, bytes]],
+               pending: list[_Pending], made: list[tuple[int, int, bytes]], since_size: int) -> None:
         self.report.entries += 1
         position = self.frontier.size
-        try:
-            entry = envelope.parse(bytes(row.state))
-        except VerificationFailed as exc:
+        if isinstance(entry, VerificationFailed):
+            exc = entry
             self._add(Finding(f"stored entry is unreadable: {exc}", position, str(row.originator_id),
                               row.originator_version, roles.event_name(row.topic)))
             self._seal_position(row, None, sealed, made, position)
@@ -278,16 +302,16 @@ class Verifier:
     def _check_sequence(self, header: dict[str, Any], where: Finding) -> str:
         """Each record's versions follow 1, 2, 3…, all of the record class it began with; times never
         go backwards. Returns the record's class (its first entry's)."""
-        try:
-            key = uuid.UUID(str(header["aggregate"])).bytes
-        except ValueError:
-            key = str(header["aggregate"]).encode()
-        record_class = self.classes.setdefault(key, str(header["record_class"]))
+        key = _record_key(header["aggregate"])
+        known = self.records.get(key)
+        if known is None and self.earlier is not None:
+            known = self.earlier.state(str(header["aggregate"]))
+        record_class = known[1] if known is not None else str(header["record_class"])
         if header["record_class"] != record_class:
             self._add(_at(where, f"its record class is {header['record_class']}, but its record began as "
                                  f"{record_class}: its readers were chosen from an altered row (data_keys?)"))
         version = int(header["version"])
-        expected = self.versions.get(key, 0) + 1
+        expected = (known[0] if known is not None else 0) + 1
         if version != expected:
             if version > expected:
                 missing = f"version {expected}" if version == expected + 1 else f"versions {expected}-{version - 1}"
@@ -295,7 +319,7 @@ class Verifier:
                                      f"{missing} missing from the log (deleted?)"))
             else:
                 self._add(_at(where, f"version {version} comes again after version {expected - 1}"))
-        self.versions[key] = max(version, expected - 1)
+        self.records.put(key, (max(version, expected - 1), record_class))
         recorded = _instant(str(header["recorded_at"]))
         if recorded is None:
             self._add(_at(where, f"recorded at {header['recorded_at']!r}, which is not a time"))
@@ -503,7 +527,7 @@ class Verifier:
         self._check_trust_roots()
         self.keys.finish(self.erased_records)
         self.report.keys = self.keys.keys_checked
-        if self.report.entries == 0:
+        if self.report.entries == 0 and self.report.resumed is None:
             self._add(Finding("the log is empty: there is nothing to verify"))
         if since is not None:
             self.report.since = since.size
@@ -551,6 +575,21 @@ class Verifier:
 
     _watch: int | None = None
     _since_root: bytes | None = None
+
+
+def _parse(row: Any) -> envelope.Envelope | VerificationFailed:
+    try:
+        return envelope.parse(bytes(row.state))
+    except VerificationFailed as exc:
+        return exc
+
+
+def _record_key(aggregate: Any) -> bytes:
+    """A record's key in the verifier's map (its id's 16 bytes when it is a UUID)."""
+    try:
+        return uuid.UUID(str(aggregate)).bytes
+    except ValueError:
+        return str(aggregate).encode()
 
 
 def _records(header: dict[str, Any]) -> list[str]:

@@ -218,11 +218,13 @@ def printable(line: str) -> str:
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    document: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in document:
-            raise ValueError(f"the key {key[:40]!r} appears twice in one object")
-        document[key] = value
+    document = dict(pairs)
+    if len(document) != len(pairs):  # a key came twice: name it
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"the key {key[:40]!r} appears twice in one object")
+            seen.add(key)
     return document
 
 
@@ -238,6 +240,8 @@ def strict_json(data: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
         value = json.loads(text, object_pairs_hook=_pairs, parse_constant=_constant)
     except RecursionError:
         raise ValueError(f"nested more than {max_depth} levels deep") from None
+    if text.count("[") + text.count("{") <= max_depth:
+        return value  # no deeper than the brackets it holds
     deepest, todo = 0, [(value, 1)]
     while todo:
         item, level = todo.pop()

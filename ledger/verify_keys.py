@@ -32,6 +32,7 @@ from ledger import envelope
 from ledger.registry import Registry
 from ledger.roles import RECOVERY, event_name
 from ledger.schema import attachments, key_wraps, role_members
+from ledger.spill import Spill
 
 if TYPE_CHECKING:
     from ledger.verify import Finding
@@ -57,8 +58,8 @@ class KeyAudit:
     conn: Connection
     registry: Registry
     add: Callable[[Finding], None]
-    seen: dict[str, str] = field(default_factory=dict)
-    first_leaf: dict[str, int] = field(default_factory=dict)
+    #: key id -> (the leaf that first used it, its record): on disk, it grows with the records.
+    seen: Spill = field(default_factory=Spill)
     erasures: dict[str, int] = field(default_factory=dict)
     pending: list[_Pending] = field(default_factory=list)
     batch_keys: set[str] = field(default_factory=set)
@@ -69,6 +70,8 @@ class KeyAudit:
     destroyed: set[str] = field(default_factory=set)
     removed: set[str] = field(default_factory=set)
     keys_checked: int = 0
+    #: Resumed at a saved checkpoint: only the evidence files new entries name are checked.
+    partial: bool = False
 
     def see(self, entry: envelope.Envelope, leaf: int, record_class: str | None = None) -> None:
         """Take in one entry (called in log order, before the registry takes it in).
@@ -82,10 +85,10 @@ class KeyAudit:
         aggregate = str(header["aggregate"])
         record_class = record_class or str(header["record_class"])
         key_id = str(header["data_key"])
-        owner = self.seen.get(key_id)
+        known = self.seen.get(key_id.encode())
+        owner = known[1] if known is not None else None
         if owner is None:
-            self.seen[key_id] = aggregate
-            self.first_leaf[key_id] = leaf
+            self.seen.put(key_id.encode(), (leaf, aggregate))
             self.pending.append(_Pending(key_id, leaf, aggregate, record_class, self._required(record_class, leaf)))
         elif owner != aggregate:
             self.add(_finding(f"data key {key_id} of record {owner} is also used by record {aggregate}: a key "
@@ -94,8 +97,8 @@ class KeyAudit:
         if name == "ImportBatch.Imported" and claims.get("alert_key_id"):
             batch_key = str(claims["alert_key_id"])
             self.batch_keys.add(batch_key)
-            if batch_key not in self.seen:
-                self.seen[batch_key] = aggregate
+            if self.seen.get(batch_key.encode()) is None:
+                self.seen.put(batch_key.encode(), (leaf, aggregate))
                 self.pending.append(_Pending(batch_key, leaf, aggregate, "monitoring",
                                              self._required("monitoring", leaf), batch=True))
         elif name == "Incident.InvestigatorAssigned":
@@ -182,6 +185,10 @@ class KeyAudit:
         self._role_copies()
         self._evidence(erased_records)
 
+    def close(self) -> None:
+        """Remove the on-disk map of keys."""
+        self.seen.close()
+
     def _extra(self, item: _Pending, recipient: str, key: str) -> str | None:
         kind, _, name = recipient.partition(":")
         perms = self.registry.permissions
@@ -209,10 +216,13 @@ class KeyAudit:
     def _erasures_destroyed_their_keys(self) -> None:
         """An erasure that names a record destroyed every key the record had by then: one that did not
         would let anyone with the database destroy the rest later, unnoticed, as "erased"."""
-        for key_id, aggregate in self.seen.items():
+        if not self.erasures:
+            return
+        for key, (first_leaf, aggregate) in self.seen.items():
+            key_id = key.decode()
             erased_at = self.erasures.get(aggregate)
             if (erased_at is not None and key_id not in self.destroyed and key_id not in self.batch_keys
-                    and self.first_leaf[key_id] < erased_at):
+                    and first_leaf < erased_at):
                 self.add(_finding(f"the erasure at entry {erased_at} names record {aggregate} but does not destroy "
                                   f"its data key {key_id}", erased_at, aggregate))
 
@@ -250,8 +260,10 @@ class KeyAudit:
 
     def _evidence(self, erased_records: set[str]) -> None:
         stored: set[str] = set()
-        rows = self.conn.execute(
-            select(attachments.c.attachment_id, attachments.c.record_id, attachments.c.ciphertext))
+        query = select(attachments.c.attachment_id, attachments.c.record_id, attachments.c.ciphertext)
+        if self.partial:
+            query = query.where(attachments.c.attachment_id.in_(sorted(self.evidence)))
+        rows = self.conn.execute(query)
         for attachment_id, record_id, ciphertext in rows:
             stored.add(str(attachment_id))
             claim = self.evidence.get(str(attachment_id))

@@ -105,7 +105,8 @@ def consistency(state: State, old: int, new: int | None, fmt: str) -> None:
 @click.option("--trust", "trust_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The trust file given to you out of band.")
 @click.option("--since", "since_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A checkpoint you saved earlier: prove the log still extends it, check what came after.")
+              help="A checkpoint you saved earlier: prove the log still extends it and check only what came "
+                   "after (add --skip-read-models to keep the run proportional to what is new).")
 @click.option("--skip-read-models", is_flag=True,
               help="Do not compare the read models with a replay of the log (faster on a large ledger).")
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
@@ -134,6 +135,10 @@ def verify_cmd(state: State, trust_file: Path, since_file: Path | None, skip_rea
         emit(f"read models:      {report.read_models}")
         if report.since is not None:
             emit(f"since checkpoint: {report.since}")
+        if report.resumed is not None:
+            emit(f"resumed:          {report.resumed}")
+        if report.replayed is not None:
+            emit(f"replayed:         {report.replayed}")
         emit(f"tree size / root: {report.tree_size} / {report.root}")
         if report.findings:
             emit(f"\nFAILED: {len(report.findings)} problem(s)")

@@ -27,6 +27,9 @@ from ledger.sealer import latest_checkpoint
 from ledger.store import Actor, Ledger, Unit
 from projections import checked
 
+#: Records a sweep erases per transaction (one checkpoint each).
+SWEEP_BATCH = 200
+
 LABEL_CLAIMS = ("inc_id", "request_id", "alert_id", "subject_id", "staff_id", "batch_id", "check_id", "label")
 
 
@@ -190,10 +193,11 @@ class Certificate:
 
 
 def sweep(ledger: Ledger, actor: Actor, reason: str, as_of: dt.date | None = None) -> Certificate:
-    """Erase everything the plan lists as due, one record per transaction.
+    """Erase everything the plan lists as due, up to :data:`SWEEP_BATCH` records per transaction.
 
-    Killed part way, the records already erased stay erased and consistent;
-    running the sweep again erases the rest.
+    Each transaction erases its records and appends their erasure entries under one
+    checkpoint, or nothing: killed part way, the records already erased stay erased
+    and consistent; running the sweep again erases the rest.
     """
     reason = require_text("reason", reason, 2000)
     as_of = as_of or dt.date.fromisoformat(ledger.today())
@@ -201,12 +205,15 @@ def sweep(ledger: Ledger, actor: Actor, reason: str, as_of: dt.date | None = Non
     due = [d for d in decisions if d.action == "erase"]
     lines = []
     with progress.bar(len(due), "sweep", "record") as shown:
-        for decision in due:
+        for start in range(0, len(due), SWEEP_BATCH):
+            batch = due[start:start + SWEEP_BATCH]
             with ledger.unit(actor, write=True) as work:
-                done = erase_in(work, decision.record, f"rule:{decision.record_class}", f"retention sweep: {reason}")
-            lines.append(f"{decision.label}\t{decision.record_class}\t{decision.rule}\tdue {decision.due}\t"
-                         f"{done.entries} entries, {len(done.keys)} keys")
-            shown.update(1)
+                erased = [erase_in(work, d.record, f"rule:{d.record_class}", f"retention sweep: {reason}")
+                          for d in batch]
+            for decision, done in zip(batch, erased):
+                lines.append(f"{decision.label}\t{decision.record_class}\t{decision.rule}\tdue {decision.due}\t"
+                             f"{done.entries} entries, {len(done.keys)} keys")
+            shown.update(len(batch))
     held = [d.record for d in decisions if d.action == "held"]
     with ledger.engine.connect() as conn:
         latest = latest_checkpoint(conn)

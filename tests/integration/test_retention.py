@@ -83,21 +83,26 @@ def test_a_held_record_is_held_back_and_a_sweep_erases_the_rest(federation: Fede
         assert verify(conn, ledger.app.events_table, Trust.load(ledger.config.trust_path)).ok
 
 
-def test_an_interrupted_sweep_is_completed_by_a_rerun(federation: Federation, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_interrupted_sweep_keeps_whole_batches_and_is_completed_by_a_rerun(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep erases up to SWEEP_BATCH records per transaction: killed in the second batch, the
+    first stays erased, the second is rolled back whole, and a rerun erases the rest."""
     ledger = federation.ledger
+    monkeypatch.setattr(retention_plan, "SWEEP_BATCH", 2)
     pupil = people.add_subject(ledger, federation["dsl"], "pupil", "Interrupted Pupil", "1990-01-01")
-    first = report(federation, "teacher", "child-on-child", (f"{pupil}:victim",))
-    second = report(federation, "teacher", "child-on-child", (f"{pupil}:witness",))
+    cases = [report(federation, "teacher", "child-on-child", (f"{pupil}:{role}",))
+             for role in ("victim", "witness", "witness")]
     calls = {"n": 0}
     real = retention_plan.erase_in
 
-    def dies_on_second(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def dies_in_the_second_batch(*args, **kwargs):  # type: ignore[no-untyped-def]
         calls["n"] += 1
-        if calls["n"] == 2:
+        if calls["n"] == 3:
             raise KeyboardInterrupt("killed")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(retention_plan, "erase_in", dies_on_second)
+    monkeypatch.setattr(retention_plan, "erase_in", dies_in_the_second_batch)
     with pytest.raises(KeyboardInterrupt):
         retention_plan.sweep(ledger, federation["head"], "review", dt.date(2026, 12, 1))
     monkeypatch.setattr(retention_plan, "erase_in", real)
@@ -105,9 +110,27 @@ def test_an_interrupted_sweep_is_completed_by_a_rerun(federation: Federation, mo
         assert verify(conn, ledger.app.events_table, Trust.load(ledger.config.trust_path)).ok
     remaining = [d for d in retention_plan.plan(ledger, federation["head"], dt.date(2026, 12, 1))[0]
                  if d.action == "erase"]
-    assert len(remaining) == 1 and remaining[0].label in (first, second)
+    assert len(remaining) == 1 and remaining[0].label in cases
     certificate = retention_plan.sweep(ledger, federation["head"], "review again", dt.date(2026, 12, 1))
     assert certificate.erased == 1
+    with ledger.engine.connect() as conn:
+        assert verify(conn, ledger.app.events_table, Trust.load(ledger.config.trust_path)).ok
+
+
+def test_a_sweep_over_several_batches_erases_every_due_record(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = federation.ledger
+    monkeypatch.setattr(retention_plan, "SWEEP_BATCH", 2)
+    pupil = people.add_subject(ledger, federation["dsl"], "pupil", "Batched Pupil", "1990-01-01")
+    cases = [report(federation, "teacher", "child-on-child", (f"{pupil}:witness",)) for _ in range(5)]
+    certificate = retention_plan.sweep(ledger, federation["head"], "review", dt.date(2026, 12, 1))
+    assert certificate.erased == 5
+    assert all(case in certificate.text for case in cases)
+    after = decisions_by_label(federation, dt.date(2026, 12, 1))
+    assert not any(case in after for case in cases)
+    with ledger.engine.connect() as conn:
+        assert verify(conn, ledger.app.events_table, Trust.load(ledger.config.trust_path)).ok
 
 
 def test_rules_are_data_changed_by_a_signed_admin_entry(federation: Federation) -> None:

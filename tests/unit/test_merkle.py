@@ -259,3 +259,30 @@ def test_proof_generation_rejects_bad_ranges(big: tuple[list[bytes], MemoryNodes
     assert consistency_proof(4, 4, store) == []
     with pytest.raises(MerkleError, match="not stored"):
         root(MAX_SIZE + 1, store)
+
+
+class _OnlyThese:
+    """A node store that holds only the nodes it was given (a missing one raises KeyError)."""
+
+    def __init__(self, nodes: dict[tuple[int, int], bytes]) -> None:
+        self.nodes = nodes
+
+    def get(self, level: int, index: int) -> bytes:
+        return self.nodes[(level, index)]
+
+
+def test_the_nodes_a_proof_reads_are_known_before_it_is_built(big: tuple[list[bytes], MemoryNodes]) -> None:
+    """A store fetches exactly ``nodes_read`` in one query, then builds the proof from those alone."""
+    from ledger.merkle import consistency_proof, nodes_read
+
+    hashes, store = big
+    for size in range(1, MAX_SIZE + 1):
+        for index in range(size):
+            wanted = nodes_read(lambda source: inclusion_proof(index, size, source))
+            assert len(wanted) == len(set(wanted))
+            only = _OnlyThese({key: store.get(*key) for key in wanted})
+            assert inclusion_proof(index, size, only) == inclusion_proof(index, size, store)
+        for old in range(1, size):
+            wanted = nodes_read(lambda source: consistency_proof(old, size, source))
+            only = _OnlyThese({key: store.get(*key) for key in wanted})
+            assert consistency_proof(old, size, only) == consistency_proof(old, size, store)
