@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -176,7 +177,8 @@ class EnvelopeMapper(Mapper[uuid.UUID]):
         if isinstance(problem, NotAWriter):
             perms = registry.permissions or roles.Permissions()
             allowed = ", ".join(r for r in perms.writers_of(name) if r != roles.SELF) or "nobody (its owner only)"
-            raise NotPermitted(f"{ctx.pair.actor_id} may not record {name}", f"only these roles may: {allowed}")
+            raise NotPermitted(f"{ctx.pair.actor_id} may not record an entry of this kind ({in_words(name)})",
+                               f"only these roles may: {allowed}")
         if problem is not None:
             raise (NotPermitted if isinstance(problem, Denied) else RuleViolation)(str(problem))
         sealed = envelope.seal(header, state, key_id, data_key, ctx.pair.signing_key)
@@ -251,3 +253,8 @@ def check_signed(sealed: envelope.Envelope, aggregate: str, version: int, topic:
         envelope.verify_signature(sealed, public)
     except VerificationFailed:
         raise VerificationFailed(f"the stored entry {name} does not match its signature: it was altered", hint) from None
+
+
+def in_words(name: str) -> str:
+    """An event's name as a person reads it: ``ClosureDays.Set`` -> ``closure days: set``."""
+    return ": ".join(re.sub(r"(?<!^)(?=[A-Z])", " ", part).lower() for part in name.split(".") if part)

@@ -45,7 +45,7 @@ RECOVERY: Final = "recovery"
 CUSTODIAN: Final = "headteacher"
 
 #: Version of the tables below; bump it whenever they change.
-TABLE_VERSION: Final = 10
+TABLE_VERSION: Final = 11
 
 #: Record class -> roles that may read it (besides the recovery key).
 READERS: Final[dict[str, tuple[str, ...]]] = {
@@ -222,8 +222,10 @@ WRITERS: Final[dict[str, tuple[str, ...]]] = {
     # The DSL (or the Headteacher) records a pupil leaving, sends the file, records the receipt,
     # and takes in a file another school sent; closure days are set by whoever sets the settings.
     "ChildFileTransfer.PupilLeft": ("headteacher", "dsl"),
+    "ChildFileTransfer.ChildIntroduced": ("headteacher", "dsl"),
     "ChildFileTransfer.FileSent": ("headteacher", "dsl"),
     "ChildFileTransfer.ReceiptRecorded": ("headteacher", "dsl"),
+    "ChildFileTransfer.NoFileHeld": ("headteacher", "dsl"),
     "ReceivedFile.Received": ("headteacher", "dsl"),
     "ClosureDays.Set": _MANAGERS,
     "ClosureDays.Changed": _MANAGERS,

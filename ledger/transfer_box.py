@@ -10,11 +10,18 @@ in policy-ledger's scripts/ folder; the sending school can give them to you). No
         fingerprint to them by phone).
     python3 transfer_box.py open FILE.transfer --key DIR/transfer-key.json --out BUNDLE.zip \\
         --receipt RECEIPT.json [--passphrase-from-phone] [--trust trust.json]
+    python3 transfer_box.py open FILE.transfer --passphrase-from-phone --school "Elm Academy" \\
+        --name "Dee Lead" --out BUNDLE.zip --receipt RECEIPT.json
         decrypts FILE (with your key, or the passphrase the sending DSL gave you by phone), checks
         the evidence bundle inside exactly as verify_bundle.py does, checks the sending ledger's
         signature on the file, writes the bundle and, only when every check passed, a receipt
         signed with your key for the sending school to record. Exit 0 when it verifies, 1 when a
         check fails (nothing but the report is written), 2 when the file cannot be opened.
+        With no key of your own (a file sealed with a passphrase), give --school and --name: the
+        receipt is signed with a one-off key made for it and then forgotten. That key proves
+        nothing about who you are; what binds the receipt is its proof of opening (only someone
+        who had the passphrase can make it) and the school it names, which the sending ledger
+        checks against the school the pupil left for.
 
 Passphrases are read from LEDGER_TRANSFER_PASSPHRASE (your key file's) and
 LEDGER_TRANSFER_PHONE_PASSPHRASE (the one given by phone), else asked for without echo.
@@ -89,10 +96,22 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def fingerprint(public_key_hex: str) -> str:
-    """A short, readable name for a public key, to read out by phone."""
-    digest = sha256_hex(bytes.fromhex(public_key_hex))[:20]
+def _grouped(digest: str) -> str:
     return ":".join(digest[i:i + 4] for i in range(0, 20, 4))
+
+
+def fingerprint(public_key_hex: str) -> str:
+    """A short, readable name for a receiving DSL's public key, to read out by phone."""
+    return _grouped(sha256_hex(bytes.fromhex(public_key_hex)))
+
+
+def ledger_fingerprint(public_key_hex: str) -> str:
+    """The sending ledger's key, to read out by phone: the first 20 hex digits of the SHA-256 of the
+    key in DER, the fingerprint the verifier prints in full (and `openssl pkey -pubin -outform DER |
+    sha256sum` gives), in the same groups of four as :func:`fingerprint`."""
+    der = Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key_hex)).public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return _grouped(sha256_hex(der))
 
 
 def opened_proof(content_key: bytes) -> str:
@@ -337,6 +356,40 @@ def seal(header: dict[str, Any], bundle: bytes, key: bytes, sign: Any) -> bytes:
     return pack(header, sign(encoded), body)
 
 
+# -- who the file is about ---------------------------------------------------------------------
+
+INTRODUCED = "ChildFileTransfer.ChildIntroduced"
+
+
+def _named(person: dict[str, Any]) -> str:
+    roles = ", ".join(str(r) for r in person.get("roles") or [])
+    who = str(person.get("name") or "") or str(person.get("id") or "someone")
+    return f"{who} ({roles})" if roles else who
+
+
+def introduction(child: dict[str, Any], from_schools: list[str], sender: dict[str, Any],
+                 authors: list[dict[str, Any]]) -> str:
+    """How a file names its child and authors: ``the child protection file of Jo Evans (born …), …``."""
+    name = str(child.get("name") or child.get("id") or "an unnamed child")
+    born = f" (born {child['date_of_birth']})" if child.get("date_of_birth") else ""
+    school = child.get("school") or ", ".join(str(s) for s in from_schools)
+    formerly = f", formerly of {school}" if school else ""
+    wrote = "; ".join(_named(a) for a in authors) or "nobody named"
+    return f"the child protection file of {name}{born}{formerly}; sent by {_named(sender)}; written by {wrote}"
+
+
+def _about(files: dict[str, bytes], transfer_id: str) -> dict[str, Any]:
+    """The last signed introduction of this transfer in a checked bundle (its plaintext, which the
+    verifier checked against the signed entry), or nothing."""
+    found: dict[str, Any] = {}
+    for row in checker.load_json(files, "entries/index.json")["entries"]:
+        if row.get("event") == INTRODUCED and row.get("plaintext") in files:
+            body = checker.strict_json(files[str(row["plaintext"])])
+            if isinstance(body, dict) and body.get("transfer_id", transfer_id) == transfer_id:
+                found = body
+    return found
+
+
 # -- opening and checking ----------------------------------------------------------------------
 
 
@@ -351,6 +404,8 @@ class Opened:
     checks: list[str] = field(default_factory=list)
     trust: dict[str, Any] = field(default_factory=dict)
     entries: int = 0
+    #: Who the file is about and who wrote it, from the signed introduction inside (only when it verified).
+    about: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -358,7 +413,10 @@ class Opened:
 
     @property
     def fingerprint(self) -> str:
-        return fingerprint(str(self.trust.get("ledger_public_key") or "00"))
+        try:
+            return ledger_fingerprint(str(self.trust.get("ledger_public_key")))
+        except ValueError:
+            return "unknown (no ledger key in the trust file)"
 
 
 def check(sealed: Sealed, key: bytes, trust_file: Path | None = None, wording: Any = None) -> Opened:
@@ -393,7 +451,21 @@ def check(sealed: Sealed, key: bytes, trust_file: Path | None = None, wording: A
     except (OSError, KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
         c.fail(f"cannot check the header: {type(exc).__name__}: {exc}")
     opened.checks = [x.title for x in report.checks if x.done and not x.problems]
+    if opened.ok:
+        try:
+            opened.about = _about(files, str(sealed.header.get("transfer_id")))
+        except (KeyError, TypeError, ValueError, UnicodeDecodeError):
+            opened.about = {}
     return opened
+
+
+def introduced(opened: Opened) -> str:
+    """What a checked file says it is (nothing for a file that did not verify or names no one)."""
+    about = opened.about if opened.ok else {}
+    if not about.get("child"):
+        return ""
+    return introduction(about["child"], list(about.get("from_schools") or []), dict(about.get("sender") or {}),
+                        list(about.get("authors") or []))
 
 
 def receipt(opened: Opened, key: ReceiverKey, received_at: datetime) -> bytes:
@@ -419,24 +491,49 @@ def receipt(opened: Opened, key: ReceiverKey, received_at: datetime) -> bytes:
 # -- command line ------------------------------------------------------------------------------
 
 
-def _passphrase(variable: str, prompt: str) -> str:
+def _passphrase(variable: str, prompt: str, confirm: bool = False) -> str:
+    """From ``variable``, else asked for without echo (twice for a new one)."""
     value = os.environ.get(variable)
-    return value if value is not None else getpass.getpass(prompt)
+    if value is not None:
+        return value
+    try:
+        value = getpass.getpass(prompt)
+        if confirm and getpass.getpass("Again, to confirm: ") != value:
+            raise ValueError("the two passphrases do not match: nothing was written, run it again")
+    except EOFError:
+        raise ValueError(f"no terminal to ask for the passphrase: set {variable}") from None
+    return value
+
+
+def _receipt_key(args: argparse.Namespace, sealed: Sealed) -> ReceiverKey:
+    """Your key; or, for a file sealed with a passphrase and no key given, a one-off key for the receipt."""
+    if args.key is not None:
+        return load_receiver_key(args.key, _passphrase("LEDGER_TRANSFER_PASSPHRASE", "Passphrase of your key file: "))
+    if sealed.header.get("method") != "passphrase":
+        raise Unopenable("this file was sealed to the receiving DSL's key: give --key")
+    if not (args.school and args.school.strip() and args.name and args.name.strip()):
+        raise ValueError("with no --key, give --school (your school) and --name (yours): the receipt names them")
+    return new_receiver_key(args.school.strip(), args.name.strip())
 
 
 def _open_command(args: argparse.Namespace) -> int:
     sealed = read_sealed(args.file)
-    key = load_receiver_key(args.key, _passphrase("LEDGER_TRANSFER_PASSPHRASE", "Passphrase of your key file: "))
+    key = _receipt_key(args, sealed)
     phone = _passphrase("LEDGER_TRANSFER_PHONE_PASSPHRASE", "Passphrase given by phone: ") \
         if args.passphrase_from_phone else None
     opened = check(sealed, content_key(sealed, key, phone), args.trust)
     print("\n".join(opened.report.lines()))
+    if opened.ok and introduced(opened):
+        print(checker.printable(f"This is {introduced(opened)}."))
     if not opened.ok:
         print("No receipt was written: tell the sending school what failed.", file=sys.stderr)
         return 1
     for path, data in ((args.out, opened.bundle), (args.receipt, receipt(opened, key, datetime.now(timezone.utc)))):
         _write_new(path, data)
     print(f"sending ledger key fingerprint: {opened.fingerprint} (compare with the sending school's)", file=sys.stderr)
+    if args.key is None:
+        print(f"the receipt names {key.name} ({key.school}) and is signed with a one-off key: it shows you opened "
+              "the file, not who you are", file=sys.stderr)
     print(f"bundle written to {args.out}; receipt written to {args.receipt}: send it to the sending school",
           file=sys.stderr)
     return 0
@@ -451,7 +548,9 @@ def main(argv: list[str] | None = None) -> int:
     make.add_argument("--name", required=True, help="your name (the receiving DSL)")
     open_ = sub.add_parser("open", help="decrypt and check a sealed file, and sign a receipt")
     open_.add_argument("file", type=Path, help="the sealed file (.transfer)")
-    open_.add_argument("--key", type=Path, required=True, help="your transfer-key.json")
+    open_.add_argument("--key", type=Path, help="your transfer-key.json (not needed for a passphrase file)")
+    open_.add_argument("--school", help="with no --key: your school's name, for the receipt")
+    open_.add_argument("--name", help="with no --key: your name (the receiving DSL), for the receipt")
     open_.add_argument("--passphrase-from-phone", action="store_true", help="the file was sealed with a passphrase")
     open_.add_argument("--out", type=Path, required=True, help="where to write the evidence bundle (zip)")
     open_.add_argument("--receipt", type=Path, required=True, help="where to write the signed receipt")
@@ -462,7 +561,7 @@ def main(argv: list[str] | None = None) -> int:
             for target in (args.out / "transfer-key.json", args.out / "transfer-key.pub.json"):
                 if target.exists():
                     raise ValueError(f"{target} already exists: keep it, or move it away first")
-            passphrase = _passphrase("LEDGER_TRANSFER_PASSPHRASE", "New passphrase for the key file: ")
+            passphrase = _passphrase("LEDGER_TRANSFER_PASSPHRASE", "New passphrase for the key file: ", confirm=True)
             private, public = keygen(args.out, args.school, args.name, passphrase)
             document = load_public_key(public)
             print(f"{private} (private: keep it), {public} (give it to the sending school)")
@@ -474,6 +573,9 @@ def main(argv: list[str] | None = None) -> int:
         return _open_command(args)
     except (Unopenable, ValueError, OSError) as exc:
         print(checker.printable(f"Error: {exc}"), file=sys.stderr)
+        if "passphrase" in str(exc) and "wrong" in str(exc):
+            print("Hint: check the passphrase with the sending DSL by phone (it is case-sensitive, spaces count); "
+                  "nothing was written", file=sys.stderr)
         return 2
 
 

@@ -314,7 +314,7 @@ def list_times(ledger: Ledger, cast: dict[str, Actor]) -> dict[str, float]:
         "incidents list": median_ms(lambda: incidents.list_incidents(ledger, dsl)),
         "approvals list": median_ms(lambda: approvals.list_approvals(ledger, head)),
         "policy status": median_ms(lambda: policy.acknowledgement_status(ledger, head)),
-        "retention plan": median_ms(lambda: retention_plan.plan(ledger, head), runs=3),
+        "retention plan": median_ms(lambda: retention_plan.plan(ledger, head, None, retention_plan.SHOWN), runs=3),
         "hold list": median_ms(lambda: retention.list_holds(ledger)),
     }
 

@@ -117,9 +117,9 @@ def retention_plan(state: State, as_of: str | None, show_all: bool) -> list[dict
       ledger --as head retention plan --as-of 2027-09-01 --format csv
     """
     day = _day(as_of)
-    decisions, counts = plan_service.plan(state.ledger(), state.actor(), day)
+    decisions, counts = plan_service.plan(state.ledger(), state.actor(), day, None if show_all else plan_service.SHOWN)
     emit(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "no records", err=True)
-    shown = [d for d in decisions if show_all or d.action in ("erase", "held", "undetermined")]
+    shown = decisions
     return [
         {"record": d.label, "class": d.record_class, "action": d.action, "due": d.due, "rule": d.rule, "why": d.why}
         for d in shown

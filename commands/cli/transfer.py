@@ -31,9 +31,11 @@ KEY_VARIABLE = "LEDGER_TRANSFER_PASSPHRASE"
               help=f"Seal with a passphrase you read to the receiving DSL by phone (asked for, or {PHONE_VARIABLE}).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="The sealed file to write (.transfer).")
 @click.option("--force", is_flag=True, help="Replace --out if it already exists.")
+@click.option("--again", is_flag=True, help="Send another copy when one was already sent (the first was lost).")
+@click.option("--late-reason", metavar="TEXT", help="Why the file goes after its 5 school days (required then).")
 @click.pass_context
 def transfer(ctx: click.Context, person: str | None, to_school: str | None, to_key: Path | None,
-             passphrase_from_phone: bool, out: Path | None, force: bool) -> None:
+             passphrase_from_phone: bool, out: Path | None, force: bool, again: bool, late_reason: str | None) -> None:
     """Send a child's child protection file to their next school (the DSL).
 
     The file is the child's safeguarding records as the signed, verifiable
@@ -50,7 +52,7 @@ def transfer(ctx: click.Context, person: str | None, to_school: str | None, to_k
       ledger --as dsl transfer --person sb-1a2b3c4d --to-school "Elm Academy" --passphrase-from-phone --out pip.transfer
     """
     if ctx.invoked_subcommand is not None:
-        if person or to_school or to_key or passphrase_from_phone or out:
+        if person or to_school or to_key or passphrase_from_phone or out or again or late_reason:
             raise click.UsageError("options before a subcommand belong to sending; give them alone")
         return
     if not (person and to_school and out):
@@ -59,12 +61,15 @@ def transfer(ctx: click.Context, person: str | None, to_school: str | None, to_k
     passphrase = state.new_passphrase("Passphrase to read to the receiving DSL", PHONE_VARIABLE) \
         if passphrase_from_phone else None
     done = service.send(state.ledger(), state.actor(), service.SendRequest(
-        person=person, to_school=to_school, out=out, to_key=to_key, passphrase=passphrase, force=force))
+        person=person, to_school=to_school, out=out, to_key=to_key, passphrase=passphrase, force=force,
+        again=again, late_reason=late_reason))
     emit(f"{done.sealed_sha256}  {done.path}")
-    emit(f"transfer {done.transfer_id}: {done.entries} entries sealed "
-         + (f"to the receiving DSL's key {done.receiver_fingerprint}" if done.receiver_fingerprint
+    emit(f"transfer {done.transfer_id}: the file of {done.person_label}"
+         + (f" (copy {done.copy})" if done.copy > 1 else "") + f", {done.entries} entries sealed "
+         + (f"to the key of {done.receiver_name} at {done.receiver_school} (fingerprint {done.receiver_fingerprint}: "
+            "check it with them by phone)" if done.receiver_fingerprint
             else "with the passphrase (read it to the receiving DSL by phone, never send it with the file)"), err=True)
-    emit(f"due by {done.due_by}" + (f": sent {done.late_by} school day(s) late, say why in a note"
+    emit(f"due by {done.due_by}" + (f": sent {done.late_by} school day(s) late, the reason recorded with it"
                                     if done.late_by else ": in time"), err=True)
     emit(f"ledger key fingerprint (for the receiving DSL to compare): {done.ledger_fingerprint}", err=True)
     emit("they open it with scripts/transfer_box.py (and verify_bundle.py beside it) or `ledger transfer import`; "
@@ -87,7 +92,12 @@ def leave(state: State, person: str, left_on: str, to_school: str, new_term: str
     """
     done = service.leave(state.ledger(), state.actor(), person, left_on, to_school, new_term)
     emit(done.transfer_id)
-    emit(f"{done.person} left on {done.left_on}: the child protection file is due by {done.due_by} "
+    if done.matched:
+        emit(f"{person!r} matched {done.person_label}", err=True)
+    for line in done.earlier:
+        emit(f"note: {done.person_label} left before: {line}; if this leaving is a mistake, record it again "
+             "correctly (an unsent leaving is superseded by a later one)", err=True)
+    emit(f"{done.person_label} left on {done.left_on}: the child protection file is due by {done.due_by} "
          "(5 school days)", err=True)
 
 
@@ -107,7 +117,9 @@ def receipt(state: State, receipt: Path) -> None:
       ledger --as dsl transfer receipt receipt.json
     """
     done = service.record_receipt(state.ledger(), state.actor(), receipt)
-    emit(f"receipt for transfer {done.transfer_id} recorded: received by {done.receiver} at {done.received_at}")
+    emit(f"receipt for transfer {done.transfer_id} recorded: received by {done.receiver} at {done.received_at}, "
+         f"the file of {done.person_label} ({done.copy} sent); their checks passed and it names the very file sent: "
+         "it arrived intact")
 
 
 @transfer.command("keygen")
@@ -163,6 +175,8 @@ def import_(state: State, sealed: Path, key: Path, receipt: Path, passphrase_fro
         receipt=receipt, phone_passphrase=phone, trust=trust, person=person, force=force))
     emit(f"transfer {done.transfer_id} from {done.from_origin} taken in: {done.entries} entries, "
          f"{len(done.checks)} checks passed")
+    if done.introduced:
+        emit(f"this is {done.introduced}", err=True)
     emit(f"sending ledger key fingerprint: {done.ledger_fingerprint} (compare with the sending school's)", err=True)
     emit(f"receipt written to {done.receipt}: send it to the sending school; the file is kept in {done.kept}", err=True)
 
@@ -197,19 +211,53 @@ def list_(state: State) -> list[dict[str, Any]]:
     return service.transfers(state.ledger(), state.actor())
 
 
+@transfer.command("no-file")
+@click.argument("transfer_id")
+@click.option("--reason", required=True, help="Why no file is held (e.g. no concerns were ever recorded).")
+@pass_state
+def no_file(state: State, transfer_id: str, reason: str) -> None:
+    """Record that no child protection file is held for a leaver: nothing is due.
+
+    Refused when the pupil's records hold a child protection record (then send it).
+
+    \b
+    Example:
+      ledger --as dsl transfer no-file tr-1a2b3c4d --reason "no concerns were ever recorded"
+    """
+    person = service.no_file_held(state.ledger(), state.actor(), transfer_id, reason)
+    emit(f"transfer {transfer_id}: no child protection file held for {person}; the inbox no longer lists it")
+
+
+@transfer.command("received")
+@output_options
+@pass_state
+def received(state: State) -> list[dict[str, Any]]:
+    """Every child protection file taken in here, by the child it names (the DSL and the Headteacher).
+
+    \b
+    Example:
+      ledger --as dsl transfer received
+    """
+    return service.received(state.ledger(), state.actor())
+
+
 @transfer.command("closures")
-@click.option("--day", "days", multiple=True, metavar="DATE", help="A closure day (repeatable; replaces the list).")
+@click.option("--day", "days", multiple=True, metavar="DATE", help="A closure day to add (repeatable).")
+@click.option("--remove", multiple=True, metavar="DATE", help="A closure day recorded in error (repeatable).")
 @click.option("--reason", required=True, help="Why (e.g. the year's INSET days and holidays).")
 @pass_state
-def closures(state: State, days: tuple[str, ...], reason: str) -> None:
-    """Set the days the federation's schools are closed: they are not school days.
+def closures(state: State, days: tuple[str, ...], remove: tuple[str, ...], reason: str) -> None:
+    """Add the days the federation's schools are closed (not school days), or take one away.
+
+    Weekends and bank holidays are refused: they are never school days.
 
     \b
     Example:
       ledger --as head transfer closures --day 2026-04-07 --day 2026-04-08 --reason "Easter holiday"
+      ledger --as head transfer closures --remove 2026-04-08 --reason "recorded in error"
     """
-    saved = service.set_closures(state.ledger(), state.actor(), list(days), reason)
-    emit(f"{len(saved)} closure day(s) recorded")
+    saved = service.set_closures(state.ledger(), state.actor(), list(days), reason, list(remove))
+    emit(f"{len(saved)} closure day(s) recorded: {', '.join(saved) or 'none'}")
 
 
 COMMANDS = (transfer,)

@@ -209,5 +209,5 @@ def waiting_for(ledger: Ledger, actor: Actor, reason: str | None = None) -> list
     today = ledger.today()
     items = (_incident_items(ledger, actor, reason) + _alert_items(ledger, actor) + _action_items(ledger, actor, today)
              + _decision_items(ledger, actor) + _trust_items(ledger, actor) + _acknowledgement_items(ledger, actor)
-             + _policy_items(ledger, actor) + _deletion_items(ledger, actor) + transfer.waiting(ledger, actor))
+             + _policy_items(ledger, actor) + _deletion_items(ledger, actor) + transfer.waiting(ledger, actor, reason))
     return sorted(items, key=lambda i: (KINDS.index(i["kind"]), str(i["since"]), i["ref"]))

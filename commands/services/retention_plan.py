@@ -9,23 +9,26 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
+import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import true
+from sqlalchemy import and_, func, or_, select, true
 
+from commands.services import readside
 from commands.services.retention import erase_in, purge
-from ledger import localtime, progress, retention
+from ledger import envelope, localtime, progress, retention
 from ledger.domain.base import record_id, require_text
-from ledger.domain.people import StaffMember, Subject
-from ledger.domain.retention import RetentionSweep
-from ledger.errors import LedgerError
+from ledger.domain.people import StaffMember, Subject, staff_record_id, subject_record_id
+from ledger.domain.retention import RetentionRule, RetentionSweep, hold_record_id
+from ledger.errors import LedgerError, VerificationFailed
 from ledger.retention import Decision, Facts, Rule
 from ledger.roles import event_name
 from ledger.sealer import latest_checkpoint
 from ledger.store import Actor, Ledger, Unit
 from projections import checked
+from projections.records import records
 
 #: Records a sweep erases per transaction (one checkpoint each).
 SWEEP_BATCH = 200
@@ -55,10 +58,14 @@ def _headers(work: Unit) -> Iterator[dict[str, Any]]:
 
 
 def survey(work: Unit) -> Survey:
-    """Gather retention facts for every record (its dates: local dates in the federation's zone)."""
+    """Gather retention facts for every record from the whole log (``retention plan --all``)."""
+    return survey_of(_headers(work), work.zone)
+
+
+def survey_of(headers: Iterable[dict[str, Any]], zone: dt.tzinfo) -> Survey:
+    """Gather retention facts from signed headers given in log order (dates: local dates in ``zone``)."""
     found = Survey()
-    zone = work.zone
-    for header in _headers(work):
+    for header in headers:
         name, claims, aggregate = event_name(header["topic"]), header.get("claims") or {}, header["aggregate"]
         facts = found.facts.get(aggregate)
         if facts is None:
@@ -73,6 +80,65 @@ def survey(work: Unit) -> Survey:
         facts.subjects.update(header.get("subjects") or [])
         _note(found, name, claims, aggregate)
     return found
+
+
+def _signed_entries(work: Unit, aggregates: Iterable[str]) -> list[checked.LogEntry]:
+    """Every entry of these records, loaded from the log and checked; any that fails (or a
+    version missing below a record's latest) stops the decision, naming it."""
+    found = checked.load(work.conn, work.ledger.app.events_table, work.registry, aggregates)
+    for aggregate, entries in found.items():
+        for entry in entries:
+            if not entry.checked:
+                raise VerificationFailed(
+                    f"the stored entry {entry.event_type} v{entry.version} of record {aggregate} fails its "
+                    f"checks: {entry.problem}",
+                    "nothing was decided from it: run `ledger verify --trust trust.json` and restore the row")
+        gone = checked.missing_versions(entries)
+        if gone:
+            raise VerificationFailed(
+                f"record {aggregate} lacks version(s) {', '.join(map(str, gone))} in the log",
+                "nothing was decided from it: run `ledger verify --trust trust.json`")
+    return [e for entries in found.values() for e in entries]
+
+
+def signed_survey(work: Unit, aggregates: Iterable[str]) -> Survey:
+    """Retention facts for these records from their own signed entries only, with what their
+    rules need: the rules in force, each record's legal hold, the people whose dates decide
+    them and the incident a linked alert follows (all found by their derived record ids,
+    never through a read model)."""
+    classes = sorted(work.ledger.permissions().table["readers"])
+    wanted = set(aggregates)
+    loaded: dict[str, list[checked.LogEntry]] = {}
+    extra = {str(RetentionRule.create_id(c)) for c in classes}
+    while True:
+        todo = (wanted | extra | {str(hold_record_id(a)) for a in wanted}) - set(loaded)
+        if not todo:
+            break
+        for entry in _signed_entries(work, todo):
+            loaded.setdefault(entry.aggregate, []).append(entry)
+        for aggregate in todo:
+            loaded.setdefault(aggregate, [])
+        found = survey_of(_in_log_order(loaded), work.zone)
+        for aggregate in list(wanted):
+            facts = found.facts.get(aggregate)
+            if facts is None:
+                continue
+            if facts.record_class == "safeguarding":
+                extra |= {str(subject_record_id(s)) for s in facts.subjects}
+            elif facts.record_class == "allegation":
+                extra |= {str(staff_record_id(s)) for s in facts.subjects}
+            elif facts.claims.get("staff_id"):
+                extra.add(str(staff_record_id(str(facts.claims["staff_id"]))))
+            if found.links.get(aggregate):
+                wanted.add(str(found.links[aggregate]))
+    found = survey_of(_in_log_order(loaded), work.zone)
+    found.erased |= {a for a, items in loaded.items() if any(envelope.parse(e.state).erased for e in items)}
+    return found
+
+
+def _in_log_order(loaded: dict[str, list[checked.LogEntry]]) -> list[dict[str, Any]]:
+    entries = sorted((e for items in loaded.values() for e in items), key=lambda e: e.notification_id)
+    return [e.header for e in entries]
 
 
 def _note(found: Survey, name: str, claims: dict[str, Any], aggregate: str) -> None:
@@ -112,29 +178,117 @@ def _birth(work: Unit, cls: type[Any], aggregate: str) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
-def plan(ledger: Ledger, actor: Actor, as_of: dt.date | None = None) -> tuple[list[Decision], dict[str, int]]:
-    """Every record's retention decision (erase, keep, held, undetermined, review) and counts,
-    as of a local date (default: today in the federation's zone)."""
+#: What ``retention plan`` lists unless asked for everything.
+SHOWN = ("erase", "held", "undetermined")
+#: Triggers the records read model holds the facts for (the rest need people's dates or links).
+PROPOSED = ("recorded", "post-removed", "approval-ends", "alert-time", "warning-issued", "review")
+
+
+def plan(ledger: Ledger, actor: Actor, as_of: dt.date | None = None,
+         shown: tuple[str, ...] | None = None) -> tuple[list[Decision], dict[str, int]]:
+    """Retention decisions (erase, keep, held, undetermined, review) and counts, as of a local
+    date (default: today in the federation's zone).
+
+    The records read model only proposes: every record it proposes for an action in ``shown``,
+    and every record whose rule needs more than it holds, is decided again from its own
+    signed entries (with its rule, hold and people), and that decision is the one returned.
+    Counts of actions not shown are the read model's. ``shown`` None (every record): one
+    checked pass over the whole log decides them all.
+    """
     as_of = as_of or dt.date.fromisoformat(ledger.today())
+    if shown is None:
+        return _every(ledger, actor, as_of)
+    readside.ensure_current(ledger)
     with ledger.unit(actor) as work:
-        found = survey(work)
-        decisions: dict[str, Decision] = {}
-        for aggregate, facts in found.facts.items():
-            if aggregate in found.erased or aggregate in found.links and found.links[aggregate]:
-                continue
-            _enrich(work, found, facts)
-            rule = retention.rule_for(facts.record_class, found.rules)
-            decisions[aggregate] = retention.decide(facts, rule, as_of, found.held.get(aggregate, False))
-        for aggregate, incident in found.links.items():
-            if incident and aggregate not in found.erased and aggregate in found.facts:
-                facts = found.facts[aggregate]
-                rule = retention.rule_for(facts.record_class, found.rules)
-                followed = decisions.get(incident)
-                decisions[aggregate] = retention.decide(facts, rule, as_of, found.held.get(aggregate, False), followed)
+        rules = signed_survey(work, []).rules
+        proposed, unsure, kept = propose(work, as_of, rules)
+        chosen = {a for a, d in proposed.items() if d.action in shown} | unsure
+        found = signed_survey(work, chosen)
+        decisions = {a: d for a, d in _decide(work, found, as_of).items() if a in chosen}
+    counts: dict[str, int] = {"keep": kept} if kept else {}
+    for aggregate, decision in proposed.items():
+        if aggregate not in chosen:
+            counts[decision.action] = counts.get(decision.action, 0) + 1
+    for decision in decisions.values():
+        counts[decision.action] = counts.get(decision.action, 0) + 1
+    listed = [d for d in decisions.values() if d.action in shown]
+    return sorted(listed, key=lambda d: (d.action, d.record_class, d.label)), counts
+
+
+def _every(ledger: Ledger, actor: Actor, as_of: dt.date) -> tuple[list[Decision], dict[str, int]]:
+    """Every record's decision from one checked pass over the log (cheaper, for every record,
+    than loading each record's entries apart)."""
+    with ledger.unit(actor) as work:
+        decisions = _decide(work, survey(work), as_of)
     counts: dict[str, int] = {}
     for decision in decisions.values():
         counts[decision.action] = counts.get(decision.action, 0) + 1
     return sorted(decisions.values(), key=lambda d: (d.action, d.record_class, d.label)), counts
+
+
+#: Triggers whose date is a read model column: the database selects the records they may make due.
+BY_COLUMN = {"alert-time": records.c.happened_at, "recorded": records.c.created_at}
+
+
+def propose(work: Unit, as_of: dt.date, rules: dict[str, Rule]) -> tuple[dict[str, Decision], set[str], int]:
+    """What the records read model says of each current record, and the records it cannot
+    decide (their rule needs a date of birth, an end of employment or a linked incident).
+
+    For classes whose period runs from a date the row holds (recording, occurrence) the
+    database picks only the rows that may be due (a superset: the month clamp and the
+    zone are allowed for), and the rest are only counted (the int returned: kept).
+    """
+    current = records.c.erased_at.is_(None)
+    hold_rows = work.conn.execute(select(records.c.claims, records.c.last_event).where(
+        current, records.c.kind == "LegalHold")).all()
+    held = {str(json.loads(r.claims or "{}").get("target")) for r in hold_rows if r.last_event != "LegalHold.Released"}
+    totals = dict(work.conn.execute(
+        select(records.c.record_class, func.count()).where(current).group_by(records.c.record_class)).all())
+    rest: list[Any] = []
+    by_date: dict[str, Any] = {}
+    for cls in totals:
+        rule = retention.rule_for(str(cls), rules)
+        column = BY_COLUMN.get(rule.trigger)
+        if column is None:
+            rest.append(cls)
+            continue
+        bound = retention.add_months(as_of, -(rule.months or 0)) + dt.timedelta(days=5)
+        by_date[cls] = and_(records.c.record_class == cls, column < bound.isoformat())
+    chosen = or_(records.c.record_class.in_(rest), *by_date.values(),
+                 records.c.aggregate.in_(sorted(held)), records.c.claims.like('%"incident_id"%'))
+    proposed: dict[str, Decision] = {}
+    unsure: set[str] = set()
+    read: dict[str, int] = {}
+    for row in work.conn.execute(select(records).where(current, chosen)):
+        aggregate, claims = str(row.aggregate), json.loads(row.claims) if row.claims else {}
+        read[row.record_class] = read.get(row.record_class, 0) + 1
+        rule = retention.rule_for(str(row.record_class), rules)
+        if rule.trigger not in PROPOSED or (row.kind == "Alert" and claims.get("incident_id")):
+            unsure.add(aggregate)
+            continue
+        label = next((str(claims[c]) for c in LABEL_CLAIMS if c in claims), aggregate[:8])
+        facts = Facts(aggregate, str(row.record_class), label, localtime.local_date(str(row.created_at), work.zone),
+                      {**claims, "_occurred": {"at": localtime.local(str(row.happened_at), work.zone).isoformat()}})
+        proposed[aggregate] = retention.decide(facts, rule, as_of, aggregate in held)
+    # not read: their date is later than any that falls due by ``as_of``
+    return proposed, unsure, sum(int(totals[cls]) - read.get(cls, 0) for cls in by_date)
+
+
+def _decide(work: Unit, found: Survey, as_of: dt.date) -> dict[str, Decision]:
+    decisions: dict[str, Decision] = {}
+    for aggregate, facts in found.facts.items():
+        if aggregate in found.erased or aggregate in found.links and found.links[aggregate]:
+            continue
+        _enrich(work, found, facts)
+        rule = retention.rule_for(facts.record_class, found.rules)
+        decisions[aggregate] = retention.decide(facts, rule, as_of, found.held.get(aggregate, False))
+    for aggregate, incident in found.links.items():
+        if incident and aggregate not in found.erased and aggregate in found.facts:
+            facts = found.facts[aggregate]
+            rule = retention.rule_for(facts.record_class, found.rules)
+            followed = decisions.get(incident)
+            decisions[aggregate] = retention.decide(facts, rule, as_of, found.held.get(aggregate, False), followed)
+    return decisions
 
 
 def _enrich(work: Unit, found: Survey, facts: Facts) -> None:
@@ -147,10 +301,10 @@ def _enrich(work: Unit, found: Survey, facts: Facts) -> None:
 
 
 def rules(ledger: Ledger) -> list[dict[str, Any]]:
-    """The rule in force for every record class."""
+    """The rule in force for every record class (each class's rule record loaded by its id and checked)."""
     classes = ledger.permissions().table["readers"]
     with ledger.unit() as work:
-        overrides = survey(work).rules
+        overrides = signed_survey(work, []).rules
     return [
         {"record_class": cls, "trigger": r.trigger, "months": r.months, "rule": r.describe(),
          "changed": cls in overrides}
@@ -164,7 +318,6 @@ def change_rule(ledger: Ledger, actor: Actor, record_class: str, trigger: str, m
     """An admin's signed change to one class's rule."""
     import uuid
 
-    from ledger.domain.retention import RetentionRule
     from ledger.errors import InvalidInput
     classes = ledger.permissions().table["readers"]
     if record_class not in classes:
@@ -201,7 +354,7 @@ def sweep(ledger: Ledger, actor: Actor, reason: str, as_of: dt.date | None = Non
     """
     reason = require_text("reason", reason, 2000)
     as_of = as_of or dt.date.fromisoformat(ledger.today())
-    decisions, counts = plan(ledger, actor, as_of)
+    decisions, counts = plan(ledger, actor, as_of, ("erase", "held"))
     due = [d for d in decisions if d.action == "erase"]
     lines = []
     with progress.bar(len(due), "sweep", "record") as shown:

@@ -17,6 +17,7 @@ standalone tool's, signed with the receiving DSL's transfer key.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -31,16 +32,19 @@ from sqlalchemy import select
 
 from commands.services import export
 from commands.services.access import record_access
+from commands.services.directory import label as directory_label
 from commands.services.readside import ensure_current
 from ledger import crypto, files, localtime, schooldays
 from ledger import transfer_box as box
 from ledger import verify_bundle as checker
 from ledger.domain.base import parse_date
-from ledger.domain.people import Subject, subject_record_id
+from ledger.domain.people import StaffMember, Subject, staff_record_id, subject_record_id
 from ledger.domain.transfer import (ChildFileTransfer, ClosureDays, ReceivedFile, closure_dates,
                                     closures_record_id, received_record_id, transfer_record_id)
-from ledger.errors import AlreadyExists, InvalidInput, NotFound, NotPermitted, VerificationFailed
+from ledger.errors import (AlreadyExists, InvalidInput, NotFound, NotPermitted, RecordErased, RuleViolation,
+                           VerificationFailed)
 from ledger.store import Actor, Ledger, Unit
+from projections.timeline import Selection, build
 
 #: KCSIE: within 5 school days of leaving (or of the start of the new term).
 DUE_SCHOOL_DAYS = 5
@@ -68,21 +72,57 @@ def closure_days(work: Unit) -> frozenset[dt.date]:
     return closure_dates(work.get(ClosureDays, closures_record_id(), "closure days", redacted=True).days)
 
 
-def set_closures(ledger: Ledger, actor: Actor, days: list[str], reason: str) -> list[str]:
-    """Replace the federation's closure days (a signed entry)."""
+def set_closures(ledger: Ledger, actor: Actor, days: list[str], reason: str,
+                 remove: list[str] | None = None) -> list[str]:
+    """Add closure days to the federation's list (and take away ``remove``), as a signed entry:
+    each a weekday that is not a bank holiday (those are never school days anyway)."""
+    writers = ledger.permissions().writers_of("ClosureDays.Set")
+    if not set(ledger.registry().roles_of(actor.actor_id)) & set(writers):
+        raise NotPermitted(f"{actor.actor_id} may not set the closure days",
+                           "the Headteacher or the IT manager records them (`--as head`)")
+    if not days and not remove:
+        raise InvalidInput("give the closure days to add (--day) or to take away (--remove)")
+    added = {parse_date("closure day", d) for d in days}
+    for day in sorted(added):
+        date = dt.date.fromisoformat(day)
+        if date.weekday() >= 5:
+            raise InvalidInput(f"{day} is a {date.strftime('%A')}, never a school day",
+                               "record only weekdays the schools are closed (INSET days, holidays)")
+        if schooldays.bank_holiday(date):
+            raise InvalidInput(f"{day} is a bank holiday in England, never a school day", "leave it out")
     with ledger.unit(actor, write=True) as work:
+        current = set(closure_dates(work.get(ClosureDays, closures_record_id(), "closure days", redacted=True).days)
+                      if work.exists(closures_record_id()) else ())
+        taken = {parse_date("closure day", d) for d in remove or []}
+        missing = sorted(taken - {d.isoformat() for d in current})
+        if missing:
+            raise InvalidInput(f"{', '.join(missing)} is not a closure day", "`--remove` takes away a recorded one")
+        wanted = sorted(({d.isoformat() for d in current} | added) - taken)
         if work.exists(closures_record_id()):
             record = work.get(ClosureDays, closures_record_id(), "closure days", redacted=True)
-            record.change(days, reason)
+            record.change(wanted, reason)
         else:
-            record = ClosureDays.start(days, reason)
+            record = ClosureDays.start(wanted, reason)
         work.save(record)
         return list(record.days)
 
 
-def due_by(count_from: str, closures: frozenset[dt.date]) -> str:
-    """The day the file is due: 5 school days after ``count_from``."""
-    return schooldays.add_school_days(dt.date.fromisoformat(count_from), DUE_SCHOOL_DAYS, closures).isoformat()
+def due_by(left_on: str, count_from: str, closures: frozenset[dt.date]) -> str:
+    """The day the file is due: the 5th school day after the leaving day, or, for a pupil who left at
+    the end of a term, the 5th school day of the new term (its first school day is day 1)."""
+    start = dt.date.fromisoformat(count_from)
+    if count_from != left_on:
+        start -= dt.timedelta(days=1)
+    return schooldays.add_school_days(start, DUE_SCHOOL_DAYS, closures).isoformat()
+
+
+def _due(transfer: ChildFileTransfer, closures: frozenset[dt.date]) -> str:
+    return due_by(transfer.left_on, transfer.count_from, closures)
+
+
+def same_school(one: str, other: str) -> bool:
+    """Whether two school names are the same, ignoring case and spacing."""
+    return " ".join(one.split()).casefold() == " ".join(other.split()).casefold()
 
 
 # -- finding transfers ---------------------------------------------------------------------------------
@@ -112,6 +152,19 @@ class Leaving:
     person: str
     left_on: str
     due_by: str
+    #: The pupil as the actor may name them: ``Name (id)``, or the id.
+    person_label: str = ""
+    #: Whether the pupil was found by a name (to echo who was matched), not given by id.
+    matched: bool = False
+    #: Earlier transfers of this pupil that already sent a file (``tr-… sent …``), to say so.
+    earlier: tuple[str, ...] = ()
+
+
+def _label(ledger: Ledger, actor: Actor, person: str) -> str:
+    """``Name (id)`` for a reader of the pupil's record, else the id."""
+    from commands.services.directory import labels
+
+    return labels(ledger, actor, [person]).get(person, person)
 
 
 def leave(ledger: Ledger, actor: Actor, person: str, left_on: str, to_school: str,
@@ -120,7 +173,7 @@ def leave(ledger: Ledger, actor: Actor, person: str, left_on: str, to_school: st
     _require_sender(actor)
     from commands.services.directory import resolve
 
-    person = resolve(ledger, actor, person)
+    given, person = person, resolve(ledger, actor, person)
     with ledger.unit(actor, write=True) as work:
         if not work.exists(subject_record_id(person)) or getattr(
                 work.get(Subject, subject_record_id(person), "person", redacted=True), "kind", None) != "pupil":
@@ -128,9 +181,14 @@ def leave(ledger: Ledger, actor: Actor, person: str, left_on: str, to_school: st
         if parse_date("leaving date", left_on) > work.today:
             raise InvalidInput(f"the leaving date {left_on} is in the future",
                                "record the leaving on or after the day the pupil leaves")
+        earlier = tuple(
+            f"{t.transfer_id}: a file was sent on {localtime.local(str(t.sent[-1]['sent_at']), work.zone).date()}"
+            + (", its receipt recorded" if t.receipts else "") for t in _transfers(work, person) if t.sent)
         record = ChildFileTransfer.leave(person, left_on, to_school, new_term)
         work.save(record)
-        return Leaving(record.transfer_id, person, record.left_on, due_by(record.count_from, closure_days(work)))
+        done = Leaving(record.transfer_id, person, record.left_on, _due(record, closure_days(work)),
+                       earlier=earlier)
+    return dataclasses.replace(done, person_label=_label(ledger, actor, person), matched=given.strip() != person)
 
 
 # -- sending -----------------------------------------------------------------------------------------
@@ -146,6 +204,10 @@ class SendRequest:
     to_key: Path | None = None
     passphrase: str | None = None
     force: bool = False
+    #: Send another copy when one was already sent (the first lost or unreadable).
+    again: bool = False
+    #: Why the file goes after its 5 school days (required then; recorded with the sending).
+    late_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +224,14 @@ class Sent:
     ledger_fingerprint: str
     due_by: str
     late_by: int
+    #: The child's name as their record gives it ("" when the sender may not read it).
+    person_name: str = ""
+    person_label: str = ""
+    #: Which copy this is (1 for the first file sent for this leaving).
+    copy: int = 1
+    #: Whose key the file was sealed to, as their key file names them (None: sealed with a passphrase).
+    receiver_name: str | None = None
+    receiver_school: str | None = None
 
 
 def _check_send(request: SendRequest) -> dict[str, str] | None:
@@ -181,14 +251,14 @@ def _check_send(request: SendRequest) -> dict[str, str] | None:
 
 
 def _open_transfer(work: Unit, person: str, to_school: str) -> ChildFileTransfer:
-    open_ = [t for t in _transfers(work, person) if not t.receipts]
+    open_ = [t for t in _transfers(work, person) if not t.receipts and not t.no_file]
     if not open_:
         raise NotFound(f"no leaving is recorded for {person} (or every transfer already has its receipt)",
                        f'record it first: `ledger transfer leave --person {person} --left YYYY-MM-DD '
                        f'--to-school "…"`')
     transfer = work.get(ChildFileTransfer, transfer_record_id(open_[-1].transfer_id), "transfer")
-    if " ".join(transfer.to_school.split()).casefold() != " ".join(to_school.split()).casefold():
-        raise InvalidInput(f"{person} left for another school than {to_school!r}",
+    if not same_school(transfer.to_school, to_school):
+        raise InvalidInput(f"{person} left for {transfer.to_school}, not {to_school!r} (another school)",
                            "check the receiving school: a file goes only where the pupil went")
     return transfer
 
@@ -210,6 +280,23 @@ def send(ledger: Ledger, actor: Actor, request: SendRequest) -> Sent:
     ensure_current(ledger)
     meta = ledger.meta()
     trust = export._trust_bytes(ledger, meta)
+    child, authors = _introduction(ledger, actor, person)
+    # The introduction is its own entry, sealed before the export so that the bundle holds it;
+    # every refusal is made before it is written.
+    with ledger.unit(actor, write=True) as work:
+        transfer = _open_transfer(work, person, request.to_school)
+        if receiver is not None:
+            _check_key_school(receiver, transfer, request.to_key)
+        if transfer.sent and not request.again:
+            last = localtime.shown(localtime.local(str(transfer.sent[-1]["sent_at"]), work.zone))
+            raise RuleViolation(f"the file of {directory_label(child.get('name', ''), person)} was already sent at "
+                                f"{last} (transfer {transfer.transfer_id}, copy {len(transfer.sent)}); to send "
+                                "another copy give --again",
+                                "ask the receiving DSL by phone whether it arrived first: two live copies are two "
+                                "files to keep safe")
+        _check_late(work, transfer, request.late_reason)
+        transfer.introduce(child, work.registry.schools, authors[actor.actor_id], list(authors.values()))
+        work.save(transfer)
     with files.private_file(request.out, request.force) as part:
         with ledger.unit(actor, write=True) as work:
             transfer = _open_transfer(work, person, request.to_school)
@@ -226,17 +313,88 @@ def send(ledger: Ledger, actor: Actor, request: SendRequest) -> Sent:
             digest = hashlib.sha256(sealed).hexdigest()
             transfer.send(made.export_id, made.sha256, digest, len(sealed), "passphrase" if receiver is None
                           else "x25519", receiver["agreement_key"] if receiver else None,
-                          receiver["signing_key"] if receiver else None, box.opened_commitment(key))
+                          receiver["signing_key"] if receiver else None, box.opened_commitment(key),
+                          request.late_reason)
             work.save(transfer)
             part.handle.write(sealed)
-            due = due_by(transfer.count_from, closure_days(work))
+            due = _due(transfer, closure_days(work))
             late = schooldays.school_days_between(dt.date.fromisoformat(due), dt.date.fromisoformat(work.today),
                                                   closure_days(work))
         part.commit()
     return Sent(transfer.transfer_id, request.out, digest, made.sha256, made.entries,
                 "passphrase" if receiver is None else "x25519",
                 box.fingerprint(receiver["agreement_key"]) if receiver else None,
-                box.fingerprint(meta["ledger_public_key"]), due, late)
+                box.ledger_fingerprint(meta["ledger_public_key"]), due, late, child.get("name", ""),
+                directory_label(child.get("name", ""), person), len(transfer.sent),
+                receiver["name"] if receiver else None, receiver["school"] if receiver else None)
+
+
+def _details(work: Unit, cls: Any, record: Any) -> dict[str, Any]:
+    """A person's recorded details, or none when the reader may not read them (or they were erased)."""
+    try:
+        return dict(getattr(work.get(cls, record, "person"), "details", None) or {})
+    except (NotPermitted, RecordErased, NotFound):
+        return {}
+
+
+def _record_rows(work: Unit, actor: Actor, person: str) -> list[dict[str, Any]]:
+    """The rows of the pupil's safeguarding chronology the actor may read (what their file would hold)."""
+    return build(work.conn, work.ledger.app.events_table, work.ledger.meta()["ledger_id"], actor.keyring,
+                 Selection(person=person, categories=("safeguarding",)), actor.actor_id, work.now,
+                 work.registry).rows
+
+
+def no_file_held(ledger: Ledger, actor: Actor, transfer_id: str, reason: str) -> str:
+    """Record that no child protection file is held for a leaver (refused when their records hold one)."""
+    _require_sender(actor)
+    with ledger.unit(actor, write=True) as work:
+        if not work.exists(transfer_record_id(transfer_id)):
+            raise NotFound(f"no transfer {transfer_id}", "`ledger transfer list` lists every leaver's transfer")
+        transfer = work.get(ChildFileTransfer, transfer_record_id(transfer_id), "transfer")
+        if any(not str(r.get("event") or "").startswith(OWN_EVENTS) for r in _record_rows(work, actor, transfer.person)):
+            raise RuleViolation(f"{transfer.person} has a child protection record, so a file is held",
+                                "send it: `ledger transfer --person … --to-school … --to-key …`")
+        transfer.mark_no_file(reason)
+        work.save(transfer)
+        return transfer.person
+
+
+def _introduction(ledger: Ledger, actor: Actor, person: str) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """Who the child is (name, date of birth, school, as their record says) and who wrote the
+    entries the file will hold (name and roles), for the signed entry that names them inside it."""
+    with ledger.unit(actor) as work:
+        details = _details(work, Subject, subject_record_id(person))
+        child = {"id": person, **{k: str(details[k]) for k in ("name", "date_of_birth", "school") if details.get(k)}}
+        rows = _record_rows(work, actor, person)
+        if not any(not str(r.get("event") or "").startswith(OWN_EVENTS) for r in rows):
+            raise NotFound(f"{person} has no child protection record to transfer",
+                           "KCSIE asks for the child protection file where one exists; nothing was sent "
+                           "(`ledger transfer no-file TRANSFER --reason …` says so and clears the inbox)")
+        ids = sorted({str(r["recorded_by"]) for r in rows if r.get("recorded_by")} | {actor.actor_id})
+        registry = work.registry
+        authors = {i: {"id": i, "name": str(_details(work, StaffMember, staff_record_id(i)).get("name") or ""),
+                       "roles": sorted(registry.roles_of(i))} for i in ids if i in registry.staff}
+    return child, authors
+
+
+def _check_late(work: Unit, transfer: ChildFileTransfer, reason: str | None) -> None:
+    """A file sent after its 5 school days says why, in the entry that records the sending."""
+    closures = closure_days(work)
+    late = schooldays.school_days_between(dt.date.fromisoformat(_due(transfer, closures)),
+                                          dt.date.fromisoformat(work.today), closures)
+    if late and not (reason and reason.strip()):
+        raise InvalidInput(f"the file is {late} school day(s) late (due by {_due(transfer, closures)}): say why, "
+                           "with --late-reason \"…\"", "the reason is recorded with the sending; nothing was sent")
+
+
+def _check_key_school(receiver: dict[str, str], transfer: ChildFileTransfer, path: Path | None) -> None:
+    """A key file names its school: it must be the school recorded at leaving."""
+    if not same_school(receiver["school"], transfer.to_school):
+        raise InvalidInput(
+            f"the key {path} is {receiver['name']}'s at {receiver['school']} (fingerprint "
+            f"{box.fingerprint(receiver['agreement_key'])}), but {transfer.person} left for {transfer.to_school}",
+            f"ask {transfer.to_school}'s DSL for their transfer-key.pub.json and check its fingerprint with them "
+            "by phone; nothing was sent")
 
 
 def _seal(work: Unit, transfer: ChildFileTransfer, meta: dict[str, str], bundle: bytes,
@@ -273,6 +431,9 @@ class ReceiptRecorded:
     #: When the receiver says it was received, in the federation's local time.
     received_at: str
     receipt_sha256: str
+    person_label: str = ""
+    #: Which copy was received: ``copy 1 of 2``.
+    copy: str = "copy 1 of 1"
 
 
 def _parse_receipt(path: Path) -> tuple[dict[str, Any], bytes, bytes, str]:
@@ -318,6 +479,10 @@ def record_receipt(ledger: Ledger, actor: Actor, path: Path) -> ReceiptRecorded:
         if sent[-1]["method"] == "x25519" and receiver_key != sent[-1]["signing_key"]:
             raise VerificationFailed("the receipt is signed by another key than the receiving DSL's the file was "
                                      "sealed to", hint)
+        if not same_school(str(body.get("receiver_school")), transfer.to_school):
+            raise VerificationFailed(
+                f"the receipt is from {body.get('receiver')} at {body.get('receiver_school')}, but "
+                f"{transfer.person} left for {transfer.to_school}: it does not close this transfer", hint)
         try:
             opened = hashlib.sha256(bytes.fromhex(str(body.get("opened")))).hexdigest()
         except ValueError:
@@ -329,7 +494,9 @@ def record_receipt(ledger: Ledger, actor: Actor, path: Path) -> ReceiptRecorded:
         transfer.record_receipt(sealed_sha256, receipt_sha256, receiver_key, when, who)
         work.save(transfer)
         shown = localtime.shown(localtime.local(when, work.zone))
-    return ReceiptRecorded(transfer_id, who, shown, receipt_sha256)
+    copies = [str(s["sealed_sha256"]) for s in transfer.sent]
+    return ReceiptRecorded(transfer_id, who, shown, receipt_sha256, _label(ledger, actor, transfer.person),
+                           f"copy {copies.index(sealed_sha256) + 1} of {len(copies)}")
 
 
 # -- receiving -----------------------------------------------------------------------------------------
@@ -360,6 +527,8 @@ class TakenIn:
     checks: list[str]
     receipt: Path
     kept: Path
+    #: What the file says it is, from its signed introduction ("" when it names no one).
+    introduced: str = ""
 
 
 def _open_sealed(request: TakeInRequest) -> tuple[box.Opened, box.ReceiverKey]:
@@ -376,6 +545,13 @@ def _open_sealed(request: TakeInRequest) -> tuple[box.Opened, box.ReceiverKey]:
         raise VerificationFailed("the file does not verify, so it was not taken in: " + " | ".join(failed),
                                  "tell the sending school what failed; no receipt was written")
     return opened, key
+
+
+def _from_school(opened: box.Opened) -> str:
+    """The sending school as the file's signed introduction names it, else the sending ledger's origin."""
+    about = opened.about or {}
+    return str((about.get("child") or {}).get("school") or ", ".join(about.get("from_schools") or [])
+               or opened.trust.get("origin"))
 
 
 def take_in(ledger: Ledger, actor: Actor, request: TakeInRequest) -> TakenIn:
@@ -398,14 +574,14 @@ def take_in(ledger: Ledger, actor: Actor, request: TakeInRequest) -> TakenIn:
         with ledger.unit(actor, write=True) as work:
             if work.exists(received_record_id(str(header["transfer_id"]), opened.sealed.sha256)):
                 raise AlreadyExists(f"this file (transfer {header['transfer_id']}) was already taken in",
-                                    "`ledger timeline --person …` shows when")
+                                    "`ledger transfer received` lists it, with the child it names")
             moment = dt.datetime.fromisoformat(work.now)
             signed = box.receipt(opened, key, moment)
             record = ReceivedFile.take_in(
                 str(header["transfer_id"]), str(header["from_ledger"]), str(opened.trust.get("origin")),
                 opened.fingerprint, str(header["bundle_sha256"]), opened.sealed.sha256, opened.entries,
                 opened.checks, key.signing_public, hashlib.sha256(signed).hexdigest(), opened.key.hex(),
-                str(opened.trust.get("origin")), person)
+                _from_school(opened), person, opened.about or None)
             work.save(record)
             receipt_part.handle.write(signed)
             with open(request.sealed, "rb") as source:
@@ -413,7 +589,7 @@ def take_in(ledger: Ledger, actor: Actor, request: TakeInRequest) -> TakenIn:
         kept_part.commit()
         receipt_part.commit()
     return TakenIn(str(header["transfer_id"]), str(opened.trust.get("origin")), opened.fingerprint, opened.entries,
-                   opened.checks, request.receipt, kept)
+                   opened.checks, request.receipt, kept, box.introduced(opened))
 
 
 def open_received(ledger: Ledger, actor: Actor, transfer_id: str, out: Path, reason: str,
@@ -423,13 +599,10 @@ def open_received(ledger: Ledger, actor: Actor, transfer_id: str, out: Path, rea
     _require_sender(actor)
     files.check_target(out, force)
     with ledger.unit(actor, write=True) as work:
-        events = work.ledger.app.events_table
-        ids = work.conn.execute(select(events.c.originator_id).where(
-            events.c.topic == get_topic(ReceivedFile.Received))).scalars().all()
-        records = [work.get(ReceivedFile, i, "received file") for i in ids]
-        mine = [r for r in records if r.transfer_id == transfer_id]
+        mine = [r for r in _received(work) if r.transfer_id == transfer_id]
         if not mine:
-            raise NotFound(f"no file of transfer {transfer_id} was taken in here", "`ledger inbox` lists transfers")
+            raise NotFound(f"no file of transfer {transfer_id} was taken in here",
+                           "`ledger transfer received` lists the files taken in here")
         record = mine[-1]
         try:
             sealed = box.read_sealed(ledger.config.home / RECEIVED_FOLDER / f"{record.sealed_sha256}.transfer")
@@ -448,6 +621,32 @@ def open_received(ledger: Ledger, actor: Actor, transfer_id: str, out: Path, rea
 # -- listing and what waits ----------------------------------------------------------------------------
 
 
+def _received(work: Unit) -> list[ReceivedFile]:
+    """Every file taken in here, oldest first (from their signed entries)."""
+    events = work.ledger.app.events_table
+    ids = work.conn.execute(select(events.c.originator_id).where(
+        events.c.topic == get_topic(ReceivedFile.Received)).order_by(events.c.id)).scalars().all()
+    return [work.get(ReceivedFile, i, "received file") for i in ids]
+
+
+def received(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
+    """Every file taken in here, by the child it names (from its checked, signed introduction),
+    the sending school and when it came (DSL, Headteacher)."""
+    _require_sender(actor)
+    rows = []
+    with ledger.unit(actor) as work:
+        for r in _received(work):
+            about = r.about or {}
+            child, when = about.get("child") or {}, r.created_on.isoformat()
+            rows.append({
+                "transfer": r.transfer_id, "child": str(child.get("name") or ""),
+                "born": str(child.get("date_of_birth") or ""),
+                "from_school": str(child.get("school") or ", ".join(about.get("from_schools") or [])),
+                "received": localtime.shown(localtime.local(when, work.zone)),
+            })
+    return rows
+
+
 def transfers(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
     """Every leaver's transfer, oldest first, from checked entries' clear facts (DSL, Headteacher):
     when they left, when the file was due and sent (in local time), and the receipt."""
@@ -460,40 +659,53 @@ def transfers(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
             sent = t.sent[-1]["sent_at"] if t.sent else None
             rows.append({
                 "transfer": t.transfer_id, "person": t.person, "left_on": t.left_on,
-                "due_by": due_by(t.count_from, closures),
+                "due_by": _due(t, closures),
                 "sent": localtime.shown(localtime.local(str(sent), zone)) if sent else "",
                 "receipt": localtime.shown(localtime.local(t.received_at, zone)) if t.received_at else
+                "no file held" if t.no_file else
                 ("superseded by a later leaving" if _superseded(t, found) else "outstanding" if sent else ""),
+                "copies": len(t.sent),
+                "received_copy": [s["sealed_sha256"] for s in t.sent].index(t.received_sealed) + 1
+                if t.received_sealed else "",
             })
-    return rows
+    from commands.services.directory import name_columns
+
+    return name_columns(ledger, actor, rows, ("person",))
 
 
 # -- what waits ----------------------------------------------------------------------------------------
 
 
-def waiting(ledger: Ledger, actor: Actor) -> list[dict[str, Any]]:
-    """For the DSL and the Headteacher: files due to be sent (overdue flagged), receipts outstanding."""
+def waiting(ledger: Ledger, actor: Actor, reason: str | None = None) -> list[dict[str, Any]]:
+    """For the DSL and the Headteacher: files due to be sent (overdue flagged), receipts outstanding;
+    given a ``reason`` (as the inbox's other items), each pupil is named for those who may read it."""
     if not set(SENDERS) & set(ledger.registry().roles_of(actor.actor_id)):
         return []
     items = []
     with ledger.unit() as work:
-        closures, today = closure_days(work), work.today
+        closures, today, zone = closure_days(work), work.today, work.zone
         found = _transfers(work)
-        for t in found:
-            if t.receipts or _superseded(t, found):
-                continue
-            due = due_by(t.count_from, closures)
-            if not t.sent:
-                late = due < today
-                items.append({"kind": "transfer-file", "ref": t.transfer_id, "since": t.left_on,
-                              "what": f"child protection file of {t.person} (left {t.left_on}): "
-                                      f"{'OVERDUE, ' if late else ''}due by {due} (5 school days)",
-                              "age_days": localtime.days_between(t.left_on, today),
-                              "note": "overdue" if late else "due soon"})
-            else:
-                items.append({"kind": "transfer-receipt", "ref": t.transfer_id, "since": t.left_on,
-                              "what": f"child protection file of {t.person} sent: receipt outstanding "
-                                      f"(`ledger transfer receipt FILE`)",
-                              "age_days": localtime.days_between(t.left_on, today), "note": ""})
+    named: dict[str, str] = {}
+    if reason:
+        from commands.services.directory import labels
+
+        named = labels(ledger, actor, {t.person for t in found})
+    for t in found:
+        if t.receipts or t.no_file or _superseded(t, found):
+            continue
+        due = _due(t, closures)
+        if not t.sent:
+            late = due < today
+            items.append({"kind": "transfer-file", "ref": t.transfer_id, "since": t.left_on,
+                          "what": f"child protection file of {named.get(t.person, t.person)} (left {t.left_on}): "
+                                  f"{'OVERDUE, ' if late else ''}due by {due} (5 school days)",
+                          "age_days": localtime.days_between(t.left_on, today),
+                          "note": "overdue" if late else "due soon"})
+        else:
+            sent_on = localtime.local(str(t.sent[-1]["sent_at"]), zone).date()
+            items.append({"kind": "transfer-receipt", "ref": t.transfer_id, "since": sent_on.isoformat(),
+                          "what": f"child protection file of {named.get(t.person, t.person)} sent: receipt "
+                                  "outstanding (`ledger transfer receipt FILE`)",
+                          "age_days": localtime.days_between(sent_on.isoformat(), today), "note": ""})
     return items
 

@@ -41,7 +41,7 @@ def demo_chapter(ledger: Ledger, actors: dict[str, Actor], subjects: dict[str, s
         pupil = subjects["pupil1"]
         dsl = actors["dsl"]
         left = service.leave(ledger, dsl, pupil, ledger.today(), NEXT_SCHOOL)
-        yield f"  {pupil} left Oak today for {NEXT_SCHOOL}: recorded by dsl, file due by {left.due_by}"
+        yield f"  {left.person_label} left Oak today for {NEXT_SCHOOL}: recorded by dsl, file due by {left.due_by}"
         out = folder / f"{pupil}.transfer"
         sent = service.send(ledger, dsl, service.SendRequest(pupil, NEXT_SCHOOL, out, to_key=public, force=True))
         yield (f"  {out.name}: {sent.entries} entries sealed to Birch's DSL, signed by Oak's ledger "
@@ -51,6 +51,7 @@ def demo_chapter(ledger: Ledger, actors: dict[str, Actor], subjects: dict[str, s
             sealed=out, key=private, key_passphrase=DEMO_PASSPHRASE, receipt=receipt, force=True))
         yield (f"  Birch's dsl took it in: {taken.entries} entries, {len(taken.checks)} checks passed; their "
                "entries keep Oak's signatures (nothing is re-signed at Birch); signed receipt written")
+        yield f"  the file says, in a signed entry inside it: {taken.introduced}"
         done = service.record_receipt(ledger, dsl, receipt)
         yield f"  Oak's dsl recorded the receipt: received by {done.receiver} at {done.received_at}"
         yield (f"  the DSL at Birch can read it: `ledger --home {home} --as dsl transfer open {taken.transfer_id} "

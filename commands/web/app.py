@@ -51,7 +51,7 @@ class DeskRequest(Request):
 
 def create_app(config: Config, settings: Settings | None = None) -> Flask:
     """A desk over the ledger at ``config``."""
-    from commands.web import alerts, audit, auth, cases, home, people, registers, report, staff
+    from commands.web import alerts, audit, auth, cases, home, people, registers, report, staff, transfers
 
     settings = settings or Settings()
     app = Flask(__name__)
@@ -66,7 +66,8 @@ def create_app(config: Config, settings: Settings | None = None) -> Flask:
     app.extensions["desk"] = Desk(config, settings)
     security.install(app)
     filters.install(app)
-    for blueprint in (auth.bp, home.bp, report.bp, staff.bp, cases.bp, alerts.bp, people.bp, registers.bp, audit.bp):
+    for blueprint in (auth.bp, home.bp, report.bp, staff.bp, cases.bp, alerts.bp, people.bp, registers.bp, audit.bp,
+                      transfers.bp):
         app.register_blueprint(blueprint)
     app.before_request(_before)
     app.after_request(_after)

@@ -18,7 +18,8 @@ ITEM_PAGES = {"triage": "cases.incident", "investigate": "cases.incident", "over
               "case": "cases.incident", "action": "cases.incident", "alert": "alerts.alert",
               "decide": "registers.approval", "acknowledge": "staff.policy_page",
               "confirm-deletion": "registers.approval", "review-policy": "staff.policy_page",
-              "training": "cases.incident"}
+              "training": "cases.incident", "transfer-file": "transfers.index",
+              "transfer-receipt": "transfers.index"}
 #: The record an inbox reason is kept under (the inbox, not one case).
 INBOX_RECORD = "inbox"
 
@@ -34,7 +35,8 @@ def _where(item: dict[str, Any]) -> dict[str, Any]:
     record, _, action_id = str(item["ref"]).partition(" ")
     endpoint = ITEM_PAGES.get(item["kind"])
     values: dict[str, Any] = {"cases.incident": {"inc_id": record}, "alerts.alert": {"alert_id": record},
-              "registers.approval": {"request_id": record}}.get(endpoint or "", {})
+              "registers.approval": {"request_id": record},
+              "transfers.index": {"_anchor": record}}.get(endpoint or "", {})
     return {**item, "href": url_for(endpoint, **values) if endpoint else None,
             "incident": record if action_id else None, "action_id": action_id or None}
 

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate
 
 from ledger import localtime
+from ledger.transfer_box import introduction
 from ledger.domain.base import new_short_id, parse_date, record_id, require_text
 from ledger.errors import InvalidInput, RuleViolation
 
@@ -68,6 +69,23 @@ class ChildFileTransfer(Aggregate):
             start = "" if self.count_from == self.left_on else f"; new term starts {self.count_from}"
             return f"left the school on {self.left_on} for {self.to_school}{start} (transfer {self.transfer_id})"
 
+    class ChildIntroduced(Aggregate.Event):
+        """Who the child is and who wrote their file, signed by the sender into the file itself (the
+        entry travels inside the bundle, so the receiving school reads names from a checked, signed
+        entry, never from the sealed file's header)."""
+
+        clear_fields: ClassVar[tuple[str, ...]] = ("transfer_id",)
+        transfer_id: str
+        child: dict[str, str]
+        from_schools: list[str]
+        sender: dict[str, Any]
+        authors: list[dict[str, Any]]
+        subjects: list[str]
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            return introduction(self.child, self.from_schools, self.sender, self.authors)
+
     class FileSent(Aggregate.Event):
         clear_fields: ClassVar[tuple[str, ...]] = (
             "transfer_id", "export_id", "bundle_sha256", "sealed_sha256", "size", "method",
@@ -84,6 +102,8 @@ class ChildFileTransfer(Aggregate):
         opened_commitment: str
         to_school: str
         subjects: list[str]
+        #: Why it went after the 5 school days (required then).
+        late_reason: str | None = None
 
         def apply(self, aggregate: ChildFileTransfer) -> None:
             aggregate.sent.append({"sealed_sha256": self.sealed_sha256, "bundle_sha256": self.bundle_sha256,
@@ -95,7 +115,8 @@ class ChildFileTransfer(Aggregate):
             """One line for the timeline."""
             how = "sealed to their DSL's key" if self.method == "x25519" else "sealed with a passphrase given by phone"
             return (f"child protection file sent to {self.to_school}, {how} "
-                    f"(bundle sha256 {self.bundle_sha256[:16]}…, file sha256 {self.sealed_sha256[:16]}…)")
+                    f"(bundle sha256 {self.bundle_sha256[:16]}…, file sha256 {self.sealed_sha256[:16]}…)"
+                    + (f"; sent late because {self.late_reason}" if self.late_reason else ""))
 
     class ReceiptRecorded(Aggregate.Event):
         clear_fields: ClassVar[tuple[str, ...]] = (
@@ -112,12 +133,28 @@ class ChildFileTransfer(Aggregate):
         def apply(self, aggregate: ChildFileTransfer) -> None:
             aggregate.receipts.append(self.receipt_sha256)
             aggregate.received_at = self.received_at
+            aggregate.received_sealed = self.sealed_sha256
 
         def describe(self, zone: dt.tzinfo = localtime.UTC) -> str:
             """One line for the timeline (the time received in the reader's ``zone``)."""
             when = localtime.shown(localtime.local(self.received_at, zone))
             return (f"receipt for the child protection file recorded: received by {self.receiver} "
                     f"at {when}, as they say (receipt sha256 {self.receipt_sha256[:16]}…)")
+
+    class NoFileHeld(Aggregate.Event):
+        """The school holds no child protection file for the leaver: nothing is due."""
+
+        clear_fields: ClassVar[tuple[str, ...]] = ("transfer_id",)
+        transfer_id: str
+        reason: str
+        subjects: list[str]
+
+        def apply(self, aggregate: ChildFileTransfer) -> None:
+            aggregate.no_file = True
+
+        def describe(self) -> str:
+            """One line for the timeline."""
+            return f"no child protection file held, so none is sent (transfer {self.transfer_id}): {self.reason}"
 
     @staticmethod
     def create_id(transfer_id: str) -> uuid.UUID:
@@ -146,9 +183,28 @@ class ChildFileTransfer(Aggregate):
         self.sent: list[dict[str, str | None]] = []
         self.receipts: list[str] = []
         self.received_at: str | None = None
+        self.received_sealed: str | None = None
+        self.no_file = False
+
+    def mark_no_file(self, reason: str) -> None:
+        """Record that no child protection file is held for this leaver (the service checks the records)."""
+        if self.sent or self.no_file:
+            raise RuleViolation(f"transfer {self.transfer_id} already " + ("sent a file" if self.sent else
+                                                                            "says no file is held"))
+        self.trigger_event(self.NoFileHeld, transfer_id=self.transfer_id,
+                           reason=require_text("reason", reason, 2000), subjects=[self.person])
+
+    def introduce(self, child: dict[str, str], from_schools: list[str], sender: dict[str, Any],
+                  authors: list[dict[str, Any]]) -> None:
+        """Name the child and the file's authors for the receiving school, inside the file."""
+        self.trigger_event(self.ChildIntroduced, transfer_id=self.transfer_id,
+                           child={k: require_text(k, str(v), 200) for k, v in child.items() if v},
+                           from_schools=[require_text("school", s, 200) for s in from_schools],
+                           sender=_person(sender), authors=[_person(a) for a in authors], subjects=[self.person])
 
     def send(self, export_id: str, bundle_sha256: str, sealed_sha256: str, size: int, method: str,
-             agreement_key: str | None, signing_key: str | None, opened_commitment: str) -> None:
+             agreement_key: str | None, signing_key: str | None, opened_commitment: str,
+             late_reason: str | None = None) -> None:
         """Record that the file was sealed for the receiving school and handed over."""
         if method not in METHODS:
             raise InvalidInput(f"unknown sealing method {method!r}")
@@ -162,7 +218,8 @@ class ChildFileTransfer(Aggregate):
             recipient_agreement_key=_hex("receiver's key", agreement_key) if agreement_key else None,
             recipient_signing_key=_hex("receiver's key", signing_key) if signing_key else None,
             opened_commitment=_hex("opening commitment", opened_commitment), to_school=self.to_school,
-            subjects=[self.person])
+            subjects=[self.person], late_reason=require_text("reason it is late", late_reason, 2000)
+            if late_reason else None)
 
     def record_receipt(self, sealed_sha256: str, receipt_sha256: str, receiver_key: str, received_at: str,
                        receiver: str) -> None:
@@ -180,6 +237,11 @@ class ChildFileTransfer(Aggregate):
                            receipt_sha256=_hex("receipt hash", receipt_sha256),
                            receiver_key=_hex("receiver's key", receiver_key), received_at=received_at,
                            receiver=require_text("receiver", receiver, 400), subjects=[self.person])
+
+
+def _person(person: dict[str, Any]) -> dict[str, Any]:
+    return {"id": require_text("id", str(person["id"]), 200), "name": str(person.get("name") or "")[:200],
+            "roles": sorted(str(r) for r in person.get("roles") or [])}
 
 
 class ReceivedFile(Aggregate):
@@ -205,17 +267,23 @@ class ReceivedFile(Aggregate):
         from_school: str
         record_class: str
         subjects: list[str]
+        #: The file's own signed introduction (who the child is, who wrote it), as checked on taking it in.
+        about: dict[str, Any] | None = None
 
         def describe(self) -> str:
             """One line for the timeline."""
+            what = "; it is " + introduction(self.about["child"], self.about.get("from_schools") or [],
+                                             self.about.get("sender") or {}, self.about.get("authors") or []) \
+                if self.about and self.about.get("child") else ""
             return (f"child protection file received from {self.from_school} (ledger {self.from_origin}, key "
                     f"{self.ledger_key_fingerprint}): {self.entries} entries, every check passed; receipt "
-                    f"sha256 {self.receipt_sha256[:16]}…")
+                    f"sha256 {self.receipt_sha256[:16]}…{what}")
 
     @classmethod
     def take_in(cls, transfer_id: str, from_ledger: str, from_origin: str, fingerprint: str, bundle_sha256: str,
                 sealed_sha256: str, entries: int, checks: list[str], receiver_key: str, receipt_sha256: str,
-                content_key: str, from_school: str, person: str | None) -> ReceivedFile:
+                content_key: str, from_school: str, person: str | None,
+                about: dict[str, Any] | None = None) -> ReceivedFile:
         """Record a sealed file that opened and verified."""
         return cls._create(
             cls.Received, id=received_record_id(transfer_id, sealed_sha256), transfer_id=transfer_id,
@@ -224,12 +292,14 @@ class ReceivedFile(Aggregate):
             entries=entries, checks=list(checks), receiver_key=_hex("receiver's key", receiver_key),
             receipt_sha256=_hex("receipt hash", receipt_sha256), content_key=_hex("content key", content_key),
             from_school=require_text("sending school", from_school, 200), record_class="safeguarding",
-            subjects=[person] if person else [])
+            subjects=[person] if person else [], about=dict(about) if about else None)
 
-    def __init__(self, transfer_id: str, sealed_sha256: str, content_key: str, **_: object) -> None:
+    def __init__(self, transfer_id: str, sealed_sha256: str, content_key: str, about: dict[str, Any] | None = None,
+                 **_: object) -> None:
         self.transfer_id = transfer_id
         self.sealed_sha256 = sealed_sha256
         self.content_key = content_key
+        self.about = about or {}
 
 
 class ClosureDays(Aggregate):

@@ -46,7 +46,7 @@ def _register_on(fed: Federation, actor: str, record_of: str, pair: identity.Key
 
 def test_staff_cannot_register_a_key_on_the_headteachers_record(federation: Federation) -> None:
     refused(federation, NotPermitted, lambda: _register_on(federation, "teacher", "head", identity.generate("head")),
-            match="teacher may not record StaffMember.KeyRegistered")
+            match="teacher may not record an entry of this kind \\(staff member: key registered\\)")
 
 
 def test_a_forged_key_registration_written_into_the_database_is_never_sealed(
@@ -86,7 +86,7 @@ def test_a_key_nobody_registered_cannot_write_through_the_library(federation: Fe
 def test_the_it_manager_cannot_make_a_key_for_the_headteacher(federation: Federation) -> None:
     refused(federation, NotPermitted,
             lambda: _register_on(federation, "admin", "head", identity.generate("head")),
-            match="admin may not record StaffMember.KeyRegistered")
+            match="admin may not record an entry of this kind \\(staff member: key registered\\)")
 
 
 def test_a_reset_proposed_by_the_it_manager_cannot_be_approved_by_them(federation: Federation) -> None:

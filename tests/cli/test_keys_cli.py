@@ -103,7 +103,7 @@ def test_rotating_with_keep_old_leaves_the_old_key_active(sqlite_ledger_cli: Led
     # the newest active key is the one that unlocks
     report = sqlite_ledger_cli.run("people", "add-subject", "--kind", "pupil", "--name", "X", actor="teacher",
                             passphrase=NEW_PASSPHRASE)
-    assert report.stderr.startswith("Error: teacher may not record Subject.Registered")
+    assert report.stderr.startswith("Error: teacher may not record an entry of this kind (subject: registered)")
 
 
 def test_a_member_of_staff_may_not_rotate_someone_elses_key(shared_cli: LedgerCli) -> None:
@@ -155,7 +155,7 @@ def test_a_reset_needs_a_second_person_and_keeps_the_reader_keys(ledger_cli: Led
     assert_refused(ledger_cli, ("keys", "reset", "approve", reset_id, "--for", "dsl"),
                    "admin proposed this reset and may not approve it too: a second person must", actor="admin")
     assert_refused(ledger_cli, ("keys", "reset", "approve", reset_id, "--for", "dsl"),
-                   "dsl may not record StaffMember.KeyResetApproved", actor="dsl")
+                   "dsl may not record an entry of this kind (staff member: key reset approved)", actor="dsl")
     approved = ledger_cli.run("keys", "reset", "approve", reset_id, "--for", "dsl", actor="head")
     assert approved.exit_code == 0, approved.output
     keys = [k for k in ledger_cli.rows("keys", "list") if k["owner"] == "dsl"]
@@ -190,7 +190,7 @@ def test_a_revoked_keys_owner_is_told_to_get_a_new_key(ledger_cli: LedgerCli) ->
     refused = ledger_cli.run("people", "leave", "head", "--on", "2026-07-31", actor="teacher",
                              passphrase=NEW_PASSPHRASE).stderr.splitlines()
     assert refused[0].startswith("Notice: your key ") and "set by a key reset proposed by admin" in refused[0]
-    assert refused[1] == "Error: teacher may not record StaffMember.EmploymentEnded"
+    assert refused[1] == "Error: teacher may not record an entry of this kind (staff member: employment ended)"
 
 
 def test_anyone_may_revoke_their_own_key(sqlite_ledger_cli: LedgerCli) -> None:
@@ -203,7 +203,7 @@ def test_anyone_may_revoke_their_own_key(sqlite_ledger_cli: LedgerCli) -> None:
 def test_a_member_of_staff_may_not_revoke_someone_elses_key(shared_cli: LedgerCli) -> None:
     key_id = active_key(shared_cli, "head")
     assert_refused(shared_cli, ("keys", "revoke", key_id, "--for", "head", "--reason", "mischief"),
-                   "teacher may not record StaffMember.KeyRevoked", "only these roles may: admin, headteacher", actor="teacher")
+                   "teacher may not record an entry of this kind (staff member: key revoked)", "only these roles may: admin, headteacher", actor="teacher")
 
 
 def test_revoking_a_key_that_is_not_theirs_is_refused(shared_cli: LedgerCli) -> None:

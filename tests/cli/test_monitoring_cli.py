@@ -93,7 +93,7 @@ def test_import_refusals_and_usage_errors(shared_cli: LedgerCli, tmp_path: Path)
     before = shared_cli.snapshot()
     teacher = shared_cli.run("monitoring", "import", str(SAMPLE), actor="teacher")
     assert teacher.exit_code == 1
-    assert teacher.stderr.startswith("Error: teacher may not record ImportBatch.Imported\n")
+    assert teacher.stderr.startswith("Error: teacher may not record an entry of this kind (import batch: imported)\n")
     assert shared_cli.run("monitoring", "import", actor="admin").exit_code == 2
     assert shared_cli.run("monitoring", "import", str(SAMPLE), "--type", "xml", actor="admin").exit_code == 2
     missing = shared_cli.run("monitoring", "import", str(tmp_path / "none.csv"), actor="admin")

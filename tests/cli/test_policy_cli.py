@@ -66,7 +66,7 @@ def test_refusals_and_usage_errors_have_exact_exit_codes(ledger_cli: LedgerCli) 
         1, "Error: give the policy text or its file (one of them)\nHint: use --text or --file\n")
     result = ledger_cli.run("policy", "publish", "v1", "--approved-on", "2024-01-10", "--effective-on", "2024-03-01",
                             "--text", "x", actor="teacher")
-    assert result.exit_code == 1 and result.stderr.startswith("Error: teacher may not record PolicyVersion.Published")
+    assert result.exit_code == 1 and result.stderr.startswith("Error: teacher may not record an entry of this kind (policy version: published)")
     result = ledger_cli.run("policy", "publish", "v1", "--effective-on", "2024-03-01", actor="head")
     assert result.exit_code == 2 and "Missing option '--approved-on'" in result.stderr
     result = ledger_cli.run("policy", "status", actor="head")

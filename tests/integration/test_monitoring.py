@@ -200,7 +200,7 @@ def test_a_time_without_a_zone_is_read_in_the_zone_given(fed: Federation, tmp_pa
 @pytest.mark.parametrize("who", ["dsl", "slt", "teacher", "auditor", "investigator", "poster"])
 def test_only_the_it_manager_or_headteacher_may_import(fed: Federation, tmp_path: Path, who: str) -> None:
     path = alert_file(tmp_path, 3, seed=105)
-    refused(fed, NotPermitted, lambda: service.import_alerts(fed.ledger, fed[who], path), match="ImportBatch.Imported")
+    refused(fed, NotPermitted, lambda: service.import_alerts(fed.ledger, fed[who], path), match="import batch: imported")
 
 
 def test_an_import_costs_a_handful_of_public_key_wraps_and_each_alert_has_its_own_key(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -143,3 +144,31 @@ def test_rules_are_data_changed_by_a_signed_admin_entry(federation: Federation) 
     retention_plan.change_rule(federation.ledger, federation["admin"], "monitoring", "alert-time", 6, "trust policy")
     rules = {r["record_class"]: r for r in retention_plan.rules(federation.ledger)}
     assert rules["monitoring"]["months"] == 6 and rules["monitoring"]["changed"]
+
+
+def test_the_plan_lists_an_alert_due_on_the_day_whatever_the_month_clamp_and_the_zone(
+        federation: Federation, tmp_path: Path) -> None:
+    """The database picks the alerts that may be due; the last day of a short month and an
+    alert after midnight in summer time (local date one day after its UTC date) are not lost."""
+    from commands.services import monitoring
+    fed = federation
+    retention_plan.change_rule(fed.ledger, fed["admin"], "monitoring", "alert-time", 1, "short trial period")
+    alerts = tmp_path / "alerts.csv"
+    alerts.write_text("time,source_system,source_record_id,user,category,severity,action,detail\n"
+                      "2026-01-31T23:30:00Z,smoothwall,SW-1,sb-x,self-harm,critical,flagged,search\n"
+                      "2026-07-31T23:30:00Z,smoothwall,SW-2,sb-x,self-harm,critical,flagged,search\n",
+                      encoding="utf-8")
+    monitoring.import_alerts(fed.ledger, fed["admin"], alerts)
+
+    def due(as_of: dt.date) -> list[dt.date | None]:
+        listed = [d for d in retention_plan.plan(fed.ledger, fed["head"], as_of, retention_plan.SHOWN)[0]
+                  if d.record_class == "monitoring"]
+        every = [d for d in retention_plan.plan(fed.ledger, fed["head"], as_of)[0]
+                 if d.record_class == "monitoring" and d.action in retention_plan.SHOWN]
+        assert sorted(listed, key=lambda d: d.record) == sorted(every, key=lambda d: d.record)
+        return sorted(d.due for d in listed if d.action == "erase" and d.due)
+
+    assert due(dt.date(2026, 2, 27)) == []
+    assert due(dt.date(2026, 2, 28)) == [dt.date(2026, 2, 28)]
+    assert due(dt.date(2026, 8, 31)) == [dt.date(2026, 2, 28)]
+    assert due(dt.date(2026, 9, 1)) == [dt.date(2026, 2, 28), dt.date(2026, 9, 1)]
