@@ -125,20 +125,24 @@ class Checkpoint:
 # -- keys ----------------------------------------------------------------------
 
 
-def key_id(name: str, public_key: bytes) -> bytes:
-    """The 4-byte signed-note key id of an Ed25519 key: SHA-256(name || 0x0A || 0x01 || key)[:4]."""
+#: The kinds of Ed25519 key a verifier key string can carry, by its type byte.
+KEY_KINDS = {b"\x01": "signed-note key (type 0x01)", b"\x04": "cosigner key (type 0x04)"}
+
+
+def key_id(name: str, public_key: bytes, key_type: bytes = ED25519_TYPE) -> bytes:
+    """The 4-byte key id of an Ed25519 key: SHA-256(name || 0x0A || type || key)[:4]."""
     _check_key_name(name)
     _check_public_key(public_key)
-    return sha256(name.encode("utf-8") + b"\n" + ED25519_TYPE + public_key)[:KEY_ID_SIZE]
+    return sha256(name.encode("utf-8") + b"\n" + key_type + public_key)[:KEY_ID_SIZE]
 
 
-def verifier_key(name: str, public_key: bytes) -> str:
-    """The C2SP verifier key string ``<name>+<hex8 key id>+<base64(0x01 || key)>``."""
-    return f"{name}+{key_id(name, public_key).hex()}+{_b64(ED25519_TYPE + public_key)}"
+def verifier_key(name: str, public_key: bytes, key_type: bytes = ED25519_TYPE) -> str:
+    """The C2SP verifier key string ``<name>+<hex8 key id>+<base64(type || key)>``."""
+    return f"{name}+{key_id(name, public_key, key_type).hex()}+{_b64(key_type + public_key)}"
 
 
-def parse_verifier_key(text: str) -> tuple[str, bytes]:
-    """Parse a verifier key string into ``(name, public_key)``; the key id must match."""
+def parse_verifier_key(text: str, key_type: bytes = ED25519_TYPE) -> tuple[str, bytes]:
+    """Parse a verifier key string of ``key_type`` into ``(name, public_key)``; the key id must match."""
     if not isinstance(text, str):
         raise CheckpointError("verifier key must be a string")
     parts = text.split("+", 2)
@@ -149,10 +153,13 @@ def parse_verifier_key(text: str) -> tuple[str, bytes]:
     if not _HEX8.fullmatch(hex_id):
         raise CheckpointError("verifier key id must be 8 hexadecimal digits")
     raw = _unb64(encoded, "verifier key")
-    if len(raw) != 1 + PUBLIC_KEY_SIZE or raw[:1] != ED25519_TYPE:
-        raise CheckpointError("verifier key is not an Ed25519 key (type 0x01 + 32 bytes)")
+    wanted = KEY_KINDS[key_type]
+    if raw[:1] != key_type and raw[:1] in KEY_KINDS:
+        raise CheckpointError(f"{name!r} is a {KEY_KINDS[raw[:1]]}, not a {wanted}")
+    if len(raw) != 1 + PUBLIC_KEY_SIZE or raw[:1] != key_type:
+        raise CheckpointError(f"verifier key is not a {wanted} followed by a 32-byte Ed25519 key")
     public_key = raw[1:]
-    if key_id(name, public_key) != bytes.fromhex(hex_id):
+    if key_id(name, public_key, key_type) != bytes.fromhex(hex_id):
         raise CheckpointError("verifier key id does not match its name and public key")
     return name, public_key
 

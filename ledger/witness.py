@@ -30,7 +30,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -98,36 +97,23 @@ class Unprocessable(Refused):
 
 def key_id(name: str, public_key: bytes) -> bytes:
     """The 4-byte key id of an Ed25519 cosigner key: SHA-256(name || 0x0A || 0x04 || key)[:4]."""
-    _check_name(name)
-    if not isinstance(public_key, bytes) or len(public_key) != checkpoint.PUBLIC_KEY_SIZE:
-        raise WitnessError("an Ed25519 public key is 32 bytes")
-    return hashlib.sha256(name.encode("utf-8") + b"\n" + COSIGNATURE_TYPE + public_key).digest()[:4]
+    try:
+        return checkpoint.key_id(name, public_key, COSIGNATURE_TYPE)
+    except CheckpointError as exc:
+        raise WitnessError(str(exc)) from None
 
 
 def verifier_key(name: str, public_key: bytes) -> str:
     """The cosigner's verifier key ``<name>+<hex8 key id>+<base64(0x04 || key)>``."""
-    encoded = base64.b64encode(COSIGNATURE_TYPE + public_key).decode("ascii")
-    return f"{name}+{key_id(name, public_key).hex()}+{encoded}"
+    return f"{name}+{key_id(name, public_key).hex()}+{base64.b64encode(COSIGNATURE_TYPE + public_key).decode()}"
 
 
 def parse_verifier_key(text: str) -> tuple[str, bytes]:
     """``(name, public key)`` from a cosigner verifier key; its key id must match."""
-    if not isinstance(text, str):
-        raise WitnessError("a witness key must be text")
-    parts = text.split("+", 2)
-    if len(parts) != 3:
-        raise WitnessError("a witness key is <name>+<hex key id>+<base64 key>")
-    name, hex_id, encoded = parts
-    _check_name(name)
-    raw = _unb64(encoded, "witness key")
-    if len(raw) != 33 or raw[:1] != COSIGNATURE_TYPE:
-        if raw[:1] == checkpoint.ED25519_TYPE:
-            raise WitnessError(f"{name!r} is a signed-note key (type 0x01), not a cosigner key (type 0x04)")
-        raise WitnessError("a witness key is type 0x04 followed by a 32-byte Ed25519 key")
-    public = raw[1:]
-    if not re.fullmatch(r"[0-9a-f]{8}", hex_id) or key_id(name, public).hex() != hex_id:
-        raise WitnessError(f"the key id in witness key {name!r} does not match its name and key")
-    return name, public
+    try:
+        return checkpoint.parse_verifier_key(text, COSIGNATURE_TYPE)
+    except CheckpointError as exc:
+        raise WitnessError(str(exc)) from None
 
 
 # -- cosignatures -------------------------------------------------------------------
