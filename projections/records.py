@@ -88,12 +88,16 @@ class RecordsProjection(Projection):
 
     def begin(self, conn: Connection, batch: list[Entry]) -> None:
         self._cache = {}
-        wanted = sorted({e.aggregate for e in batch})
+        self._absent = set()
+        self._fetch(conn, sorted({e.aggregate for e in batch}))
+
+    def _fetch(self, conn: Connection, wanted: list[str]) -> None:
+        """Load these records' rows into the cache (one query per 500), noting those absent."""
         for start in range(0, len(wanted), 500):
             for row in conn.execute(select(records).where(records.c.aggregate.in_(wanted[start : start + 500]))):
                 data = dict(row._mapping)
                 self._cache[data["aggregate"]] = _loaded(data)
-        self._absent = set(wanted) - set(self._cache)
+        self._absent |= set(wanted) - set(self._cache)
 
     def _load(self, conn: Connection, aggregate: str) -> _State | None:
         if aggregate not in self._cache:
@@ -161,6 +165,7 @@ class RecordsProjection(Projection):
 
     def erase(self, conn: Connection, record_ids: list[str], erasure: Entry) -> None:
         """Keep only that the record existed and when it was erased."""
+        self._fetch(conn, [a for a in record_ids if a not in self._cache and a not in self._absent])
         for aggregate in record_ids:
             state = self._load(conn, aggregate)
             if state is not None:

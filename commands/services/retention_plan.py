@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import and_, select, true
 
 from commands.services import readside
-from commands.services.retention import erase_in, purge
-from ledger import envelope, localtime, progress, retention
+from commands.services.retention import erase_all_in, purge
+from ledger import localtime, progress, retention
 from ledger.domain.base import record_id, require_text
 from ledger.domain.people import StaffMember, Subject, staff_record_id, subject_record_id
 from ledger.domain.retention import RetentionRule, RetentionSweep, hold_record_id
@@ -110,8 +110,11 @@ def signed_survey(work: Unit, aggregates: Iterable[str]) -> Survey:
     wanted = set(aggregates)
     loaded: dict[str, list[checked.LogEntry]] = {}
     extra = {str(RetentionRule.create_id(c)) for c in classes}
+    holds: dict[str, str] = {}
+    found = Survey()
     while True:
-        todo = (wanted | extra | {str(hold_record_id(a)) for a in wanted}) - set(loaded)
+        holds.update({a: str(hold_record_id(a)) for a in wanted if a not in holds})
+        todo = (wanted | extra | set(holds.values())) - set(loaded)
         if not todo:
             break
         for entry in _signed_entries(work, todo):
@@ -131,8 +134,8 @@ def signed_survey(work: Unit, aggregates: Iterable[str]) -> Survey:
                 extra.add(str(staff_record_id(str(facts.claims["staff_id"]))))
             if found.links.get(aggregate):
                 wanted.add(str(found.links[aggregate]))
-    found = survey_of(_in_log_order(loaded), work.zone)
-    found.erased |= {a for a, items in loaded.items() if any(envelope.parse(e.state).erased for e in items)}
+    # ``found`` is the survey of everything loaded: the last round loaded nothing new
+    found.erased |= {a for a, items in loaded.items() if any(e.erased for e in items)}
     return found
 
 
@@ -369,9 +372,14 @@ def sweep(ledger: Ledger, actor: Actor, reason: str, as_of: dt.date | None = Non
     with progress.bar(len(due), "sweep", "record") as shown:
         for start in range(0, len(due), SWEEP_BATCH):
             batch = due[start:start + SWEEP_BATCH]
+            by_rule: dict[str, list[Decision]] = {}
+            for decision in batch:
+                by_rule.setdefault(decision.record_class, []).append(decision)
+            batch = [d for named in by_rule.values() for d in named]
             with ledger.unit(actor, write=True) as work:
-                erased = [erase_in(work, d.record, f"rule:{d.record_class}", f"retention sweep: {reason}")
-                          for d in batch]
+                erased = [done for cls, named in by_rule.items()
+                          for done in erase_all_in(work, [d.record for d in named], f"rule:{cls}",
+                                                   f"retention sweep: {reason}")]
             for decision, done in zip(batch, erased):
                 lines.append(f"{decision.label}\t{decision.record_class}\t{decision.rule}\tdue {decision.due}\t"
                              f"{done.entries} entries, {len(done.keys)} keys")

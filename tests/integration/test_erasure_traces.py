@@ -92,14 +92,15 @@ def test_a_sweep_killed_part_way_leaves_a_consistent_ledger_that_a_rerun_complet
         from ledger.store import Ledger
         ledger = Ledger(configuration.resolve({{}}, home={str(federation.home)!r}, db={federation.ledger.config.db_url!r}))
         head = ledger.unlock("head", "correct horse battery")
-        real, calls = retention_plan.erase_in, []
+        real, calls = retention_plan.erase_all_in, []
         retention_plan.SWEEP_BATCH = 2   # two transactions: cases 0 and 1, then case 2
-        def dies_in_the_second_transaction(*args, **kwargs):
+        def dies_in_the_second_transaction(work, targets, *args, **kwargs):
             calls.append(1)
-            if len(calls) == 3:
+            if len(calls) == 2:   # the second transaction's records are shredded, not yet committed
+                real(work, targets, *args, **kwargs)
                 os._exit(137)   # killed: no rollback handlers, no cleanup
-            return real(*args, **kwargs)
-        retention_plan.erase_in = dies_in_the_second_transaction
+            return real(work, targets, *args, **kwargs)
+        retention_plan.erase_all_in = dies_in_the_second_transaction
         retention_plan.sweep(ledger, head, "killed sweep", dt.date(2026, 12, 1))
     """)
     result = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=120,
