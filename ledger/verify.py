@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import gc
 import os
 from collections.abc import Iterator, Sequence
 from collections import deque
@@ -63,6 +64,8 @@ from ledger.verify_witness import WitnessCheck, stored_cosignatures
 BATCH = 2000
 PARALLEL_FROM = 4000
 POOL_MIN_BATCH = 64
+#: With the worker pool, the cycle collector runs once every this many batches (see :meth:`Verifier.run`).
+GC_EVERY = 32
 ERASURE_EVENT = "Erasure.Recorded"
 
 
@@ -180,6 +183,7 @@ class Verifier:
         #: Batches handed out and not yet judged: their rows and their examination.
         self.in_flight: deque[tuple[Sequence[Any], Future[list[Examined]] | list[Examined]]] = deque()
         self._keys_for_workers: dict[str, bytes] | None = None
+        self._batches = 0
         self.bar: Any = None
         self.witness: WitnessCheck | None = None
         #: Set when resuming at a saved checkpoint (``ledger.verify_since``).
@@ -194,9 +198,17 @@ class Verifier:
         if total >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
             self.pool = ProcessPoolExecutor(max_workers=os.cpu_count())
         self.bar = progress.bar(total, "verify")
+        collecting = gc.isenabled()
+        if self.pool is not None:
+            # Nearly every object a batch makes is freed by its reference count; the cycle
+            # collector's frequent passes were about a sixth of this process's time. It runs
+            # once every GC_EVERY batches instead (about 5,000 cyclic objects per 50,000 entries).
+            gc.disable()
         try:
             self._stream(since, start)
         finally:
+            if collecting:
+                gc.enable()
             self.bar.close()
             self.records.close()
             if self.pool is not None:
@@ -276,6 +288,9 @@ class Verifier:
         self._compare_nodes(made)
         self.keys.check_batch()
         self.bar.update(len(examined))
+        self._batches += 1
+        if self._batches % GC_EVERY == 0 and not gc.isenabled():
+            gc.collect()
 
     def _prefetch(self, examined: list[Examined]) -> None:
         """Read the batch's records and data keys from the on-disk maps in a few queries."""
