@@ -48,10 +48,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, func, select
 
-from ledger import checkpoint, envelope, merkle, progress, roles
+from ledger import checkpoint, crypto, envelope, merkle, progress, roles
 from ledger import verify_rows
 from ledger.verify_rows import BODY_DIFFERS, BODY_ERASED, Examined, instant as _instant
 from ledger.clock import SystemClock
+from ledger.errors import VerificationFailed
 from ledger.keystore import KeyRing
 from ledger.registry import Registry, is_registry_event
 from ledger.schema import checkpoints, merkle_leaves, merkle_nodes
@@ -325,11 +326,12 @@ class Verifier:
             self._check_body(item, where)
             public = self._authorise(header, where, position)
             if public is not None:
-                if verify_rows.signature_ok(public, item):
+                signed = self._signature_ok(public, item, where)
+                if signed:
                     self.report.signatures += 1
                     if is_registry_event(str(header["topic"])):
                         self._apply_registry(header, position)
-                else:
+                elif signed is not None:
                     self._add(_at(where, "signature does not verify"))
         self._check_checkpoints_at(self.frontier.size)
 
@@ -403,6 +405,25 @@ class Verifier:
         made.extend(self.frontier.append(leaf))
         if self._watch == self.frontier.size:
             self._since_root = self.frontier.root()
+
+    def _signature_ok(self, public: bytes, item: Examined, where: Where) -> bool | None:
+        """Whether ``item`` is signed by ``public``: the worker's answer when it tried that key, else checked
+        here on the row read again. None (and a finding) when the row no longer holds the bytes examined."""
+        if item.signed_with == public:
+            return item.signature_ok
+        state = self.conn.execute(select(self.events.c.state).where(self.events.c.id == item.id)).scalar_one_or_none()
+        try:
+            entry = envelope.parse(bytes(state)) if state is not None else None
+        except VerificationFailed:
+            entry = None
+        if entry is None or merkle.leaf_hash(entry.leaf_data) != item.leaf:
+            self._add(_at(where, f"row {item.id} changed while it was being verified: its signature was not checked"))
+            return None
+        try:
+            crypto.verify(public, envelope.SIGNATURE_DOMAIN, entry.header_bytes, entry.signature)
+            return True
+        except crypto.CryptoError:
+            return False
 
     def _check_body(self, item: Examined, where: Where) -> None:
         if item.body == BODY_ERASED:

@@ -11,8 +11,10 @@ a worker examined are the bytes the verdict is about.
 The signer's public key is the registry's to say, at the entry's position. A
 worker is given the keys the registry knew when its batch was handed out and
 checks the signature against the one the entry names; ``verify`` uses that
-answer only when the registry, replayed to the entry, names the same key, and
-checks the signature itself otherwise (a key registered in the same batch).
+answer only when the registry, replayed to the entry, names the same key.
+Otherwise (a key registered after the batch was handed out) ``verify`` reads
+the row again and checks the signature itself, after making sure by the leaf
+hash that it is checking the bytes the worker examined.
 """
 
 from __future__ import annotations
@@ -56,8 +58,6 @@ class Examined(NamedTuple):
     #: The key the signature was checked against (None: no key known) and the answer.
     signed_with: bytes | None
     signature_ok: bool
-    header_bytes: bytes
-    signature: bytes
 
 
 def examine(rows: list[Row], sealed: dict[int, tuple[int, bytes]], ledger_id: str,
@@ -72,7 +72,7 @@ def _examine(row: Row, sealed: tuple[int, bytes] | None, ledger_id: str, keys: d
         entry = envelope.parse(state)
     except VerificationFailed as exc:
         return Examined(row_id, aggregate, version, topic, None, str(exc), None, sealed, BODY_MATCHES, (),
-                        None, b"", event_name(topic), None, False, b"", b"")
+                        None, b"", event_name(topic), None, False)
     header = entry.header
     moved: tuple[str, ...] = ()
     if header["ledger"] != ledger_id:
@@ -93,7 +93,7 @@ def _examine(row: Row, sealed: tuple[int, bytes] | None, ledger_id: str, keys: d
             ok = False
     return Examined(row_id, aggregate, version, topic, header, None, merkle.leaf_hash(entry.leaf_data), sealed, body,
                     moved, instant(header["recorded_at"]), record_key(header["aggregate"]),
-                    event_name(header["topic"]), public, ok, entry.header_bytes, entry.signature)
+                    event_name(header["topic"]), public, ok)
 
 
 def _signing_key(header: dict[str, Any], keys: dict[str, bytes]) -> bytes | None:
@@ -110,17 +110,6 @@ def _signing_key(header: dict[str, Any], keys: dict[str, bytes]) -> bytes | None
         except ValueError:
             return None
     return None
-
-
-def signature_ok(public: bytes, item: Examined) -> bool:
-    """Check ``item``'s signature against ``public`` here (the registry named another key than the worker tried)."""
-    if item.signed_with == public:
-        return item.signature_ok
-    try:
-        crypto.verify(public, envelope.SIGNATURE_DOMAIN, item.header_bytes, item.signature)
-        return True
-    except crypto.CryptoError:
-        return False
 
 
 def record_key(aggregate: Any) -> bytes:

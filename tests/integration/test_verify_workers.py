@@ -82,14 +82,15 @@ def test_a_key_registered_in_the_batch_it_first_signs_in_is_checked_here(
     dsl = fed.ledger.unlock("dsl", "the new passphrase")
     people.add_subject(fed.ledger, dsl, "pupil", "After The Rotation")
     checked_here: list[bytes] = []
-    original = verify_rows.signature_ok
+    original = verify_module.Verifier._signature_ok
 
-    def spying(public: bytes, item: verify_rows.Examined) -> bool:
+    def spying(self: verify_module.Verifier, public: bytes, item: verify_rows.Examined,
+               where: verify_module.Where) -> bool | None:
         if item.signed_with != public:
             checked_here.append(public)
-        return original(public, item)
+        return original(self, public, item, where)
 
-    monkeypatch.setattr(verify_rows, "signature_ok", spying)
+    monkeypatch.setattr(verify_module.Verifier, "_signature_ok", spying)
     with monkeypatch.context() as patch:
         in_workers(patch, 10_000)  # one batch: the workers know only the keys from before the log began
         report = run_verify(fed)
@@ -128,6 +129,31 @@ def test_a_bad_signature_by_a_known_key_is_named_from_the_workers(
     alone, pooled = both_ways(fed, monkeypatch)
     assert problems(pooled) == problems(alone)
     assert f"{len(all_rows) - 1}|" in problems(pooled) and "signature does not verify" in problems(pooled)
+
+
+def test_a_row_changed_after_a_worker_read_it_is_named(
+    sqlite_federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The main process reads a row again only to check a signature by a key the worker was not
+    given; if the row no longer holds the bytes the worker examined (by their leaf hash), that is
+    named at the entry, and the signature is not taken as checked."""
+    fed = sqlite_federation
+    pupil = people.add_subject(fed.ledger, fed["dsl"], "pupil", "Read Once")
+    people.read_details(fed.ledger, fed["dsl"], pupil, "a reason")
+    last = rows(fed)[-1]
+    original = verify_rows.examine
+
+    def read_earlier(batch: list[verify_rows.Row], sealed: dict[int, tuple[int, bytes]], ledger_id: str,
+                     keys: dict[str, bytes]) -> list[verify_rows.Examined]:
+        # as if the worker had read the row before it was rewritten: other bytes, no key to try
+        return [item._replace(leaf=bytes(32), signed_with=None) if item.id == last[0] else item
+                for item in original(batch, sealed, ledger_id, keys)]
+
+    monkeypatch.setattr(verify_rows, "examine", read_earlier)
+    report = run_verify(fed)
+    changed = [f for f in report.findings if "changed while it was being verified" in f.problem]
+    assert [(f.leaf, f.aggregate) for f in changed] == [(report.entries - 1, str(pupil_row(fed, last[0])))]
+    assert report.signatures == report.entries - 1
 
 
 def test_a_row_is_examined_alone() -> None:
