@@ -182,7 +182,7 @@ class Verifier:
         self.registry_dirty = True
         self.pool: ProcessPoolExecutor | None = None
         #: Batches handed out and not yet judged: their rows and their examination.
-        self.in_flight: deque[tuple[Sequence[Any], Future[list[Examined]] | list[Examined]]] = deque()
+        self.in_flight: deque[tuple[Sequence[Any], Future[list[tuple[Any, ...]]] | list[Examined]]] = deque()
         self._keys_for_workers: dict[str, bytes] | None = None
         self._batches = 0
         self.bar: Any = None
@@ -247,16 +247,16 @@ class Verifier:
         self._start = start
         for rows in self._rows(start):
             sealed = {
-                int(r.notification_id): (int(r.leaf_index), bytes(r.leaf_hash))
-                for r in self.conn.execute(
+                int(row_id): (int(index), bytes(leaf))
+                for row_id, index, leaf in self.conn.execute(
                     select(merkle_leaves.c.notification_id, merkle_leaves.c.leaf_index, merkle_leaves.c.leaf_hash)
                     .where(merkle_leaves.c.notification_id.between(rows[0].id, rows[-1].id))
-                )
+                ).all()
             }
-            task = ([(int(r.id), str(r.originator_id), int(r.originator_version), str(r.topic), bytes(r.state))
-                     for r in rows], sealed, self.trust.ledger_id, self._worker_keys())
+            task = ([(int(row_id), str(aggregate), int(version), str(topic), bytes(state))
+                     for row_id, aggregate, version, topic, state in rows], sealed, self.trust.ledger_id, self._worker_keys())
             if self.pool is not None and len(rows) >= POOL_MIN_BATCH:
-                self.in_flight.append((rows, self.pool.submit(verify_rows.examine, *task)))
+                self.in_flight.append((rows, self.pool.submit(verify_rows.examine_in_worker, *task)))
             else:
                 self.in_flight.append((rows, verify_rows.examine(*task)))
             while len(self.in_flight) > (2 * (os.cpu_count() or 1) if self.pool is not None else 0):
@@ -279,7 +279,7 @@ class Verifier:
     def _collect_one(self) -> None:
         """Judge the oldest batch handed out, in log order."""
         rows, pending = self.in_flight.popleft()
-        examined = pending if isinstance(pending, list) else pending.result()
+        examined = pending if isinstance(pending, list) else verify_rows.received(pending.result())
         if self.earlier is not None:
             self.earlier.prepare(rows, self._start)
         self._prefetch(examined)
@@ -473,15 +473,15 @@ class Verifier:
             by_level.setdefault(level, {})[index] = value
         for level, wanted in by_level.items():
             stored = {
-                int(r.idx): bytes(r.hash)
-                for r in self.conn.execute(
+                int(idx): bytes(value)
+                for idx, value in self.conn.execute(
                     select(merkle_nodes.c.idx, merkle_nodes.c.hash).where(
                         merkle_nodes.c.level == level, merkle_nodes.c.idx.between(min(wanted), max(wanted))
                     )
-                )
+                ).all()
             }
+            self.report.nodes += len(wanted)
             for index, value in wanted.items():
-                self.report.nodes += 1
                 if stored.get(index) != value:
                     self._add(Finding(f"stored Merkle node (level {level}, index {index}) is wrong or missing",
                                       index << level))

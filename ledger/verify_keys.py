@@ -155,7 +155,7 @@ class KeyAudit:
             rows = self.conn.execute(
                 select(key_wraps.c.key_id, key_wraps.c.recipient, key_wraps.c.recipient_key)
                 .where(key_wraps.c.key_id.in_([p.key_id for p in chunk]))
-            )
+            ).all()  # fetched at once: row by row was a sizeable part of verify's main process
             for key_id, recipient, recipient_key in rows:
                 wraps[str(key_id)][str(recipient)] = str(recipient_key)
             for item in chunk:

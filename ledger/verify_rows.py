@@ -66,6 +66,17 @@ def examine(rows: list[Row], sealed: dict[int, tuple[int, bytes]], ledger_id: st
     return [_examine(row, sealed.get(row[0]), ledger_id, keys) for row in rows]
 
 
+def examine_in_worker(rows: list[Row], sealed: dict[int, tuple[int, bytes]], ledger_id: str,
+                      keys: dict[str, bytes]) -> list[tuple[Any, ...]]:
+    """:func:`examine`, as plain tuples (a third cheaper through the pipe; :func:`received` reads them)."""
+    return [tuple(item) for item in examine(rows, sealed, ledger_id, keys)]
+
+
+def received(answers: list[tuple[Any, ...]]) -> list[Examined]:
+    """What :func:`examine_in_worker` sent."""
+    return [Examined._make(answer) for answer in answers]
+
+
 def _examine(row: Row, sealed: tuple[int, bytes] | None, ledger_id: str, keys: dict[str, bytes]) -> Examined:
     row_id, aggregate, version, topic, state = row
     try:
