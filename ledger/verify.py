@@ -315,9 +315,7 @@ class Verifier:
         sealed_at = self._seal_position(item, item.leaf, made, where)
         if sealed_at is None:
             return
-        if sealed_at != position:
-            position = sealed_at
-            where = (position, where[1], where[2], where[3])
+        position = sealed_at  # its findings still name where it was read (``where``)
         record_class = self._check_sequence(header, item, where)
         self.keys.see(header, position, record_class)
         if position < self._since_size:
