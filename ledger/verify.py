@@ -40,6 +40,7 @@ import base64
 import datetime as dt
 import gc
 import os
+import uuid
 from collections.abc import Iterator, Sequence
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -50,7 +51,7 @@ from sqlalchemy import Connection, Table, func, select
 
 from ledger import checkpoint, crypto, envelope, merkle, progress, roles
 from ledger import verify_rows
-from ledger.verify_rows import BODY_DIFFERS, BODY_ERASED, Examined, instant as _instant
+from ledger.verify_rows import BODY_DIFFERS, BODY_ERASED, Examined, instant as _instant, record_key
 from ledger.clock import SystemClock
 from ledger.errors import VerificationFailed
 from ledger.keystore import KeyRing
@@ -321,6 +322,8 @@ class Verifier:
         position = sealed_at  # its findings still name where it was read (``where``)
         record_class = self._check_sequence(header, item, where)
         self.keys.see(header, position, record_class)
+        if item.event == ERASURE_EVENT:
+            self._check_erased_classes(header, where)
         if position < self._since_size:
             self._apply_registry(header, position)
         else:
@@ -372,6 +375,22 @@ class Verifier:
         if self.witness is not None and self.witness.active:
             self.witness.entry(self.frontier.size - 1, recorded)
         return record_class
+
+    def _check_erased_classes(self, header: dict[str, Any], where: Where) -> None:
+        """An erasure states the class of the records it names, and the registry judges who may erase
+        by it: each named record must be of that class by its own first signed entry (a class taken
+        from an edited ``data_keys`` row would let someone erase what they may not read)."""
+        stated = str(header["claims"].get("erased_class") or "")
+        for named in _records(header):
+            known = self.records.get(record_key(named))
+            if known is None and self.earlier is not None and _is_uuid(named):
+                self.earlier.prepare([_Row(uuid.UUID(named))], self._start)
+                known = self.earlier.state(named)
+            if known is None:
+                self._add(_at(where, f"erases record {named}, which has no entry before it in the log"))
+            elif known[1] != stated:
+                self._add(_at(where, f"erases record {named} as a {stated} record, but its signed entries make it "
+                                     f"{known[1]}: the class was taken from an altered row (data_keys?)"))
 
     def _seal_position(self, item: Examined, leaf: bytes | None, made: list[tuple[int, int, bytes]],
                        where: Where) -> int | None:
@@ -603,6 +622,21 @@ class Verifier:
 
     _watch: int | None = None
     _since_root: bytes | None = None
+
+
+@dataclass(frozen=True)
+class _Row:
+    """A record id in the shape :meth:`EarlierEntries.prepare` reads rows in."""
+
+    originator_id: uuid.UUID
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _records(header: dict[str, Any]) -> list[str]:

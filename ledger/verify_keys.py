@@ -118,8 +118,21 @@ class KeyAudit:
         elif name == "Erasure.Recorded":
             destroyed, records = claims.get("keys_destroyed"), claims.get("records")
             if isinstance(destroyed, list) and isinstance(records, list):  # the registry names any other shape
+                self._destroys_only_its_own(leaf, [str(k) for k in destroyed], {str(r) for r in records})
                 self.destroyed.update(str(k) for k in destroyed)
                 self.erasures.update({str(r): leaf for r in records if str(r) not in self.erasures})
+
+    def _destroys_only_its_own(self, leaf: int, destroyed: list[str], records: set[str]) -> None:
+        """An erasure destroys only keys that the records it names were written with (by their signed
+        headers): a key of another record in its list was found through an altered ``data_keys`` row,
+        and that record is now unreadable although nothing erased it."""
+        for key_id in destroyed:
+            known = self.seen.get(key_id.encode())
+            owner = known[1] if known is not None else None
+            if owner is not None and owner not in records and key_id not in self.batch_keys:
+                self.add(_finding(f"the erasure destroys data key {key_id} of record {owner}, which it does not "
+                                  f"name: that record was made unreadable without being erased (data_keys rows "
+                                  "moved?)", leaf, owner))
 
     def _required(self, record_class: str, leaf: int) -> dict[str, str]:
         """Recipient -> public key (hex) a key of ``record_class`` needed at ``leaf`` (the same for every
