@@ -9,11 +9,14 @@ because the erasure entry names the record.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, Table, bindparam, delete, select, text, update
+from sqlalchemy import Connection, Table, bindparam, delete, or_, select, text, update
 
 from ledger import envelope
+from ledger.errors import VerificationFailed
+from ledger.mapper import check_signed
+from ledger.registry import Registry
 from ledger.schema import attachments, data_keys, key_wraps
 
 
@@ -32,47 +35,85 @@ class Shredded:
 CHUNK = 500
 
 
-def shred(conn: Connection, events: Table, record_id: str, now: str) -> Shredded:
+def shred(conn: Connection, events: Table, registry: Registry, record_id: str, now: str) -> Shredded:
     """Destroy every wrap of ``record_id``'s data keys and scrub its entries."""
-    return shred_all(conn, events, [record_id], now)[record_id]
+    return shred_all(conn, events, registry, [record_id], now)[record_id]
 
 
-def shred_all(conn: Connection, events: Table, record_ids: list[str], now: str) -> dict[str, Shredded]:
-    """:func:`shred` for many records at once: a few statements per table, whatever their number."""
+def shred_all(conn: Connection, events: Table, registry: Registry, record_ids: list[str],
+              now: str) -> dict[str, Shredded]:
+    """:func:`shred` for many records at once: a few statements per table, whatever their number.
+
+    What is erased is decided from the records' own signed entries, each checked against its
+    signer's key: a record's class is that of its first entry, and its keys are those its entries
+    name (header ``data_key``). The ``data_keys`` rows are not trusted for either: whoever can edit
+    them would otherwise choose the class an erasure is judged by (and so who may erase), or point
+    another record's key at an erased one and have it destroyed. A key row that claims one of these
+    records although none of its entries used that key stops the erasure, naming both, before
+    anything is destroyed.
+    """
     found: dict[str, Shredded] = {}
     for start in range(0, len(record_ids), CHUNK):
-        found.update(_shred_chunk(conn, events, record_ids[start:start + CHUNK], now))
+        found.update(_shred_chunk(conn, events, registry, record_ids[start:start + CHUNK], now))
     return found
 
 
-def _shred_chunk(conn: Connection, events: Table, record_ids: list[str], now: str) -> dict[str, Shredded]:
-    keys: dict[str, list[str]] = {r: [] for r in record_ids}
-    classes: dict[str, str] = {}
-    rows = conn.execute(
-        select(data_keys.c.record_id, data_keys.c.key_id, data_keys.c.record_class, data_keys.c.destroyed_at)
-        .where(data_keys.c.record_id.in_(record_ids))
-        .order_by(data_keys.c.created_at, data_keys.c.key_id)
-    )
-    for record, key_id, record_class, destroyed in rows:
-        classes.setdefault(str(record), str(record_class))  # the class it was created with (as record_class_of)
-        if destroyed is None:
-            keys[str(record)].append(str(key_id))
+@dataclass
+class _Signed:
+    """One record as its signed entries describe it."""
+
+    record_class: str | None = None
+    keys: list[str] = field(default_factory=list)
+    versions: set[int] = field(default_factory=set)
+    subjects: set[str] = field(default_factory=set)
+
+
+def _shred_chunk(conn: Connection, events: Table, registry: Registry, record_ids: list[str],
+                 now: str) -> dict[str, Shredded]:
+    signed: dict[str, _Signed] = {r: _Signed() for r in record_ids}
+    scrubbed = {r: 0 for r in record_ids}
+    bodies = []
+    stored = conn.execute(select(events.c.id, events.c.originator_id, events.c.originator_version, events.c.topic,
+                                 events.c.state)
+                          .where(events.c.originator_id.in_([uuid.UUID(r) for r in record_ids]))
+                          .order_by(events.c.originator_id, events.c.originator_version))
+    for row in stored:
+        record = str(row.originator_id)
+        entry = envelope.parse(bytes(row.state))
+        check_signed(entry, record, int(row.originator_version), str(row.topic), registry)
+        facts = signed[record]
+        if int(row.originator_version) == 1:
+            facts.record_class = str(entry.header["record_class"])
+        facts.versions.add(int(row.originator_version))
+        key_id = str(entry.header["data_key"])
+        if key_id not in facts.keys:
+            facts.keys.append(key_id)
+        facts.subjects.update(entry.header.get("subjects") or [])
+        if not entry.erased:
+            bodies.append({"row": row.id, "scrubbed": entry.without_body().to_bytes()})
+            scrubbed[record] += 1
+    hint = "nothing was erased: run `ledger verify --trust trust.json` and restore the rows from a backup"
+    for record, facts in signed.items():
+        gone = [v for v in range(1, max(facts.versions, default=0) + 1) if v not in facts.versions]
+        if gone:
+            raise VerificationFailed(f"record {record} lacks version(s) {', '.join(map(str, gone))} in the log", hint)
+    ours = {k: r for r, facts in signed.items() for k in facts.keys}
+    rows = conn.execute(select(data_keys.c.record_id, data_keys.c.key_id, data_keys.c.destroyed_at)
+                        .where(or_(data_keys.c.record_id.in_(record_ids), data_keys.c.key_id.in_(sorted(ours)))))
+    destroyed: set[str] = set()
+    for record, key_id, was_destroyed in rows:
+        if str(record) in signed and ours.get(str(key_id)) != str(record):
+            raise VerificationFailed(
+                f"data key {key_id} is filed under record {record}, but no signed entry of record {record} "
+                "was written with it (data_keys row moved?): erasing the record would destroy another "
+                "record's key", hint)
+        if was_destroyed is not None:
+            destroyed.add(str(key_id))
+    keys = {r: [k for k in facts.keys if k not in destroyed] for r, facts in signed.items()}
     live = [k for r in record_ids for k in keys[r]]
     if live:
         conn.execute(delete(key_wraps).where(key_wraps.c.key_id.in_(live)))
         conn.execute(update(data_keys).where(data_keys.c.key_id.in_(live)).values(destroyed_at=now))
-    scrubbed = {r: 0 for r in record_ids}
-    subjects: dict[str, set[str]] = {r: set() for r in record_ids}
-    bodies = []
-    stored = conn.execute(select(events.c.id, events.c.originator_id, events.c.state)
-                          .where(events.c.originator_id.in_([uuid.UUID(r) for r in record_ids])))
-    for row in stored:
-        record = str(row.originator_id)
-        entry = envelope.parse(bytes(row.state))
-        subjects[record].update(entry.header.get("subjects") or [])
-        if not entry.erased:
-            bodies.append({"row": row.id, "scrubbed": entry.without_body().to_bytes()})
-            scrubbed[record] += 1
     if bodies:
         conn.execute(update(events).where(events.c.id == bindparam("row")).values(state=bindparam("scrubbed")), bodies)
     files: dict[str, int] = {r: 0 for r in record_ids}
@@ -80,7 +121,8 @@ def _shred_chunk(conn: Connection, events: Table, record_ids: list[str], now: st
         files[str(record)] += 1
     if any(files.values()):
         conn.execute(delete(attachments).where(attachments.c.record_id.in_(record_ids)))
-    return {r: Shredded(keys[r], scrubbed[r], files[r], sorted(subjects[r]), classes.get(r)) for r in record_ids}
+    return {r: Shredded(keys[r], scrubbed[r], files[r], sorted(signed[r].subjects), signed[r].record_class)
+            for r in record_ids}
 
 
 def purge_free_space(conn: Connection, dialect: str, tables: list[str]) -> None:

@@ -114,7 +114,7 @@ def erase_all_in(work: Unit, targets: list[str], basis: str, reason: str) -> lis
     held = held_among(work, targets)
     if held:
         raise RuleViolation(f"record {held[0]} is under a legal hold", "release the hold first (`ledger hold release`)")
-    done = erasure.shred_all(work.conn, work.ledger.app.events_table, targets, work.now)
+    done = erasure.shred_all(work.conn, work.ledger.app.events_table, work.registry, targets, work.now)
     for target in targets:
         if done[target].entries == 0 and not done[target].keys:
             raise RuleViolation(f"record {target} is already erased")
