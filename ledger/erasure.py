@@ -32,13 +32,9 @@ class Shredded:
 CHUNK = 500
 
 
-def shred(conn: Connection, events: Table, record_id: str, now: str) -> Shredded:
-    """Destroy every wrap of ``record_id``'s data keys and scrub its entries."""
-    return shred_all(conn, events, [record_id], now)[record_id]
-
-
 def shred_all(conn: Connection, events: Table, record_ids: list[str], now: str) -> dict[str, Shredded]:
-    """:func:`shred` for many records at once: a few statements per table, whatever their number."""
+    """Destroy every wrap of these records' data keys, scrub their entries and delete their
+    files: a few statements per table, whatever their number."""
     found: dict[str, Shredded] = {}
     for start in range(0, len(record_ids), CHUNK):
         found.update(_shred_chunk(conn, events, record_ids[start:start + CHUNK], now))
