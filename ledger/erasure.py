@@ -35,14 +35,10 @@ class Shredded:
 CHUNK = 500
 
 
-def shred(conn: Connection, events: Table, registry: Registry, record_id: str, now: str) -> Shredded:
-    """Destroy every wrap of ``record_id``'s data keys and scrub its entries."""
-    return shred_all(conn, events, registry, [record_id], now)[record_id]
-
-
 def shred_all(conn: Connection, events: Table, registry: Registry, record_ids: list[str],
               now: str) -> dict[str, Shredded]:
-    """:func:`shred` for many records at once: a few statements per table, whatever their number.
+    """Destroy every wrap of these records' data keys, scrub their entries and delete their
+    files: a few statements per table, whatever their number.
 
     What is erased is decided from the records' own signed entries, each checked against its
     signer's key: a record's class is that of its first entry, and its keys are those its entries
