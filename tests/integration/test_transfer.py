@@ -375,8 +375,16 @@ def test_a_transfer_id_opens_its_chronology_on_both_ledgers(
     got = readside.timeline(receiver.ledger, receiver["dsl"], "new pupil", incident=who.transfer_id).rows
     assert [r["event"] for r in got] == ["ReceivedFile.Received"], got
     # the index is the adversary's: pointed at the other file taken in, it is refused, not shown
+    swap = text("UPDATE proj_entry_links SET ref = :new WHERE ref = :old")
     with receiver.ledger.engine.begin() as conn:
-        conn.execute(text("UPDATE proj_entry_links SET ref = :new WHERE ref = :old"),
-                     {"new": who.transfer_id, "old": earlier.transfer_id})
-    with pytest.raises(NotFound, match="signed entries do not carry it"):
-        readside.timeline(receiver.ledger, receiver["dsl"], "new pupil", incident=who.transfer_id)
+        moved = [n for (n,) in conn.execute(text("SELECT notification_id FROM proj_entry_links WHERE ref = :old"),
+                                            {"old": earlier.transfer_id})]
+        conn.execute(swap, {"new": who.transfer_id, "old": earlier.transfer_id})
+    try:
+        with pytest.raises(NotFound, match="signed entries do not carry it"):
+            readside.timeline(receiver.ledger, receiver["dsl"], "new pupil", incident=who.transfer_id)
+    finally:  # the receiving ledger is shared by this module's tests
+        with receiver.ledger.engine.begin() as conn:
+            for nid in moved:
+                conn.execute(text("UPDATE proj_entry_links SET ref = :old WHERE notification_id = :nid"),
+                             {"old": earlier.transfer_id, "nid": nid})
