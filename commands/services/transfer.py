@@ -436,7 +436,7 @@ class ReceiptRecorded:
     copy: str = "copy 1 of 1"
 
 
-def _parse_receipt(path: Path) -> tuple[dict[str, Any], bytes, bytes, str]:
+def _parse_receipt(path: Path, shown: str) -> tuple[dict[str, Any], bytes, bytes, str]:
     data = files.read_regular(path, box.MAX_SMALL_FILE)
     problem = "not a transfer receipt"
     try:
@@ -448,13 +448,15 @@ def _parse_receipt(path: Path) -> tuple[dict[str, Any], bytes, bytes, str]:
             return body, text, signature, hashlib.sha256(data).hexdigest()
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
         problem = f"not a transfer receipt ({type(exc).__name__})"
-    raise InvalidInput(f"{path} is {problem}", "give the receipt.json the receiving school sent back")
+    raise InvalidInput(f"{shown} is {problem}", "give the receipt.json the receiving school sent back")
 
 
-def record_receipt(ledger: Ledger, actor: Actor, path: Path) -> ReceiptRecorded:
-    """Check a receipt against the transfer it names and record it as a signed entry."""
+def record_receipt(ledger: Ledger, actor: Actor, path: Path, shown: str | None = None) -> ReceiptRecorded:
+    """Check a receipt against the transfer it names and record it as a signed entry. ``shown``
+    names the file in messages (the desk passes the uploaded file's name; default: ``path``)."""
     _require_sender(actor)
-    body, text, signature, receipt_sha256 = _parse_receipt(path)
+    shown = shown or str(path)
+    body, text, signature, receipt_sha256 = _parse_receipt(path, shown)
     hint = "nothing was recorded; ask the receiving DSL by phone whether they received the file"
     with ledger.unit(actor, write=True) as work:
         try:
@@ -464,7 +466,7 @@ def record_receipt(ledger: Ledger, actor: Actor, path: Path) -> ReceiptRecorded:
             if moment.tzinfo is None:
                 raise ValueError("the time received has no zone")
         except (KeyError, ValueError, TypeError):
-            raise InvalidInput(f"{path} is a malformed receipt", hint) from None
+            raise InvalidInput(f"{shown} is a malformed receipt", hint) from None
         if body.get("from_ledger") != ledger.meta()["ledger_id"] or not work.exists(transfer_record_id(transfer_id)):
             raise VerificationFailed(f"the receipt is for transfer {transfer_id}, which this ledger did not send", hint)
         transfer = work.get(ChildFileTransfer, transfer_record_id(transfer_id), "transfer")
