@@ -610,7 +610,11 @@ def check_witnesses(files: dict[str, bytes], trust: dict[str, Any], entries: dic
     public = bytes.fromhex(trust["ledger_public_key"])
     size, root = open_checkpoint(files["checkpoint.txt"].decode("utf-8"), trust["origin"], public)
     seen: list[Cosigned] = []
+    named_ids = {str(k).split("+", 2)[1] for k in keys if "+" in str(k)}
     for name in names:
+        if name != "witnessed.txt" and name[len("witnessed/"):-len(".txt")] not in named_ids:
+            report.notes.append(f"{name} is a witness's the trust file does not name: not counted")
+            continue
         try:
             seen.append(_open_cosigned(files, trust, name, size, root))
         except (*MALFORMED, UnicodeDecodeError) as exc:

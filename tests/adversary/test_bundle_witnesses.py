@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import zipfile
 from pathlib import Path
 
@@ -117,3 +118,19 @@ def test_an_honest_entry_written_just_before_the_witness_cosigned_passes_the_bou
         ok, text = checked(fed, tmp_path / "b.zip", clock.now())
         assert ok, text
         assert "OK    entries under a cosigned size are not dated after the witness saw them" in text
+
+
+def test_a_witness_the_auditors_trust_file_does_not_name_is_not_counted(tmp_path: Path) -> None:
+    """The auditor's trust file (given separately) decides: a witnessed file for a witness it does not
+    name is set aside with a note, and cannot make up the quorum."""
+    clock = FixedClock(DAY0)
+    with pinned_federation("sqlite", tmp_path / "home", clock) as fed:
+        inc, w1, w2, _, _ = two_witnesses_at_different_sizes(fed, tmp_path, clock)
+        make_bundle(fed, inc, tmp_path / "b.zip")
+        trust = json.loads(fed.ledger.config.trust_path.read_text())
+        trust["witnesses"], trust["witness_quorum"] = trust["witnesses"][:1], 1
+        (tmp_path / "one.json").write_text(json.dumps(trust))
+        report = verify_bundle.verify(tmp_path / "b.zip", tmp_path / "one.json", now=clock.now())
+        text = "\n".join(report.lines())
+        assert report.ok, text
+        assert "a witness's the trust file does not name: not counted" in text
