@@ -9,8 +9,10 @@ SHA256SUMS list and its signature by the ledger key, the signed checkpoint, ever
 inclusion proof, each entry's Ed25519 signature by a key registered back to the first admin and not
 revoked, whose holder's roles allowed it, body hashes, key commitments, decrypted plaintext and
 evidence files' intake hashes, and (when the trust file names witnesses) that the checkpoint and
-the newest one a quorum of witnesses cosigned (``witnessed.txt``, C2SP cosignature/v1) are one
-history and no entry is older than the trust file allows without a witness having seen it. One
+each witness's newest cosigned one (``witnessed/<key id>.txt`` and ``witnessed.txt``, C2SP
+cosignature/v1) are one history, that a quorum of witnesses' newest cosignatures covers the
+entries or they are younger than the trust file allows, and that no entry is dated after a
+witness saw it or before the checkpoint it came after was signed. One
 line per check; exit 0 if all pass, 1 if any fails, 2 if the
 bundle cannot be read. Formats: ledger/envelope.py, ledger/checkpoint.py, ledger/bundle.py.
 

@@ -134,3 +134,29 @@ def test_a_witness_the_auditors_trust_file_does_not_name_is_not_counted(tmp_path
         text = "\n".join(report.lines())
         assert report.ok, text
         assert "a witness's the trust file does not name: not counted" in text
+
+
+def test_the_bundle_verifiers_time_bounds_name_a_late_and_a_back_dated_entry() -> None:
+    """The two bounds on their own: below a cosigned size, not after the witness's time (+5 min);
+    at or after it, not before the ledger signed that checkpoint."""
+    def entry(leaf: int, recorded_at: str) -> verify_bundle.Entry:
+        return verify_bundle.Entry(f"entries/{leaf}.bin", leaf, b"{}", {"recorded_at": recorded_at}, b"", b"")
+
+    witnessed = int((DAY0 - verify_bundle.EPOCH).total_seconds())  # the witness saw size 3 at 10:00
+    seen = [verify_bundle.Cosigned("witnessed/00000000.txt", 3, b"", {"w1": witnessed},
+                                   DAY0 - dt.timedelta(minutes=30))]  # the ledger signed checkpoint 3 at 09:30
+    honest = {0: entry(0, "2026-01-05T09:00:00+00:00"), 2: entry(2, "2026-01-05T10:04:59+00:00"),
+              3: entry(3, "2026-01-05T09:30:00+00:00"), 4: entry(4, "2026-01-05T11:00:00+00:00")}
+    report = verify_bundle.Report("synthetic")
+    verify_bundle.check_witness_times(honest, seen, report)
+    assert report.ok, report.lines()
+    late = {**honest, 2: entry(2, "2026-01-05T10:06:00+00:00")}
+    report = verify_bundle.Report("synthetic")
+    verify_bundle.check_witness_times(late, seen, report)
+    assert "entries/2.bin is recorded at 2026-01-05T10:06:00+00:00, after witness w1 saw the log" in "\n".join(
+        report.lines())
+    back = {**honest, 4: entry(4, "2026-01-05T09:29:59+00:00")}
+    report = verify_bundle.Report("synthetic")
+    verify_bundle.check_witness_times(back, seen, report)
+    assert "entries/4.bin is recorded at 2026-01-05T09:29:59+00:00, but it was added after the ledger signed " \
+           "checkpoint 3" in "\n".join(report.lines())
