@@ -381,8 +381,8 @@ def witnessed(conn: Connection, trust_json: bytes, snap: Snapshot) -> dict[str, 
     if not settings["witnesses"]:
         return {}
     origin, _, _ = str(document["ledger_key"]).partition("+")
-    notes = [text for _, text in stored_cosignatures(conn)]
-    public = bytes.fromhex(document["ledger_public_key"])
+    groups = witness.cosigned_groups([text for _, text in stored_cosignatures(conn)], origin,
+                                     bytes.fromhex(document["ledger_public_key"]), settings["witnesses"])
     out: dict[str, bytes] = {}
 
     def ship(stem: str, found: tuple[checkpoint.Checkpoint, str] | None) -> None:
@@ -393,9 +393,9 @@ def witnessed(conn: Connection, trust_json: bytes, snap: Snapshot) -> dict[str, 
             out[f"{stem}.txt"] = note.encode("utf-8")
             out[f"{stem}-proof.txt"] = checkpoint.format_consistency_proof(size1, size2, hashes).encode("ascii")
 
-    ship("witnessed", witness.newest_quorum(notes, origin, public, settings["witnesses"], settings["witness_quorum"]))
+    ship("witnessed", witness.quorum_note(groups, origin, settings["witness_quorum"]))
     for name, key in settings["witnesses"]:
-        ship(f"witnessed/{witness.key_id(name, key).hex()}", witness.newest_quorum(notes, origin, public, [(name, key)], 1))
+        ship(f"witnessed/{witness.key_id(name, key).hex()}", witness.newest_of(groups, origin, name))
     return out
 
 
