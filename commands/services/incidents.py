@@ -523,8 +523,12 @@ def list_incidents(
     runner.catch_up(ledger)
     with ledger.unit(actor) as work:
         zone, today = work.zone, work.today
+        perms, held = work.ledger.permissions(), work.ledger.registry().roles_of(actor.actor_id)
         for record_id in visible_incident_ids(work, actor):
             incident = work.get(Incident, uuid.UUID(record_id), "incident", redacted=True)
+            # picked by the unsigned key rows: kept only if its signed class or assignment says so
+            if not set(perms.readers_of(incident.record_class)) & held and actor.actor_id not in incident.investigators:
+                continue
             if (status and incident.status != status) or (category and incident.category != category):
                 continue
             if school and incident.school != school:

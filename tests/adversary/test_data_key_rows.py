@@ -171,3 +171,17 @@ def test_a_deleted_key_row_does_not_hide_a_key_from_erasure(federation: Federati
     assert wraps(fed, hidden) == 0
     assert set(hidden) <= {k for c in erasure_claims(fed) for k in c["keys_destroyed"]}
     assert findings(fed) == []
+
+
+def test_a_class_edited_in_data_keys_does_not_list_an_allegation_for_slt(federation: Federation) -> None:
+    """``incidents list`` picks incidents by the key rows' class: relabelled, an allegation (read by the
+    Headteacher alone) would be listed for SLT with its category, status and investigators."""
+    fed = federation
+    inc = incidents.report(fed.ledger, fed["teacher"], IncidentReport(
+        "personal-social-media", "2026-01-05T10:00", "Comment online", "Seen by a parent",
+        people=("teacher:alleged",), against_staff=True))
+    aggregate = aggregate_of(fed, inc)
+    with fed.ledger.engine.begin() as conn:
+        conn.execute(update(data_keys).where(data_keys.c.record_id == aggregate).values(record_class="incident"))
+    assert inc in {r["id"] for r in incidents.list_incidents(fed.ledger, fed["head"])}
+    assert inc not in {r["id"] for r in incidents.list_incidents(fed.ledger, fed["slt"])}
