@@ -12,16 +12,26 @@ the registry replayed from the entries it covers.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select
+from sqlalchemy import Connection, TextClause, delete, func, insert, select, text
 
 from ledger import checkpoint, envelope, merkle
 from ledger.errors import RuleViolation, VerificationFailed
 from ledger.registry import Registry, digest_of
 from ledger.roles import event_name
 from ledger.schema import actors, checkpoints, merkle_leaves, merkle_nodes, registry_history, registry_state
+
+
+@functools.lru_cache(maxsize=256)
+def _nodes_query(count: int) -> TextClause:
+    """The query for ``count`` nodes by (level, index): ``level = ? AND idx = ? OR …``, which both
+    backends answer from the primary key (a row-value ``IN`` makes SQLite scan the table). Built
+    once per count, so SQLAlchemy does not rebuild a clause of ``count`` terms on each append."""
+    terms = " OR ".join(f"(level = :l{n} AND idx = :i{n})" for n in range(count))
+    return text(f"SELECT level, idx, hash FROM {merkle_nodes.name} WHERE {terms}")
 
 
 class StoredNodes:
@@ -57,12 +67,9 @@ class StoredNodes:
         """Load these nodes (level, index) in one query per 200 (see :func:`merkle.nodes_read`)."""
         wanted = [key for key in wanted if key not in self.cache]
         for start in range(0, len(wanted), 200):
-            rows = self.conn.execute(
-                select(merkle_nodes.c.level, merkle_nodes.c.idx, merkle_nodes.c.hash).where(
-                    or_(*(and_(merkle_nodes.c.level == level, merkle_nodes.c.idx == index)
-                          for level, index in wanted[start:start + 200]))
-                )
-            )
+            batch = wanted[start:start + 200]
+            params = {f"{name}{n}": value for n, key in enumerate(batch) for name, value in zip("li", key)}
+            rows = self.conn.execute(_nodes_query(len(batch)), params)
             self.cache.update({(int(r.level), int(r.idx)): bytes(r.hash) for r in rows})
 
     def flush(self) -> None:
@@ -111,12 +118,18 @@ def latest_checkpoint(conn: Connection) -> tuple[int, bytes, str] | None:
     return (int(row.size), bytes(row.root), row.signed) if row else None
 
 
-def head(conn: Connection, origin: str, ledger_public_key: bytes) -> Head | None:
-    """The newest checkpoint, its signature checked with the ledger key; None on a new ledger."""
+def head(conn: Connection, origin: str, ledger_public_key: bytes, known: Head | None = None) -> Head | None:
+    """The newest checkpoint, its signature checked with the ledger key; None on a new ledger.
+
+    ``known`` is a head this process already checked (or signed): when the newest row is
+    that very text, its signature is not checked again (the same bytes verify the same way).
+    """
     latest = latest_checkpoint(conn)
     if latest is None:
         return None
     size, root, signed = latest
+    if known is not None and known.signed == signed and known.size == size and known.root == root:
+        return known
     try:
         opened = checkpoint.open_checkpoint(signed, origin, ledger_public_key, expected_origin=origin)
     except checkpoint.CheckpointError as exc:
@@ -131,8 +144,8 @@ def head(conn: Connection, origin: str, ledger_public_key: bytes) -> Head | None
 
 def seal(conn: Connection, origin: str, signing_key: bytes, now: str, first_leaf: int,
          produced: list[tuple[int, envelope.Envelope]], registry: Registry, registry_changed: bool,
-         previous: Head | None) -> str:
-    """Seal this unit's entries and sign a checkpoint over the new tree; returns its text.
+         previous: Head | None) -> Head:
+    """Seal this unit's entries and sign a checkpoint over the new tree; returns it (the new head).
 
     ``produced`` is (notification id, envelope) of every entry the unit wrote,
     in order. Rows the unit did not write are never sealed: a row inserted into
@@ -187,9 +200,10 @@ def seal(conn: Connection, origin: str, signing_key: bytes, now: str, first_leaf
         conn.execute(delete(registry_state).where(registry_state.c.name == REGISTRY_ROW))
         conn.execute(insert(registry_state).values(name=REGISTRY_ROW, state=state))
     extensions = (f"{checkpoint.TIME_EXTENSION} {now}", f"{checkpoint.REGISTRY_EXTENSION} {registry.digest()}")
-    signed = checkpoint.sign_checkpoint(checkpoint.Checkpoint(origin, size, root, extensions), origin, signing_key)
-    conn.execute(insert(checkpoints).values(size=size, root=root, signed=signed, created_at=now))
-    return signed
+    body = checkpoint.Checkpoint(origin, size, root, extensions)
+    signed = checkpoint.sign_checkpoint(body, origin, signing_key)
+    conn.execute(insert(checkpoints), [{"size": size, "root": root, "signed": signed, "created_at": now}])
+    return Head(size, root, signed, body)
 
 
 REGISTRY_ROW = "registry"
