@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from ledger import crypto
+from ledger import batch, crypto
 from ledger.errors import KeyMaterialMissing, NotPermitted, RecordErased, RuleViolation
 from ledger.identity import KeyPair
 from ledger.registry import Registry
@@ -91,12 +91,8 @@ class StagedKeys:
 
     def flush(self, conn: Connection) -> None:
         """Insert every staged key and wrap (nothing when none is staged)."""
-        if self.keys:
-            conn.execute(insert(data_keys), self.keys)
-            self.keys = []
-        if self.wraps:
-            conn.execute(insert(key_wraps), self.wraps)
-            self.wraps = []
+        batch.insert_all(conn, [(data_keys, self.keys), (key_wraps, self.wraps)])
+        self.keys, self.wraps = [], []
 
 
 def new_data_key(

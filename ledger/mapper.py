@@ -60,6 +60,10 @@ class UnitContext:
     role_privates: dict[str, bytes] = field(default_factory=dict)
     events: Table | None = None
     staged_keys: keystore.StagedKeys = field(default_factory=keystore.StagedKeys)
+    #: Whether this unit holds the write lock (taken as it began, see ``Ledger.unit``).
+    write_locked: bool = False
+    #: Statements to send with the sealer's inserts (PostgreSQL: the recorder's ``NOTIFY``).
+    after_insert: list[str] = field(default_factory=list)
 
     @property
     def next_leaf(self) -> int:

@@ -13,12 +13,13 @@ the registry replayed from the entries it covers.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, TextClause, delete, func, insert, select, text
+from sqlalchemy import Connection, Table, TextClause, delete, func, insert, select, text
 
-from ledger import checkpoint, envelope, merkle
+from ledger import batch, checkpoint, envelope, merkle
 from ledger.errors import RuleViolation, VerificationFailed
 from ledger.registry import Registry, digest_of
 from ledger.roles import event_name
@@ -144,14 +145,15 @@ def head(conn: Connection, origin: str, ledger_public_key: bytes, known: Head | 
 
 def seal(conn: Connection, origin: str, signing_key: bytes, now: str, first_leaf: int,
          produced: list[tuple[int, envelope.Envelope]], registry: Registry, registry_changed: bool,
-         previous: Head | None) -> Head:
+         previous: Head | None, then: Sequence[str] = ()) -> Head:
     """Seal this unit's entries and sign a checkpoint over the new tree; returns it (the new head).
 
     ``produced`` is (notification id, envelope) of every entry the unit wrote,
     in order. Rows the unit did not write are never sealed: a row inserted into
     the event table by anything but the ledger stays outside the tree, where
     ``verify`` names it. Times never go backwards: each entry and the new
-    checkpoint are no earlier than the previous checkpoint.
+    checkpoint are no earlier than the previous checkpoint. ``then`` are statements sent with
+    the last inserts (PostgreSQL: the recorder's ``NOTIFY``).
     """
     size = tree_size(conn)
     if size != first_leaf:
@@ -177,11 +179,6 @@ def seal(conn: Connection, origin: str, signing_key: bytes, now: str, first_leaf
         if person is not None:
             people.append(person)
         size += 1
-    if leaves:
-        conn.execute(insert(merkle_leaves), leaves)
-    if people:
-        conn.execute(insert(actors), people)
-    nodes.flush()
     root = merkle.root(size, nodes)
     if previous is not None:
         try:
@@ -192,7 +189,13 @@ def seal(conn: Connection, origin: str, signing_key: bytes, now: str, first_leaf
                 f"refusing to sign a checkpoint inconsistent with checkpoint {previous.size}: {exc}",
                 "the stored tree was altered: run `ledger verify` and restore from backup",
             ) from None
+    # The unit's leaves, nodes and directory rows, and the checkpoint below, in one round trip.
+    pending: list[tuple[Table, list[dict[str, object]]]] = [(merkle_leaves, leaves), (actors, people),
+                                                            (merkle_nodes, nodes.staged)]
+    nodes.staged = []
     if registry_changed or previous is None:
+        batch.insert_all(conn, pending)
+        pending = []
         state = registry.dumps()
         keep_history(conn, conn.execute(
             select(registry_state.c.state).where(registry_state.c.name == REGISTRY_ROW)).scalar_one_or_none())
@@ -202,7 +205,8 @@ def seal(conn: Connection, origin: str, signing_key: bytes, now: str, first_leaf
     extensions = (f"{checkpoint.TIME_EXTENSION} {now}", f"{checkpoint.REGISTRY_EXTENSION} {registry.digest()}")
     body = checkpoint.Checkpoint(origin, size, root, extensions)
     signed = checkpoint.sign_checkpoint(body, origin, signing_key)
-    conn.execute(insert(checkpoints), [{"size": size, "root": root, "signed": signed, "created_at": now}])
+    pending.append((checkpoints, [{"size": size, "root": root, "signed": signed, "created_at": now}]))
+    batch.insert_all(conn, pending, then)
     return Head(size, root, signed, body)
 
 

@@ -95,9 +95,10 @@ class BatchedRecorder(SQLAlchemyApplicationRecorder):
         events: list[StoredEvent] = list(stored_events)
         if not events:
             return []
-        if self._has_autoincrementing_ids:
-            self._lock_table(session)
         ctx = unit.get(None)
+        locked = ctx is not None and ctx.write_locked
+        if self._has_autoincrementing_ids and not locked:  # a writing unit took it as it began
+            self._lock_table(session)
         if ctx is not None:  # the keys these entries are encrypted under, in the same transaction
             ctx.staged_keys.flush(session.connection())
         table = self.events_record_cls.__table__
@@ -111,7 +112,12 @@ class BatchedRecorder(SQLAlchemyApplicationRecorder):
                 ids = list(conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
         except sqlalchemy.exc.IntegrityError as exc:  # a version written twice: a concurrent change
             raise IntegrityError(exc) from exc
-        self._notify_channel(session)
+        if ctx is not None and locked and conn.dialect.name == "postgresql":
+            notify = f"NOTIFY {self.channel_name};"  # sent with the sealer's inserts, one round trip fewer
+            if notify not in ctx.after_insert:
+                ctx.after_insert.append(notify)
+        else:
+            self._notify_channel(session)
         return [int(i) for i in ids]
 
     @staticmethod
@@ -389,13 +395,18 @@ class Ledger:
         return head
 
     def _load_registry(self, conn: Connection, head: sealer.Head) -> Registry:
-        """The registry row, accepted only if it is the one the signed checkpoint names."""
-        if self._registry is not None and self._registry[0] == head.signed:
+        """The registry row, accepted only if it is the one the signed checkpoint names.
+
+        Kept by the digest the checkpoint signs: a registry this process already holds with
+        that digest is the same registry (another writer's entries that changed no key or
+        role leave it as it was), so it is not read and parsed again.
+        """
+        wanted = head.checkpoint.registry
+        if self._registry is not None and wanted is not None and self._registry[0] == wanted:
             return self._registry[1]
         data = conn.execute(
             select(registry_state.c.state).where(registry_state.c.name == sealer.REGISTRY_ROW)
         ).scalar_one_or_none()
-        wanted = head.checkpoint.registry
         if data is None or wanted is None or digest_of(bytes(data)) != wanted:
             raise VerificationFailed(
                 "the key and role registry does not match the latest signed checkpoint: "
@@ -404,7 +415,7 @@ class Ledger:
                 "`ledger registry rebuild` to restore it from the signed entries",
             )
         registry = Registry.loads(bytes(data))
-        self._registry = (head.signed, registry)
+        self._registry = (wanted, registry)
         return registry
 
     def registry(self) -> Registry:
@@ -543,10 +554,10 @@ class Ledger:
                     assert ctx.registry is not None
                     sealed = sealer.seal(
                         conn, meta["origin"], signing, ctx.now, ctx.first_leaf,
-                        work.sealing, ctx.registry, ctx.registry_changed, head,
+                        work.sealing, ctx.registry, ctx.registry_changed, head, ctx.after_insert,
                     )
                     session.commit()
-                    self._registry = (sealed.signed, ctx.registry)
+                    self._registry = (ctx.registry.digest(), ctx.registry)
                     self._known_head = sealed
                     self._keep_host_checkpoint(sealed)
                 else:
@@ -584,6 +595,7 @@ class Ledger:
                      saved: checkpoint.Checkpoint | None) -> sealer.Head | None:
         if conn.dialect.name == "postgresql":
             conn.execute(text(f"LOCK TABLE {self.app.events_table.name} IN EXCLUSIVE MODE"))
+        ctx.write_locked = True  # SQLite: BEGIN IMMEDIATE, as the unit's transaction began
         head = self._head(conn)
         if head is None:
             if bootstrap is None:
@@ -592,7 +604,12 @@ class Ledger:
         else:
             ctx.registry = self._load_registry(conn, head)
             ctx.registry_shared = True
-        ctx.first_leaf = sealer.tree_size(conn)
+        server_now = ""
+        if conn.dialect.name == "postgresql" and self.clock is None:  # the server's clock, in the same round trip
+            last, moment = conn.execute(select(func.max(merkle_leaves.c.leaf_index), func.clock_timestamp())).one()
+            ctx.first_leaf, server_now = (0 if last is None else int(last) + 1), clock_iso(moment)
+        else:
+            ctx.first_leaf = sealer.tree_size(conn)
         if head is not None and head.size != ctx.first_leaf:
             raise VerificationFailed(
                 f"the latest checkpoint covers {head.size} entries but {ctx.first_leaf} are sealed: checkpoints were "
@@ -600,7 +617,7 @@ class Ledger:
                 "nothing was written; run `ledger verify --trust trust.json` and restore the database from a backup",
             )
         self._require_extends_host_checkpoint(conn, head, saved)
-        ctx.now = self._now(conn)
+        ctx.now = server_now or self._now(conn)
         if head is not None and ctx.now < head.time:
             raise RuleViolation(
                 f"this machine's clock ({ctx.now}) is behind the ledger's last entry ({head.time})",
