@@ -56,7 +56,7 @@ class StoredNodes:
         return self.cache[key]
 
     def put(self, level: int, index: int, value: bytes) -> None:
-        """Stage a new node; :meth:`flush` writes the staged ones in one statement."""
+        """Stage a new node (the sealer writes the staged ones with the unit's other inserts)."""
         self.cache[(level, index)] = value
         self.staged.append({"level": level, "idx": index, "hash": value})
 
@@ -72,12 +72,6 @@ class StoredNodes:
             params = {f"{name}{n}": value for n, key in enumerate(batch) for name, value in zip("li", key)}
             rows = self.conn.execute(_nodes_query(len(batch)), params)
             self.cache.update({(int(r.level), int(r.idx)): bytes(r.hash) for r in rows})
-
-    def flush(self) -> None:
-        """Insert every staged node."""
-        if self.staged:
-            self.conn.execute(insert(merkle_nodes), self.staged)
-            self.staged = []
 
 
 def edge(size: int) -> list[tuple[int, int]]:
