@@ -136,7 +136,19 @@ class BatchedRecorder(SQLAlchemyApplicationRecorder):
                              .where(table.c.id > before).order_by(table.c.id)).all()
         if [(r.originator_id, r.originator_version) for r in found] != \
                 [(r["originator_id"], r["originator_version"]) for r in rows]:
-            raise StorageError("the event table holds other new rows than this unit's: refusing to seal")
+            ours = {(r["originator_id"], r["originator_version"]) for r in rows}
+            unsealed = [int(r.id) for r in conn.execute(
+                select(table.c.id, table.c.originator_id, table.c.originator_version)
+                .select_from(table.outerjoin(merkle_leaves, merkle_leaves.c.notification_id == table.c.id))
+                .where(merkle_leaves.c.leaf_index.is_(None)).order_by(table.c.id))
+                if (r.originator_id, r.originator_version) not in ours]
+            named = ", ".join(map(str, unsealed[:5])) + (f" and {len(unsealed) - 5} more" if len(unsealed) > 5 else "")
+            raise StorageError(
+                "the event table holds other new rows than this unit's"
+                + (f": row(s) {named}, which the ledger never sealed (written into the database outside it)"
+                   if unsealed else "") + "; refusing to seal",
+                "nothing was written: `ledger verify --trust trust.json` names the rows; delete them (or restore "
+                "the database from a backup, and look for a trigger on the event table) and try again")
         return [int(r.id) for r in found]
 
 

@@ -112,6 +112,28 @@ def test_a_row_planted_beside_a_units_entries_on_sqlite_is_refused_and_nothing_i
     write()
 
 
+def test_a_row_planted_at_the_largest_id_on_sqlite_is_named_with_what_to_do(sqlite_federation: Federation) -> None:
+    """A row at the largest id SQLite allows sends every later insert to a random free id: each
+    unit is refused, and the refusal names the planted row and says how to recover."""
+    fed = sqlite_federation
+    events = fed.ledger.app.events_table.name
+    with fed.ledger.engine.begin() as conn:
+        conn.exec_driver_sql(f"INSERT INTO {events} (id, originator_id, originator_version, topic, state) "
+                             "VALUES (9223372036854775807, randomblob(16), 1, 'planted', x'00')")
+
+    def write() -> None:
+        with fed.ledger.unit(fed["dsl"], write=True) as work:
+            work.save(Subject.register("sb-planted", "pupil", {"name": "Pupil"}))
+
+    refused(fed, StorageError, write, match="row\\(s\\) 9223372036854775807, which the ledger never sealed")
+    with pytest.raises(StorageError) as refusal:
+        write()
+    assert "ledger verify" in refusal.value.hint and "reachable" not in refusal.value.hint
+    with fed.ledger.engine.begin() as conn:
+        conn.exec_driver_sql(f"DELETE FROM {events} WHERE id = 9223372036854775807")
+    write()
+
+
 def test_a_checkpoint_row_altered_after_this_process_checked_it_is_checked_again(federation: Federation) -> None:
     """The write path does not verify the same checkpoint text twice; an altered row is
     another text (or another size and root) and is verified, so it is refused."""
