@@ -9,6 +9,7 @@ import queue
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -25,7 +26,7 @@ from commands.services import people
 from commands.services.setup import init_ledger
 from ledger import config as configuration
 from ledger import localtime
-from ledger.clock import Clock, SystemClock
+from ledger.clock import Clock, FixedClock, SystemClock, iso
 from ledger.store import Actor, Ledger
 
 #: The zone the test federations are in (the default); "today" for their services is its date.
@@ -93,6 +94,7 @@ _DROPPER = _Dropper()
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Every test database is dropped before the run ends; a drop that failed fails the run."""
+    _TEMPLATES.close()
     _DROPPER.finish()
     if _DROPPER.failures:
         sys.stderr.write("test databases not dropped:\n" + "\n".join(_DROPPER.failures) + "\n")
@@ -195,83 +197,90 @@ def _opened(ledger: Ledger, home: Path) -> Federation:
     return Federation(ledger, home, {s: ledger.unlock(s, PASSPHRASE) for s in ("admin", *CAST)})
 
 
-@dataclass
-class _Template:
-    day: str
-    home: Path
-    database: str | None
-
-
 class FederationTemplates:
-    """:func:`build_federation`'s federation, built once per backend (and per day) and copied
-    for each test that asks for one.
+    """:func:`build_federation`'s federation, built once per backend and clock and copied for
+    each test that asks for one.
 
     A copy is the same ledger (the same ids, keys, entries and checkpoints) in a home folder
     and database of its own: the SQLite file is copied with the folder, a PostgreSQL database
     is made with ``CREATE DATABASE … TEMPLATE``. Nothing one test writes reaches another.
-    Building anew when the federation's date has changed keeps a copy's entries from
-    "yesterday" for a test that counts on today.
+    On this machine's clock the federation is built anew when its date has changed (a copy
+    holds no entries from "yesterday" for a test that counts on today); on a
+    :class:`~ledger.clock.FixedClock` one is built for each moment the clock is pinned to.
     """
 
-    def __init__(self, folder: Path) -> None:
-        self._folder = folder
-        self._built: dict[str, _Template] = {}
+    def __init__(self) -> None:
+        self._folder: Path | None = None
+        self._built: dict[tuple[str, str], tuple[Path, str | None]] = {}
         self._databases = contextlib.ExitStack()
 
-    def _template(self, backend: str) -> _Template:
+    def _template(self, backend: str, clock: FixedClock | None) -> tuple[Path, str | None]:
         from ledger import crypto
 
-        today = local_today()
-        found = self._built.get(backend)
-        if found is not None and found.day == today:
+        when = f"pinned {iso(clock.now())}" if clock else f"today {local_today()}"
+        found = self._built.get((backend, when))
+        if found is not None:
             return found
+        if self._folder is None:
+            self._folder = Path(tempfile.mkdtemp(prefix="ledger-templates-"))
         database = None
         if backend != "sqlite":
             database = self._databases.enter_context(fresh_pg_database("ledger_template"))
         home = self._folder / f"{backend}-{uuid.uuid4().hex[:8]}" / "home"
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(crypto, "SCRYPT_N", 2**10)
-            build_federation(home, database).ledger.close()
-        self._built[backend] = _Template(today, home, database)
-        return self._built[backend]
+            build_federation(home, database, FixedClock(clock.now()) if clock else None).ledger.close()
+        self._built[(backend, when)] = (home, database)
+        return home, database
 
     @contextmanager
-    def copy(self, backend: str, home: Path, prefix: str = "ledger_test") -> Iterator[Federation]:
+    def copy(self, backend: str, home: Path, prefix: str = "ledger_test",
+             clock: FixedClock | None = None) -> Iterator[Federation]:
         """A copy of the federation on ``backend`` ("sqlite" or "postgres") in ``home`` (which
-        must not exist), closed afterwards."""
+        must not exist), closed afterwards; built and run on ``clock`` when given."""
         if backend != "sqlite" and not postgres_url():
             pytest.skip("PostgreSQL tests skipped: set LEDGER_TEST_POSTGRES_URL to run them")
-        template = self._template(backend)
+        template, template_database = self._template(backend, clock)
         with contextlib.ExitStack() as stack:
             database = None
-            if template.database is not None:
-                database = stack.enter_context(fresh_pg_database(prefix, template.database.rsplit("/", 1)[1]))
-            shutil.copytree(template.home, home)
+            if template_database is not None:
+                database = stack.enter_context(fresh_pg_database(prefix, template_database.rsplit("/", 1)[1]))
+            shutil.copytree(template, home)
             config = configuration.resolve({}, home=str(home), db=database)
             if database is not None:
                 configuration.save(config)
-            ledger = Ledger(config)
+            ledger = Ledger(config, clock)
             stack.callback(ledger.close)
             yield _opened(ledger, home)
 
     def close(self) -> None:
-        """Drop the template databases."""
+        """Drop the template databases and remove their folders."""
         self._databases.close()
+        self._built.clear()
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
+
+
+_TEMPLATES = FederationTemplates()
 
 
 @pytest.fixture(scope="session")
-def federation_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FederationTemplates]:
+def federation_templates() -> FederationTemplates:
     """The usual federation on each backend, built once and copied for each test."""
-    templates = FederationTemplates(tmp_path_factory.mktemp("templates"))
-    yield templates
-    templates.close()
+    return _TEMPLATES
 
 
 @contextmanager
 def pinned_federation(backend: str, home: Path, clock: Clock) -> Iterator[Federation]:
     """A federation on ``backend`` ("sqlite" or "postgres") built, and run, on ``clock``: every
     entry's time and every service's "today" come from it (a test moves it across a change of
-    the clocks, say)."""
+    the clocks, say). On a :class:`~ledger.clock.FixedClock` it is a copy of one built at the
+    same moment."""
+    if isinstance(clock, FixedClock):
+        with _TEMPLATES.copy(backend, home, "ledger_pinned", clock) as fed:
+            yield fed
+        return
     with contextlib.ExitStack() as stack:
         database = None if backend == "sqlite" else stack.enter_context(fresh_pg_database("ledger_pinned"))
         fed = build_federation(home, database, clock)
