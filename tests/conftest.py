@@ -306,6 +306,36 @@ def sqlite_federation(tmp_path: Path, federation_templates: FederationTemplates)
         yield fed
 
 
+@dataclass(frozen=True)
+class DemoRun:
+    """``ledger demo`` run once for the session: the folder it built and what it printed."""
+
+    folder: Path
+    printed: str
+
+    def copy(self, folder: Path) -> Path:
+        """A copy of the demo ledger's folder at ``folder`` (which must not exist), for a test that
+        writes: the copy's settings name its own files, so the session's stays untouched."""
+        shutil.copytree(self.folder, folder)
+        return folder
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """``ledger demo`` on this machine's clock, run once per session (it takes seconds): tests
+    read what it printed, and work on copies of the ledger it built."""
+    from ledger import crypto, transfer_box
+    from tests.cli.conftest import clean_env, invoke
+
+    folder = tmp_path_factory.mktemp("demo-run") / "demo"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(crypto, "SCRYPT_N", 2**10)
+        patch.setattr(transfer_box, "SCRYPT_N", 2**10)
+        result = invoke(["demo", "--dir", str(folder)], clean_env())
+    assert result.exit_code == 0, result.output
+    return DemoRun(folder, result.stdout)
+
+
 def row_counts(fed: Federation) -> dict[str, int]:
     """Rows in every table a write touches: equal before and after means nothing was written."""
     from sqlalchemy import func, select

@@ -6,7 +6,6 @@ does not set are removed, so a developer's own shell settings cannot leak in.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from sqlalchemy.pool import NullPool
 
 from commands.cli.main import cli
 from commands.services import people
-from ledger import config as configuration, crypto, transfer_box
+from ledger import config as configuration, crypto
 from ledger.clock import Clock
 from tests.conftest import PASSPHRASE, Federation, FederationTemplates
 
@@ -100,33 +99,6 @@ class LedgerCli:
         """Everything a write could change: table row counts and the key files."""
         keys = sorted(str(p.relative_to(self.home)) for p in (self.home / "keys").rglob("*.json"))
         return table_counts(self.home), keys
-
-
-@dataclass(frozen=True)
-class DemoRun:
-    """``ledger demo`` run once for the session: the folder it built and what it printed."""
-
-    folder: Path
-    printed: str
-
-    def copy(self, folder: Path) -> LedgerCli:
-        """The CLI on a copy of the demo ledger in ``folder`` (which must not exist), for a test
-        that writes: the copy's settings name its own files, so the session's stays untouched."""
-        shutil.copytree(self.folder, folder)
-        return LedgerCli(folder)
-
-
-@pytest.fixture(scope="session")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
-    """``ledger demo`` on this machine's clock, run once per session (it takes seconds): tests
-    read what it printed, and work on copies of the ledger it built."""
-    folder = tmp_path_factory.mktemp("demo-run") / "demo"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(crypto, "SCRYPT_N", 2**10)
-        patch.setattr(transfer_box, "SCRYPT_N", 2**10)
-        result = invoke(["demo", "--dir", str(folder)], clean_env())
-    assert result.exit_code == 0, result.output
-    return DemoRun(folder, result.stdout)
 
 
 @pytest.fixture

@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 
 from commands.services.demo import DEMO_PASSPHRASE
-from tests.cli.conftest import DemoRun, LedgerCli
+from tests.cli.conftest import LedgerCli
+from tests.conftest import DemoRun
 
 
 @pytest.fixture(scope="module")
 def demo(demo_run: DemoRun, tmp_path_factory: pytest.TempPathFactory) -> tuple[LedgerCli, str]:
     """A copy of the demo ledger (the DSL writes to it) and what ``ledger demo`` printed."""
-    return demo_run.copy(tmp_path_factory.mktemp("journey") / "demo"), demo_run.printed
+    return LedgerCli(demo_run.copy(tmp_path_factory.mktemp("journey") / "demo")), demo_run.printed
 
 
 def run(cli: LedgerCli, *args: str, actor: str) -> str:

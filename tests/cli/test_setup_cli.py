@@ -12,8 +12,8 @@ import pytest
 
 from commands.cli.main import cli
 from commands.services.demo import DEMO_PASSPHRASE
-from tests.cli.conftest import DemoRun, LedgerCli, clean_env, invoke, table_counts
-from tests.conftest import PASSPHRASE, RECOVERY_PASSPHRASE
+from tests.cli.conftest import LedgerCli, clean_env, invoke, table_counts
+from tests.conftest import PASSPHRASE, RECOVERY_PASSPHRASE, DemoRun
 
 INIT = ["init", "--admin-name", "Pat Admin", "--admin-id", "it-manager"]
 
@@ -182,7 +182,7 @@ def test_demo_builds_a_federation_that_the_other_commands_can_open(demo_run: Dem
     assert "  IT manager (admin): it-manager" in lines
     assert f"  database:   sqlite:///{folder}/ledger.db" in lines
     assert f"  ledger --home {folder} serve" in lines  # how to open the web desk on it
-    cli = demo_run.copy(tmp_path / "demo")  # reading a person's details records the reading
+    cli = LedgerCli(demo_run.copy(tmp_path / "demo"))  # reading a person's details records the reading
     people = cli.rows("people", "list")
     staff = sorted(str(p["id"]) for p in people if p["kind"] == "staff")
     assert staff == ["dsl", "head", "investigator", "it-manager", "poster-1", "slt", "teacher-1", "teacher-2",
