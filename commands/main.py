@@ -35,10 +35,13 @@ else:
               help="Trust one reverse proxy's X-Forwarded-Proto/-Host/-For; cookies are Secure.")
 @click.option("--max-upload-mb", default=DEFAULT_MAX_UPLOAD_MB, show_default=True, type=click.IntRange(min=1),
               help="Largest request (evidence uploads included).")
+@click.option("--witness-page/--no-witness-page", default=True, show_default=True,
+              help="Serve the public /witness/add-checkpoint page (the newest signed checkpoint, its size and "
+                   "signed time, for witnesses who fetch it); off, it is a 404.")
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Worker threads.")
 @pass_state
 def serve(state: State, host: str, port: int, idle_minutes: float, behind_https_proxy: bool, max_upload_mb: int,
-          threads: int) -> None:
+          witness_page: bool, threads: int) -> None:
     """Open the web desk on this ledger: staff sign in with their id and passphrase.
 
     Pages are served by waitress; each person's key is unlocked in this
@@ -57,7 +60,8 @@ def serve(state: State, host: str, port: int, idle_minutes: float, behind_https_
     finally:
         checked.close()
     settings = Settings(idle_minutes=idle_minutes, secure_cookies=behind_https_proxy,
-                        behind_proxy=behind_https_proxy, max_upload_mb=max_upload_mb, time_source=state.clock)
+                        behind_proxy=behind_https_proxy, max_upload_mb=max_upload_mb, time_source=state.clock,
+                        witness_page=witness_page)
     desk.run(config, host, port, settings, lambda line: click.echo(line, err=True), threads)
 
 

@@ -14,10 +14,11 @@ A bundle holds, for the entries an export selected:
   against ``checkpoint.txt``, one checkpoint signed by the ledger key;
 - readable files (``timeline.html``, ``timeline.csv``, ``README.txt``) and
   ``entries/index.json``;
-- ``witnessed.txt`` and ``witnessed-proof.txt`` (when the trust file names witnesses and a
-  quorum has cosigned): the newest checkpoint a quorum of witnesses cosigned, and a
-  consistency proof between it and ``checkpoint.txt``, so a bundle from a history
-  rewritten after a witness saw it fails the standalone verifier;
+- ``witnessed/<key id>.txt`` (when the trust file names witnesses): each witness's own newest
+  cosigned checkpoint, and ``witnessed.txt`` the newest one a quorum cosigned at one size, each
+  with a consistency proof to ``checkpoint.txt`` (``…-proof.txt``), so a bundle from a history
+  rewritten after a witness saw it fails the standalone verifier, and a quorum above one is met
+  by each witness's own newest cosignature;
 - ``SHA256SUMS`` over every file, signed (plain Ed25519 over its exact bytes)
   in ``SHA256SUMS.sig`` by the ledger key in ``ledger-public-key.pem``.
 
@@ -366,24 +367,36 @@ def files(conn: Connection, contents: Contents, scrub: Pseudonyms) -> dict[str, 
 
 
 def witnessed(conn: Connection, trust_json: bytes, snap: Snapshot) -> dict[str, bytes]:
-    """``witnessed.txt`` (the newest checkpoint a quorum of the trust file's witnesses cosigned)
-    and ``witnessed-proof.txt`` (consistency between it and the bundle's checkpoint); none when
-    the trust file names no witness or no quorum has cosigned yet."""
+    """What the trust file's witnesses cosigned, each with a consistency proof to the bundle's checkpoint:
+
+    - ``witnessed/<key id>.txt`` and ``witnessed/<key id>-proof.txt``: each witness's own newest
+      cosigned checkpoint (its lines only), so a quorum above one is met by each witness's newest
+      cosignature even when they cosigned different sizes;
+    - ``witnessed.txt`` and ``witnessed-proof.txt``: the newest checkpoint a quorum cosigned at one
+      size, when there is one (what earlier verifiers read).
+
+    None when the trust file names no witness."""
     document = json.loads(trust_json)
     settings = witness_settings(document)
     if not settings["witnesses"]:
         return {}
     origin, _, _ = str(document["ledger_key"]).partition("+")
-    newest = witness.newest_quorum([text for _, text in stored_cosignatures(conn)], origin,
-                                   bytes.fromhex(document["ledger_public_key"]), settings["witnesses"],
-                                   settings["witness_quorum"])
-    if newest is None:
-        return {}
-    cp, note = newest
-    size1, size2 = sorted((cp.size, snap.size))
-    hashes = merkle.consistency_proof(size1, size2, StoredNodes(conn)) if 0 < size1 < size2 else []
-    return {"witnessed.txt": note.encode("utf-8"),
-            "witnessed-proof.txt": checkpoint.format_consistency_proof(size1, size2, hashes).encode("ascii")}
+    groups = witness.cosigned_groups([text for _, text in stored_cosignatures(conn)], origin,
+                                     bytes.fromhex(document["ledger_public_key"]), settings["witnesses"])
+    out: dict[str, bytes] = {}
+
+    def ship(stem: str, found: tuple[checkpoint.Checkpoint, str] | None) -> None:
+        if found is not None:
+            cp, note = found
+            size1, size2 = sorted((cp.size, snap.size))
+            hashes = merkle.consistency_proof(size1, size2, StoredNodes(conn)) if 0 < size1 < size2 else []
+            out[f"{stem}.txt"] = note.encode("utf-8")
+            out[f"{stem}-proof.txt"] = checkpoint.format_consistency_proof(size1, size2, hashes).encode("ascii")
+
+    ship("witnessed", witness.quorum_note(groups, origin, settings["witness_quorum"]))
+    for name, key in settings["witnesses"]:
+        ship(f"witnessed/{witness.key_id(name, key).hex()}", witness.newest_of(groups, origin, name))
+    return out
 
 
 def sha256sums(bundle: Mapping[str, bytes]) -> bytes:
@@ -521,8 +534,9 @@ FILES
   registry/             the entries registering the signers' keys and roles,
                         and the table of which roles may record what
   checkpoint.txt        the ledger's signed checkpoint (C2SP format)
-  witnessed.txt         the newest checkpoint the ledger's witnesses cosigned (when it has witnesses)
-  witnessed-proof.txt   proof that checkpoint.txt and witnessed.txt are one history
+  witnessed.txt         the newest checkpoint a quorum of the ledger's witnesses cosigned
+  witnessed/<id>.txt    each witness's own newest cosigned checkpoint (when it has witnesses)
+  ...-proof.txt         proof that checkpoint.txt and each of those is one history
   trust.json            the ledger's identity and first administrator's key
   {PUBLIC_KEY}   the ledger's public key
   SHA256SUMS(.sig)      the hash of every file, and its signature

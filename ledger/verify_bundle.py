@@ -9,8 +9,10 @@ SHA256SUMS list and its signature by the ledger key, the signed checkpoint, ever
 inclusion proof, each entry's Ed25519 signature by a key registered back to the first admin and not
 revoked, whose holder's roles allowed it, body hashes, key commitments, decrypted plaintext and
 evidence files' intake hashes, and (when the trust file names witnesses) that the checkpoint and
-the newest one a quorum of witnesses cosigned (``witnessed.txt``, C2SP cosignature/v1) are one
-history and no entry is older than the trust file allows without a witness having seen it. One
+each witness's newest cosigned one (``witnessed/<key id>.txt`` and ``witnessed.txt``, C2SP
+cosignature/v1) are one history, that a quorum of witnesses' newest cosignatures covers the
+entries or they are younger than the trust file allows, and that no entry is dated after a
+witness saw it or before the checkpoint it came after was signed. One
 line per check; exit 0 if all pass, 1 if any fails, 2 if the
 bundle cannot be read. Formats: ledger/envelope.py, ledger/checkpoint.py, ledger/bundle.py.
 
@@ -505,9 +507,10 @@ def checkpoint_time(text: str) -> datetime | None:
 
 
 def check_witness_file(files: dict[str, bytes], trust: dict[str, Any], report: Report, text: str,
-                       bundle_witnessed: tuple[int, bytes]) -> None:
+                       proved: set[tuple[int, bytes]]) -> None:
     """The witness's own newest cosigned checkpoint (its ``latest-cosigned.txt``) against the bundle's:
-    a smaller checkpoint the ledger signed after the witness saw a larger one is a cut."""
+    a smaller checkpoint the ledger signed after the witness saw a larger one is a cut. ``proved``:
+    the cosigned checkpoints (size, root) the bundle proved one history with its own."""
     c = report.check("the witness's own latest cosigned checkpoint (--witnessed) agrees with the bundle")
     public = bytes.fromhex(trust["ledger_public_key"])
     bundle_text = files["checkpoint.txt"].decode("utf-8")
@@ -527,10 +530,10 @@ def check_witness_file(files: dict[str, bytes], trust: dict[str, Any], report: R
     who = ", ".join(sorted(times))
     if w_size == size and w_root != root:
         c.fail(f"witness {who} cosigned another root for size {size}: the ledger's key signed two histories")
-    elif w_size < size and (w_size, w_root) != bundle_witnessed:
+    elif w_size < size and (w_size, w_root) not in proved:
         c.fail(f"the bundle cannot show that its checkpoint ({size}) extends the one witness {who} cosigned "
-               f"({w_size}): its witnessed.txt is at another size. Either the log was cut and grew again after the "
-               "witness saw it, or that cosignature was not yet recorded by a quorum: ask the school to record it "
+               f"({w_size}): none of its witnessed files is at that size. Either the log was cut and grew again "
+               "after the witness saw it, or that cosignature was not yet recorded: ask the school to record it "
                "(`ledger witness record`) and export again, then check the new bundle")
     elif w_size > size and signed is not None and (
             signed > w_time + CLOCK_ALLOWANCE or (w_signed is not None and signed >= w_signed)):
@@ -547,51 +550,104 @@ def check_witness_file(files: dict[str, bytes], trust: dict[str, Any], report: R
     report.notes.append(f"witness file: checkpoint {w_size} cosigned by {who} at {w_time.isoformat()}")
 
 
-def check_witnesses(files: dict[str, bytes], trust: dict[str, Any], entries: dict[int, Entry], report: Report,
-                    now: datetime | None = None, witnessed: str | None = None) -> None:
-    """The bundle's checkpoint is one history with the newest one a quorum of the trust file's
-    witnesses cosigned; entries after that are younger than the trust file's maximum age."""
-    keys = trust.get("witnesses") or []
-    if not keys:
-        if "witnessed.txt" in files:
-            report.notes.append("witnessed.txt was not checked: the trust file names no witness")
-        return
-    quorum = int(trust.get("witness_quorum", 1))
-    c = report.check(f"the checkpoint is one history with one a quorum of {quorum} witness(es) cosigned")
-    if "witnessed.txt" not in files:
-        c.fail("the trust file names witnesses, but the bundle holds no checkpoint they cosigned (witnessed.txt)")
-        return
-    public = bytes.fromhex(trust["ledger_public_key"])
-    size, root = open_checkpoint(files["checkpoint.txt"].decode("utf-8"), trust["origin"], public)
-    text = files["witnessed.txt"].decode("utf-8")
+@dataclass
+class Cosigned:
+    """One cosigned checkpoint the bundle carries, proved one history with ``checkpoint.txt``."""
+
+    file: str
+    size: int
+    root: bytes
+    times: dict[str, int]  # witness name -> POSIX time of its cosignature
+    signed: datetime | None  # the ledger's own signed time in the checkpoint
+
+
+def _witnessed_files(files: dict[str, bytes]) -> list[str]:
+    """``witnessed.txt`` (a quorum's newest at one size) and ``witnessed/<key id>.txt`` (each
+    witness's own newest), each beside its ``…-proof.txt``."""
+    return sorted(n for n in files if re.fullmatch(r"witnessed(/[0-9a-f]{8})?\.txt", n))
+
+
+def _open_cosigned(files: dict[str, bytes], trust: dict[str, Any], name: str, size: int,
+                   root: bytes) -> Cosigned:
+    """One witnessed file, checked: the ledger's signature, every trusted witness's line on it (a
+    failing one names its witness), and a consistency proof with the bundle's checkpoint."""
+    public, keys = bytes.fromhex(trust["ledger_public_key"]), [str(k) for k in trust.get("witnesses") or []]
+    text = files[name].decode("utf-8")
     w_size, w_root = open_checkpoint(text, trust["origin"], public)
-    times = cosigned_by(text, [str(k) for k in keys])
-    if len(times) < max(quorum, 1):
-        c.fail(f"witnessed.txt is cosigned by {len(times)} of the trust file's witnesses, not {quorum}")
-        return
-    proof = files.get("witnessed-proof.txt", b"").decode("ascii").split("\n")
+    times = cosigned_by(text, keys)
+    stem = name[:-len(".txt")]
+    if stem != "witnessed" and stem.rpartition("/")[2] not in {k.split("+")[1] for k in keys
+                                                                 if k.partition("+")[0] in times}:
+        raise ValueError("it holds no cosignature by the witness whose key id it is named for")
+    proof = files.get(f"{stem}-proof.txt", b"").decode("ascii").split("\n")
     if proof[:3] != ["policy-ledger/consistency-proof@v1", f"size1 {min(size, w_size)}",
                      f"size2 {max(size, w_size)}"] or proof[-1] != "":
-        c.fail("witnessed-proof.txt is missing or is not a proof between the two checkpoints' sizes")
-        return
+        raise ValueError(f"{stem}-proof.txt is missing or is not a proof between the two checkpoints' sizes")
     hashes = [base64.b64decode(h, validate=True) for h in proof[3:-1]]
     pair = ((w_size, w_root), (size, root)) if w_size <= size else ((size, root), (w_size, w_root))
     if not consistent(pair[0][0], pair[1][0], pair[0][1], pair[1][1], hashes):
-        c.fail(f"checkpoint.txt ({size}) and the checkpoint the witnesses cosigned ({w_size}) are not one "
-               "history: the log was rewritten after the witnesses saw it")
+        raise ValueError(f"checkpoint.txt ({size}) and the checkpoint witness(es) {', '.join(sorted(times))} "
+                         f"cosigned ({w_size}) are not one history: the log was rewritten after the witnesses saw it")
+    return Cosigned(name, w_size, w_root, times, checkpoint_time(text))
+
+
+def check_witnesses(files: dict[str, bytes], trust: dict[str, Any], entries: dict[int, Entry], report: Report,
+                    now: datetime | None = None, witnessed: str | None = None) -> None:
+    """The bundle's checkpoint is one history with each witness's newest cosigned checkpoint it
+    carries; a quorum of witnesses' newest cosignatures covers the entries below the quorum's
+    size; entries after that are younger than the trust file's maximum age; and every entry
+    carried is dated as the witnesses saw it (:func:`check_witness_times`)."""
+    keys = trust.get("witnesses") or []
+    names = _witnessed_files(files)
+    if not keys:
+        if names:
+            report.notes.append("the witnessed files were not checked: the trust file names no witness")
+        return
+    quorum = max(int(trust.get("witness_quorum", 1)), 1)
+    c = report.check(f"the checkpoint is one history with those a quorum of {quorum} witness(es) cosigned")
+    if not names:
+        c.fail("the trust file names witnesses, but the bundle holds no checkpoint they cosigned (witnessed.txt, "
+               "witnessed/)")
+        return
+    public = bytes.fromhex(trust["ledger_public_key"])
+    size, root = open_checkpoint(files["checkpoint.txt"].decode("utf-8"), trust["origin"], public)
+    seen: list[Cosigned] = []
+    named_ids = {str(k).split("+", 2)[1] for k in keys if "+" in str(k)}
+    for name in names:
+        if name != "witnessed.txt" and name[len("witnessed/"):-len(".txt")] not in named_ids:
+            report.notes.append(f"{name} is a witness's the trust file does not name: not counted")
+            continue
+        try:
+            seen.append(_open_cosigned(files, trust, name, size, root))
+        except (*MALFORMED, UnicodeDecodeError) as exc:
+            c.fail(f"{name}: {exc}")
+    newest: dict[str, tuple[int, int]] = {}  # witness -> (size, time) of its newest cosignature
+    for item in seen:
+        for who, when in item.times.items():
+            newest[who] = max(newest.get(who, (item.size, when)), (item.size, when))
+    if c.problems:
+        return
+    if len(newest) < quorum:
+        missing = sorted({str(k).partition("+")[0] for k in keys} - set(newest))
+        c.fail(f"the witnessed files are cosigned by {len(newest)} of the trust file's witnesses, not {quorum}: "
+               f"no cosigned checkpoint from {', '.join(missing)}")
         return
     c.done += 1
-    when = EPOCH + timedelta(seconds=max(times.values()))
+    # every witness in the quorum saw the log at least at the quorum-th largest of their sizes
+    ranked = sorted(newest.values(), reverse=True)
+    w_size, latest = ranked[quorum - 1][0], EPOCH + timedelta(seconds=max(t for _, t in ranked[:quorum]))
+    check_witness_times(entries, seen, report)
     if witnessed is not None:
-        check_witness_file(files, trust, report, witnessed, (w_size, w_root))
+        check_witness_file(files, trust, report, witnessed, {(i.size, i.root) for i in seen})
     else:
         signed = checkpoint_time(files["checkpoint.txt"].decode("utf-8"))
         report.limits.append(
             f"entries recorded after {signed.isoformat() if signed else 'its checkpoint'} could have been cut "
             "from the ledger before it was made: check with a witness (--witnessed, the witness's "
             "latest-cosigned.txt)")
-    report.notes.append(f"witnessed: checkpoint {w_size} cosigned by {', '.join(sorted(times))} "
-                        f"(latest {when.isoformat()})")
+    report.notes.append("witnessed: " + "; ".join(f"checkpoint {s} cosigned by {who} at {_posix(t)}"
+                                                  for who, (s, t) in sorted(newest.items()))
+                        + f" (a quorum of {quorum} covers {w_size} entries, latest {latest.isoformat()})")
     later = sorted(leaf for leaf in entries if leaf >= w_size)
     if later:
         days = float(trust.get("witness_max_age_days", 7))
@@ -599,10 +655,39 @@ def check_witnesses(files: dict[str, bytes], trust: dict[str, Any], entries: dic
         oldest = min(_instant(entries[leaf].header.get("recorded_at")) for leaf in later)
         moment = now or datetime.now(timezone.utc)
         if (moment - datetime.fromisoformat(oldest)).total_seconds() > days * 86400:
-            a.fail(f"entries {later[0]}.. are after the newest witnessed checkpoint ({w_size}) though recorded "
-                   f"at {oldest}: the witnesses never saw them")
+            a.fail(f"entries {later[0]}.. are after the newest checkpoint a quorum of witnesses saw ({w_size}) though "
+                   f"recorded at {oldest}: the witnesses never saw them")
         else:
             a.done += 1
+
+
+def _posix(stamp: int) -> str:
+    return (EPOCH + timedelta(seconds=stamp)).isoformat()
+
+
+def check_witness_times(entries: dict[int, Entry], seen: list[Cosigned], report: Report) -> None:
+    """As ``ledger verify`` does: an entry below a cosigned size is not dated after the witness saw
+    the log at that size (plus the clock allowance), and one at or after it is not dated before the
+    ledger signed that checkpoint (it was added after)."""
+    c = report.check("entries under a cosigned size are not dated after the witness saw them")
+    for leaf, e in sorted(entries.items()):
+        recorded = datetime.fromisoformat(_instant(e.header.get("recorded_at")))
+        problem = ""
+        for item in seen:
+            if leaf < item.size:
+                who, stamp = min(item.times.items(), key=lambda pair: pair[1])
+                if recorded > EPOCH + timedelta(seconds=stamp + 1) + CLOCK_ALLOWANCE:
+                    problem = (f"{e.file} is recorded at {recorded.isoformat()}, after witness {who} saw the log at "
+                               f"size {item.size} ({_posix(stamp)}; {item.file}): its time is false")
+                    break
+            elif item.signed is not None and recorded < item.signed:
+                problem = (f"{e.file} is recorded at {recorded.isoformat()}, but it was added after the ledger "
+                           f"signed checkpoint {item.size} at {item.signed.isoformat()} ({item.file}): back-dated")
+                break
+        if problem:
+            c.fail(problem)
+        else:
+            c.done += 1
 
 
 NAMESPACE = uuid.UUID("6f1c2b1e-8f0c-4f3b-9d55-5f0c1a9e7a11")

@@ -225,12 +225,15 @@ def open_witnessed(text: str, origin: str, ledger_key: bytes, witnesses: Sequenc
     return Witnessed(opened, times)
 
 
-def newest_quorum(notes: Sequence[str], origin: str, ledger_key: bytes, witnesses: Sequence[tuple[str, bytes]],
-                  quorum: int, at_most: int | None = None) -> tuple[Checkpoint, str] | None:
-    """The largest checkpoint (no larger than ``at_most``) a quorum of distinct witnesses cosigned,
-    as one note: the ledger's signature and every valid cosignature line on it. Notes that do not
-    check out are left out (``verify`` names them)."""
-    groups: dict[tuple[int, bytes], tuple[str, dict[str, str]]] = {}
+#: Cosigned checkpoints by (size, root): a note signed by the ledger, and each witness's valid lines on it.
+Groups = dict[tuple[int, bytes], tuple[str, dict[str, str]]]
+
+
+def cosigned_groups(notes: Sequence[str], origin: str, ledger_key: bytes, witnesses: Sequence[tuple[str, bytes]],
+                    at_most: int | None = None) -> Groups:
+    """Every note that checks out (no larger than ``at_most``), grouped by checkpoint, with each
+    trusted witness's valid cosignature lines on it; each note's signatures are checked once."""
+    groups: Groups = {}
     for text in notes:
         try:
             opened = open_witnessed(text, origin, ledger_key, witnesses)
@@ -248,13 +251,26 @@ def newest_quorum(notes: Sequence[str], origin: str, ledger_key: bytes, witnesse
                 line = checkpoint.signature_line(name, kid, raw)
                 if line not in lines[name]:
                     lines[name] += line
+    return groups
+
+
+def quorum_note(groups: Groups, origin: str, quorum: int) -> tuple[Checkpoint, str] | None:
+    """The largest checkpoint of ``groups`` a quorum cosigned, with every witness's lines on it."""
     best = max((key for key, (_, lines) in groups.items() if len(lines) >= max(quorum, 1)), default=None)
-    if best is None:
-        return None
-    text, lines = groups[best]
+    return None if best is None else _note(groups[best], origin, sorted(groups[best][1]))
+
+
+def newest_of(groups: Groups, origin: str, name: str) -> tuple[Checkpoint, str] | None:
+    """The largest checkpoint of ``groups`` witness ``name`` cosigned, with its lines only."""
+    best = max((key for key, (_, lines) in groups.items() if name in lines), default=None)
+    return None if best is None else _note(groups[best], origin, [name])
+
+
+def _note(group: tuple[str, dict[str, str]], origin: str, names: Sequence[str]) -> tuple[Checkpoint, str]:
+    text, lines = group
     body, signatures = checkpoint.parse_signed_note(text)
     ledger_lines = "".join(checkpoint.signature_line(*sig) for sig in signatures if sig[0] == origin)
-    return checkpoint.parse_checkpoint_body(body), body + "\n" + ledger_lines + "".join(lines[n] for n in sorted(lines))
+    return checkpoint.parse_checkpoint_body(body), body + "\n" + ledger_lines + "".join(lines[n] for n in names)
 
 
 def posix_to_iso(timestamp: int) -> str:

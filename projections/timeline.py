@@ -182,12 +182,35 @@ def _people(conn: Connection, aggregates: set[str]) -> set[str]:
     return {str(a) for (a,) in rows}
 
 
+#: The kind of record a file taken in from another ledger is (it carries the sender's ``tr-…`` id).
+RECEIVED_KIND = "ReceivedFile"
+
+
+def _received_under(conn: Connection, ref: str) -> list[str]:
+    """The files taken in here under another ledger's transfer id ``ref`` (``ledger transfer
+    received`` lists them by it), oldest first. The index only selects: :func:`build` holds the
+    anchor to its signed ``transfer_id``."""
+    rows = conn.execute(select(entries.c.aggregate, entries.c.notification_id).join(
+        entry_links, entry_links.c.aggregate == entries.c.aggregate).where(
+        entry_links.c.ref == ref.strip(), entries.c.kind == RECEIVED_KIND, entries.c.version == 1))
+    return [str(a) for a, _ in sorted(set(rows), key=lambda row: row[1])]
+
+
+def _resolve_record(conn: Connection, ref: str) -> str | None:
+    """The record a short id or record id names; a transfer id names the first file taken in under it."""
+    found = resolve(conn, ref)
+    if found is None:
+        found = next(iter(_received_under(conn, ref)), None)
+    return found
+
+
 def _record_scope(conn: Connection, ref: str) -> set[str]:
     """The record itself, records pointing at it, and non-person records it points at."""
-    anchor = resolve(conn, ref)
+    anchor = _resolve_record(conn, ref)
     if anchor is None:
-        raise NotFound(f"no record {ref!r} in the ledger", "give the short id shown when it was recorded (e.g. inc-1a2b3c4d)")
-    names = {anchor} | set(aliases_of(conn, [anchor]).values())
+        raise NotFound(f"no record {ref!r} in the ledger", "give the short id shown when it was recorded (e.g. "
+                       "inc-1a2b3c4d, or a transfer's tr-1a2b3c4d from `ledger transfer list` or `transfer received`)")
+    names = {anchor} | set(aliases_of(conn, [anchor]).values()) | ({ref.strip()} if resolve(conn, ref) is None else set())
     inbound = {str(a) for (a,) in conn.execute(select(entry_links.c.aggregate).where(entry_links.c.ref.in_(names)).distinct())}
     pointed = {str(r) for (r,) in conn.execute(select(entry_links.c.ref).where(entry_links.c.aggregate == anchor).distinct())}
     outbound = {p for p in pointed if UUID_PATTERN.match(p)}
@@ -423,7 +446,7 @@ def _place_corrections(rows: list[dict[str, Any]], targets: dict[int, tuple[str,
 def _anchor(conn: Connection, selection: Selection) -> str | None:
     """The record a chronology is about: the incident (or record), or the person's own record."""
     if selection.incident:
-        return resolve(conn, selection.incident)
+        return _resolve_record(conn, selection.incident)
     if selection.person:
         return resolve(conn, selection.person)
     return None
@@ -520,6 +543,10 @@ def build(
         scope |= added
     if anchor is not None:
         _require_reader(conn, registry, keyring, reader, anchor, logged.get(anchor, []), selection)
+        if selection.incident and resolve(conn, selection.incident) is None and not any(
+                e.checked and e.claims.get("transfer_id") == selection.incident.strip() for e in logged.get(anchor, [])):
+            raise NotFound(f"no record {selection.incident!r} in the ledger: the index points it at a record whose "
+                           "signed entries do not carry it", "rebuild the read models: `ledger projections rebuild`")
     else:
         logged = {a: items for a, items in logged.items() if _may_read(conn, registry, keyring, reader, items)}
         scope = set(logged)

@@ -148,36 +148,52 @@ def keygen(state: State, out: Path, school: str, name: str) -> None:
 
 @transfer.command("import")
 @click.argument("sealed", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--key", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Your transfer-key.json.")
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path),
+              help="Your transfer-key.json (not needed for a file sealed with a passphrase).")
 @click.option("--receipt", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the signed receipt to send back.")
 @click.option("--passphrase-from-phone", is_flag=True, help=f"The file was sealed with a passphrase ({PHONE_VARIABLE}).")
+@click.option("--school", help="With no --key: your school's name, for the receipt.")
+@click.option("--name", help="With no --key: your name (the receiving DSL), for the receipt.")
 @click.option("--trust", type=click.Path(dir_okay=False, path_type=Path),
               help="The sending ledger's trust file, obtained separately (default: the bundle's own copy).")
 @click.option("--person", metavar="PERSON", help="The pupil on this ledger the file is about, if already added.")
 @click.option("--force", is_flag=True, help="Replace --receipt if it already exists.")
 @pass_state
-def import_(state: State, sealed: Path, key: Path, receipt: Path, passphrase_from_phone: bool, trust: Path | None,
-            person: str | None, force: bool) -> None:
+def import_(state: State, sealed: Path, key: Path | None, receipt: Path, passphrase_from_phone: bool,
+            school: str | None, name: str | None, trust: Path | None, person: str | None, force: bool) -> None:
     """Take in a child protection file another school's ledger sent (the receiving DSL).
 
     Opens and verifies it exactly as the standalone tool; keeps it as it came
     (its entries keep their own signatures and proofs, attributed to the
     sending ledger); records that it was received; writes the signed receipt.
 
+    With no key file, a file sealed with a passphrase (read by phone) is
+    opened with the passphrase alone, and the receipt is signed with a
+    one-off key naming --school and --name: it shows the file was opened,
+    not who opened it (the sending DSL confirms that by phone).
+
     \b
     Example:
       ledger --as dsl transfer import pip.transfer --key ~/transfer-key/transfer-key.json --receipt receipt.json
+      ledger --as dsl transfer import pip.transfer --passphrase-from-phone --school "Elm Academy" \\
+          --name "Dee Lead" --receipt receipt.json
     """
+    if key is not None and (school or name):
+        raise click.UsageError("--school and --name are for a file opened without --key (your key file names them)")
     phone = state.passphrase("Passphrase given by phone", PHONE_VARIABLE) if passphrase_from_phone else None
+    key_passphrase = state.passphrase("Passphrase of your transfer key file", KEY_VARIABLE) if key is not None else ""
     done = service.take_in(state.ledger(), state.actor(), service.TakeInRequest(
-        sealed=sealed, key=key, key_passphrase=state.passphrase("Passphrase of your transfer key file", KEY_VARIABLE),
-        receipt=receipt, phone_passphrase=phone, trust=trust, person=person, force=force))
+        sealed=sealed, key=key, key_passphrase=key_passphrase, receipt=receipt, phone_passphrase=phone, trust=trust,
+        person=person, force=force, school=school, name=name))
     emit(f"transfer {done.transfer_id} from {done.from_origin} taken in: {done.entries} entries, "
          f"{len(done.checks)} checks passed")
     if done.introduced:
         emit(f"this is {done.introduced}", err=True)
     emit(f"sending ledger key fingerprint: {done.ledger_fingerprint} (compare with the sending school's)", err=True)
+    if done.one_off_key:
+        emit("the receipt is signed with a one-off key: it shows you opened the file, not who you are (the sending "
+             "DSL confirms that by phone)", err=True)
     emit(f"receipt written to {done.receipt}: send it to the sending school; the file is kept in {done.kept}", err=True)
 
 

@@ -37,7 +37,7 @@ from commands.services.readside import ensure_current
 from ledger import crypto, files, localtime, schooldays
 from ledger import transfer_box as box
 from ledger import verify_bundle as checker
-from ledger.domain.base import parse_date
+from ledger.domain.base import parse_date, require_text
 from ledger.domain.people import StaffMember, Subject, staff_record_id, subject_record_id
 from ledger.domain.transfer import (ChildFileTransfer, ClosureDays, ReceivedFile, closure_dates,
                                     closures_record_id, received_record_id, transfer_record_id)
@@ -436,7 +436,7 @@ class ReceiptRecorded:
     copy: str = "copy 1 of 1"
 
 
-def _parse_receipt(path: Path) -> tuple[dict[str, Any], bytes, bytes, str]:
+def _parse_receipt(path: Path, shown: str) -> tuple[dict[str, Any], bytes, bytes, str]:
     data = files.read_regular(path, box.MAX_SMALL_FILE)
     problem = "not a transfer receipt"
     try:
@@ -448,13 +448,15 @@ def _parse_receipt(path: Path) -> tuple[dict[str, Any], bytes, bytes, str]:
             return body, text, signature, hashlib.sha256(data).hexdigest()
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
         problem = f"not a transfer receipt ({type(exc).__name__})"
-    raise InvalidInput(f"{path} is {problem}", "give the receipt.json the receiving school sent back")
+    raise InvalidInput(f"{shown} is {problem}", "give the receipt.json the receiving school sent back")
 
 
-def record_receipt(ledger: Ledger, actor: Actor, path: Path) -> ReceiptRecorded:
-    """Check a receipt against the transfer it names and record it as a signed entry."""
+def record_receipt(ledger: Ledger, actor: Actor, path: Path, shown: str | None = None) -> ReceiptRecorded:
+    """Check a receipt against the transfer it names and record it as a signed entry. ``shown``
+    names the file in messages (the desk passes the uploaded file's name; default: ``path``)."""
     _require_sender(actor)
-    body, text, signature, receipt_sha256 = _parse_receipt(path)
+    shown = shown or str(path)
+    body, text, signature, receipt_sha256 = _parse_receipt(path, shown)
     hint = "nothing was recorded; ask the receiving DSL by phone whether they received the file"
     with ledger.unit(actor, write=True) as work:
         try:
@@ -464,7 +466,7 @@ def record_receipt(ledger: Ledger, actor: Actor, path: Path) -> ReceiptRecorded:
             if moment.tzinfo is None:
                 raise ValueError("the time received has no zone")
         except (KeyError, ValueError, TypeError):
-            raise InvalidInput(f"{path} is a malformed receipt", hint) from None
+            raise InvalidInput(f"{shown} is a malformed receipt", hint) from None
         if body.get("from_ledger") != ledger.meta()["ledger_id"] or not work.exists(transfer_record_id(transfer_id)):
             raise VerificationFailed(f"the receipt is for transfer {transfer_id}, which this ledger did not send", hint)
         transfer = work.get(ChildFileTransfer, transfer_record_id(transfer_id), "transfer")
@@ -504,16 +506,21 @@ def record_receipt(ledger: Ledger, actor: Actor, path: Path) -> ReceiptRecorded:
 
 @dataclass(frozen=True)
 class TakeInRequest:
-    """A sealed file to take in, the receiving DSL's key, and where to write the receipt."""
+    """A sealed file to take in, the receiving DSL's key, and where to write the receipt.
+
+    With no ``key`` (a file sealed with a passphrase, read by phone): the receipt is signed with a
+    one-off key naming ``school`` and ``name``, as the standalone tool does."""
 
     sealed: Path
-    key: Path
+    key: Path | None
     key_passphrase: str
     receipt: Path
     phone_passphrase: str | None = None
     trust: Path | None = None
     person: str | None = None
     force: bool = False
+    school: str | None = None
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -529,12 +536,14 @@ class TakenIn:
     kept: Path
     #: What the file says it is, from its signed introduction ("" when it names no one).
     introduced: str = ""
+    #: The receipt is signed with a one-off key (no key file given): it shows the file was opened, not by whom.
+    one_off_key: bool = False
 
 
 def _open_sealed(request: TakeInRequest) -> tuple[box.Opened, box.ReceiverKey]:
     try:
         sealed = box.read_sealed(request.sealed)
-        key = box.load_receiver_key(request.key, request.key_passphrase)
+        key = _receiver_key(request, sealed)
         opened = box.check(sealed, box.content_key(sealed, key, request.phone_passphrase), request.trust,
                            wording=export._Wording())
     except box.Unopenable as exc:
@@ -545,6 +554,19 @@ def _open_sealed(request: TakeInRequest) -> tuple[box.Opened, box.ReceiverKey]:
         raise VerificationFailed("the file does not verify, so it was not taken in: " + " | ".join(failed),
                                  "tell the sending school what failed; no receipt was written")
     return opened, key
+
+
+def _receiver_key(request: TakeInRequest, sealed: box.Sealed) -> box.ReceiverKey:
+    """The receiving DSL's key; with none, for a passphrase file, a one-off key for the receipt."""
+    if request.key is not None:
+        return box.load_receiver_key(request.key, request.key_passphrase)
+    if sealed.header.get("method") != "passphrase":
+        raise box.Unopenable("this file was sealed to the receiving DSL's key: give --key (your transfer-key.json)")
+    school, name = (request.school or "").strip(), (request.name or "").strip()
+    if not school or not name:
+        raise InvalidInput("with no --key, give --school (your school) and --name (yours): the receipt names them",
+                           "nothing was written")
+    return box.new_receiver_key(require_text("school", school, 200), require_text("name", name, 200))
 
 
 def _from_school(opened: box.Opened) -> str:
@@ -589,7 +611,7 @@ def take_in(ledger: Ledger, actor: Actor, request: TakeInRequest) -> TakenIn:
         kept_part.commit()
         receipt_part.commit()
     return TakenIn(str(header["transfer_id"]), str(opened.trust.get("origin")), opened.fingerprint, opened.entries,
-                   opened.checks, request.receipt, kept, box.introduced(opened))
+                   opened.checks, request.receipt, kept, box.introduced(opened), request.key is None)
 
 
 def open_received(ledger: Ledger, actor: Actor, transfer_id: str, out: Path, reason: str,

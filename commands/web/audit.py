@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, request
+from flask import Blueprint, abort, request
 from werkzeug.wrappers import Response
 
 from commands.services import integrity, witnesses
@@ -62,7 +62,11 @@ def verify() -> tuple[str, int]:
 @bp.get("/witness/add-checkpoint")
 def witness_request() -> Response:
     """Public, for witnesses: the C2SP add-checkpoint body for the newest checkpoint, from size
-    ``?old=N`` (default: the newest a witness cosigned). Sizes, hashes and signatures only."""
+    ``?old=N`` (default: the newest a witness cosigned). Sizes, hashes and signatures only, and
+    the newest checkpoint's time only as its signed ``policy-ledger/time`` line (nothing in the
+    headers). Off (``ledger serve --no-witness-page``): no such page."""
+    if not desk().settings.witness_page:
+        abort(404)  # as any page that does not exist
     old = request.args.get("old", "")
     if old and (not old.isascii() or not old.isdigit() or len(old) > 20):
         raise InvalidInput("old must be a tree size (decimal digits)", "e.g. /witness/add-checkpoint?old=120")

@@ -27,6 +27,9 @@ class Settings:
     secure_cookies: bool = False
     behind_proxy: bool = False
     max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB
+    #: Serve the public ``/witness/add-checkpoint`` page (off: 404, and witnesses are handed
+    #: ``ledger witness request`` files instead).
+    witness_page: bool = True
     #: Seconds on a monotonic clock, for idle timeouts and throttling (never a date).
     clock: Callable[[], float] = field(default=time.monotonic)
     #: The clock every service reads, as for the CLI (None: the system's, or PostgreSQL's).

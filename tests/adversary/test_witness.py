@@ -239,7 +239,7 @@ def test_a_bundle_carries_the_witnessed_checkpoint_and_the_standalone_verifier_c
     assert {"witnessed.txt", "witnessed-proof.txt"} <= set(files)
     text = bundle_failures(tmp_path / "b.zip", fed.ledger.config.trust_path)
     assert "RESULT: the bundle verifies" in text and "note  witnessed: checkpoint" in text
-    assert "OK    the checkpoint is one history with one a quorum of 1 witness(es) cosigned" in text
+    assert "OK    the checkpoint is one history with those a quorum of 1 witness(es) cosigned" in text
     # the entries the witness has not seen yet are fine while young, and named once too old
     late = bundle_failures(tmp_path / "b.zip", fed.ledger.config.trust_path,
                            now=SystemClock().now() + dt.timedelta(days=8))
@@ -263,7 +263,7 @@ def test_a_bundle_from_a_rewritten_log_fails_the_standalone_verifier(
         conn.execute(delete(cosignatures))
     export_case(fed, tmp_path / "c.zip")
     text = bundle_failures(tmp_path / "c.zip", fed.ledger.config.trust_path)
-    assert "the bundle holds no checkpoint they cosigned (witnessed.txt)" in text and "RESULT: FAILED" in text
+    assert "the bundle holds no checkpoint they cosigned (witnessed.txt, witnessed/)" in text and "RESULT: FAILED" in text
 
 
 @pytest.mark.parametrize("size1, size2", [(1, 1), (1, 2), (3, 7), (4, 8), (5, 13), (8, 8), (6, 16)])

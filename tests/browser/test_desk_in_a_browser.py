@@ -16,6 +16,7 @@ import re
 import shutil
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from commands.web.serve import in_background
 from ledger import config as configuration
 from tests.conftest import PASSPHRASE, build_federation, local_today
 from tests.web.conftest import Clock
+from tests.web.test_desk_transfers_page import a_receipt_to_record
 
 pytestmark = pytest.mark.browser
 
@@ -73,9 +75,14 @@ def desk_url(tmp_path_factory: pytest.TempPathFactory, clock: Clock) -> Iterator
         setup.change_settings(fed.ledger, fed["admin"], None, ("Oak Primary",), "the school")
         people.add_subject(fed.ledger, fed["dsl"], "pupil", "Pip Pupil", "2016-04-12", "Oak Primary", "sb-pip")
         people.join_school(fed.ledger, fed["head"], "teacher", "Oak Primary")  # picks Oak's pupils by name
+        RECEIPT["transfer"], RECEIPT["file"] = a_receipt_to_record(fed, home.parent, patch, "Rae Leaver")
         fed.ledger.close()
     with in_background(configuration.resolve({}, home=str(home)), Settings(clock=clock)) as url:
         yield url
+
+
+#: A leaver's file sent from the desk's ledger and the receipt the receiving school's tool wrote.
+RECEIPT: dict[str, Any] = {}
 
 
 def _page(browser: Any) -> Any:
@@ -242,3 +249,21 @@ def test_an_auditor_verifies_and_sees_nothing_personal(browser: Any, desk_url: s
         auditor.goto(f"{desk_url}{path}")
         content = auditor.content()
         assert "Pip Pupil" not in content and "group chat" not in content and "2016-04-12" not in content
+
+
+def test_the_dsl_records_a_receipt_by_uploading_it(browser: Any, desk_url: str, tmp_path: Path) -> None:
+    dsl = _page(browser)
+    _sign_in(dsl, desk_url, "dsl")
+    dsl.goto(f"{desk_url}/transfers")
+    waiting = dsl.inner_text(f"tr#{RECEIPT['transfer']} td:last-child")
+    altered = tmp_path / "receipt.json"
+    altered.write_text(RECEIPT["file"].read_text().replace("Dee Receiver", "Dee Receivex"))
+    dsl.set_input_files("#receipt", str(altered))
+    dsl.click("button:has-text('Record the receipt')")
+    assert "forged or altered" in dsl.inner_text("main")
+    dsl.goto(f"{desk_url}/transfers")
+    dsl.set_input_files("#receipt", str(RECEIPT["file"]))
+    dsl.click("button:has-text('Record the receipt')")
+    shown = dsl.inner_text("main")
+    assert f"Receipt for {RECEIPT['transfer']} recorded: received by Dee Receiver (Elm Academy)" in shown, shown
+    assert dsl.inner_text(f"tr#{RECEIPT['transfer']} td:last-child") not in ("", waiting)

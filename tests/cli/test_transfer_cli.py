@@ -13,7 +13,7 @@ import pytest
 from commands.services import incidents, people
 from ledger import crypto
 from tests.cli.conftest import LedgerCli
-from tests.conftest import build_federation, local_today
+from tests.conftest import Federation, build_federation, local_today
 
 KEY_PASSPHRASE = "the receiving dsl's key passphrase"
 
@@ -26,6 +26,7 @@ class Schools:
     elm: LedgerCli
     pupil: str
     folder: Path
+    oak_fed: Federation
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,7 @@ def schools(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Schools]:
         people=(f"{pupil}:victim",)))
     incidents.triage(oak.ledger, oak["dsl"], inc, "safeguarding")
     try:
-        yield Schools(LedgerCli(folder / "oak"), LedgerCli(folder / "elm"), pupil, folder)
+        yield Schools(LedgerCli(folder / "oak"), LedgerCli(folder / "elm"), pupil, folder, oak)
     finally:
         oak.ledger.close()
         elm.ledger.close()
@@ -140,3 +141,54 @@ def test_a_file_sealed_with_a_passphrase_read_by_phone(schools: Schools) -> None
     assert taken.exit_code == 0, taken.output
     recorded = oak.run("transfer", "receipt", str(folder / "phone-receipt.json"), actor="dsl")
     assert recorded.exit_code == 0, recorded.output
+
+
+def test_a_passphrase_file_is_imported_without_a_key_file(schools: Schools) -> None:
+    """The receiving DSL has no transfer key yet: the phone passphrase opens the file, and the
+    receipt is signed with a one-off key naming the school and person given."""
+    oak, elm, folder = schools.oak, schools.elm, schools.folder
+    phone = "harbour violet engine sparrow"
+    pupil = people_of_oak_leaving(schools)
+    sent = oak.run("transfer", "--person", pupil, "--to-school", "Elm Academy", "--passphrase-from-phone",
+                   "--out", str(folder / "nokey.transfer"), actor="dsl", LEDGER_TRANSFER_PHONE_PASSPHRASE=phone)
+    assert sent.exit_code == 0, sent.output
+    args = ("transfer", "import", str(folder / "nokey.transfer"), "--passphrase-from-phone",
+            "--receipt", str(folder / "nokey-receipt.json"))
+    before = elm.snapshot()
+    unnamed = elm.run(*args, actor="dsl", LEDGER_TRANSFER_PHONE_PASSPHRASE=phone)
+    assert unnamed.exit_code != 0 and "--school" in unnamed.stderr and "--name" in unnamed.stderr, unnamed.output
+    assert elm.snapshot() == before and not (folder / "nokey-receipt.json").exists()
+    taken = elm.run(*args, "--school", "Elm Academy", "--name", "Dee Receiver", actor="dsl",
+                    LEDGER_TRANSFER_PHONE_PASSPHRASE=phone)
+    assert taken.exit_code == 0, taken.output
+    assert "one-off key" in taken.stderr
+    recorded = oak.run("transfer", "receipt", str(folder / "nokey-receipt.json"), actor="dsl")
+    assert recorded.exit_code == 0 and "Dee Receiver (Elm Academy)" in recorded.output, recorded.output
+    transfer_id = json.loads(json.loads((folder / "nokey-receipt.json").read_text())["receipt"])["transfer_id"]
+    opened = elm.run("transfer", "open", transfer_id, "--out", str(folder / "nokey.zip"), "--reason", "new pupil",
+                     actor="dsl")
+    assert opened.exit_code == 0 and (folder / "nokey.zip").exists(), opened.output
+
+
+def test_a_file_sealed_to_a_key_still_needs_the_key(schools: Schools) -> None:
+    oak, elm, folder = schools.oak, schools.elm, schools.folder
+    made = elm.run("transfer", "keygen", "--out", str(folder / "keyed-key"), "--school", "Elm Academy",
+                   "--name", "Dee Receiver", LEDGER_TRANSFER_PASSPHRASE=KEY_PASSPHRASE)
+    assert made.exit_code == 0, made.output
+    pupil = people_of_oak_leaving(schools)
+    sent = oak.run("transfer", "--person", pupil, "--to-school", "Elm Academy", "--to-key",
+                   str(folder / "keyed-key" / "transfer-key.pub.json"), "--out", str(folder / "keyed.transfer"),
+                   actor="dsl")
+    assert sent.exit_code == 0, sent.output
+    before = elm.snapshot()
+    result = elm.run("transfer", "import", str(folder / "keyed.transfer"), "--school", "Elm Academy", "--name",
+                     "Dee Receiver", "--receipt", str(folder / "keyed-receipt.json"), actor="dsl")
+    assert result.exit_code == 1 and "give --key" in result.stderr, result.output
+    assert elm.snapshot() == before and not (folder / "keyed-receipt.json").exists()
+
+
+def people_of_oak_leaving(schools: Schools) -> str:
+    """Another Oak pupil with a safeguarding record, recorded as leaving for Elm Academy."""
+    from tests.integration.test_transfer import leaver
+
+    return leaver(schools.oak_fed, "Kim Nokey").pupil

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from commands.services import inbox, incidents, integrity, people
 from commands.services import transfer as service
@@ -355,3 +356,35 @@ def test_a_leaving_recorded_again_supersedes_an_unsent_one(sender: Federation) -
     assert right.transfer_id in refs and wrong.transfer_id not in refs
     listed = {r["transfer"]: r for r in service.transfers(sender.ledger, sender["dsl"])}
     assert listed[wrong.transfer_id]["receipt"] == "superseded by a later leaving"
+
+
+def test_a_transfer_id_opens_its_chronology_on_both_ledgers(
+        sender: Federation, receiver: Federation, receiver_key: tuple[Path, Path], tmp_path: Path) -> None:
+    """The ``tr-…`` id `ledger transfer list` and `transfer received` show is what `timeline --incident` takes."""
+    from commands.services import readside
+
+    private, public = receiver_key
+    who = leaver(sender, "Tam Timeline")
+    send_to_key(sender, who, public, tmp_path / "t.transfer")
+    sent = readside.timeline(sender.ledger, sender["dsl"], "transfer review", incident=who.transfer_id).rows
+    assert {"ChildFileTransfer.PupilLeft", "ChildFileTransfer.FileSent"} <= {str(r["event"]) for r in sent}, sent
+    earlier = leaver(sender, "Ora Earlier")
+    send_to_key(sender, earlier, public, tmp_path / "e.transfer")
+    take_in(receiver, tmp_path / "e.transfer", private, tmp_path / "e-receipt.json")
+    take_in(receiver, tmp_path / "t.transfer", private, tmp_path / "t-receipt.json")
+    got = readside.timeline(receiver.ledger, receiver["dsl"], "new pupil", incident=who.transfer_id).rows
+    assert [r["event"] for r in got] == ["ReceivedFile.Received"], got
+    # the index is the adversary's: pointed at the other file taken in, it is refused, not shown
+    swap = text("UPDATE proj_entry_links SET ref = :new WHERE ref = :old")
+    with receiver.ledger.engine.begin() as conn:
+        moved = [n for (n,) in conn.execute(text("SELECT notification_id FROM proj_entry_links WHERE ref = :old"),
+                                            {"old": earlier.transfer_id})]
+        conn.execute(swap, {"new": who.transfer_id, "old": earlier.transfer_id})
+    try:
+        with pytest.raises(NotFound, match="signed entries do not carry it"):
+            readside.timeline(receiver.ledger, receiver["dsl"], "new pupil", incident=who.transfer_id)
+    finally:  # the receiving ledger is shared by this module's tests
+        with receiver.ledger.engine.begin() as conn:
+            for nid in moved:
+                conn.execute(text("UPDATE proj_entry_links SET ref = :old WHERE notification_id = :nid"),
+                             {"old": earlier.transfer_id, "nid": nid})

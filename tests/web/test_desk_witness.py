@@ -82,3 +82,36 @@ def test_the_public_request_is_worked_out_once_per_checkpoint(site: Site, monkey
         "child-on-child", "2026-01-05T10:00", "Image shared", "Seen"))
     newer = visitor.get("/witness/add-checkpoint").text
     assert len(made) == 3 and newer != first[0]
+
+
+def test_the_witness_page_can_be_turned_off(site: Site) -> None:
+    """``ledger serve --no-witness-page``: the page is a plain 404 that says nothing of the ledger."""
+    from commands.web.app import create_app
+    from commands.web.desk import Settings
+    from ledger import config as configuration
+
+    app = create_app(configuration.resolve({}, home=str(site.fed.home)), Settings(witness_page=False))
+    try:
+        visitor = app.test_client()
+        for path in ("/witness/add-checkpoint", "/witness/add-checkpoint?old=3"):
+            off = visitor.get(path)
+            assert off.status_code == 404, path
+            assert "There is no such page." in off.text
+            assert "policy-ledger/time" not in off.text
+    finally:
+        app.extensions["desk"].stop()
+    assert site.visitor().get("/witness/add-checkpoint").status_code == 200, "on by default"
+
+
+def test_the_witness_page_shows_no_time_but_the_checkpoints_signed_one(site: Site) -> None:
+    """The newest checkpoint's time leaves only as its signed line: no header carries a time of the
+    ledger's (Last-Modified, ETag, Date, Expires), and the body is the signed note, unchanged."""
+    import re
+
+    response = site.visitor().get("/witness/add-checkpoint")
+    assert not {"Last-Modified", "ETag", "Date", "Expires", "Age"} & set(response.headers.keys())
+    assert response.headers["Cache-Control"] == "no-store"
+    _, _, signed = witness.parse_request(response.text)
+    body, _ = checkpoint.parse_signed_note(signed)
+    times = re.findall(r"\d{4}-\d\d-\d\dT\d\d:\d\d", response.text)
+    assert len(times) == 1 and f"{checkpoint.TIME_EXTENSION} {times[0]}" in body, "only the signed time line"
