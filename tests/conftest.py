@@ -264,6 +264,12 @@ class FederationTemplates:
 
 _TEMPLATES = FederationTemplates()
 
+if __name__ != "tests.conftest":
+    # pytest loads this file as ``conftest`` (tests/ is no package), and the tests import it as
+    # ``tests.conftest``: two modules. Both must share one set of templates and one dropper,
+    # or the ones the tests reach through their imports are never closed at the session's end.
+    from tests.conftest import _DROPPER, _TEMPLATES  # noqa: F811
+
 
 @pytest.fixture(scope="session")
 def federation_templates() -> FederationTemplates:
