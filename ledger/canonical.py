@@ -19,11 +19,13 @@ from ledger.verify_bundle import strict_json
 MAX_DEPTH = 32
 
 
+#: One encoder for every call (``json.dumps`` with options builds a new one each time).
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def dumps(value: Any) -> bytes:
     """Encode ``value`` canonically."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    return _ENCODER.encode(value).encode("utf-8")
 
 
 def loads(data: bytes) -> Any:

@@ -227,10 +227,12 @@ class Part:
         fcntl.flock(fd, fcntl.LOCK_EX)
         self.handle: BinaryIO = os.fdopen(fd, "w+b")
 
-    def commit(self) -> None:
-        """Flush to disk and move into place (never over a file unless forced)."""
+    def commit(self, sync: bool = True) -> None:
+        """Flush to disk (``sync``: and wait until it is there) and move into place (never over a
+        file unless forced). The move is atomic either way: a reader sees the old file or the new."""
         self.handle.flush()
-        os.fsync(self.handle.fileno())
+        if sync:
+            os.fsync(self.handle.fileno())
         if self.force:
             os.replace(self.path, self.target)
         else:
@@ -272,8 +274,11 @@ def private_file(target: Path, force: bool = False) -> Iterator[Part]:
         part.discard()
 
 
-def write_private(target: Path, data: bytes, force: bool = False) -> None:
-    """Write ``data`` to a new file ``target`` (mode 0600; replaced only with ``force``)."""
+def write_private(target: Path, data: bytes, force: bool = False, sync: bool = True) -> None:
+    """Write ``data`` to a new file ``target`` (mode 0600; replaced only with ``force``).
+
+    ``sync=False`` skips waiting for the disk: only for a file whose loss or an older copy
+    after a power cut is harmless (the host's newest checkpoint, see ``Ledger``)."""
     with private_file(target, force) as part:
         part.handle.write(data)
-        part.commit()
+        part.commit(sync)

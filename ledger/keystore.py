@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from ledger import crypto
+from ledger import batch, crypto
 from ledger.errors import KeyMaterialMissing, NotPermitted, RecordErased, RuleViolation
 from ledger.identity import KeyPair
 from ledger.registry import Registry
@@ -77,17 +77,39 @@ def recipients_for(registry: Registry, record_class: str, people: dict[str, byte
     return found
 
 
+@dataclass
+class StagedKeys:
+    """New data keys and their wraps waiting to be written in one statement per table.
+
+    A writing unit stages the keys its entries are encrypted under and writes them
+    (:meth:`flush`) in the same transaction, just before the entries themselves, so
+    an import of 20,000 alerts costs two inserts for its keys instead of 40,000.
+    """
+
+    keys: list[dict[str, object]] = field(default_factory=list)
+    wraps: list[dict[str, object]] = field(default_factory=list)
+
+    def flush(self, conn: Connection) -> None:
+        """Insert every staged key and wrap (nothing when none is staged)."""
+        batch.insert_all(conn, [(data_keys, self.keys), (key_wraps, self.wraps)])
+        self.keys, self.wraps = [], []
+
+
 def new_data_key(
     conn: Connection, registry: Registry, record_id: str, record_class: str, now: str,
     parent: tuple[str, bytes] | None = None, people: dict[str, bytes] | None = None,
+    staged: StagedKeys | None = None,
 ) -> tuple[str, bytes]:
     """Create and store (wrapped) a fresh data key for ``record_id``.
 
     Without ``parent`` the key is wrapped to :func:`recipients_for`; with
     ``parent`` (a batch key id and key) it is AES-KW wrapped under that key only.
+    With ``staged`` the rows are left there for the unit to write with its entries
+    (in the same transaction); otherwise they are written now.
     """
     key_id = "dk" + uuid.uuid4().hex
     key = crypto.random_key()
+    rows: list[dict[str, object]]
     if parent:
         rows = [{"key_id": key_id, "recipient": f"parent:{parent[0]}", "recipient_key": parent[0],
                  "wrapped": crypto.wrap_under(parent[1], key)}]
@@ -97,11 +119,12 @@ def new_data_key(
              "wrapped": crypto.seal_to(r.public_key, key, _context(key_id, r.name))}
             for r in recipients_for(registry, record_class, people)
         ]
-    conn.execute(insert(data_keys).values(
-        key_id=key_id, record_id=record_id, record_class=record_class,
-        parent_key_id=parent[0] if parent else None, created_at=now,
-    ))
-    conn.execute(insert(key_wraps), rows)
+    target = staged if staged is not None else StagedKeys()
+    target.keys.append({"key_id": key_id, "record_id": record_id, "record_class": record_class,
+                        "parent_key_id": parent[0] if parent else None, "created_at": now})
+    target.wraps.extend(rows)
+    if staged is None:
+        target.flush(conn)
     return key_id, key
 
 

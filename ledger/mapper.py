@@ -59,6 +59,11 @@ class UnitContext:
     case_readers: dict[str, dict[str, bytes]] = field(default_factory=dict)
     role_privates: dict[str, bytes] = field(default_factory=dict)
     events: Table | None = None
+    staged_keys: keystore.StagedKeys = field(default_factory=keystore.StagedKeys)
+    #: Whether this unit holds the write lock (taken as it began, see ``Ledger.unit``).
+    write_locked: bool = False
+    #: Statements to send with the sealer's inserts (PostgreSQL: the recorder's ``NOTIFY``).
+    after_insert: list[str] = field(default_factory=list)
 
     @property
     def next_leaf(self) -> int:
@@ -109,7 +114,8 @@ class UnitContext:
                 except (NotPermitted, RecordErased):
                     continue
         if key is None:
-            key = keystore.new_data_key(self.conn, registry, record_id, cls, self.now, self.batch_key, people)
+            key = keystore.new_data_key(self.conn, registry, record_id, cls, self.now, self.batch_key, people,
+                                          staged=self.staged_keys)
         self.record_keys[record_id] = (cls, key[0], key[1])
         return self.record_keys[record_id]
 

@@ -12,16 +12,27 @@ the registry replayed from the entries it covers.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select
+from sqlalchemy import Connection, Table, TextClause, delete, func, insert, select, text
 
-from ledger import checkpoint, envelope, merkle
+from ledger import batch, checkpoint, envelope, merkle
 from ledger.errors import RuleViolation, VerificationFailed
 from ledger.registry import Registry, digest_of
 from ledger.roles import event_name
 from ledger.schema import actors, checkpoints, merkle_leaves, merkle_nodes, registry_history, registry_state
+
+
+@functools.lru_cache(maxsize=256)
+def _nodes_query(count: int) -> TextClause:
+    """The query for ``count`` nodes by (level, index): ``level = ? AND idx = ? OR …``, which both
+    backends answer from the primary key (a row-value ``IN`` makes SQLite scan the table). Built
+    once per count, so SQLAlchemy does not rebuild a clause of ``count`` terms on each append."""
+    terms = " OR ".join(f"(level = :l{n} AND idx = :i{n})" for n in range(count))
+    return text(f"SELECT level, idx, hash FROM {merkle_nodes.name} WHERE {terms}")
 
 
 class StoredNodes:
@@ -45,7 +56,7 @@ class StoredNodes:
         return self.cache[key]
 
     def put(self, level: int, index: int, value: bytes) -> None:
-        """Stage a new node; :meth:`flush` writes the staged ones in one statement."""
+        """Stage a new node (the sealer writes the staged ones with the unit's other inserts)."""
         self.cache[(level, index)] = value
         self.staged.append({"level": level, "idx": index, "hash": value})
 
@@ -57,19 +68,10 @@ class StoredNodes:
         """Load these nodes (level, index) in one query per 200 (see :func:`merkle.nodes_read`)."""
         wanted = [key for key in wanted if key not in self.cache]
         for start in range(0, len(wanted), 200):
-            rows = self.conn.execute(
-                select(merkle_nodes.c.level, merkle_nodes.c.idx, merkle_nodes.c.hash).where(
-                    or_(*(and_(merkle_nodes.c.level == level, merkle_nodes.c.idx == index)
-                          for level, index in wanted[start:start + 200]))
-                )
-            )
+            batch = wanted[start:start + 200]
+            params = {f"{name}{n}": value for n, key in enumerate(batch) for name, value in zip("li", key)}
+            rows = self.conn.execute(_nodes_query(len(batch)), params)
             self.cache.update({(int(r.level), int(r.idx)): bytes(r.hash) for r in rows})
-
-    def flush(self) -> None:
-        """Insert every staged node."""
-        if self.staged:
-            self.conn.execute(insert(merkle_nodes), self.staged)
-            self.staged = []
 
 
 def edge(size: int) -> list[tuple[int, int]]:
@@ -111,12 +113,18 @@ def latest_checkpoint(conn: Connection) -> tuple[int, bytes, str] | None:
     return (int(row.size), bytes(row.root), row.signed) if row else None
 
 
-def head(conn: Connection, origin: str, ledger_public_key: bytes) -> Head | None:
-    """The newest checkpoint, its signature checked with the ledger key; None on a new ledger."""
+def head(conn: Connection, origin: str, ledger_public_key: bytes, known: Head | None = None) -> Head | None:
+    """The newest checkpoint, its signature checked with the ledger key; None on a new ledger.
+
+    ``known`` is a head this process already checked (or signed): when the newest row is
+    that very text, its signature is not checked again (the same bytes verify the same way).
+    """
     latest = latest_checkpoint(conn)
     if latest is None:
         return None
     size, root, signed = latest
+    if known is not None and known.signed == signed and known.size == size and known.root == root:
+        return known
     try:
         opened = checkpoint.open_checkpoint(signed, origin, ledger_public_key, expected_origin=origin)
     except checkpoint.CheckpointError as exc:
@@ -131,14 +139,15 @@ def head(conn: Connection, origin: str, ledger_public_key: bytes) -> Head | None
 
 def seal(conn: Connection, origin: str, signing_key: bytes, now: str, first_leaf: int,
          produced: list[tuple[int, envelope.Envelope]], registry: Registry, registry_changed: bool,
-         previous: Head | None) -> str:
-    """Seal this unit's entries and sign a checkpoint over the new tree; returns its text.
+         previous: Head | None, then: Sequence[str] = ()) -> Head:
+    """Seal this unit's entries and sign a checkpoint over the new tree; returns it (the new head).
 
     ``produced`` is (notification id, envelope) of every entry the unit wrote,
     in order. Rows the unit did not write are never sealed: a row inserted into
     the event table by anything but the ledger stays outside the tree, where
     ``verify`` names it. Times never go backwards: each entry and the new
-    checkpoint are no earlier than the previous checkpoint.
+    checkpoint are no earlier than the previous checkpoint. ``then`` are statements sent with
+    the last inserts (PostgreSQL: the recorder's ``NOTIFY``).
     """
     size = tree_size(conn)
     if size != first_leaf:
@@ -164,11 +173,6 @@ def seal(conn: Connection, origin: str, signing_key: bytes, now: str, first_leaf
         if person is not None:
             people.append(person)
         size += 1
-    if leaves:
-        conn.execute(insert(merkle_leaves), leaves)
-    if people:
-        conn.execute(insert(actors), people)
-    nodes.flush()
     root = merkle.root(size, nodes)
     if previous is not None:
         try:
@@ -179,7 +183,13 @@ def seal(conn: Connection, origin: str, signing_key: bytes, now: str, first_leaf
                 f"refusing to sign a checkpoint inconsistent with checkpoint {previous.size}: {exc}",
                 "the stored tree was altered: run `ledger verify` and restore from backup",
             ) from None
+    # The unit's leaves, nodes and directory rows, and the checkpoint below, in one round trip.
+    pending: list[tuple[Table, list[dict[str, object]]]] = [(merkle_leaves, leaves), (actors, people),
+                                                            (merkle_nodes, nodes.staged)]
+    nodes.staged = []
     if registry_changed or previous is None:
+        batch.insert_all(conn, pending)
+        pending = []
         state = registry.dumps()
         keep_history(conn, conn.execute(
             select(registry_state.c.state).where(registry_state.c.name == REGISTRY_ROW)).scalar_one_or_none())
@@ -187,9 +197,11 @@ def seal(conn: Connection, origin: str, signing_key: bytes, now: str, first_leaf
         conn.execute(delete(registry_state).where(registry_state.c.name == REGISTRY_ROW))
         conn.execute(insert(registry_state).values(name=REGISTRY_ROW, state=state))
     extensions = (f"{checkpoint.TIME_EXTENSION} {now}", f"{checkpoint.REGISTRY_EXTENSION} {registry.digest()}")
-    signed = checkpoint.sign_checkpoint(checkpoint.Checkpoint(origin, size, root, extensions), origin, signing_key)
-    conn.execute(insert(checkpoints).values(size=size, root=root, signed=signed, created_at=now))
-    return signed
+    body = checkpoint.Checkpoint(origin, size, root, extensions)
+    signed = checkpoint.sign_checkpoint(body, origin, signing_key)
+    pending.append((checkpoints, [{"size": size, "root": root, "signed": signed, "created_at": now}]))
+    batch.insert_all(conn, pending, then)
+    return Head(size, root, signed, body)
 
 
 REGISTRY_ROW = "registry"

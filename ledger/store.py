@@ -95,17 +95,49 @@ class BatchedRecorder(SQLAlchemyApplicationRecorder):
         events: list[StoredEvent] = list(stored_events)
         if not events:
             return []
-        if self._has_autoincrementing_ids:
+        ctx = unit.get(None)
+        locked = ctx is not None and ctx.write_locked
+        if self._has_autoincrementing_ids and not locked:  # a writing unit took it as it began
             self._lock_table(session)
+        if ctx is not None:  # the keys these entries are encrypted under, in the same transaction
+            ctx.staged_keys.flush(session.connection())
         table = self.events_record_cls.__table__
         rows = [{"originator_id": e.originator_id, "originator_version": e.originator_version, "topic": e.topic,
                  "state": e.state} for e in events]
+        conn = session.connection()
         try:
-            ids = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars().all()
+            if conn.dialect.name == "sqlite":
+                ids = self._insert_sqlite(conn, table, rows)
+            else:
+                ids = list(conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
         except sqlalchemy.exc.IntegrityError as exc:  # a version written twice: a concurrent change
             raise IntegrityError(exc) from exc
-        self._notify_channel(session)
+        if ctx is not None and locked and conn.dialect.name == "postgresql":
+            notify = f"NOTIFY {self.channel_name};"  # sent with the sealer's inserts, one round trip fewer
+            if notify not in ctx.after_insert:
+                ctx.after_insert.append(notify)
+        else:
+            self._notify_channel(session)
         return [int(i) for i in ids]
+
+    @staticmethod
+    def _insert_sqlite(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+        """One ``executemany`` insert, then the ids read back.
+
+        SQLite does not say in which order ``RETURNING`` gives a multi-row insert's
+        ids, so SQLAlchemy would send one statement per row. The unit holds the
+        write lock (``BEGIN IMMEDIATE``), so the rows after the largest id read
+        before the insert are exactly these, in order; each is matched to its
+        (record, version) all the same, and anything else refuses the unit.
+        """
+        before = conn.execute(select(func.max(table.c.id))).scalar_one_or_none() or 0
+        conn.execute(insert(table), rows)
+        found = conn.execute(select(table.c.id, table.c.originator_id, table.c.originator_version)
+                             .where(table.c.id > before).order_by(table.c.id)).all()
+        if [(r.originator_id, r.originator_version) for r in found] != \
+                [(r["originator_id"], r["originator_version"]) for r in rows]:
+            raise StorageError("the event table holds other new rows than this unit's: refusing to seal")
+        return [int(r.id) for r in found]
 
 
 class LedgerApplication(Application[uuid.UUID]):
@@ -283,6 +315,10 @@ class Ledger:
         self._meta: dict[str, str] | None = None
         self._registry: tuple[str, Registry] | None = None
         self._public_key: bytes | None = None
+        #: The newest checkpoint this process checked or signed (its text, parsed): not checked twice.
+        self._known_head: sealer.Head | None = None
+        #: The host checkpoint file's text and what it opened to, while the file holds that text.
+        self._known_host: tuple[str, checkpoint.Checkpoint] | None = None
 
     def close(self) -> None:
         """Release database connections."""
@@ -354,16 +390,23 @@ class Ledger:
         return public
 
     def _head(self, conn: Connection) -> sealer.Head | None:
-        return sealer.head(conn, self.meta()["origin"], self.ledger_public_key())
+        head = sealer.head(conn, self.meta()["origin"], self.ledger_public_key(), self._known_head)
+        self._known_head = head
+        return head
 
     def _load_registry(self, conn: Connection, head: sealer.Head) -> Registry:
-        """The registry row, accepted only if it is the one the signed checkpoint names."""
-        if self._registry is not None and self._registry[0] == head.signed:
+        """The registry row, accepted only if it is the one the signed checkpoint names.
+
+        Kept by the digest the checkpoint signs: a registry this process already holds with
+        that digest is the same registry (another writer's entries that changed no key or
+        role leave it as it was), so it is not read and parsed again.
+        """
+        wanted = head.checkpoint.registry
+        if self._registry is not None and wanted is not None and self._registry[0] == wanted:
             return self._registry[1]
         data = conn.execute(
             select(registry_state.c.state).where(registry_state.c.name == sealer.REGISTRY_ROW)
         ).scalar_one_or_none()
-        wanted = head.checkpoint.registry
         if data is None or wanted is None or digest_of(bytes(data)) != wanted:
             raise VerificationFailed(
                 "the key and role registry does not match the latest signed checkpoint: "
@@ -372,7 +415,7 @@ class Ledger:
                 "`ledger registry rebuild` to restore it from the signed entries",
             )
         registry = Registry.loads(bytes(data))
-        self._registry = (head.signed, registry)
+        self._registry = (wanted, registry)
         return registry
 
     def registry(self) -> Registry:
@@ -479,6 +522,10 @@ class Ledger:
         """
         meta = self.meta()
         datastore = self.app.recorder.datastore  # type: ignore[attr-defined]
+        # What needs no database is read before the write lock is taken, so that
+        # concurrent writers do it while another one holds the lock.
+        signing = self._checked_signing_key() if write else b""
+        saved = self.host_checkpoint() if write else None
         with _storage_errors(self.config):
             session = Session(self.engine)
             conn = session.connection(execution_options={"ledger_write": write})
@@ -496,21 +543,23 @@ class Ledger:
         try:
             with _storage_errors(self.config):
                 if write:
-                    head = self._begin_write(conn, ctx, bootstrap)
+                    head = self._begin_write(conn, ctx, bootstrap, saved)
                 else:
                     ctx.now = self._now(conn)
                     self._begin_read(conn, ctx)
                 work = Unit(self, session, ctx)
                 yield work
+                ctx.staged_keys.flush(conn)
                 if write and work.saved:
                     assert ctx.registry is not None
-                    signed = sealer.seal(
-                        conn, meta["origin"], self.ledger_signing_key(), ctx.now, ctx.first_leaf,
-                        work.sealing, ctx.registry, ctx.registry_changed, head,
+                    sealed = sealer.seal(
+                        conn, meta["origin"], signing, ctx.now, ctx.first_leaf,
+                        work.sealing, ctx.registry, ctx.registry_changed, head, ctx.after_insert,
                     )
                     session.commit()
-                    self._registry = (signed, ctx.registry)
-                    self._keep_host_checkpoint(signed)
+                    self._registry = (ctx.registry.digest(), ctx.registry)
+                    self._known_head = sealed
+                    self._keep_host_checkpoint(sealed)
                 else:
                     session.rollback()
         except BaseException:
@@ -532,15 +581,21 @@ class Ledger:
             ctx.registry = self._load_registry(conn, head)
             ctx.registry_shared = True
 
-    def _begin_write(self, conn: Connection, ctx: UnitContext, bootstrap: tuple[str, str, bytes] | None) -> sealer.Head | None:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text(f"LOCK TABLE {self.app.events_table.name} IN EXCLUSIVE MODE"))
+    def _checked_signing_key(self) -> bytes:
+        """The ledger key, refused unless it is the key the trust file names."""
         signing = self.ledger_signing_key()
         if crypto.signing_public_key(signing) != self.ledger_public_key():
             raise VerificationFailed(
                 "ledger-key.json is not the key the trust file names",
                 "restore the ledger key from backup; nothing was written",
             )
+        return signing
+
+    def _begin_write(self, conn: Connection, ctx: UnitContext, bootstrap: tuple[str, str, bytes] | None,
+                     saved: checkpoint.Checkpoint | None) -> sealer.Head | None:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"LOCK TABLE {self.app.events_table.name} IN EXCLUSIVE MODE"))
+        ctx.write_locked = True  # SQLite: BEGIN IMMEDIATE, as the unit's transaction began
         head = self._head(conn)
         if head is None:
             if bootstrap is None:
@@ -549,15 +604,20 @@ class Ledger:
         else:
             ctx.registry = self._load_registry(conn, head)
             ctx.registry_shared = True
-        ctx.first_leaf = sealer.tree_size(conn)
+        server_now = ""
+        if conn.dialect.name == "postgresql" and self.clock is None:  # the server's clock, in the same round trip
+            last, moment = conn.execute(select(func.max(merkle_leaves.c.leaf_index), func.clock_timestamp())).one()
+            ctx.first_leaf, server_now = (0 if last is None else int(last) + 1), clock_iso(moment)
+        else:
+            ctx.first_leaf = sealer.tree_size(conn)
         if head is not None and head.size != ctx.first_leaf:
             raise VerificationFailed(
                 f"the latest checkpoint covers {head.size} entries but {ctx.first_leaf} are sealed: checkpoints were "
                 "deleted (which would put an older registry back in force)",
                 "nothing was written; run `ledger verify --trust trust.json` and restore the database from a backup",
             )
-        self._require_extends_host_checkpoint(conn, head)
-        ctx.now = self._now(conn)
+        self._require_extends_host_checkpoint(conn, head, saved)
+        ctx.now = server_now or self._now(conn)
         if head is not None and ctx.now < head.time:
             raise RuleViolation(
                 f"this machine's clock ({ctx.now}) is behind the ledger's last entry ({head.time})",
@@ -572,8 +632,12 @@ class Ledger:
             return None
         origin = self.meta()["origin"]
         try:
-            return checkpoint.open_checkpoint(files.read_small_text(path, "host checkpoint"), origin,
-                                              self.ledger_public_key(), expected_origin=origin)
+            kept = files.read_small_text(path, "host checkpoint")
+            if self._known_host is not None and self._known_host[0] == kept:
+                return self._known_host[1]  # the very text this process wrote or checked
+            opened = checkpoint.open_checkpoint(kept, origin, self.ledger_public_key(), expected_origin=origin)
+            self._known_host = (kept, opened)
+            return opened
         except checkpoint.CheckpointError as exc:
             raise VerificationFailed(
                 f"{path} is not a checkpoint this ledger's key signed: {exc}",
@@ -581,7 +645,8 @@ class Ledger:
                 "move the file aside and write again",
             ) from None
 
-    def _require_extends_host_checkpoint(self, conn: Connection, head: sealer.Head | None) -> None:
+    def _require_extends_host_checkpoint(self, conn: Connection, head: sealer.Head | None,
+                                         saved: checkpoint.Checkpoint | None) -> None:
         """Refuse a database whose log does not extend the newest checkpoint this host signed.
 
         Deleting every entry, leaf and checkpoint after an earlier (genuine)
@@ -589,7 +654,6 @@ class Ledger:
         outside it shows what was cut. The signed roots of both checkpoints
         decide, through a consistency proof built from the stored tree.
         """
-        saved = self.host_checkpoint()
         if saved is None:
             return
         problem = ""
@@ -598,6 +662,7 @@ class Ledger:
         else:
             try:
                 nodes = sealer.StoredNodes(conn)
+                nodes.load(merkle.nodes_read(lambda source: merkle.consistency_proof(saved.size, head.size, source)))
                 proof = merkle.consistency_proof(saved.size, head.size, nodes)
                 merkle.verify_consistency(saved.size, head.size, saved.root, head.root, proof)
             except (merkle.MerkleError, KeyError):
@@ -610,9 +675,16 @@ class Ledger:
                 f"{self.config.host_checkpoint_path}` and restore the database from a backup",
             )
 
-    def _keep_host_checkpoint(self, signed: str) -> None:
-        """Keep the checkpoint just signed beside the ledger key (the next write checks against it)."""
-        files.write_private(self.config.host_checkpoint_path, signed.encode(), force=True)
+    def _keep_host_checkpoint(self, sealed: sealer.Head) -> None:
+        """Keep the checkpoint just signed beside the ledger key (the next write checks against it).
+
+        Replaced atomically but not synced to disk (which cost more than the database's own
+        commit): the database commit before it is synced, so after a power cut the file is
+        this checkpoint or an earlier one, both of which the database extends. An earlier or
+        missing file only narrows the host's own rollback check (docs/threat-model.md).
+        """
+        files.write_private(self.config.host_checkpoint_path, sealed.signed.encode(), force=True, sync=False)
+        self._known_host = (sealed.signed, sealed.checkpoint)
 
     def unlock(self, actor_id: str, passphrase: str) -> Actor:
         """Unlock ``actor_id``'s current key with ``passphrase``, as the checked registry says."""

@@ -29,15 +29,17 @@ order:
   checkpoint a trusted witness cosigned, entry times agree with the witnesses'
   times, and no entry older than the trust file allows is left unwitnessed.
 
-Signatures are checked in parallel across cores for large logs.
+Each row is first judged alone (``ledger.verify_rows``: parse, leaf hash, body
+hash, the row it sits in, its signature), in worker processes across cores for
+large logs; this process keeps only what needs the log in order.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import gc
 import os
-import uuid
 from collections.abc import Iterator, Sequence
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -47,7 +49,9 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, select
 
 from ledger import checkpoint, crypto, envelope, merkle, progress, roles
-from ledger.clock import SystemClock, iso
+from ledger import verify_rows
+from ledger.verify_rows import BODY_DIFFERS, BODY_ERASED, Examined, instant as _instant
+from ledger.clock import SystemClock
 from ledger.errors import VerificationFailed
 from ledger.keystore import KeyRing
 from ledger.registry import Registry, is_registry_event
@@ -61,6 +65,8 @@ from ledger.verify_witness import WitnessCheck, stored_cosignatures
 BATCH = 2000
 PARALLEL_FROM = 4000
 POOL_MIN_BATCH = 64
+#: With the worker pool, the cycle collector's full pass runs once every this many batches (see :meth:`Verifier.run`).
+GC_EVERY = 32
 ERASURE_EVENT = "Erasure.Recorded"
 
 
@@ -152,21 +158,8 @@ class Frontier:
         return value
 
 
-def _check_signatures(items: list[tuple[bytes, bytes, bytes]]) -> list[bool]:
-    results = []
-    for public, header_bytes, signature in items:
-        try:
-            crypto.verify(public, envelope.SIGNATURE_DOMAIN, header_bytes, signature)
-            results.append(True)
-        except crypto.CryptoError:
-            results.append(False)
-    return results
-
-
-@dataclass
-class _Pending:
-    finding_base: Finding
-    item: tuple[bytes, bytes, bytes]
+#: Where an entry is, for the findings about it: (leaf, record, version, event type).
+Where = tuple[int, str | None, int | None, str | None]
 
 
 class Verifier:
@@ -182,13 +175,16 @@ class Verifier:
         self.keys = KeyAudit(conn, self.registry, self._add)
         self.frontier = Frontier()
         self.erased_records: set[str] = set()
-        self.empty_bodies: list[Finding] = []
+        self.empty_bodies: list[Where] = []
         #: Each record's last version and class (on disk: it grows with the number of records).
         self.records = Spill()
         self.last_time = ""
         self.registry_dirty = True
         self.pool: ProcessPoolExecutor | None = None
-        self.in_flight: deque[tuple[list[_Pending], Future[list[bool]]]] = deque()
+        #: Batches handed out and not yet judged: their rows and their examination.
+        self.in_flight: deque[tuple[Sequence[Any], Future[list[tuple[Any, ...]]] | list[Examined]]] = deque()
+        self._keys_for_workers: dict[str, bytes] | None = None
+        self._batches = 0
         self.bar: Any = None
         self.witness: WitnessCheck | None = None
         #: Set when resuming at a saved checkpoint (``ledger.verify_since``).
@@ -203,11 +199,20 @@ class Verifier:
         if total >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
             self.pool = ProcessPoolExecutor(max_workers=os.cpu_count())
         self.bar = progress.bar(total, "verify")
+        collecting = gc.isenabled()
+        if self.pool is not None:
+            # Nearly every object a batch makes is freed by its reference count; the cycle
+            # collector's automatic passes (every few hundred allocations) cost about a fifth
+            # of this process's time. It runs after each batch instead, over what the batch
+            # left alive, and over everything every GC_EVERY batches (the cycles a batch
+            # leaves are SQLAlchemy statements' parameters: about 1,000 objects in 50,000
+            # entries, but holding a chunk's key ids each).
+            gc.disable()
         try:
             self._stream(since, start)
-            while self.in_flight:
-                self._collect_one()
         finally:
+            if collecting:
+                gc.enable()
             self.bar.close()
             self.records.close()
             if self.pool is not None:
@@ -241,75 +246,100 @@ class Verifier:
         self._next_cp = next(cps, None)
         self._cps = cps
         self._check_checkpoints_at(self.frontier.size)
-        since_size = since.size if since else 0
+        self._since_size = since.size if since else 0
+        self._start = start
         for rows in self._rows(start):
-            if self.earlier is not None:
-                self.earlier.prepare(rows, start)
             sealed = {
-                int(r.notification_id): (int(r.leaf_index), bytes(r.leaf_hash))
-                for r in self.conn.execute(
-                    select(merkle_leaves).where(merkle_leaves.c.notification_id.between(rows[0].id, rows[-1].id))
-                )
+                int(row_id): (int(index), bytes(leaf))
+                for row_id, index, leaf in self.conn.execute(
+                    select(merkle_leaves.c.notification_id, merkle_leaves.c.leaf_index, merkle_leaves.c.leaf_hash)
+                    .where(merkle_leaves.c.notification_id.between(rows[0].id, rows[-1].id))
+                ).all()
             }
-            pending: list[_Pending] = []
-            made: list[tuple[int, int, bytes]] = []
-            parsed = [_parse(row) for row in rows]
-            self._prefetch(parsed)
-            for row, entry in zip(rows, parsed):
-                self._entry(row, entry, sealed, pending, made, since_size)
-            self._flush_signatures(pending)
-            self._compare_nodes(made)
-            self.keys.check_batch()
-            self.bar.update(len(rows))
+            task = ([(int(row_id), str(aggregate), int(version), str(topic), bytes(state))
+                     for row_id, aggregate, version, topic, state in rows], sealed, self.trust.ledger_id, self._worker_keys())
+            if self.pool is not None and len(rows) >= POOL_MIN_BATCH:
+                self.in_flight.append((rows, self.pool.submit(verify_rows.examine_in_worker, *task)))
+            else:
+                self.in_flight.append((rows, verify_rows.examine(*task)))
+            while len(self.in_flight) > (2 * (os.cpu_count() or 1) if self.pool is not None else 0):
+                self._collect_one()
+        while self.in_flight:
+            self._collect_one()
 
-    def _prefetch(self, parsed: list[envelope.Envelope | VerificationFailed]) -> None:
+    def _worker_keys(self) -> dict[str, bytes]:
+        """The signing keys the registry knows now (with the recovery and first admin's), for the workers to try."""
+        if self._keys_for_workers is None:
+            keys = {key_id: fact.public for key_id, fact in self.registry.keys.items()}
+            if self.registry.bootstrap is not None:
+                keys.setdefault(self.registry.bootstrap[1], self.registry.bootstrap[2])
+            recovery = self.registry.recovery
+            if recovery is not None:
+                keys[str(recovery["key_id"])] = bytes.fromhex(str(recovery["signing_key"]))
+            self._keys_for_workers = keys
+        return self._keys_for_workers
+
+    def _collect_one(self) -> None:
+        """Judge the oldest batch handed out, in log order."""
+        rows, pending = self.in_flight.popleft()
+        examined = pending if isinstance(pending, list) else verify_rows.received(pending.result())
+        if self.earlier is not None:
+            self.earlier.prepare(rows, self._start)
+        self._prefetch(examined)
+        made: list[tuple[int, int, bytes]] = []
+        for item in examined:
+            self._entry(item, made)
+        self._compare_nodes(made)
+        self.keys.check_batch()
+        self.bar.update(len(examined))
+        self._batches += 1
+        if not gc.isenabled():
+            gc.collect(0 if self._batches % GC_EVERY else 2)
+
+    def _prefetch(self, examined: list[Examined]) -> None:
         """Read the batch's records and data keys from the on-disk maps in a few queries."""
-        headers = [e.header for e in parsed if isinstance(e, envelope.Envelope)]
-        self.records.prefetch({_record_key(h.get("aggregate")) for h in headers})
+        headers = [e.header for e in examined if e.header is not None]
+        self.records.prefetch({e.record_key for e in examined if e.header is not None})
         self.keys.seen.prefetch({str(h.get("data_key")).encode() for h in headers})
 
-    def _entry(self, row: Any, entry: envelope.Envelope | VerificationFailed, sealed: dict[int, tuple[int, bytes]],
-               pending: list[_Pending], made: list[tuple[int, int, bytes]], since_size: int) -> None:
+    def _entry(self, item: Examined, made: list[tuple[int, int, bytes]]) -> None:
         self.report.entries += 1
         position = self.frontier.size
-        if isinstance(entry, VerificationFailed):
-            exc = entry
-            self._add(Finding(f"stored entry is unreadable: {exc}", position, str(row.originator_id),
-                              row.originator_version, roles.event_name(row.topic)))
-            self._seal_position(row, None, sealed, made, position)
+        header = item.header
+        if header is None:
+            self._add(Finding(f"stored entry is unreadable: {item.problem}", position, item.aggregate,
+                              item.version, item.event))
+            self._seal_position(item, None, made, (position, None, None, None))
             self._check_checkpoints_at(self.frontier.size)
             return
-        header = entry.header
-        where = Finding("", position, header.get("aggregate"), header.get("version"),
-                        roles.event_name(str(header.get("topic"))))
-        self._check_identity(row, header, where)
-        leaf = merkle.leaf_hash(entry.leaf_data)
-        sealed_at = self._seal_position(row, leaf, sealed, made, position, where)
+        where: Where = (position, header["aggregate"], header["version"], item.event)
+        for problem in item.moved:
+            self._add(_at(where, problem))
+        sealed_at = self._seal_position(item, item.leaf, made, where)
         if sealed_at is None:
             return
-        position = sealed_at
-        record_class = self._check_sequence(header, where)
-        self.keys.see(entry, position, record_class)
-        if position < since_size:
+        position = sealed_at  # its findings still name where it was read (``where``)
+        record_class = self._check_sequence(header, item, where)
+        self.keys.see(header, position, record_class)
+        if position < self._since_size:
             self._apply_registry(header, position)
         else:
-            self._check_body(entry, where)
-            item = self._authorise(entry, where, position)
-            if item is not None:
-                if is_registry_event(str(header["topic"])):
-                    if _check_signatures([item])[0]:
-                        self.report.signatures += 1
+            self._check_body(item, where)
+            public = self._authorise(header, where, position)
+            if public is not None:
+                signed = self._signature_ok(public, item, where)
+                if signed:
+                    self.report.signatures += 1
+                    if is_registry_event(str(header["topic"])):
                         self._apply_registry(header, position)
-                    else:
-                        self._add(_at(where, "signature does not verify"))
-                else:
-                    pending.append(_Pending(where, item))
+                elif signed is not None:
+                    self._add(_at(where, "signature does not verify"))
         self._check_checkpoints_at(self.frontier.size)
 
-    def _check_sequence(self, header: dict[str, Any], where: Finding) -> str:
+    def _check_sequence(self, header: dict[str, Any], item: Examined, where: Where) -> str:
         """Each record's versions follow 1, 2, 3…, all of the record class it began with; times never
         go backwards. Returns the record's class (its first entry's)."""
-        key = _record_key(header["aggregate"])
+        key = item.record_key
         known = self.records.get(key)
         if known is None and self.earlier is not None:
             known = self.earlier.state(str(header["aggregate"]))
@@ -327,7 +357,7 @@ class Verifier:
             else:
                 self._add(_at(where, f"version {version} comes again after version {expected - 1}"))
         self.records.put(key, (max(version, expected - 1), record_class))
-        recorded = _instant(str(header["recorded_at"]))
+        recorded = item.recorded
         if recorded is None:
             self._add(_at(where, f"recorded at {header['recorded_at']!r}, which is not a time"))
             return record_class
@@ -343,24 +373,14 @@ class Verifier:
             self.witness.entry(self.frontier.size - 1, recorded)
         return record_class
 
-    def _check_identity(self, row: Any, header: dict[str, Any], where: Finding) -> None:
-        if header["ledger"] != self.trust.ledger_id:
-            self._add(_at(where, f"belongs to ledger {header['ledger']}, not {self.trust.ledger_id}"))
-        if (str(row.originator_id), int(row.originator_version), row.topic) != (
-            header["aggregate"], header["version"], header["topic"]
-        ):
-            self._add(_at(where, f"stored in the row of {row.originator_id} v{row.originator_version}: "
-                                 "entries were moved or swapped"))
-
-    def _seal_position(self, row: Any, leaf: bytes | None, sealed: dict[int, tuple[int, bytes]],
-                       made: list[tuple[int, int, bytes]], position: int,
-                       where: Finding | None = None) -> int | None:
-        where = where or Finding("", position)
-        if row.id not in sealed:
-            self._add(_at(where, f"row {row.id} was never sealed: it was written into the event table "
+    def _seal_position(self, item: Examined, leaf: bytes | None, made: list[tuple[int, int, bytes]],
+                       where: Where) -> int | None:
+        position = where[0]
+        if item.sealed is None:
+            self._add(_at(where, f"row {item.id} was never sealed: it was written into the event table "
                                  "outside the ledger, and is not part of the log"))
             return None
-        leaf_index, stored_leaf = sealed[row.id]
+        leaf_index, stored_leaf = item.sealed
         if leaf_index < position:
             self._add(_at(where, f"sealed as leaf {leaf_index}, which is already taken: entries reordered"))
             return None
@@ -387,29 +407,46 @@ class Verifier:
         if self._watch == self.frontier.size:
             self._since_root = self.frontier.root()
 
-    def _check_body(self, entry: envelope.Envelope, where: Finding) -> None:
-        if entry.erased:
+    def _signature_ok(self, public: bytes, item: Examined, where: Where) -> bool | None:
+        """Whether ``item`` is signed by ``public``: the worker's answer when it tried that key, else checked
+        here on the row read again. None (and a finding) when the row no longer holds the bytes examined."""
+        if item.signed_with == public:
+            return item.signature_ok
+        state = self.conn.execute(select(self.events.c.state).where(self.events.c.id == item.id)).scalar_one_or_none()
+        try:
+            entry = envelope.parse(bytes(state)) if state is not None else None
+        except VerificationFailed:
+            entry = None
+        if entry is None or merkle.leaf_hash(entry.leaf_data) != item.leaf:
+            self._add(_at(where, f"row {item.id} changed while it was being verified: its signature was not checked"))
+            return None
+        try:
+            crypto.verify(public, envelope.SIGNATURE_DOMAIN, entry.header_bytes, entry.signature)
+            return True
+        except crypto.CryptoError:
+            return False
+
+    def _check_body(self, item: Examined, where: Where) -> None:
+        if item.body == BODY_ERASED:
             self.empty_bodies.append(where)
             return
-        try:
-            envelope.check_body_hash(entry)
-            self.report.bodies += 1
-        except VerificationFailed:
+        if item.body == BODY_DIFFERS:
             self._add(_at(where, "body does not match its signed body hash"))
             return
+        self.report.bodies += 1
         if self.keyring is not None:
+            assert item.header is not None
             try:
-                key = self.keyring.data_key(self.conn, entry.header["data_key"])
+                key = self.keyring.data_key(self.conn, item.header["data_key"])
             except Exception:  # noqa: BLE001 - a key we cannot open is simply not checked
                 return
-            try:
-                envelope.check_key_commitment(entry, key)
+            if envelope.key_commitment(item.header["data_key"], key) == item.header["key_commitment"]:
                 self.report.commitments += 1
-            except VerificationFailed:
+            else:
                 self._add(_at(where, "data key does not match the key commitment"))
 
-    def _authorise(self, entry: envelope.Envelope, where: Finding, position: int) -> tuple[bytes, bytes, bytes] | None:
-        header = entry.header
+    def _authorise(self, header: dict[str, Any], where: Where, position: int) -> bytes | None:
+        """The key that must have signed the entry at ``position``, or None (a finding) when none may."""
         public, problem = self.registry.signing_key(header)
         problem = problem or self.registry.check(header, position)
         if problem is not None or public is None:
@@ -417,39 +454,17 @@ class Verifier:
             return None
         if roles.event_name(header["topic"]) == ERASURE_EVENT:
             self.erased_records.update(_records(header))
-        return (public, entry.header_bytes, entry.signature)
+        return public
 
     def _apply_registry(self, header: dict[str, Any], position: int) -> None:
         if self.first_table is None and roles.event_name(header["topic"]) == "PermissionTable.Adopted":
             self.first_table = str(header["claims"].get("digest"))
         if self.registry.apply(header, position):
             self.registry_dirty = True
+        self._keys_for_workers = None
+        self.keys.generation += 1
         if roles.event_name(header["topic"]) == ERASURE_EVENT:
             self.erased_records.update(_records(header))
-
-    def _flush_signatures(self, pending: list[_Pending]) -> None:
-        """Check a batch's signatures: inline, or handed to the pool while the
-        main process goes on parsing and hashing the next batches."""
-        if not pending:
-            return
-        items = [p.item for p in pending]
-        if self.pool is None or len(items) < POOL_MIN_BATCH:
-            self._record_signatures(pending, _check_signatures(items))
-            return
-        self.in_flight.append((pending, self.pool.submit(_check_signatures, items)))
-        while len(self.in_flight) > 2 * (os.cpu_count() or 1):
-            self._collect_one()
-
-    def _collect_one(self) -> None:
-        pending, future = self.in_flight.popleft()
-        self._record_signatures(pending, future.result())
-
-    def _record_signatures(self, pending: list[_Pending], results: list[bool]) -> None:
-        for entry, ok in zip(pending, results):
-            if ok:
-                self.report.signatures += 1
-            else:
-                self._add(_at(entry.finding_base, "signature does not verify"))
 
     # -- tree and checkpoints --------------------------------------------------------
 
@@ -459,15 +474,15 @@ class Verifier:
             by_level.setdefault(level, {})[index] = value
         for level, wanted in by_level.items():
             stored = {
-                int(r.idx): bytes(r.hash)
-                for r in self.conn.execute(
+                int(idx): bytes(value)
+                for idx, value in self.conn.execute(
                     select(merkle_nodes.c.idx, merkle_nodes.c.hash).where(
                         merkle_nodes.c.level == level, merkle_nodes.c.idx.between(min(wanted), max(wanted))
                     )
-                )
+                ).all()
             }
+            self.report.nodes += len(wanted)
             for index, value in wanted.items():
-                self.report.nodes += 1
                 if stored.get(index) != value:
                     self._add(Finding(f"stored Merkle node (level {level}, index {index}) is wrong or missing",
                                       index << level))
@@ -531,7 +546,7 @@ class Verifier:
         if latest is not None and int(latest) < size:
             self._add(Finding(f"entries {latest}..{size - 1} are not covered by any checkpoint"))
         for where in self.empty_bodies:
-            if where.aggregate in self.erased_records:
+            if where[1] in self.erased_records:
                 self.report.erased += 1
             else:
                 self._add(_at(where, "body is missing and no erasure entry covers the record"))
@@ -590,44 +605,14 @@ class Verifier:
     _since_root: bytes | None = None
 
 
-def _parse(row: Any) -> envelope.Envelope | VerificationFailed:
-    try:
-        return envelope.parse(bytes(row.state))
-    except VerificationFailed as exc:
-        return exc
-
-
-def _record_key(aggregate: Any) -> bytes:
-    """A record's key in the verifier's map (its id's 16 bytes when it is a UUID)."""
-    try:
-        return uuid.UUID(str(aggregate)).bytes
-    except ValueError:
-        return str(aggregate).encode()
-
-
 def _records(header: dict[str, Any]) -> list[str]:
     """The records an erasure entry names (none when its claims are malformed: the registry names that)."""
     records = header["claims"].get("records")
     return [str(r) for r in records] if isinstance(records, list) else []
 
 
-def _instant(value: str) -> str | None:
-    """``value`` as the ledger writes times (ISO-8601 UTC, microseconds), or None if it is not a time.
-
-    Times are compared as text only in this form: ``…T10:00+23:00`` reads like ten
-    o'clock but is eleven the day before.
-    """
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        return None
-    return iso(moment)
-
-
-def _at(where: Finding, problem: str) -> Finding:
-    return Finding(problem, where.leaf, where.aggregate, where.version, where.event_type)
+def _at(where: Where, problem: str) -> Finding:
+    return Finding(problem, *where)
 
 
 def verify(conn: Connection, events: Table, trust: Trust, since: checkpoint.Checkpoint | None = None,

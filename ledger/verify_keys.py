@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
 
-from ledger import envelope
 from ledger.registry import Registry
 from ledger.roles import RECOVERY, event_name
 from ledger.schema import attachments, key_wraps, role_members
@@ -72,14 +71,16 @@ class KeyAudit:
     keys_checked: int = 0
     #: Resumed at a saved checkpoint: only the evidence files new entries name are checked.
     partial: bool = False
+    #: Bumped by ``verify`` each time the registry takes in an entry (what a key needs may change).
+    generation: int = 0
+    _readers: dict[str, tuple[tuple[int, int], dict[str, str]]] = field(default_factory=dict)
 
-    def see(self, entry: envelope.Envelope, leaf: int, record_class: str | None = None) -> None:
+    def see(self, header: dict[str, Any], leaf: int, record_class: str | None = None) -> None:
         """Take in one entry (called in log order, before the registry takes it in).
 
         ``record_class`` is the class of the entry's record (that of its first entry):
         a key is judged by who may read the record, whatever a later header says.
         """
-        header = entry.header
         name = event_name(str(header["topic"]))
         claims = header.get("claims") or {}
         aggregate = str(header["aggregate"])
@@ -121,7 +122,17 @@ class KeyAudit:
                 self.erasures.update({str(r): leaf for r in records if str(r) not in self.erasures})
 
     def _required(self, record_class: str, leaf: int) -> dict[str, str]:
-        """Recipient -> public key (hex) a key of ``record_class`` needed at ``leaf``."""
+        """Recipient -> public key (hex) a key of ``record_class`` needed at ``leaf`` (the same for every
+        leaf until the registry next changes). Shared between keys: never changed once made."""
+        cached = self._readers.get(record_class)
+        now = (self.generation, id(self.registry))
+        if cached is not None and cached[0] == now:
+            return cached[1]
+        required = self._readers_now(record_class)
+        self._readers[record_class] = (now, required)
+        return required
+
+    def _readers_now(self, record_class: str) -> dict[str, str]:
         required: dict[str, str] = {}
         recovery = self.registry.recovery_public()
         if recovery is not None:
@@ -144,7 +155,7 @@ class KeyAudit:
             rows = self.conn.execute(
                 select(key_wraps.c.key_id, key_wraps.c.recipient, key_wraps.c.recipient_key)
                 .where(key_wraps.c.key_id.in_([p.key_id for p in chunk]))
-            )
+            ).all()  # fetched at once: row by row was a sizeable part of verify's main process
             for key_id, recipient, recipient_key in rows:
                 wraps[str(key_id)][str(recipient)] = str(recipient_key)
             for item in chunk:

@@ -64,7 +64,7 @@ def resume(verifier: Verifier, since: checkpoint.Checkpoint) -> int | None:
         stack = [(level, nodes.get(level, index)) for level, index in edge(since.size)]
     except KeyError:
         return _replay(verifier, f"the stored tree lacks nodes at size {since.size}, so everything was replayed")
-    from ledger.verify import _instant
+    from ledger.verify_rows import instant as _instant
 
     verifier.frontier.stack, verifier.frontier.size = stack, since.size
     verifier.watch(since.size)

@@ -103,8 +103,9 @@ def build_ledger(home: Path, db: str | None, target: int, per_file: int) -> tupl
                 count = max(10, min(per_file, target - 100 - made - 1))
                 monitoring.import_alerts(ledger, cast["admin"], _alert_file(folder, start, count, pupils))
                 start += count
-                shown.update(_events(ledger) - made)
-                made = _events(ledger)
+                written = _events(ledger)
+                shown.update(written - made)
+                made = written
                 if not progress.shown():
                     _say(f"  {made:>9,} events written ({made / (time.perf_counter() - started):,.0f}/s)")
     finally:

@@ -75,9 +75,12 @@ def _import(work: Unit, checked: AlertFile, school: str | None) -> ImportSummary
     def new_rows() -> Iterator[AlertRow]:
         return (r for r in checked.first_rows() if alert_key(r.alert_id) in fresh)
 
-    times = [r.time for r in new_rows()]
-    span = [min(times), max(times)]
-    del times
+    if len(fresh) == len(checked.first_lines):  # a new file: the span the first reading found
+        span = list(checked.first_span)
+    else:  # some alerts were recorded before: the span of the new ones, read again
+        times = [r.time for r in new_rows()]
+        span = [min(times), max(times)]
+        del times
     batch_id = new_short_id("ib")
     # Every new alert's data key is wrapped under one batch key, itself wrapped to
     # the reader roles. The batch key is not the ImportBatch record's own key, so

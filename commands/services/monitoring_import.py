@@ -76,6 +76,8 @@ class AlertFile:
     first_lines: dict[int, int]
     zone: dt.tzinfo | None
     now: dt.datetime
+    #: The earliest and latest time among each alert's first row (ISO UTC).
+    first_span: tuple[str, str]
 
     def checked_rows(self) -> Iterator[AlertRow]:
         """Every row, in file order, read and checked again.
@@ -120,15 +122,19 @@ def read_alert_file(path: Path, now: str, file_format: str | None = None, assume
     digest = hashlib.sha256()
     first_lines: dict[int, int] = {}
     rows = 0
+    earliest = latest = ""
     for line, record in _records(path, file_format, digest):
         row = _checked(path, line, record, zone, moment)
         rows += 1
         if rows > MAX_ROWS:
             raise InvalidInput(f"{path} holds more than {MAX_ROWS:,} alerts", "split it into several imports")
-        first_lines.setdefault(alert_key(row.alert_id), line)
+        if first_lines.setdefault(alert_key(row.alert_id), line) == line:
+            earliest = min(earliest, row.time) if earliest else row.time
+            latest = max(latest, row.time)
     if not rows:
         raise InvalidInput(f"{path} holds no alerts", "check that you exported the right file")
-    return AlertFile(path, path.name, file_format, digest.hexdigest(), rows, first_lines, zone, moment)
+    return AlertFile(path, path.name, file_format, digest.hexdigest(), rows, first_lines, zone, moment,
+                     (earliest, latest))
 
 
 def _checked(path: Path, line: int, record: dict[str, Any], zone: dt.tzinfo | None, now: dt.datetime) -> AlertRow:

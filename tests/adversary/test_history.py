@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import delete, select, update
 
 from commands.services import incidents, people
 from commands.services.evidence import EvidenceFile
-from ledger.errors import VerificationFailed
+from ledger.errors import NotPermitted, VerificationFailed
 from ledger.schema import attachments, registry_state
 from tests.adversary.attacker import Attacker
 from tests.adversary.conftest import audit, findings
@@ -69,3 +71,29 @@ def test_an_edited_registry_row_stops_writes_until_it_is_rebuilt_from_the_log(fe
     finally:
         fresh.close()
     assert audit(fed).ok
+
+
+def test_a_registry_row_edited_while_another_writer_keeps_the_registry_decides_nothing(federation: Federation) -> None:
+    """A writer keeps the registry it holds while the signed digest stays the same (another
+    writer's entries changed no key or role). An edited row granting a teacher the DSL role
+    is then never read by it, so it authorises nothing there; a writer that does read the
+    row refuses it."""
+    fed = federation
+    other = type(fed.ledger)(fed.ledger.config)
+    try:
+        people.add_subject(fed.ledger, fed["dsl"], "pupil", "Written Here")
+        people.add_subject(other, fed["dsl"], "pupil", "Written There")  # a new head, the same registry digest
+        with fed.ledger.engine.begin() as conn:
+            state = bytes(conn.execute(select(registry_state.c.state)).scalar_one())
+            edited = re.sub(rb'("teacher":\["[^"]+",\[)"staff"\]', rb'\1"dsl","staff"]', state)
+            assert edited != state
+            conn.execute(update(registry_state).values(state=edited))
+        refused(fed, NotPermitted, lambda: people.add_subject(fed.ledger, fed["teacher"], "pupil", "Not Written"))
+        people.add_subject(fed.ledger, fed["dsl"], "pupil", "Written With The Kept Registry")
+        fresh = type(fed.ledger)(fed.ledger.config)
+        try:
+            refused(fed, VerificationFailed, lambda: people.add_subject(fresh, fed["dsl"], "pupil", "Not Written"))
+        finally:
+            fresh.close()
+    finally:
+        other.close()
