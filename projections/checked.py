@@ -48,6 +48,8 @@ class LogEntry:
     drift: list[str] = field(default_factory=list)
     #: The roles its signer held when it was signed (comma-joined), once :func:`signer_roles` ran.
     roles: str | None = None
+    #: Whether its body was scrubbed by an erasure (set by :func:`check` once parsed).
+    erased: bool = False
 
     @property
     def checked(self) -> bool:
@@ -131,6 +133,7 @@ def check(entry: LogEntry, registry: Registry) -> None:
         entry.problem = f"the stored entry is unreadable: {exc}"
         return
     entry.header = sealed.header
+    entry.erased = sealed.erased
     if (sealed.header.get("aggregate"), sealed.header.get("version"), sealed.header.get("topic")) != (
             entry.aggregate, entry.version, entry.topic):
         entry.problem = "the stored entry belongs to another record or version (moved or swapped)"

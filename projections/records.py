@@ -14,7 +14,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Column, Connection, Index, String, Table, Text, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    Boolean, Column, Connection, Index, String, Table, Text, bindparam, delete, insert, select, update,
+)
 
 from ledger.schema import BIG
 from projections.base import Entry, Projection, dumps, metadata
@@ -38,9 +40,23 @@ records = Table(
     Column("category", String(64), nullable=True),
     Column("claims", Text, nullable=True),
     Column("erased_at", String(40), nullable=True),
+    #: An alert that ever named an incident (``Alert.Linked``/``Unlinked`` carry ``incident_id``):
+    #: its retention follows the incident, so the plan decides it from its signed entries.
+    Column("linked", Boolean, nullable=False),
     Index("ix_proj_records_kind", "kind", "status"),
-    Index("ix_proj_records_class", "record_class"),
+    # The retention plan's selections: current rows of a class dated before a bound.
+    Index("ix_proj_records_class_happened", "record_class", "erased_at", "happened_at"),
+    Index("ix_proj_records_class_created", "record_class", "erased_at", "created_at"),
+    Index("ix_proj_records_linked", "linked", "erased_at"),
     Index("ix_proj_records_alias", "alias"),
+)
+
+#: How many current (not erased) records each class has, kept with the rows (the plan's counts).
+record_classes = Table(
+    "proj_record_classes",
+    metadata,
+    Column("record_class", String(64), primary_key=True),
+    Column("current", BIG, nullable=False),
 )
 
 
@@ -49,6 +65,8 @@ class _State:
     row: dict[str, Any]
     claims: dict[str, Any] = field(default_factory=dict)
     new: bool = False
+    #: Whether the row was counted current in ``proj_record_classes`` when loaded.
+    counted: bool = False
 
 
 def _text(value: Any) -> str | None:
@@ -62,7 +80,7 @@ class RecordsProjection(Projection):
 
     name = "records"
     description = "one row per record: kind, short id, latest clear claims"
-    tables = (records,)
+    tables = (records, record_classes)
 
     def __init__(self) -> None:
         self._cache: dict[str, _State] = {}
@@ -70,12 +88,16 @@ class RecordsProjection(Projection):
 
     def begin(self, conn: Connection, batch: list[Entry]) -> None:
         self._cache = {}
-        wanted = sorted({e.aggregate for e in batch})
+        self._absent = set()
+        self._fetch(conn, sorted({e.aggregate for e in batch}))
+
+    def _fetch(self, conn: Connection, wanted: list[str]) -> None:
+        """Load these records' rows into the cache (one query per 500), noting those absent."""
         for start in range(0, len(wanted), 500):
             for row in conn.execute(select(records).where(records.c.aggregate.in_(wanted[start : start + 500]))):
                 data = dict(row._mapping)
-                self._cache[data["aggregate"]] = _State(data, json.loads(data["claims"]) if data["claims"] else {})
-        self._absent = set(wanted) - set(self._cache)
+                self._cache[data["aggregate"]] = _loaded(data)
+        self._absent |= set(wanted) - set(self._cache)
 
     def _load(self, conn: Connection, aggregate: str) -> _State | None:
         if aggregate not in self._cache:
@@ -84,8 +106,7 @@ class RecordsProjection(Projection):
             row = conn.execute(select(records).where(records.c.aggregate == aggregate)).first()
             if row is None:
                 return None
-            data = dict(row._mapping)
-            self._cache[aggregate] = _State(data, json.loads(data["claims"]) if data["claims"] else {})
+            self._cache[aggregate] = _loaded(dict(row._mapping))
         return self._cache[aggregate]
 
     def process(self, conn: Connection, entry: Entry) -> None:
@@ -117,6 +138,7 @@ class RecordsProjection(Projection):
 
     def end(self, conn: Connection) -> None:
         fresh, changed = [], []
+        counts: dict[str, int] = {}
         for aggregate in sorted(self._cache):
             state = self._cache[aggregate]
             row = dict(state.row)
@@ -124,6 +146,10 @@ class RecordsProjection(Projection):
             row["claims"] = None if erased or not state.claims else dumps(state.claims)
             row["status"] = "erased" if erased else _text(state.claims.get("status"))
             row["category"] = None if erased else _text(state.claims.get("category"))
+            row["linked"] = not erased and row["kind"] == "Alert" and "incident_id" in state.claims
+            change = int(not erased) - int(state.counted)
+            if change:
+                counts[row["record_class"]] = counts.get(row["record_class"], 0) + change
             if state.new:
                 fresh.append(row)
             else:
@@ -133,11 +159,13 @@ class RecordsProjection(Projection):
             conn.execute(insert(records), fresh)
         if changed:
             conn.execute(update(records).where(records.c.aggregate == bindparam("key")), changed)
+        _count(conn, counts)
         self._cache = {}
         self._absent = set()
 
     def erase(self, conn: Connection, record_ids: list[str], erasure: Entry) -> None:
         """Keep only that the record existed and when it was erased."""
+        self._fetch(conn, [a for a in record_ids if a not in self._cache and a not in self._absent])
         for aggregate in record_ids:
             state = self._load(conn, aggregate)
             if state is not None:
@@ -148,6 +176,31 @@ class RecordsProjection(Projection):
         self._cache = {}
         self._absent = set()
         conn.execute(delete(records))
+        conn.execute(delete(record_classes))
+
+
+def _loaded(data: dict[str, Any]) -> _State:
+    return _State(data, json.loads(data["claims"]) if data["claims"] else {}, counted=data["erased_at"] is None)
+
+
+def _count(conn: Connection, changes: dict[str, int]) -> None:
+    """Add ``changes`` (class -> records that became current, less those erased) to the counts."""
+    if not changes:
+        return
+    have = {str(c) for (c,) in conn.execute(
+        select(record_classes.c.record_class).where(record_classes.c.record_class.in_(sorted(changes))))}
+    fresh = [{"record_class": c, "current": n} for c, n in sorted(changes.items()) if c not in have]
+    moved = [{"key": c, "change": n} for c, n in sorted(changes.items()) if c in have]
+    if fresh:
+        conn.execute(insert(record_classes), fresh)
+    if moved:
+        conn.execute(update(record_classes).where(record_classes.c.record_class == bindparam("key"))
+                     .values(current=record_classes.c.current + bindparam("change")), moved)
+
+
+def current_counts(conn: Connection) -> dict[str, int]:
+    """Current (not erased) records per class, as the read model counts them."""
+    return {str(c): int(n) for c, n in conn.execute(select(record_classes.c.record_class, record_classes.c.current))}
 
 
 def record_rows(conn: Connection, kinds: tuple[str, ...] = (), classes: tuple[str, ...] = (),

@@ -494,18 +494,18 @@ def visible_incident_ids(work: Unit, actor: Actor) -> list[str]:
     reported = set(indexed.started_by(work.conn, indexed.types_of(Incident.Reported)))
     perms, held = work.ledger.permissions(), work.ledger.registry().roles_of(actor.actor_id)
     readable_classes = [c for c in codes.INCIDENT_CLASSES if set(perms.readers_of(c)) & held]
-    by_role = {
-        r for (r,) in work.conn.execute(
-            select(data_keys.c.record_id).where(data_keys.c.record_class.in_(readable_classes))
-        )
-    }
-    granted = {
-        r for (r,) in work.conn.execute(
+    # the incidents' own key rows (by record id: the key tables hold a row for every record)
+    wanted = sorted(reported)
+    by_role: set[str] = set()
+    granted: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = data_keys.c.record_id.in_(wanted[start:start + 500])
+        by_role |= {r for (r,) in work.conn.execute(
+            select(data_keys.c.record_id).where(chunk, data_keys.c.record_class.in_(readable_classes)))}
+        granted |= {r for (r,) in work.conn.execute(
             select(data_keys.c.record_id)
             .join(key_wraps, key_wraps.c.key_id == data_keys.c.key_id)
-            .where(key_wraps.c.recipient == f"actor:{actor.actor_id}")
-        )
-    }
+            .where(chunk, key_wraps.c.recipient == f"actor:{actor.actor_id}"))}
     return sorted(reported & (by_role | granted))
 
 

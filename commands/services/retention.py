@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 
 from commands.services import readside, school_directory
 from commands.services.records import resolve
@@ -102,15 +104,48 @@ def list_holds(ledger: Ledger) -> list[dict[str, Any]]:
 
 def erase_in(work: Unit, target: str, basis: str, reason: str) -> Erased:
     """Shred ``target`` and record it, inside an open writing unit."""
-    if is_held(work, target):
-        raise RuleViolation(f"record {target} is under a legal hold", "release the hold first (`ledger hold release`)")
-    done = erasure.shred(work.conn, work.ledger.app.events_table, target, work.now)
-    if done.entries == 0 and not done.keys:
-        raise RuleViolation(f"record {target} is already erased")
-    work.save(Erasure.record(target, done.record_class or "", basis, done.keys, done.entries, reason, done.subjects))
-    if done.record_class == "subject":
-        school_directory.unlist_everywhere(work, done.subjects, "their record was erased")
-    return Erased(target, done.record_class, basis, done.keys, done.entries, done.files)
+    return erase_all_in(work, [target], basis, reason)[0]
+
+
+def erase_all_in(work: Unit, targets: list[str], basis: str, reason: str) -> list[Erased]:
+    """Shred ``targets`` (all erased on one ``basis``) inside an open writing unit, and record
+    them in one signed erasure entry per record class (so one data key and one signature
+    serve a whole batch); nothing is erased if any is held or already erased."""
+    held = held_among(work, targets)
+    if held:
+        raise RuleViolation(f"record {held[0]} is under a legal hold", "release the hold first (`ledger hold release`)")
+    done = erasure.shred_all(work.conn, work.ledger.app.events_table, targets, work.now)
+    for target in targets:
+        if done[target].entries == 0 and not done[target].keys:
+            raise RuleViolation(f"record {target} is already erased")
+    by_class: dict[str, list[str]] = {}
+    for target in targets:
+        by_class.setdefault(done[target].record_class or "", []).append(target)
+    for record_class, named in by_class.items():
+        work.save(Erasure.record(
+            named, record_class, basis, [k for t in named for k in done[t].keys], sum(done[t].entries for t in named),
+            reason, [s for t in named for s in done[t].subjects]))
+    subjects = sorted({s for t in by_class.get("subject", []) for s in done[t].subjects})
+    if subjects:
+        school_directory.unlist_everywhere(work, subjects, "their record was erased")
+    return [Erased(t, done[t].record_class, basis, done[t].keys, done[t].entries, done[t].files) for t in targets]
+
+
+def held_among(work: Unit, targets: list[str]) -> list[str]:
+    """Those of ``targets`` an active legal hold covers (each hold loaded from its signed entries)."""
+    holds = {hold_record_id(t): t for t in targets}
+    table = work.ledger.app.events_table
+    existing: set[uuid.UUID] = set()
+    wanted = sorted(holds)
+    for start in range(0, len(wanted), 500):
+        existing |= {uuid.UUID(str(r)) for (r,) in work.conn.execute(
+            select(table.c.originator_id).where(table.c.originator_id.in_(wanted[start:start + 500])).distinct())}
+    found = []
+    for hold_id in sorted(existing):
+        hold: LegalHold = work.get(LegalHold, hold_id, "legal hold", redacted=True)
+        if hold.active:
+            found.append(holds[hold_id])
+    return sorted(found)
 
 
 def erase(ledger: Ledger, actor: Actor, ref: str, ground: str, reason: str) -> Erased:

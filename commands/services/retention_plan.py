@@ -14,11 +14,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import and_, select, true
 
 from commands.services import readside
-from commands.services.retention import erase_in, purge
-from ledger import envelope, localtime, progress, retention
+from commands.services.retention import erase_all_in, purge
+from ledger import localtime, progress, retention
 from ledger.domain.base import record_id, require_text
 from ledger.domain.people import StaffMember, Subject, staff_record_id, subject_record_id
 from ledger.domain.retention import RetentionRule, RetentionSweep, hold_record_id
@@ -28,7 +28,7 @@ from ledger.roles import event_name
 from ledger.sealer import latest_checkpoint
 from ledger.store import Actor, Ledger, Unit
 from projections import checked
-from projections.records import records
+from projections.records import current_counts, records
 
 #: Records a sweep erases per transaction (one checkpoint each).
 SWEEP_BATCH = 200
@@ -110,8 +110,11 @@ def signed_survey(work: Unit, aggregates: Iterable[str]) -> Survey:
     wanted = set(aggregates)
     loaded: dict[str, list[checked.LogEntry]] = {}
     extra = {str(RetentionRule.create_id(c)) for c in classes}
+    holds: dict[str, str] = {}
+    found = Survey()
     while True:
-        todo = (wanted | extra | {str(hold_record_id(a)) for a in wanted}) - set(loaded)
+        holds.update({a: str(hold_record_id(a)) for a in wanted if a not in holds})
+        todo = (wanted | extra | set(holds.values())) - set(loaded)
         if not todo:
             break
         for entry in _signed_entries(work, todo):
@@ -131,8 +134,8 @@ def signed_survey(work: Unit, aggregates: Iterable[str]) -> Survey:
                 extra.add(str(staff_record_id(str(facts.claims["staff_id"]))))
             if found.links.get(aggregate):
                 wanted.add(str(found.links[aggregate]))
-    found = survey_of(_in_log_order(loaded), work.zone)
-    found.erased |= {a for a, items in loaded.items() if any(envelope.parse(e.state).erased for e in items)}
+    # ``found`` is the survey of everything loaded: the last round loaded nothing new
+    found.erased |= {a for a, items in loaded.items() if any(e.erased for e in items)}
     return found
 
 
@@ -242,28 +245,37 @@ def propose(work: Unit, as_of: dt.date, rules: dict[str, Rule]) -> tuple[dict[st
     hold_rows = work.conn.execute(select(records.c.claims, records.c.last_event).where(
         current, records.c.kind == "LegalHold")).all()
     held = {str(json.loads(r.claims or "{}").get("target")) for r in hold_rows if r.last_event != "LegalHold.Released"}
-    totals = dict(work.conn.execute(
-        select(records.c.record_class, func.count()).where(current).group_by(records.c.record_class)).all())
-    rest: list[Any] = []
-    by_date: dict[str, Any] = {}
-    for cls in totals:
-        rule = retention.rule_for(str(cls), rules)
+    totals = current_counts(work.conn)
+    # One indexed query per selection (never an OR the database would evaluate row by row):
+    # every current row of the classes decided from more than a date, the rows of each
+    # date-bound class dated before its bound, the held records, and the linked alerts.
+    wanted: list[Any] = []
+    by_date: list[str] = []
+    # the classes the permission table knows (signed), not only those the counts name
+    for cls in sorted(set(work.ledger.permissions().table["readers"]) | set(totals)):
+        rule = retention.rule_for(cls, rules)
         column = BY_COLUMN.get(rule.trigger)
-        if column is None:
-            rest.append(cls)
+        if column is None:  # equality per class: an IN list can make the planner scan the table
+            wanted.append(and_(records.c.record_class == cls, current))
             continue
         bound = retention.add_months(as_of, -(rule.months or 0)) + dt.timedelta(days=5)
-        by_date[cls] = and_(records.c.record_class == cls, column < bound.isoformat())
-    chosen = or_(records.c.record_class.in_(rest), *by_date.values(),
-                 records.c.aggregate.in_(sorted(held)), records.c.claims.like('%"incident_id"%'))
+        by_date.append(cls)
+        wanted.append(and_(records.c.record_class == cls, current, column < bound.isoformat()))
+    if held:
+        wanted.append(and_(records.c.aggregate.in_(sorted(held)), current))
+    wanted.append(and_(records.c.linked == true(), current))
+    rows: dict[str, Any] = {}
+    for condition in wanted:
+        for row in work.conn.execute(select(records).where(condition)):
+            rows.setdefault(str(row.aggregate), row)
     proposed: dict[str, Decision] = {}
     unsure: set[str] = set()
     read: dict[str, int] = {}
-    for row in work.conn.execute(select(records).where(current, chosen)):
-        aggregate, claims = str(row.aggregate), json.loads(row.claims) if row.claims else {}
+    for aggregate, row in rows.items():
+        claims = json.loads(row.claims) if row.claims else {}
         read[row.record_class] = read.get(row.record_class, 0) + 1
         rule = retention.rule_for(str(row.record_class), rules)
-        if rule.trigger not in PROPOSED or (row.kind == "Alert" and claims.get("incident_id")):
+        if rule.trigger not in PROPOSED or row.linked or (row.kind == "Alert" and claims.get("incident_id")):
             unsure.add(aggregate)
             continue
         label = next((str(claims[c]) for c in LABEL_CLAIMS if c in claims), aggregate[:8])
@@ -271,7 +283,7 @@ def propose(work: Unit, as_of: dt.date, rules: dict[str, Rule]) -> tuple[dict[st
                       {**claims, "_occurred": {"at": localtime.local(str(row.happened_at), work.zone).isoformat()}})
         proposed[aggregate] = retention.decide(facts, rule, as_of, aggregate in held)
     # not read: their date is later than any that falls due by ``as_of``
-    return proposed, unsure, sum(int(totals[cls]) - read.get(cls, 0) for cls in by_date)
+    return proposed, unsure, sum(max(0, totals.get(cls, 0) - read.get(cls, 0)) for cls in by_date)
 
 
 def _decide(work: Unit, found: Survey, as_of: dt.date) -> dict[str, Decision]:
@@ -360,9 +372,14 @@ def sweep(ledger: Ledger, actor: Actor, reason: str, as_of: dt.date | None = Non
     with progress.bar(len(due), "sweep", "record") as shown:
         for start in range(0, len(due), SWEEP_BATCH):
             batch = due[start:start + SWEEP_BATCH]
+            by_rule: dict[str, list[Decision]] = {}
+            for decision in batch:
+                by_rule.setdefault(decision.record_class, []).append(decision)
+            batch = [d for named in by_rule.values() for d in named]
             with ledger.unit(actor, write=True) as work:
-                erased = [erase_in(work, d.record, f"rule:{d.record_class}", f"retention sweep: {reason}")
-                          for d in batch]
+                erased = [done for cls, named in by_rule.items()
+                          for done in erase_all_in(work, [d.record for d in named], f"rule:{cls}",
+                                                   f"retention sweep: {reason}")]
             for decision, done in zip(batch, erased):
                 lines.append(f"{decision.label}\t{decision.record_class}\t{decision.rule}\tdue {decision.due}\t"
                              f"{done.entries} entries, {len(done.keys)} keys")

@@ -22,7 +22,7 @@ def hold_record_id(target: str) -> uuid.UUID:
 
 
 class Erasure(Aggregate):
-    """The crypto-shredding of one record."""
+    """The crypto-shredding of records: one, or a sweep's batch of one class under one rule."""
 
     class Recorded(Aggregate.Created):
         clear_fields: ClassVar[tuple[str, ...]] = ("records", "erased_class", "basis", "keys_destroyed", "entries")
@@ -40,11 +40,12 @@ class Erasure(Aggregate):
             return f"record erased under {self.basis}: {self.entries} entries scrubbed, keys destroyed"
 
     @classmethod
-    def record(cls, target: str, target_class: str, basis: str, keys: list[str], entries: int, reason: str,
+    def record(cls, targets: list[str], target_class: str, basis: str, keys: list[str], entries: int, reason: str,
                subjects: list[str]) -> Erasure:
-        """Note that ``target`` was erased under ``basis`` (a rule or a lawful ground)."""
+        """Note that ``targets`` (records of ``target_class``) were erased under ``basis`` (a rule or a
+        lawful ground); ``entries`` is how many entries were scrubbed in all."""
         return cls._create(
-            cls.Recorded, id=uuid.uuid4(), records=[target], erased_class=target_class, basis=basis, keys_destroyed=sorted(keys),
+            cls.Recorded, id=uuid.uuid4(), records=list(targets), erased_class=target_class, basis=basis, keys_destroyed=sorted(keys),
             entries=entries, reason=require_text("reason", reason, 2000), record_class="erasure",
             subjects=sorted(set(subjects)),
         )

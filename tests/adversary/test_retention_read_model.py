@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 
-from commands.services import incidents, readside, retention, retention_plan
+from commands.services import incidents, monitoring, readside, retention, retention_plan
 from commands.services.incidents import IncidentReport
 from commands.services.integrity import verify_ledger
 from ledger.domain.retention import hold_record_id
-from projections.records import records
+from ledger.domain.monitoring import alert_id_for, alert_record_id
+from projections.records import record_classes, records
 from tests.conftest import Federation
+from tests.data.generate_alerts import alerts, write
 
 ISSUED = "2026-02-01"
 DUE = dt.date(2027, 2, 1)   # a written warning lapses after twelve months
@@ -106,3 +109,55 @@ def test_a_deleted_hold_row_does_not_let_the_sweep_erase_a_held_record(federatio
     certificate = retention_plan.sweep(fed.ledger, fed["head"], "hold row deleted", DUE)
     assert (certificate.erased, certificate.held) == (0, 1)
     assert "proj_records" in drift(fed)
+
+
+def linked_alert(fed: Federation, tmp_path: Path, inc: str) -> tuple[str, str]:
+    """An alert of 2025-01-06 (due on its own a year later) linked to ``inc``: its alert id and record id."""
+    path = tmp_path / "alerts.csv"
+    write(path, alerts(1, 31))
+    monitoring.import_alerts(fed.ledger, fed["admin"], path)
+    alert = alert_id_for("smoothwall", "SM-31-0000000")
+    monitoring.link_alert(fed.ledger, fed["dsl"], alert, inc, "the same posts")
+    return alert, str(alert_record_id(alert))
+
+
+def test_a_linked_alert_whose_flag_is_cleared_still_follows_its_incident(federation: Federation, tmp_path: Path) -> None:
+    """The `linked` column sends an alert to be decided from its signed entries; cleared, the
+    alert looks due on its own date, but its signed link makes it follow the incident."""
+    fed = federation
+    inc = warned(fed)
+    alert, aggregate = linked_alert(fed, tmp_path, inc)
+    early = DUE - dt.timedelta(days=1)
+    assert alert not in listed(fed, early) and listed(fed, early, None)[alert] == "keep"
+    with fed.ledger.engine.begin() as conn:
+        assert conn.execute(update(records).where(records.c.aggregate == aggregate, records.c.linked.is_(True))
+                            .values(linked=False)).rowcount == 1
+    assert alert not in listed(fed, early)          # proposed as due, decided again: it follows the incident
+    certificate = retention_plan.sweep(fed.ledger, fed["head"], "link flag cleared", early)
+    assert certificate.erased == 0 and alert not in certificate.text
+    assert "proj_records" in drift(fed) and "linked" in drift(fed)
+    due = listed(fed, DUE)
+    assert (due[inc], due[alert]) == ("erase", "erase")   # the incident falls due: the alert with it
+
+
+def test_altered_class_counts_change_no_decision(federation: Federation, tmp_path: Path) -> None:
+    """The per-class counts only give the number of records kept; zeroed or inflated, the
+    records listed and erased are the same and `verify` names the altered counts."""
+    fed = federation
+    inc = warned(fed)
+    path = tmp_path / "alerts.csv"
+    write(path, alerts(3, 32))
+    monitoring.import_alerts(fed.ledger, fed["admin"], path)
+    honest, counts = retention_plan.plan(fed.ledger, fed["head"], DUE, retention_plan.SHOWN)
+    assert {d.label: d.action for d in honest}[inc] == "erase"
+    with fed.ledger.engine.begin() as conn:
+        conn.execute(delete(record_classes))
+    assert retention_plan.plan(fed.ledger, fed["head"], DUE, retention_plan.SHOWN)[0] == honest
+    assert "proj_record_classes" in drift(fed)
+    with fed.ledger.engine.begin() as conn:
+        conn.execute(insert(record_classes), [{"record_class": "monitoring", "current": 10**6},
+                                              {"record_class": "incident", "current": 10**6}])
+    tampered, more = retention_plan.plan(fed.ledger, fed["head"], DUE, retention_plan.SHOWN)
+    assert tampered == honest and more["keep"] > counts.get("keep", 0)
+    certificate = retention_plan.sweep(fed.ledger, fed["head"], "counts altered", DUE)
+    assert certificate.erased == len([d for d in honest if d.action == "erase"]) and inc in certificate.text

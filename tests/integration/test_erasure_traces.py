@@ -10,12 +10,14 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, select, text
 
 from commands.services import incidents, people, retention_plan
 from commands.services.incidents import IncidentReport
 from ledger import envelope
 from ledger.domain.incidents import incident_record_id
+from ledger.domain.people import subject_record_id
 from ledger.schema import key_wraps
 from ledger.trust import Trust
 from ledger.verify import verify
@@ -92,14 +94,15 @@ def test_a_sweep_killed_part_way_leaves_a_consistent_ledger_that_a_rerun_complet
         from ledger.store import Ledger
         ledger = Ledger(configuration.resolve({{}}, home={str(federation.home)!r}, db={federation.ledger.config.db_url!r}))
         head = ledger.unlock("head", "correct horse battery")
-        real, calls = retention_plan.erase_in, []
+        real, calls = retention_plan.erase_all_in, []
         retention_plan.SWEEP_BATCH = 2   # two transactions: cases 0 and 1, then case 2
-        def dies_in_the_second_transaction(*args, **kwargs):
+        def dies_in_the_second_transaction(work, targets, *args, **kwargs):
             calls.append(1)
-            if len(calls) == 3:
+            if len(calls) == 2:   # the second transaction's records are shredded, not yet committed
+                real(work, targets, *args, **kwargs)
                 os._exit(137)   # killed: no rollback handlers, no cleanup
-            return real(*args, **kwargs)
-        retention_plan.erase_in = dies_in_the_second_transaction
+            return real(work, targets, *args, **kwargs)
+        retention_plan.erase_all_in = dies_in_the_second_transaction
         retention_plan.sweep(ledger, head, "killed sweep", dt.date(2026, 12, 1))
     """)
     result = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=120,
@@ -116,3 +119,44 @@ def test_a_sweep_killed_part_way_leaves_a_consistent_ledger_that_a_rerun_complet
     assert certificate.erased == 1
     assert not [d for d in retention_plan.plan(ledger, federation["head"], dt.date(2026, 12, 1))[0]
                 if d.action == "erase"]
+
+
+def test_a_sweep_batch_is_one_signed_erasure_entry_per_class_and_covers_only_its_records(
+    federation: Federation,
+) -> None:
+    """Three due cases of one class in one batch: one erasure entry names all three (one key,
+    one signature), the ledger verifies, each is unreadable and leaves no ciphertext; a fourth
+    record's body scrubbed by hand is not covered by the batch's entry and verify names it."""
+    from sqlalchemy import update
+
+    from ledger.errors import RecordErased
+
+    cases = [old_case(federation, f"batched words {n}") for n in range(3)]
+    ciphertext = [b for inc in cases for b in bodies(federation, inc)]
+    ledger = federation.ledger
+    table = ledger.app.events_table
+    certificate = retention_plan.sweep(ledger, federation["head"], "review", dt.date(2026, 12, 1))
+    assert certificate.erased == 3 and all(inc in certificate.text for inc in cases)
+    with ledger.engine.connect() as conn:
+        erasures = [envelope.parse(bytes(s)).header for (s,) in conn.execute(
+            select(table.c.state).where(table.c.topic.endswith(":Erasure.Recorded")))]
+        report = verify(conn, table, Trust.load(ledger.config.trust_path))
+    assert len(erasures) == 1
+    assert sorted(erasures[0]["claims"]["records"]) == sorted(str(incident_record_id(i)) for i in cases)
+    assert erasures[0]["claims"]["basis"] == "rule:safeguarding" and erasures[0]["claims"]["entries"] >= 3
+    assert report.ok, report.findings
+    for inc in cases:
+        with pytest.raises(RecordErased):
+            incidents.show(ledger, federation["dsl"], inc, "check the erasure")
+    with ledger.engine.connect() as conn:
+        blobs = b"".join(bytes(s) for (s,) in conn.execute(select(table.c.state)))
+    assert not [t for t in ciphertext if t in blobs]
+    other = people.add_subject(ledger, federation["dsl"], "pupil", "Not Swept")
+    with ledger.engine.begin() as conn:
+        row = conn.execute(select(table.c.id, table.c.state).where(
+            table.c.originator_id == subject_record_id(other))).one()
+        conn.execute(update(table).where(table.c.id == row.id).values(
+            state=envelope.parse(bytes(row.state)).without_body().to_bytes()))
+    with ledger.engine.connect() as conn:
+        problems = [f.problem for f in verify(conn, table, Trust.load(ledger.config.trust_path)).findings]
+    assert "body is missing and no erasure entry covers the record" in problems

@@ -95,18 +95,19 @@ def test_an_interrupted_sweep_keeps_whole_batches_and_is_completed_by_a_rerun(
     cases = [report(federation, "teacher", "child-on-child", (f"{pupil}:{role}",))
              for role in ("victim", "witness", "witness")]
     calls = {"n": 0}
-    real = retention_plan.erase_in
+    real = retention_plan.erase_all_in
 
     def dies_in_the_second_batch(*args, **kwargs):  # type: ignore[no-untyped-def]
         calls["n"] += 1
-        if calls["n"] == 3:
+        done = real(*args, **kwargs)
+        if calls["n"] == 2:   # shredded and recorded, not committed
             raise KeyboardInterrupt("killed")
-        return real(*args, **kwargs)
+        return done
 
-    monkeypatch.setattr(retention_plan, "erase_in", dies_in_the_second_batch)
+    monkeypatch.setattr(retention_plan, "erase_all_in", dies_in_the_second_batch)
     with pytest.raises(KeyboardInterrupt):
         retention_plan.sweep(ledger, federation["head"], "review", dt.date(2026, 12, 1))
-    monkeypatch.setattr(retention_plan, "erase_in", real)
+    monkeypatch.setattr(retention_plan, "erase_all_in", real)
     with ledger.engine.connect() as conn:
         assert verify(conn, ledger.app.events_table, Trust.load(ledger.config.trust_path)).ok
     remaining = [d for d in retention_plan.plan(ledger, federation["head"], dt.date(2026, 12, 1))[0]
