@@ -5,8 +5,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import queue
+import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,7 +26,7 @@ from commands.services import people
 from commands.services.setup import init_ledger
 from ledger import config as configuration
 from ledger import localtime
-from ledger.clock import Clock, SystemClock
+from ledger.clock import Clock, FixedClock, SystemClock, iso
 from ledger.store import Actor, Ledger
 
 #: The zone the test federations are in (the default); "today" for their services is its date.
@@ -47,23 +51,75 @@ def postgres_url() -> str | None:
     return url
 
 
+class _Dropper:
+    """Drops test databases on a thread of its own, so no test waits for a ``DROP DATABASE``
+    (a few tenths of a second each on this server). The session waits for the last drop at
+    its end and fails if any drop did."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self.failures: list[str] = []
+
+    def drop(self, server_url: str, name: str) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="drop-test-databases", daemon=True)
+            self._thread.start()
+        self._queue.put((server_url, name))
+
+    def _run(self) -> None:
+        engines: dict[str, Any] = {}
+        while (job := self._queue.get()) is not None:
+            server_url, name = job
+            try:
+                engine = engines.setdefault(server_url, create_engine(server_url, isolation_level="AUTOCOMMIT"))
+                with engine.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            except Exception as exc:  # reported at the session's end
+                self.failures.append(f"{name}: {exc}")
+        for engine in engines.values():
+            engine.dispose()
+
+    def finish(self) -> None:
+        """Wait for every queued drop."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+
+_DROPPER = _Dropper()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Every test database is dropped before the run ends; a drop that failed fails the run."""
+    _TEMPLATES.close()
+    _DROPPER.finish()
+    if _DROPPER.failures:
+        sys.stderr.write("test databases not dropped:\n" + "\n".join(_DROPPER.failures) + "\n")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 @contextmanager
-def fresh_pg_database(prefix: str = "ledger_test") -> Iterator[str]:
-    """A new, empty PostgreSQL database, dropped afterwards (skips without a server)."""
+def fresh_pg_database(prefix: str = "ledger_test", template: str | None = None) -> Iterator[str]:
+    """A new PostgreSQL database, dropped afterwards (skips without a server): empty, or a
+    copy of the database ``template`` (``CREATE DATABASE … TEMPLATE``)."""
     base = postgres_url()
     if not base:
         pytest.skip("PostgreSQL tests skipped: set LEDGER_TEST_POSTGRES_URL to run them")
     base = configuration.normalise_url(base)
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     server = create_engine(base, isolation_level="AUTOCOMMIT")
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        with server.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+    finally:
+        server.dispose()
     try:
         yield base.rsplit("/", 1)[0] + "/" + name
     finally:
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
+        _DROPPER.drop(base, name)
 
 
 @pytest.fixture
@@ -77,29 +133,16 @@ def module_federation(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, name: str
 ) -> Iterator[Federation]:
     """Body of a module-scoped ``fed`` fixture parametrized by backend: one
-    federation per module and backend, for tests that each use their own records."""
+    federation per module and backend (a copy of the session's), for tests that
+    each use their own records."""
     from ledger import crypto
 
+    templates: FederationTemplates = request.getfixturevalue("federation_templates")
     home = tmp_path_factory.mktemp(name) / "home"
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(crypto, "SCRYPT_N", 2**10)
-        if request.param == "sqlite":
-            federation = build_federation(home)
+        with templates.copy(request.param, home, f"ledger_{name}") as federation:
             yield federation
-            federation.ledger.close()
-            return
-        with fresh_pg_database(f"ledger_{name}") as url:
-            federation = build_federation(home, url)
-            yield federation
-            federation.ledger.close()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A database URL for each backend (PostgreSQL skipped without a server)."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'home' / 'ledger.db'}"
-    return str(request.getfixturevalue("pg_database"))
 
 
 @dataclass
@@ -119,6 +162,18 @@ class Federation:
         return self.actors[name]
 
 
+#: The usual cast besides the admin, and their roles; the Headteacher registers the others.
+CAST = {
+    "head": ["headteacher", "staff"],
+    "dsl": ["dsl", "staff"],
+    "slt": ["slt", "staff"],
+    "teacher": ["staff"],
+    "auditor": ["auditor"],
+    "investigator": ["investigator", "staff"],
+    "poster": ["poster", "staff"],
+}
+
+
 def build_federation(home: Path, db: str | None = None, clock: Clock | None = None) -> Federation:
     """Create a ledger and the usual cast; every passphrase is PASSPHRASE.
 
@@ -129,30 +184,109 @@ def build_federation(home: Path, db: str | None = None, clock: Clock | None = No
     init_ledger(config, "Ada Admin", PASSPHRASE, RECOVERY_PASSPHRASE, "admin", clock=clock)
     ledger = Ledger(config, clock)
     admin = ledger.unlock("admin", PASSPHRASE)
-    cast = {
-        "head": ["headteacher", "staff"],
-        "dsl": ["dsl", "staff"],
-        "slt": ["slt", "staff"],
-        "teacher": ["staff"],
-        "auditor": ["auditor"],
-        "investigator": ["investigator", "staff"],
-        "poster": ["poster", "staff"],
-    }
-    people.add_staff(ledger, admin, "Person head", cast["head"], PASSPHRASE, "head")
+    people.add_staff(ledger, admin, "Person head", CAST["head"], PASSPHRASE, "head")
     head = ledger.unlock("head", PASSPHRASE)
-    for staff_id, roles in cast.items():
+    for staff_id, roles in CAST.items():
         if staff_id != "head":
             people.add_staff(ledger, head, f"Person {staff_id}", roles, PASSPHRASE, staff_id)
-    actors = {"admin": admin}
-    actors.update({s: ledger.unlock(s, PASSPHRASE) for s in cast})
-    return Federation(ledger, home, actors)
+    return _opened(ledger, home)
+
+
+def _opened(ledger: Ledger, home: Path) -> Federation:
+    """The federation on ``ledger`` with every one of the cast freshly unlocked (their own key rings)."""
+    return Federation(ledger, home, {s: ledger.unlock(s, PASSPHRASE) for s in ("admin", *CAST)})
+
+
+class FederationTemplates:
+    """:func:`build_federation`'s federation, built once per backend and clock and copied for
+    each test that asks for one.
+
+    A copy is the same ledger (the same ids, keys, entries and checkpoints) in a home folder
+    and database of its own: the SQLite file is copied with the folder, a PostgreSQL database
+    is made with ``CREATE DATABASE … TEMPLATE``. Nothing one test writes reaches another.
+    On this machine's clock the federation is built anew when its date has changed (a copy
+    holds no entries from "yesterday" for a test that counts on today); on a
+    :class:`~ledger.clock.FixedClock` one is built for each moment the clock is pinned to.
+    """
+
+    def __init__(self) -> None:
+        self._folder: Path | None = None
+        self._built: dict[tuple[str, str], tuple[Path, str | None]] = {}
+        self._databases = contextlib.ExitStack()
+
+    def _template(self, backend: str, clock: FixedClock | None) -> tuple[Path, str | None]:
+        from ledger import crypto
+
+        when = f"pinned {iso(clock.now())}" if clock else f"today {local_today()}"
+        found = self._built.get((backend, when))
+        if found is not None:
+            return found
+        if self._folder is None:
+            self._folder = Path(tempfile.mkdtemp(prefix="ledger-templates-"))
+        database = None
+        if backend != "sqlite":
+            database = self._databases.enter_context(fresh_pg_database("ledger_template"))
+        home = self._folder / f"{backend}-{uuid.uuid4().hex[:8]}" / "home"
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(crypto, "SCRYPT_N", 2**10)
+            build_federation(home, database, FixedClock(clock.now()) if clock else None).ledger.close()
+        self._built[(backend, when)] = (home, database)
+        return home, database
+
+    @contextmanager
+    def copy(self, backend: str, home: Path, prefix: str = "ledger_test",
+             clock: FixedClock | None = None) -> Iterator[Federation]:
+        """A copy of the federation on ``backend`` ("sqlite" or "postgres") in ``home`` (which
+        must not exist), closed afterwards; built and run on ``clock`` when given."""
+        if backend != "sqlite" and not postgres_url():
+            pytest.skip("PostgreSQL tests skipped: set LEDGER_TEST_POSTGRES_URL to run them")
+        template, template_database = self._template(backend, clock)
+        with contextlib.ExitStack() as stack:
+            database = None
+            if template_database is not None:
+                database = stack.enter_context(fresh_pg_database(prefix, template_database.rsplit("/", 1)[1]))
+            shutil.copytree(template, home)
+            config = configuration.resolve({}, home=str(home), db=database)
+            if database is not None:
+                configuration.save(config)
+            ledger = Ledger(config, clock)
+            stack.callback(ledger.close)
+            yield _opened(ledger, home)
+
+    def close(self) -> None:
+        """Drop the template databases and remove their folders."""
+        self._databases.close()
+        self._built.clear()
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
+
+
+_TEMPLATES = FederationTemplates()
+
+if __name__ != "tests.conftest":
+    # pytest loads this file as ``conftest`` (tests/ is no package), and the tests import it as
+    # ``tests.conftest``: two modules. Both must share one set of templates and one dropper,
+    # or the ones the tests reach through their imports are never closed at the session's end.
+    from tests.conftest import _DROPPER, _TEMPLATES  # noqa: F811
+
+
+@pytest.fixture(scope="session")
+def federation_templates() -> FederationTemplates:
+    """The usual federation on each backend, built once and copied for each test."""
+    return _TEMPLATES
 
 
 @contextmanager
 def pinned_federation(backend: str, home: Path, clock: Clock) -> Iterator[Federation]:
     """A federation on ``backend`` ("sqlite" or "postgres") built, and run, on ``clock``: every
     entry's time and every service's "today" come from it (a test moves it across a change of
-    the clocks, say)."""
+    the clocks, say). On a :class:`~ledger.clock.FixedClock` it is a copy of one built at the
+    same moment."""
+    if isinstance(clock, FixedClock):
+        with _TEMPLATES.copy(backend, home, "ledger_pinned", clock) as fed:
+            yield fed
+        return
     with contextlib.ExitStack() as stack:
         database = None if backend == "sqlite" else stack.enter_context(fresh_pg_database("ledger_pinned"))
         fed = build_federation(home, database, clock)
@@ -162,20 +296,50 @@ def pinned_federation(backend: str, home: Path, clock: Clock) -> Iterator[Federa
             fed.ledger.close()
 
 
-@pytest.fixture
-def federation(tmp_path: Path, db_url: str) -> Iterator[Federation]:
-    """A federation on each backend."""
-    fed = build_federation(tmp_path / "home", db_url)
-    yield fed
-    fed.ledger.close()
+@pytest.fixture(params=["sqlite", "postgres"])
+def federation(request: pytest.FixtureRequest, tmp_path: Path,
+               federation_templates: FederationTemplates) -> Iterator[Federation]:
+    """A federation on each backend (PostgreSQL skipped without a server): a copy of the
+    session's, in this test's own home folder and database."""
+    with federation_templates.copy(request.param, tmp_path / "home") as fed:
+        yield fed
 
 
 @pytest.fixture
-def sqlite_federation(tmp_path: Path) -> Iterator[Federation]:
+def sqlite_federation(tmp_path: Path, federation_templates: FederationTemplates) -> Iterator[Federation]:
     """A federation on SQLite only (for tests about the file itself)."""
-    fed = build_federation(tmp_path / "home")
-    yield fed
-    fed.ledger.close()
+    with federation_templates.copy("sqlite", tmp_path / "home") as fed:
+        yield fed
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """``ledger demo`` run once for the session: the folder it built and what it printed."""
+
+    folder: Path
+    printed: str
+
+    def copy(self, folder: Path) -> Path:
+        """A copy of the demo ledger's folder at ``folder`` (which must not exist), for a test that
+        writes: the copy's settings name its own files, so the session's stays untouched."""
+        shutil.copytree(self.folder, folder)
+        return folder
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """``ledger demo`` on this machine's clock, run once per session (it takes seconds): tests
+    read what it printed, and work on copies of the ledger it built."""
+    from ledger import crypto, transfer_box
+    from tests.cli.conftest import clean_env, invoke
+
+    folder = tmp_path_factory.mktemp("demo-run") / "demo"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(crypto, "SCRYPT_N", 2**10)
+        patch.setattr(transfer_box, "SCRYPT_N", 2**10)
+        result = invoke(["demo", "--dir", str(folder)], clean_env())
+    assert result.exit_code == 0, result.output
+    return DemoRun(folder, result.stdout)
 
 
 def row_counts(fed: Federation) -> dict[str, int]:
@@ -201,11 +365,13 @@ def refused(fed: Federation, error: type[Exception], call: Callable[[], Any], ma
 
 @pytest.fixture(autouse=True)
 def _cheap_key_derivation(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Key files made in tests use a cheaper scrypt cost (stored in the file,
-    so unlocking honours it); production keeps the default."""
-    from ledger import crypto
+    """Key files made in tests (staff keys, and a receiving school's transfer key) use a
+    cheaper scrypt cost (stored in the file, so unlocking honours it); production keeps the
+    default, which tests/unit/test_crypto.py and tests/unit/test_transfer_box.py check."""
+    from ledger import crypto, transfer_box
 
     monkeypatch.setattr(crypto, "SCRYPT_N", 2**10)
+    monkeypatch.setattr(transfer_box, "SCRYPT_N", 2**10)
 
 
 @pytest.fixture(scope="session")

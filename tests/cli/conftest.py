@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.pool import NullPool
 
 from commands.cli.main import cli
 from commands.services import people
 from ledger import config as configuration, crypto
 from ledger.clock import Clock
-from tests.conftest import PASSPHRASE, Federation, build_federation, fresh_pg_database
+from tests.conftest import PASSPHRASE, Federation, FederationTemplates
 
 #: Every variable the CLI reads; unset unless a test gives it.
 LEDGER_VARIABLES = (
@@ -49,15 +50,18 @@ def invoke(args: list[str], env: dict[str, str | None], stdin: str | None = None
     return CliRunner().invoke(cli, args, env=env, input=stdin, catch_exceptions=False, obj=clock)
 
 
+#: One engine per database for counting rows: it keeps no connection open between counts
+#: (``NullPool``), so a test's ledger is never held, only SQLAlchemy's set-up is not repeated.
+_COUNTING: dict[str, Engine] = {}
+_COUNT_ALL = text("SELECT " + ", ".join(f"(SELECT count(*) FROM {t})" for t in WRITTEN_TABLES))
+
+
 def table_counts(home: Path) -> dict[str, int]:
-    """Row counts of every table a write touches, for the ledger in ``home``."""
-    config = configuration.resolve({}, home=str(home))
-    engine = create_engine(config.db_url)
-    try:
-        with engine.connect() as conn:
-            return {t: int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()) for t in WRITTEN_TABLES}
-    finally:
-        engine.dispose()
+    """Row counts of every table a write touches, for the ledger in ``home`` (one query)."""
+    url = configuration.resolve({}, home=str(home)).db_url
+    engine = _COUNTING.get(url) or _COUNTING.setdefault(url, create_engine(url, poolclass=NullPool))
+    with engine.connect() as conn:
+        return dict(zip(WRITTEN_TABLES, (int(n) for n in conn.execute(_COUNT_ALL).one())))
 
 
 @dataclass
@@ -110,7 +114,8 @@ def sqlite_ledger_cli(sqlite_federation: Federation) -> Iterator[LedgerCli]:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def shared_cli(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LedgerCli]:
+def shared_cli(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+               federation_templates: FederationTemplates) -> Iterator[LedgerCli]:
     """One federation per test module and backend, with the pupil ``sb-pip``.
 
     Only for tests that must write nothing (refusals, usage errors, listings):
@@ -118,21 +123,7 @@ def shared_cli(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     safe and saves building a federation per test.
     """
     home = tmp_path_factory.mktemp("shared") / "home"
-    with pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch, federation_templates.copy(request.param, home, "ledger_cli") as fed:
         patch.setattr(crypto, "SCRYPT_N", 2**10)
-        if request.param == "sqlite":
-            fed = build_federation(home)
-        else:
-            database = request.getfixturevalue("_module_postgres_database")
-            fed = build_federation(home, database)
         people.add_subject(fed.ledger, fed["dsl"], "pupil", "Pip Pupil", "2016-04-12", subject_id="sb-pip")
-    try:
         yield LedgerCli(home)
-    finally:
-        fed.ledger.close()
-
-
-@pytest.fixture(scope="module")
-def _module_postgres_database() -> Iterator[str]:
-    with fresh_pg_database("ledger_cli") as url:
-        yield url

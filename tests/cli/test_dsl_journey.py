@@ -10,25 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from commands.services.demo import DEMO_PASSPHRASE
-from ledger import crypto
-from tests.cli.conftest import LedgerCli, clean_env, invoke
+from tests.cli.conftest import LedgerCli
+from tests.conftest import DemoRun
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LedgerCli, str]]:
-    """The demo ledger and what ``ledger demo`` printed."""
-    folder = tmp_path_factory.mktemp("journey") / "demo"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(crypto, "SCRYPT_N", 2**10)
-        result = invoke(["demo", "--dir", str(folder)], clean_env())
-    assert result.exit_code == 0, result.output
-    yield LedgerCli(folder), result.stdout
+def demo(demo_run: DemoRun, tmp_path_factory: pytest.TempPathFactory) -> tuple[LedgerCli, str]:
+    """A copy of the demo ledger (the DSL writes to it) and what ``ledger demo`` printed."""
+    return LedgerCli(demo_run.copy(tmp_path_factory.mktemp("journey") / "demo")), demo_run.printed
 
 
 def run(cli: LedgerCli, *args: str, actor: str) -> str:

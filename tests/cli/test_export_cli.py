@@ -15,7 +15,7 @@ import pytest
 from commands.services import incidents, people
 from ledger import crypto
 from tests.cli.conftest import LedgerCli
-from tests.conftest import build_federation
+from tests.conftest import FederationTemplates
 
 
 @dataclass
@@ -28,23 +28,17 @@ class Case:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def case(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Case]:
+def case(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+         federation_templates: FederationTemplates) -> Iterator[Case]:
     home = tmp_path_factory.mktemp("export-cli") / "home"
-    with pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch, federation_templates.copy(request.param, home, "ledger_cli") as fed:
         patch.setattr(crypto, "SCRYPT_N", 2**10)
-        if request.param == "sqlite":
-            fed = build_federation(home)
-        else:
-            fed = build_federation(home, request.getfixturevalue("_module_postgres_database"))
-    pupil = people.add_subject(fed.ledger, fed["dsl"], "pupil", "Quentin Quill")
-    inc = incidents.report(fed.ledger, fed["teacher"], incidents.IncidentReport(
-        "child-on-child", "2026-03-02T12:30", "Image shared", "Seen in class", people=(f"{pupil}:victim",),
-    ))
-    incidents.triage(fed.ledger, fed["dsl"], inc, "safeguarding")
-    try:
+        pupil = people.add_subject(fed.ledger, fed["dsl"], "pupil", "Quentin Quill")
+        inc = incidents.report(fed.ledger, fed["teacher"], incidents.IncidentReport(
+            "child-on-child", "2026-03-02T12:30", "Image shared", "Seen in class", people=(f"{pupil}:victim",),
+        ))
+        incidents.triage(fed.ledger, fed["dsl"], inc, "safeguarding")
         yield Case(LedgerCli(home), inc, pupil)
-    finally:
-        fed.ledger.close()
 
 
 def unchanged(case: Case, before: object, out: Path) -> None:

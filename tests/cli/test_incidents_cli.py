@@ -18,26 +18,22 @@ from ledger import config as configuration
 from ledger import crypto
 from ledger.schema import attachments
 from tests.cli.conftest import LedgerCli
-from tests.conftest import build_federation
+from tests.conftest import FederationTemplates
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def incidents_cli(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LedgerCli]:
+def incidents_cli(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                  federation_templates: FederationTemplates) -> Iterator[LedgerCli]:
     """One federation per backend for this module, with the pupil ``sb-pip``.
 
     Tests report their own incidents on it; every refusal checks that nothing
     was written, so sharing it is safe.
     """
     home = tmp_path_factory.mktemp("incidents-cli") / "home"
-    with pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch, federation_templates.copy(request.param, home, "ledger_cli") as fed:
         patch.setattr(crypto, "SCRYPT_N", 2**10)
-        database = request.getfixturevalue("_module_postgres_database") if request.param == "postgres" else None
-        fed = build_federation(home, database)
         people.add_subject(fed.ledger, fed["dsl"], "pupil", "Pip Pupil", subject_id="sb-pip")
-    try:
         yield LedgerCli(home)
-    finally:
-        fed.ledger.close()
 
 
 def attachment_count(cli: LedgerCli) -> int:

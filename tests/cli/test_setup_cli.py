@@ -13,7 +13,7 @@ import pytest
 from commands.cli.main import cli
 from commands.services.demo import DEMO_PASSPHRASE
 from tests.cli.conftest import LedgerCli, clean_env, invoke, table_counts
-from tests.conftest import PASSPHRASE, RECOVERY_PASSPHRASE
+from tests.conftest import PASSPHRASE, RECOVERY_PASSPHRASE, DemoRun
 
 INIT = ["init", "--admin-name", "Pat Admin", "--admin-id", "it-manager"]
 
@@ -175,24 +175,23 @@ def test_init_on_a_postgresql_database_that_does_not_exist_fails_cleanly(tmp_pat
     assert not (tmp_path / "home").exists()
 
 
-def test_demo_builds_a_federation_that_the_other_commands_can_open(tmp_path: Path) -> None:
-    folder = tmp_path / "demo"
-    result = invoke(["demo", "--dir", str(folder)], clean_env())
-    assert result.exit_code == 0, result.output
-    lines = result.stdout.splitlines()
+def test_demo_builds_a_federation_that_the_other_commands_can_open(demo_run: DemoRun, tmp_path: Path) -> None:
+    folder = demo_run.folder  # ``ledger demo --dir FOLDER``, run once for the session
+    lines = demo_run.printed.splitlines()
     assert re.fullmatch(rf"Created ledger [0-9a-f]{{32}} in {re.escape(str(folder))}", lines[0])
     assert "  IT manager (admin): it-manager" in lines
     assert f"  database:   sqlite:///{folder}/ledger.db" in lines
     assert f"  ledger --home {folder} serve" in lines  # how to open the web desk on it
-    people = LedgerCli(folder).rows("people", "list")
+    cli = LedgerCli(demo_run.copy(tmp_path / "demo"))  # reading a person's details records the reading
+    people = cli.rows("people", "list")
     staff = sorted(str(p["id"]) for p in people if p["kind"] == "staff")
     assert staff == ["dsl", "head", "investigator", "it-manager", "poster-1", "slt", "teacher-1", "teacher-2",
                      "volunteer-1"]  # a volunteer who never signs in (the policy duties chapter)
     assert sorted(str(p["kind"]) for p in people if p["kind"] != "staff") == ["candidate", "parent", "pupil", "pupil",
                                                                               "pupil"]
     parent = next(str(p["id"]) for p in people if p["kind"] == "parent")
-    shown = LedgerCli(folder).run("people", "show", parent, "--reason", "demo check", "--format", "json",
-                                  actor="dsl", passphrase=DEMO_PASSPHRASE)
+    shown = cli.run("people", "show", parent, "--reason", "demo check", "--format", "json",
+                    actor="dsl", passphrase=DEMO_PASSPHRASE)
     assert shown.exit_code == 0, shown.output
     assert json.loads(shown.stdout)[0]["name"] == "Pat Parent"
 

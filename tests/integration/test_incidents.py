@@ -21,7 +21,7 @@ from ledger.errors import AlreadyExists, InvalidInput, LedgerError, NotFound, No
 from ledger.schema import attachments, key_wraps
 from ledger.trust import Trust
 from ledger.verify import verify
-from tests.conftest import Federation, module_federation, refused, row_counts
+from tests.conftest import DemoRun, Federation, module_federation, refused, row_counts
 
 SENTINEL = "Zebedee Quillfeather"
 SHOT = b"\x89PNG screenshot bytes of a post"
@@ -556,14 +556,12 @@ def test_a_full_lifecycle_verifies_end_to_end(fed: Federation) -> None:
     assert result.ok, result.findings
 
 
-def test_the_demo_chapter_walks_every_workflow(tmp_path: Path) -> None:
+def test_the_demo_chapter_walks_every_workflow(demo_run: DemoRun, tmp_path: Path) -> None:
     from commands.services import demo
     from ledger import config as configuration
     from ledger.store import Ledger
 
-    for _ in demo.run(tmp_path / "demo", {}):
-        pass
-    ledger = Ledger(configuration.resolve({}, home=str(tmp_path / "demo")))
+    ledger = Ledger(configuration.resolve({}, home=str(demo_run.copy(tmp_path / "demo"))))
     try:
         names = ("it-manager", "head", "dsl", "slt", "poster-1", "teacher-1", "teacher-2", "investigator")
         actors = {n: ledger.unlock(n, demo.DEMO_PASSPHRASE) for n in names}
