@@ -97,10 +97,20 @@ def _sign_in(page: Any, url: str, actor_id: str) -> None:
     page.click("button:has-text('Sign in')")
 
 
+def _follow(page: Any, selector: str) -> None:
+    """Click a link and wait for the page it opens, so that what is read next is that page."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
 def _give_reason(page: Any, reason: str) -> None:
+    """Give a reason where the desk asks for one (once per record a session). The page the last
+    click opened is awaited first: on a loaded machine the old page could still be the one shown,
+    and the question would be missed."""
+    page.wait_for_load_state()
     if page.locator("#reason").count():
         page.fill("#reason", reason)
-        page.click("button:has-text('Open')")
+        _follow(page, "button:has-text('Open')")
 
 
 def _report(page: Any, url: str, summary: str) -> None:
@@ -143,7 +153,7 @@ def test_a_teacher_reports_and_the_dsl_works_the_case_and_prints_the_chronology(
     dsl = _page(browser)
     _sign_in(dsl, desk_url, "dsl")
     assert dsl.url.endswith("/inbox") and re.search(rf"triage\s.*waiting for triage\s+{inc_id}", dsl.inner_text("main"))
-    dsl.click(f"a:has-text('{inc_id}')")
+    _follow(dsl, f"a:has-text('{inc_id}')")
     _give_reason(dsl, "triage of a new report")
     assert "Pip showed me the group chat at lunch." in dsl.inner_text("main")
     dsl.fill("#rationale", "Sharing of images: safeguarding")
@@ -168,7 +178,7 @@ def test_a_teacher_reports_and_the_dsl_works_the_case_and_prints_the_chronology(
     dsl.click("nav >> text=Find a person")
     dsl.fill("#name", "pip")
     dsl.click("button:has-text('Find')")
-    dsl.click("a:has-text('Pip Pupil')")
+    _follow(dsl, "a:has-text('Pip Pupil')")
     _give_reason(dsl, "strategy meeting")
     chronology = dsl.inner_text("main")
     assert "Pip Pupil" in chronology and "2016-04-12" in chronology and "Image shared in a group chat" in chronology
@@ -212,7 +222,7 @@ def test_an_investigator_sees_only_their_case_and_downloads_its_bundle(browser: 
     head = _page(browser)
     _sign_in(head, desk_url, "head")
     head.goto(f"{desk_url}/incidents")
-    head.click(f"a:has-text('{inc_id}')")
+    _follow(head, f"a:has-text('{inc_id}')")
     _give_reason(head, "assigning an investigator")
     head.fill("#rationale", "safeguarding")
     head.click("button:has-text('Triage')")
@@ -227,7 +237,7 @@ def test_an_investigator_sees_only_their_case_and_downloads_its_bundle(browser: 
     investigator.click("nav >> text=Incidents")
     listed = investigator.inner_text("main")
     assert inc_id in listed and len(set(re.findall(r"inc-[0-9a-f]{8}", listed))) == 1
-    investigator.click(f"a:has-text('{inc_id}')")
+    _follow(investigator, f"a:has-text('{inc_id}')")
     _give_reason(investigator, "investigation")
     investigator.fill("#e-reason", "for the disciplinary panel")
     with investigator.expect_download() as downloading:
