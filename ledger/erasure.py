@@ -8,14 +8,12 @@ because the erasure entry names the record.
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, Table, bindparam, delete, or_, select, text, update
 
-from ledger import envelope
+from ledger import signed_records
 from ledger.errors import VerificationFailed
-from ledger.mapper import check_signed
 from ledger.registry import Registry
 from ledger.schema import attachments, data_keys, key_wraps
 
@@ -54,45 +52,17 @@ def shred_all(conn: Connection, events: Table, registry: Registry, record_ids: l
     return found
 
 
-@dataclass
-class _Signed:
-    """One record as its signed entries describe it."""
-
-    record_class: str | None = None
-    keys: list[str] = field(default_factory=list)
-    versions: set[int] = field(default_factory=set)
-    subjects: set[str] = field(default_factory=set)
-
-
 def _shred_chunk(conn: Connection, events: Table, registry: Registry, record_ids: list[str],
                  now: str) -> dict[str, Shredded]:
-    signed: dict[str, _Signed] = {r: _Signed() for r in record_ids}
+    stored: list[signed_records.StoredEntry] = []
+    signed = signed_records.read(conn, events, registry, record_ids, stored)
     scrubbed = {r: 0 for r in record_ids}
     bodies = []
-    stored = conn.execute(select(events.c.id, events.c.originator_id, events.c.originator_version, events.c.topic,
-                                 events.c.state)
-                          .where(events.c.originator_id.in_([uuid.UUID(r) for r in record_ids]))
-                          .order_by(events.c.originator_id, events.c.originator_version))
-    for row in stored:
-        record = str(row.originator_id)
-        entry = envelope.parse(bytes(row.state))
-        check_signed(entry, record, int(row.originator_version), str(row.topic), registry)
-        facts = signed[record]
-        if int(row.originator_version) == 1:
-            facts.record_class = str(entry.header["record_class"])
-        facts.versions.add(int(row.originator_version))
-        key_id = str(entry.header["data_key"])
-        if key_id not in facts.keys:
-            facts.keys.append(key_id)
-        facts.subjects.update(entry.header.get("subjects") or [])
-        if not entry.erased:
-            bodies.append({"row": row.id, "scrubbed": entry.without_body().to_bytes()})
-            scrubbed[record] += 1
-    hint = "nothing was erased: run `ledger verify --trust trust.json` and restore the rows from a backup"
-    for record, facts in signed.items():
-        gone = [v for v in range(1, max(facts.versions, default=0) + 1) if v not in facts.versions]
-        if gone:
-            raise VerificationFailed(f"record {record} lacks version(s) {', '.join(map(str, gone))} in the log", hint)
+    for item in stored:
+        if not item.entry.erased:
+            bodies.append({"row": item.row, "scrubbed": item.entry.without_body().to_bytes()})
+            scrubbed[item.record] += 1
+    hint = signed_records.HINT.replace("nothing was written", "nothing was erased")
     ours = {k: r for r, facts in signed.items() for k in facts.keys}
     rows = conn.execute(select(data_keys.c.record_id, data_keys.c.key_id, data_keys.c.destroyed_at)
                         .where(or_(data_keys.c.record_id.in_(record_ids), data_keys.c.key_id.in_(sorted(ours)))))

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ledger import keystore
+from ledger import keystore, signed_records
 from ledger.domain.keys import ReaderRole, reader_role_id
-from ledger.errors import NotFound, NotPermitted, RecordErased, RuleViolation
+from ledger.errors import NotFound, NotPermitted, RecordErased, RuleViolation, VerificationFailed
 from ledger.keystore import KeyRing
 from ledger.roles import CUSTODIAN
 from ledger.schema import data_keys, key_wraps
@@ -126,6 +126,14 @@ def require_rotator(work: Unit, role: str, why: str) -> None:
 
 
 def _catch_up(work: Unit, role: str, public: bytes, granter: KeyRing) -> None:
+    """Wrap to ``role``'s first key the earlier keys of the classes it reads that ``granter`` can open.
+
+    The ``data_keys`` rows only propose: each key is wrapped when the entries of the record it is
+    filed under, checked against their signers' keys, were written with it and make the record one
+    of those classes. Otherwise a database user who relabelled a safeguarding record's key as a
+    class the role reads would have it handed to the role; such a row is refused, naming it, and
+    nothing is written.
+    """
     perms = work.registry.permissions
     if perms is None:
         return
@@ -133,16 +141,36 @@ def _catch_up(work: Unit, role: str, public: bytes, granter: KeyRing) -> None:
     recipient = f"role:{role}"
     wrapped_already = select(key_wraps.c.key_id).where(key_wraps.c.recipient == recipient)
     rows = work.conn.execute(
-        select(data_keys.c.key_id).where(
+        select(data_keys.c.key_id, data_keys.c.record_id).where(
             data_keys.c.record_class.in_(classes),
             data_keys.c.parent_key_id.is_(None),
             data_keys.c.destroyed_at.is_(None),
             data_keys.c.key_id.not_in(wrapped_already),
         )
     ).all()
-    for (key_id,) in rows:
-        try:
-            key = granter.data_key(work.conn, key_id)
-        except (NotPermitted, RecordErased):
-            continue
-        keystore.add_wrap(work.conn, key_id, key, recipient, public)
+    events = work.ledger.app.events_table
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start:start + CHUNK]
+        signed = signed_records.read(work.conn, events, work.registry, sorted({str(r) for _, r in chunk}))
+        for key_id, record_id in chunk:
+            facts = signed[str(record_id)]
+            if str(key_id) not in facts.keys:
+                found = "were not written with it"
+            elif facts.record_class not in classes:
+                found = f"make it a {facts.record_class} record"
+            else:
+                found = ""
+            if found:
+                raise VerificationFailed(
+                    f"data key {key_id} is filed under record {record_id} as a record {role} reads, but that "
+                    f"record's signed entries {found} (data_keys row altered?): giving {role} its first key "
+                    "would hand it a key it may not have", signed_records.HINT)
+            try:
+                key = granter.data_key(work.conn, key_id)
+            except (NotPermitted, RecordErased):
+                continue
+            keystore.add_wrap(work.conn, key_id, key, recipient, public)
+
+
+#: Records whose entries are read and checked per statement.
+CHUNK = 500

@@ -9,15 +9,19 @@ that trusted them) is named.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Connection, delete, select, update
 
-from commands.services import incidents, people, readside, retention, retention_plan
+from commands.services import approvals, incidents, people, readside, retention, retention_plan
+from commands.services.setup import init_ledger
+from ledger import config as configuration
 from commands.services.incidents import IncidentReport
 from ledger import envelope, erasure
 from ledger.errors import LedgerError, VerificationFailed
@@ -25,7 +29,8 @@ from ledger.schema import data_keys, key_wraps
 from ledger.trust import Trust
 from ledger.verify import verify
 from projections.records import records
-from tests.conftest import Federation
+from ledger.store import Ledger
+from tests.conftest import PASSPHRASE, RECOVERY_PASSPHRASE, Federation, fresh_pg_database
 
 AS_OF = dt.date(2026, 12, 1)
 
@@ -185,3 +190,79 @@ def test_a_class_edited_in_data_keys_does_not_list_an_allegation_for_slt(federat
         conn.execute(update(data_keys).where(data_keys.c.record_id == aggregate).values(record_class="incident"))
     assert inc in {r["id"] for r in incidents.list_incidents(fed.ledger, fed["head"])}
     assert inc not in {r["id"] for r in incidents.list_incidents(fed.ledger, fed["slt"])}
+
+
+# -- a reader role's first key ------------------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def without_poster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Federation]:
+    """A federation whose ``poster`` reader role has no key yet: the Headteacher and a teacher only."""
+    from ledger import crypto
+
+    with contextlib.ExitStack() as stack:
+        database = stack.enter_context(fresh_pg_database()) if request.param == "postgres" else None
+        config = configuration.resolve({}, home=str(tmp_path / "home"), db=database)
+        patch = stack.enter_context(pytest.MonkeyPatch.context())
+        patch.setattr(crypto, "SCRYPT_N", 2**10)
+        init_ledger(config, "Ada Admin", PASSPHRASE, RECOVERY_PASSPHRASE, "admin")
+        ledger = Ledger(config)
+        stack.callback(ledger.close)
+        people.add_staff(ledger, ledger.unlock("admin", PASSPHRASE), "Person head", ["headteacher", "staff"],
+                         PASSPHRASE, "head")
+        head = ledger.unlock("head", PASSPHRASE)
+        people.add_staff(ledger, head, "Person teacher", ["staff"], PASSPHRASE, "teacher")
+        yield Federation(ledger, tmp_path / "home", {s: ledger.unlock(s, PASSPHRASE)
+                                                     for s in ("admin", "head", "teacher")})
+
+
+def add_poster(fed: Federation) -> None:
+    people.add_staff(fed.ledger, fed["head"], "Person poster", ["poster", "staff"], PASSPHRASE, "poster")
+
+
+def test_a_reader_roles_first_key_is_given_the_earlier_records_of_its_classes(without_poster: Federation) -> None:
+    fed = without_poster
+    post = approvals.propose_post(fed.ledger, fed["teacher"], "Sports day photos", [], [b"image"], "facebook")
+    add_poster(fed)
+    poster = fed.ledger.unlock("poster", PASSPHRASE)
+    assert approvals.show(fed.ledger, poster, post, "checking the post")["id"] == post
+
+
+def test_a_key_relabelled_as_a_class_the_role_reads_is_not_given_to_its_first_key(without_poster: Federation) -> None:
+    """A database user relabels the key of a staff record (which the poster may not read) as an
+    approval's: the poster role's first key would have been given it. It is refused, naming the
+    row, and nothing is written."""
+    fed = without_poster
+    with fed.ledger.engine.begin() as conn:
+        key_id, record_id = conn.execute(select(data_keys.c.key_id, data_keys.c.record_id)
+                                         .where(data_keys.c.record_class == "staff")).first()  # type: ignore[misc]
+        conn.execute(update(data_keys).where(data_keys.c.key_id == key_id).values(record_class="approval"))
+    before = len(row_ids(fed))
+    with pytest.raises(VerificationFailed, match=f"data key {key_id} is filed under record {record_id}.*staff record"):
+        add_poster(fed)
+    assert len(row_ids(fed)) == before
+    with fed.ledger.engine.connect() as conn:
+        assert not conn.execute(select(key_wraps.c.key_id).where(key_wraps.c.recipient == "role:poster")).all()
+
+
+def test_a_key_filed_under_another_record_is_not_given_to_a_first_key(without_poster: Federation) -> None:
+    """The key of a staff record is filed under an approval (which the poster reads): refused too."""
+    fed = without_poster
+    post = approvals.propose_post(fed.ledger, fed["teacher"], "Sports day photos", [], [b"image"], "facebook")
+    readside.ensure_current(fed.ledger)
+    with fed.ledger.engine.begin() as conn:
+        approval_record = conn.execute(select(data_keys.c.record_id)
+                                       .where(data_keys.c.record_class == "approval")).scalar_one()
+        key_id = conn.execute(select(data_keys.c.key_id).where(data_keys.c.record_class == "staff")).scalars().first()
+        conn.execute(update(data_keys).where(data_keys.c.key_id == key_id)
+                     .values(record_class="approval", record_id=approval_record))
+    with pytest.raises(VerificationFailed, match=f"data key {key_id} is filed under record .* not written with it"):
+        add_poster(fed)
+    assert post
+
+
+def row_ids(fed: Federation) -> list[int]:
+    """Every entry's row id (to show that nothing was written)."""
+    table = fed.ledger.app.events_table
+    with fed.ledger.engine.connect() as conn:
+        return [int(i) for (i,) in conn.execute(select(table.c.id))]
