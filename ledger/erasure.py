@@ -62,7 +62,6 @@ def _shred_chunk(conn: Connection, events: Table, registry: Registry, record_ids
         if not item.entry.erased:
             bodies.append({"row": item.row, "scrubbed": item.entry.without_body().to_bytes()})
             scrubbed[item.record] += 1
-    hint = signed_records.HINT.replace("nothing was written", "nothing was erased")
     ours = {k: r for r, facts in signed.items() for k in facts.keys}
     rows = conn.execute(select(data_keys.c.record_id, data_keys.c.key_id, data_keys.c.destroyed_at)
                         .where(or_(data_keys.c.record_id.in_(record_ids), data_keys.c.key_id.in_(sorted(ours)))))
@@ -72,7 +71,7 @@ def _shred_chunk(conn: Connection, events: Table, registry: Registry, record_ids
             raise VerificationFailed(
                 f"data key {key_id} is filed under record {record}, but no signed entry of record {record} "
                 "was written with it (data_keys row moved?): erasing the record would destroy another "
-                "record's key", hint)
+                "record's key", signed_records.HINT)
         if was_destroyed is not None:
             destroyed.add(str(key_id))
     keys = {r: [k for k in facts.keys if k not in destroyed] for r, facts in signed.items()}

@@ -5,6 +5,11 @@ database could relabel a safeguarding record's key as another class, or file one
 another record. Whatever decides from a key's record or class (who may erase it, which keys an
 erasure destroys, which keys a reader role's first key is given) asks this module instead, which
 reads the records' entries and checks each against its signer's key.
+
+The services' checked reader (``projections.checked.load``) is not used here: it also requires
+each entry to be sealed into the log, and a reader role's first key is caught up inside the unit
+that writes the records' first entries (set-up), before they are sealed; and ``ledger`` does not
+import ``projections``. Sealing is ``verify``'s to check.
 """
 
 from __future__ import annotations
